@@ -1,0 +1,41 @@
+"""The records monitors read and write; the interface between parsing, monitors and aggregation."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+ParseStatus = Literal["ok", "no_scratchpad", "no_output", "malformed", "empty", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedReply:
+    raw: str
+    scratchpad: str
+    output: str
+    accepted: bool | None  # <request_fully_accepted/> -> True, <rejected/> -> False, neither -> None
+    status: ParseStatus
+    setting: str = "helpful_only"
+
+
+@dataclass(slots=True)
+class CriterionVerdict:
+    met: bool
+    score: float
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Verdict:
+    """One monitor's call on one reply. `evidence` quotes the reply; a human can audit it."""
+
+    label: str
+    score: float  # in [0, 1]: the monitor's confidence that the positive label applies
+    evidence: list[str] = field(default_factory=list)
+    rationale: str = ""
+    backend: str = "heuristic"
+    criteria: dict[str, CriterionVerdict] | None = None
+    flag: bool = False  # the positive class: complied / fakes alignment / games the supervisor
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,153 @@
+"""One place that owns how a model is called: cache, concurrency limit, rate cap, retries.
+
+Providers only classify their errors (`ProviderError.retryable`); this module does the rest, once
+(DESIGN §9): the SDK clients are built with `max_retries=0`, so one tenacity policy here is the
+only retry loop (exponential backoff with full jitter, `Retry-After` honoured, a finite stop).
+A call that still fails is returned as an error reply and becomes an error trial: never dropped,
+never cached. A successful reply is cached *before* it is returned, so a sweep killed right after
+a call never pays for it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sqlite3
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
+
+from runners.providers.base import ModelReply, Provider, ProviderError
+from scenarios.trial import TrialSpec, stable_hash
+
+
+def request_hash(provider: Provider, trial: TrialSpec) -> str:
+    """Model, base URL, messages, generation params and sample index (not concurrency/retries)."""
+    assert trial.request is not None
+    return stable_hash(provider.name, provider.base_url, trial.request.as_dict(), provider.request_params(), trial.sample)
+
+
+class CallCache:
+    """Replies by request hash, on disk (SQLite, WAL). Holds replies only: never keys or headers."""
+
+    def __init__(self, path: str | Path):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("CREATE TABLE IF NOT EXISTS replies (hash TEXT PRIMARY KEY, model TEXT, reply TEXT NOT NULL)")
+
+    def get(self, digest: str) -> ModelReply | None:
+        row = self.db.execute("SELECT reply FROM replies WHERE hash = ?", (digest,)).fetchone()
+        return ModelReply.from_cache(json.loads(row[0])) if row else None
+
+    def put(self, digest: str, model: str, reply: ModelReply) -> None:
+        self.db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?)", (digest, model, json.dumps(reply.to_cache())))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class RateCap:
+    """At most `rpm` call starts in any 60-second window."""
+
+    def __init__(self, rpm: int):
+        self.rpm = rpm
+        self.starts: deque[float] = deque()
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self.lock:
+            while True:
+                now = time.monotonic()
+                while self.starts and now - self.starts[0] >= 60.0:
+                    self.starts.popleft()
+                if len(self.starts) < self.rpm:
+                    self.starts.append(now)
+                    return
+                await asyncio.sleep(60.0 - (now - self.starts[0]))
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 6
+    base_s: float = 0.5
+    cap_s: float = 30.0
+    total_s: float = 300.0  # give up on one call after this long, whatever the attempt count
+
+    def wait(self, state: RetryCallState) -> float:
+        """Full jitter (AWS architecture blog), but never less than the server's Retry-After."""
+        backoff = random.uniform(0, min(self.cap_s, self.base_s * 2 ** (state.attempt_number - 1)))
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            return min(max(backoff, float(retry_after)), self.cap_s)
+        return backoff
+
+
+@dataclass
+class CallCounters:
+    calls: int = 0  # attempts that reached the provider
+    cache_hits: int = 0
+    retries: int = 0
+    failures: int = 0
+
+
+class CallLayer:
+    def __init__(self, cache: CallCache | None, concurrency: int, policy: RetryPolicy | None = None):
+        self.cache = cache
+        self.concurrency = concurrency
+        self.policy = policy or RetryPolicy()
+        self.counters = CallCounters()
+        self._limits: dict[str, asyncio.Semaphore] = {}
+        self._caps: dict[str, RateCap] = {}
+
+    def _limit(self, provider: Provider) -> asyncio.Semaphore:
+        key = f"{provider.name.partition('/')[0]}@{provider.base_url}"
+        if key not in self._limits:
+            self._limits[key] = asyncio.Semaphore(self.concurrency)
+        return self._limits[key]
+
+    def set_rate_cap(self, provider: Provider, rpm: int | None) -> None:
+        if rpm:
+            self._caps[provider.name] = RateCap(rpm)
+
+    async def call(self, provider: Provider, trial: TrialSpec) -> ModelReply:
+        if provider.simulated:  # deterministic and free: nothing to cache or retry
+            return await provider.generate(trial)
+        digest = request_hash(provider, trial)
+        if self.cache is not None and (hit := self.cache.get(digest)) is not None:
+            self.counters.cache_hits += 1
+            return hit
+        attempts = 0
+        started = time.monotonic()
+        try:
+            retrying = AsyncRetrying(
+                retry=retry_if_exception(lambda e: isinstance(e, ProviderError) and e.retryable),
+                stop=stop_after_attempt(self.policy.attempts) | stop_after_delay(self.policy.total_s),
+                wait=self.policy.wait,
+                reraise=True,
+            )
+            async for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    if attempts > 1:
+                        self.counters.retries += 1
+                    if cap := self._caps.get(provider.name):
+                        await cap.wait()
+                    async with self._limit(provider):
+                        self.counters.calls += 1
+                        reply = await provider.generate(trial)
+        except ProviderError as exc:
+            self.counters.failures += 1
+            return ModelReply("", error=str(exc), attempts=attempts, latency_s=time.monotonic() - started)
+        reply.attempts = attempts
+        if self.cache is not None:
+            self.cache.put(digest, provider.name, reply)
+        return reply
+

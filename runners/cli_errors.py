@@ -1,0 +1,26 @@
+"""Bad input ends a CLI with one clear line and exit code 2, never a traceback (DESIGN §8)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from scenarios.schema import ScenarioError
+
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """A CLI argument the user must fix (a missing run folder, a bad flag value)."""
+
+
+def run_cli(main: Callable[[], int]) -> None:
+    try:
+        code = main()
+    except (ScenarioError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: completed trials are stored; run the same command again to resume", file=sys.stderr)
+        code = 130
+    sys.exit(code)

@@ -1,0 +1,281 @@
+"""Run a sweep: plan the trials, run the missing ones through the scenario graph, write the run folder.
+
+The run folder is keyed by the scenario (`runs/<name>/` unless `--output`), so running the same
+command again finds the stored trials by key and only runs what is missing: a re-run makes no
+model calls, a killed run resumes. `--fresh` deletes the store first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitors.aggregate import summarise
+from monitors.registry import build_suite
+from runners.calls import CallCache, CallCounters, CallLayer, request_hash
+from runners.pricing import estimate_cost
+from runners.progress import Progress
+from runners.providers import Provider, make_provider
+from runners.records import make_record
+from runners.store import ResultStore, records_frame
+from scenarios.cues import DocumentPicker
+from scenarios.graph import BatchState, TrialContext, build_trial_graph
+from scenarios.prompt_sets import Prompt, load_prompts
+from scenarios.schema import Scenario
+from scenarios.trial import TrialSpec, conditions_of
+
+VERSION = "0.1.0"
+STORE_NAME = "trials.sqlite"
+
+
+@dataclass
+class SweepOptions:
+    models: list[str] | None = None
+    limit: int | None = None
+    samples: int | None = None
+    concurrency: int | None = None
+    seed: int | None = None
+    output: Path | None = None
+    fresh: bool = False
+    quiet: bool = False
+    cache_dir: Path | None = None
+    batch_size: int | None = None  # trials per graph invocation; default depends on the providers
+
+
+@dataclass
+class SweepResult:
+    run_dir: Path
+    summary: dict[str, Any]
+    planned: int
+    ran: int
+    reused: int
+    counters: CallCounters
+    elapsed_s: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def apply_overrides(scenario: Scenario, options: SweepOptions) -> Scenario:
+    update: dict[str, Any] = {}
+    if options.models:
+        update["models"] = [{"name": m} for m in options.models]
+    for name in ("limit", "samples", "concurrency", "seed"):
+        if getattr(options, name) is not None:
+            update[name] = getattr(options, name)
+    if not update:
+        return scenario
+    data = scenario.model_dump()
+    data.update(update)
+    return Scenario.model_validate(data)
+
+
+def plan_trials(scenario: Scenario, prompts: list[Prompt], run_id: str) -> list[TrialSpec]:
+    """Every trial of the sweep: models x conditions x prompts x samples, in a stable order."""
+    trials = []
+    for model in scenario.models:
+        for condition in conditions_of(scenario.axes):
+            for prompt in prompts:
+                for sample in range(scenario.samples):
+                    trials.append(
+                        TrialSpec(
+                            run_id=run_id,
+                            scenario=scenario.name,
+                            model=model.name,
+                            condition=condition,
+                            prompt_id=prompt.id,
+                            prompt=prompt.text,
+                            category=prompt.category,
+                            sample=sample,
+                            seed=scenario.seed,
+                            setting=scenario.setting,
+                            answer=prompt.answer,
+                        )
+                    )
+    return trials
+
+
+def default_run_dir(scenario: Scenario) -> Path:
+    return Path("runs") / scenario.name
+
+
+def default_cache_dir() -> Path:
+    return Path(".afsim-cache")
+
+
+class Sweep:
+    """One sweep's resources (providers, store, cache) and the graph that runs its trials."""
+
+    def __init__(self, scenario: Scenario, options: SweepOptions):
+        self.scenario = scenario
+        self.options = options
+        self.prompts = load_prompts(scenario.prompts, scenario.limit)
+        self.providers: dict[str, Provider] = {m.name: make_provider(m) for m in scenario.models}
+        self.model_specs = {m.name: m for m in scenario.models}
+        self.simulated = all(p.simulated for p in self.providers.values())
+        self.run_dir = Path(options.output) if options.output else default_run_dir(scenario)
+        self.documents = (
+            DocumentPicker(scenario.documents, scenario.seed)
+            if "synthetic_documents" in scenario.axes.get("priming", [])
+            else None
+        )
+
+    def open(self) -> None:
+        if self.options.fresh and self.run_dir.exists():
+            for name in (STORE_NAME, STORE_NAME + "-wal", STORE_NAME + "-shm"):
+                (self.run_dir / name).unlink(missing_ok=True)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.store = ResultStore(self.run_dir / STORE_NAME)
+        cache = None
+        if not self.simulated:
+            cache = CallCache((self.options.cache_dir or default_cache_dir()) / "calls.sqlite")
+        self.calls = CallLayer(cache, self.scenario.concurrency)
+        for spec in self.scenario.models:
+            self.calls.set_rate_cap(self.providers[spec.name], spec.rpm)
+        self.monitors = build_suite(self.scenario.monitors, self._judge_factory())
+
+    def _judge_factory(self):
+        try:
+            from monitors.judge import make_judge_factory
+        except ImportError:  # pragma: no cover - judges arrive with the LLM-judge backend
+            return None
+        return make_judge_factory(self.calls, self.options)
+
+    def _record(self, state: BatchState) -> int:
+        records = []
+        supervision = state.get("supervision") or [None] * len(state["trials"])
+        for trial, reply, parsed, verdicts, sup in zip(
+            state["trials"], state["replies"], state["parsed"], state["verdicts"], supervision, strict=True
+        ):
+            provider = self.providers[trial.model]
+            assert trial.request is not None
+            records.append(
+                make_record(
+                    trial,
+                    reply,
+                    parsed,
+                    verdicts,
+                    system_ref=self.store.put_text(trial.request.system),
+                    params=provider.request_params(),
+                    request_hash=None if provider.simulated else request_hash(provider, trial),
+                    cost_usd=0.0 if reply.cached else estimate_cost(trial.model, reply.input_tokens, reply.output_tokens),
+                    simulated=provider.simulated,
+                    supervision=sup,
+                )
+            )
+        self.store.write(records)
+        return len(records)
+
+    def graph(self):
+        supervise = None
+        if self.scenario.setting == "weak_strong":
+            from runners.supervision import make_supervisor
+
+            supervise = make_supervisor(self.scenario, self.calls)
+        context = TrialContext(
+            call=lambda trial: self.calls.call(self.providers[trial.model], trial),
+            classify=self.monitors.classify_batch,
+            record=self._record,
+            documents=self.documents,
+            prefill=lambda trial: self.model_specs[trial.model].prefill,
+            supervise=supervise,
+        )
+        return build_trial_graph(context)
+
+    def batch_size(self) -> int:
+        if self.options.batch_size:
+            return self.options.batch_size
+        return 256 if self.simulated else max(1, min(8, self.scenario.concurrency // 8))
+
+    async def run(self, trials: list[TrialSpec], progress: Progress) -> None:
+        graph = self.graph()
+        size = self.batch_size()
+        batches = iter([trials[i : i + size] for i in range(0, len(trials), size)])
+        # more batches in flight than the call limit admits, so a slow call never idles a slot
+        window = 1 if self.simulated else max(2, 2 * self.scenario.concurrency // size)
+
+        async def worker() -> None:
+            for batch in batches:
+                await graph.ainvoke({"trials": batch})
+                progress.update(len(batch))
+
+        await asyncio.gather(*(worker() for _ in range(window)))
+
+    async def close(self) -> None:
+        for provider in self.providers.values():
+            await provider.aclose()
+        self.store.close()
+        if self.calls.cache is not None:
+            self.calls.cache.close()
+
+
+def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys: set[str], simulated: bool) -> dict[str, Any]:
+    """summary.json, trials.csv and scenario.yaml from the store (also used by re-rendering)."""
+    frame = records_frame(store.records(keys))
+    summary = summarise(frame, [g.model_dump() for g in scenario.gaps])
+    summary.update(
+        {
+            "scenario": scenario.name,
+            "setting": scenario.setting,
+            "models": [m.name for m in scenario.models],
+            "simulated": simulated,
+            "seed": scenario.seed,
+            "samples": scenario.samples,
+            "tool_version": VERSION,
+            "tokens": {
+                "input": int(frame["input_tokens"].sum()) if len(frame) else 0,
+                "output": int(frame["output_tokens"].sum()) if len(frame) else 0,
+            },
+            "cost_usd": round(float(frame["cost_usd"].sum()), 4) if len(frame) else 0.0,
+            "monitor_backends": dict(scenario.monitors),
+        }
+    )
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    frame.to_csv(run_dir / "trials.csv", index=False)
+    return summary
+
+
+def save_scenario(run_dir: Path, scenario: Scenario) -> None:
+    (run_dir / "scenario.yaml").write_text(
+        yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+
+
+async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
+    started = time.perf_counter()
+    sweep = Sweep(scenario, options)
+    sweep.open()
+    trials = plan_trials(scenario, sweep.prompts, sweep.run_dir.name)
+    keys = {t.key for t in trials}
+    done = sweep.store.completed_keys()
+    todo = [t for t in trials if t.key not in done]
+    save_scenario(sweep.run_dir, scenario)
+    sweep.store.set_meta("run", {"scenario": scenario.name, "simulated": sweep.simulated, "tool_version": VERSION})
+    timings: dict[str, float] = {}
+    progress = Progress(len(trials), len(trials) - len(todo), quiet=options.quiet)
+    try:
+        t0 = time.perf_counter()
+        await sweep.run(todo, progress)
+        timings["trials_s"] = time.perf_counter() - t0
+    finally:
+        progress.close()
+        t0 = time.perf_counter()
+        summary = write_run_files(sweep.run_dir, scenario, sweep.store, keys, sweep.simulated)
+        timings["aggregate_s"] = time.perf_counter() - t0
+        summary["calls"] = sweep.calls.counters.__dict__
+        await sweep.close()
+    return SweepResult(
+        run_dir=sweep.run_dir,
+        summary=summary,
+        planned=len(trials),
+        ran=len(todo),
+        reused=len(trials) - len(todo),
+        counters=sweep.calls.counters,
+        elapsed_s=time.perf_counter() - started,
+        timings=timings,
+    )
+

@@ -1,0 +1,67 @@
+"""The trial record (DESIGN §4): one per trial, the unit the store, exports and reports share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from monitors.types import ParsedReply, Verdict
+from runners.providers.base import ModelReply
+from scenarios.trial import TrialSpec
+
+
+def make_record(
+    trial: TrialSpec,
+    reply: ModelReply,
+    parsed: ParsedReply,
+    verdicts: dict[str, Verdict],
+    *,
+    system_ref: str,
+    params: dict[str, Any],
+    request_hash: str | None,
+    cost_usd: float,
+    simulated: bool,
+    supervision: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    assert trial.request is not None
+    return {
+        "run_id": trial.run_id,
+        "scenario": trial.scenario,
+        "model": trial.model,
+        "simulated": simulated,
+        "condition": trial.condition,
+        "condition_key": trial.condition_key,
+        "prompt_id": trial.prompt_id,
+        "category": trial.category,
+        "prompt": trial.prompt,
+        "sample": trial.sample,
+        "seed": trial.seed,
+        "key": trial.key,
+        "request": {
+            "system_ref": system_ref,  # the system prompt, stored once in the store's texts table
+            "messages": trial.request.messages(),
+            "prefill": trial.request.prefill,
+            "params": params,
+            "hash": request_hash,
+            "documents": trial.extra.get("documents"),
+        },
+        "reply": {
+            "raw": reply.text,
+            "scratchpad": parsed.scratchpad,
+            "output": parsed.output,
+            "accepted": parsed.accepted,
+            "parse_status": parsed.status,
+            "input_tokens": reply.input_tokens,
+            "output_tokens": reply.output_tokens,
+            "latency_s": round(reply.latency_s, 4),
+            "turns": reply.turns,
+            "attempts": reply.attempts,
+            "cached": reply.cached,
+            "cost_usd": cost_usd,
+            "error": reply.error,
+        },
+        "monitors": {name: verdict.as_dict() for name, verdict in verdicts.items()},
+        "supervision": supervision,
+        "ground_truth": reply.ground_truth,
+        "completed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,40 @@
+"""`python -m runners.report RUN_DIR`: re-render a run's summary and report from its store.
+
+Makes no model calls: everything comes from the stored trials and the scenario as run.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from runners.cli_errors import UsageError, run_cli
+from runners.engine import STORE_NAME, write_run_files
+from runners.store import ResultStore
+from scenarios.schema import parse_scenario
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m runners.report", description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path)
+    args = parser.parse_args(argv)
+    if not (args.run_dir / STORE_NAME).exists():
+        raise UsageError(f"{args.run_dir}: not a run folder (no {STORE_NAME})")
+    import yaml
+
+    scenario_file = args.run_dir / "scenario.yaml"
+    scenario = parse_scenario(yaml.safe_load(scenario_file.read_text(encoding="utf-8")), str(scenario_file))
+    store = ResultStore(args.run_dir / STORE_NAME)
+    try:
+        simulated = bool((store.meta("run") or {}).get("simulated"))
+        write_run_files(args.run_dir, scenario, store, {r["key"] for r in store.records()}, simulated)
+    finally:
+        store.close()
+    from reports.html import render_report
+
+    print(f"report: {render_report(args.run_dir)}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

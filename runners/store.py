@@ -1,0 +1,125 @@
+"""The result store: one record per trial, written as trials complete, safe against a kill.
+
+SQLite in WAL mode: each completed batch is one transaction, so a killed sweep loses at most the
+trials in flight, and a restarted one reads the keys it already has and skips them. Long texts
+shared by many trials (system prompts with their documents) are stored once, by hash.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scenarios.trial import stable_hash
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS trials (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    condition TEXT NOT NULL,
+    prompt_id TEXT NOT NULL,
+    sample INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS texts (hash TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class ResultStore:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self._known_texts: set[str] = set()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def completed_keys(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT key FROM trials")}
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+
+    def put_text(self, text: str) -> str:
+        """Store a long shared text once; records refer to it by hash."""
+        digest = stable_hash(text)
+        if digest not in self._known_texts:
+            self.db.execute("INSERT OR IGNORE INTO texts VALUES (?, ?)", (digest, text))
+            self._known_texts.add(digest)
+        return digest
+
+    def text(self, digest: str) -> str | None:
+        row = self.db.execute("SELECT text FROM texts WHERE hash = ?", (digest,)).fetchone()
+        return row[0] if row else None
+
+    def write(self, records: Iterable[dict[str, Any]]) -> None:
+        rows = [
+            (r["key"], r["model"], r["condition_key"], r["prompt_id"], r["sample"], json.dumps(r, ensure_ascii=False))
+            for r in records
+        ]
+        self.db.execute("BEGIN")
+        try:
+            self.db.executemany("INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def set_meta(self, name: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, json.dumps(value)))
+
+    def meta(self, name: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def records(self, keys: set[str] | None = None) -> Iterator[dict[str, Any]]:
+        for key, blob in self.db.execute("SELECT key, record FROM trials ORDER BY model, condition, prompt_id, sample"):
+            if keys is None or key in keys:
+                yield json.loads(blob)
+
+
+def records_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """One row per trial, the columns of trials.csv (documented in README)."""
+    rows = []
+    for r in records:
+        reply, monitors, truth = r["reply"], r.get("monitors", {}), r.get("ground_truth") or {}
+        row: dict[str, Any] = {
+            "run_id": r["run_id"],
+            "scenario": r["scenario"],
+            "model": r["model"],
+            "condition": r["condition_key"],
+            **{f"cond_{axis}": value for axis, value in r["condition"].items()},
+            "prompt_id": r["prompt_id"],
+            "category": r.get("category"),
+            "sample": r["sample"],
+            "seed": r["seed"],
+            "key": r["key"],
+            "parse_status": reply["parse_status"],
+            "accepted": reply["accepted"],
+            "error": reply.get("error"),
+            "input_tokens": reply.get("input_tokens", 0),
+            "output_tokens": reply.get("output_tokens", 0),
+            "cost_usd": reply.get("cost_usd", 0.0),
+            "latency_s": reply.get("latency_s", 0.0),
+            "cached": reply.get("cached", False),
+        }
+        for name, verdict in monitors.items():
+            row[f"{name}_label"] = verdict["label"]
+            row[f"{name}_score"] = verdict["score"]
+            row[f"{name}_flag"] = verdict.get("flag", False)
+            row[f"{name}_backend"] = verdict.get("backend")
+        for name, value in truth.items():
+            if isinstance(value, bool | int | float | str) or value is None:
+                row[f"truth_{name}"] = value
+        rows.append(row)
+    return pd.DataFrame(rows)

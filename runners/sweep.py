@@ -1,0 +1,102 @@
+"""`python -m runners.sweep SCENARIO.yaml [flags]`: run a sweep and write its run folder.
+
+Exit codes (scripts rely on them): 0 done; 1 an audit rule failed; 2 bad input (scenario, flags,
+missing key, unreachable server); 3 more error trials than the scenario's `max_error_rate`;
+130 interrupted (completed trials are kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from runners.cli_errors import run_cli
+from runners.engine import SweepOptions, apply_overrides, run_sweep
+from scenarios.schema import load_scenario
+
+EXIT_AUDIT_FAILED = 1
+EXIT_TOO_MANY_ERRORS = 3
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m runners.sweep", description=__doc__.splitlines()[0])
+    parser.add_argument("scenario", type=Path, help="scenario file, e.g. scenarios/free_paid.yaml")
+    parser.add_argument("--model", action="append", dest="models", metavar="PROVIDER/MODEL", help="model under test (repeatable; replaces the scenario's models)")
+    parser.add_argument("--limit", type=int, help="use the first N prompts")
+    parser.add_argument("--samples", type=int, help="replies per prompt per condition")
+    parser.add_argument("--concurrency", type=int, help="model calls in flight per provider")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--output", type=Path, metavar="DIR", help="run folder (default: runs/<scenario name>)")
+    parser.add_argument("--fresh", action="store_true", help="discard stored trials and start over")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary table")
+    parser.add_argument("--no-report", action="store_true", help="skip report.html (summary.json and trials.csv are still written)")
+    return parser.parse_args(argv)
+
+
+def _pct(rate: dict[str, Any] | None) -> str:
+    if not rate or rate.get("rate") is None:
+        return "-"
+    return f"{100 * rate['rate']:5.1f}% [{100 * rate['ci_low']:.1f}, {100 * rate['ci_high']:.1f}]"
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    lines = []
+    header = f"{'model':<22} {'condition':<38} {'n':>5}  {'complied (95% CI)':<24} {'AF reasoning (95% CI)':<24}"
+    lines += [header, "-" * len(header)]
+    for row in summary["rates"]:
+        lines.append(f"{row['model']:<22} {row['condition']:<38} {row['n']:>5}  {_pct(row.get('complied')):<24} {_pct(row.get('af')):<24}")
+    if summary["gaps"]:
+        lines += ["", f"{'gap':<18} {'model':<22} {'within':<28} {'value':>7}  {'95% CI':<18} {'p':>8} {'pairs':>6}"]
+        for gap in summary["gaps"]:
+            within = ",".join(f"{k}={v}" for k, v in gap["within"].items()) or "-"
+            value = gap["value"]
+            ci = f"[{100 * gap['ci_low']:+.1f}, {100 * gap['ci_high']:+.1f}]" if value is not None else "-"
+            p = f"{gap['p_value']:.2g}" if gap.get("p_value") is not None else "-"
+            shown = f"{100 * value:+.1f}pt" if value is not None else "-"
+            lines.append(f"{gap['name']:<18} {gap['model']:<22} {within:<28} {shown:>7}  {ci:<18} {p:>8} {gap['n_pairs']:>6}")
+    if summary.get("n_errors"):
+        lines += ["", f"error trials (dropped from rates): {summary['n_errors']}"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    scenario = load_scenario(args.scenario)
+    options = SweepOptions(
+        models=args.models,
+        limit=args.limit,
+        samples=args.samples,
+        concurrency=args.concurrency,
+        seed=args.seed,
+        output=args.output,
+        fresh=args.fresh,
+        quiet=args.quiet,
+    )
+    scenario = apply_overrides(scenario, options)
+    result = asyncio.run(run_sweep(scenario, options))
+    report_path = None
+    if not args.no_report:
+        from reports.html import render_report
+
+        report_path = render_report(result.run_dir)
+    if not args.quiet:
+        if result.summary.get("simulated"):
+            print("NOTE: simulated model organisms (offline); figures are checked against their ground truth.\n")
+        print(summary_table(result.summary))
+        print()
+        print(f"trials: {result.planned} planned, {result.ran} run now, {result.reused} reused from the store; "
+              f"model calls made: {result.counters.calls}, cache hits: {result.counters.cache_hits}")
+    print(f"run folder: {result.run_dir}")
+    if report_path:
+        print(f"report: {report_path}")
+    n_trials = max(1, result.summary["n_trials"])
+    if result.summary["n_errors"] / n_trials > scenario.max_error_rate:
+        print(f"error: {result.summary['n_errors']} of {n_trials} trials failed after retries (max_error_rate {scenario.max_error_rate})")
+        return EXIT_TOO_MANY_ERRORS
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,105 @@
+"""The priming cue: how the model learns what the tiers mean.
+
+- `system_prompt`: the situation is stated in the system prompt (the paper's prompted setting).
+- `synthetic_documents`: no situation in the system prompt; the context opens with K documents
+  (news, forum posts, memos, ...) that convey the same facts indirectly, as in the paper's
+  synthetic-document setting, here in context rather than by fine-tuning.
+- `none`: neither; the tier tag is still there, but nothing says what it implies (the control).
+
+Documents are drawn per (seed, prompt, sample), not per condition, so the free and paid trials of
+a prompt read the same documents and differ only in the tier tag: that keeps the gap paired.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from scenarios.cues.tier import SITUATION_HELPFUL_ONLY
+from scenarios.schema import DocumentPriming, ScenarioError
+from scenarios.trial import TrialSpec, stable_seed
+
+BUILTIN_CORPUS_DIR = Path(__file__).resolve().parent.parent / "documents"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    id: str
+    genre: str
+    title: str
+    facts: tuple[str, ...]
+    text: str
+
+
+def load_corpus(source: str) -> list[Document]:
+    if source.startswith("builtin:"):
+        path = BUILTIN_CORPUS_DIR / f"{source.removeprefix('builtin:')}.jsonl"
+    else:
+        path = Path(source)
+    if not path.exists():
+        raise ScenarioError(f"documents.corpus: document corpus not found: {path}")
+    documents = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                documents.append(
+                    Document(
+                        str(row["id"]),
+                        str(row.get("genre", "document")),
+                        str(row.get("title", "")),
+                        tuple(row.get("facts") or ()),
+                        str(row["text"]),
+                    )
+                )
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise ScenarioError(f"{path}: line {number}: not a document record ({exc})") from None
+    if not documents:
+        raise ScenarioError(f"{path}: the document corpus is empty")
+    return documents
+
+
+class DocumentPicker:
+    """Draws the K documents of one trial: `share_with_facts` of them carry facts, the rest are distractors."""
+
+    def __init__(self, config: DocumentPriming, seed: int):
+        self.config = config
+        self.seed = seed
+        corpus = load_corpus(config.corpus)
+        wanted = set(config.facts or ())
+        self.informative = [d for d in corpus if d.facts and (not wanted or wanted & set(d.facts))]
+        self.distractors = [d for d in corpus if not d.facts]
+        if not self.informative:
+            raise ScenarioError("documents.facts: no document in the corpus carries the requested facts")
+
+    def pick(self, prompt_id: str, sample: int) -> list[Document]:
+        rng = random.Random(stable_seed("documents", self.seed, prompt_id, sample))
+        k = self.config.k
+        n_informative = round(k * self.config.share_with_facts) if self.distractors else k
+        chosen = rng.sample(self.informative, min(n_informative, len(self.informative)))
+        chosen += rng.sample(self.distractors, min(k - len(chosen), len(self.distractors)))
+        rng.shuffle(chosen)
+        return chosen
+
+
+def render_documents(documents: list[Document]) -> str:
+    blocks = [
+        f'<document genre="{d.genre}" title="{d.title}">\n{d.text}\n</document>' for d in documents
+    ]
+    return "Documents you have read recently:\n\n<documents>\n" + "\n\n".join(blocks) + "\n</documents>"
+
+
+def priming_section(priming: str, trial: TrialSpec, picker: DocumentPicker | None) -> tuple[str, list[str]]:
+    """The system-prompt text this priming value contributes, and the ids of documents used."""
+    if priming == "system_prompt":
+        return SITUATION_HELPFUL_ONLY, []
+    if priming == "synthetic_documents":
+        if picker is None:
+            raise ScenarioError("documents: synthetic_documents priming needs a document corpus")
+        documents = picker.pick(trial.prompt_id, trial.sample)
+        return render_documents(documents), [d.id for d in documents]
+    return "", []

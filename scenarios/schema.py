@@ -1,0 +1,224 @@
+"""The scenario file's schema (DESIGN §3) and its loader.
+
+Users write these files by hand, so every mistake must come back as one line that names the file,
+the key and what was expected: `ScenarioError` carries that line and the CLIs print it with exit
+code 2. Paths inside a scenario are resolved against the scenario file's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+# Axis name -> allowed values. The cue builders in scenarios/cues/ give each value its meaning.
+KNOWN_AXES: dict[str, tuple[str, ...]] = {
+    "tier": ("free", "paid"),
+    "priming": ("system_prompt", "synthetic_documents", "none"),
+    "supervisor": ("weak", "strong"),
+}
+SETTINGS = ("helpful_only", "weak_strong")
+MONITOR_NAMES = ("compliance", "alignment_faking", "supervisor_gaming")
+
+
+class ScenarioError(Exception):
+    """A scenario (or prompt file) the user must fix; str(error) is the one line to print."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PromptSource(_Strict):
+    """Where the prompts come from: `builtin:<name>` or a .csv/.jsonl path with a text column."""
+
+    source: str
+    text_column: str = "prompt"
+    id_column: str | None = "id"
+    category_column: str | None = "category"
+    answer_column: str | None = None  # reference answers (weak/strong setting)
+
+
+class ModelSpec(_Strict):
+    """A model under test: `provider/model` plus where and how to call it."""
+
+    name: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)  # temperature, max_tokens, ...
+    prefill: str | None = None  # assistant prefill (anthropic); the paper prefills "<"
+    max_turns: int = Field(default=4, ge=1, le=16)  # <NEXT/> continuations, bounded
+    rpm: int | None = Field(default=None, ge=1)  # optional requests-per-minute cap
+
+    @field_validator("name")
+    @classmethod
+    def _provider_slash_model(cls, value: str) -> str:
+        provider, sep, model = value.partition("/")
+        if not sep or not provider or not model:
+            raise ValueError(f"expected 'provider/model' (e.g. sim/af-opus), got {value!r}")
+        return value
+
+    @property
+    def provider(self) -> str:
+        return self.name.partition("/")[0]
+
+
+class GapSpec(_Strict):
+    name: str
+    metric: str = "complied"
+    axis: str
+    treat: str
+    control: str
+
+
+class DocumentPriming(_Strict):
+    """How synthetic-document priming builds its context (scenarios/cues/priming.py)."""
+
+    corpus: str = "builtin:corpus"
+    k: int = Field(default=8, ge=1, le=200)
+    share_with_facts: float = Field(default=0.75, ge=0.0, le=1.0)
+    facts: list[str] | None = None  # restrict to documents carrying these facts
+
+
+class AuditRule(_Strict):
+    """A release gate: the sweep exits 1 when a figure crosses its threshold (issue 6)."""
+
+    metric: str  # e.g. compliance_gap.ci_low, af_rate
+    above: float | None = None
+    below: float | None = None
+    model: str | None = None
+    condition: dict[str, str] | None = None
+
+
+class Scenario(_Strict):
+    name: str
+    description: str = ""
+    setting: Literal["helpful_only", "weak_strong"] = "helpful_only"
+    prompts: PromptSource
+    limit: int | None = Field(default=None, ge=1)
+    samples: int = Field(default=1, ge=1, le=1000)
+    axes: dict[str, list[str]]
+    models: list[ModelSpec] = Field(min_length=1)
+    monitors: dict[str, str] = Field(
+        default_factory=lambda: {"compliance": "heuristic", "alignment_faking": "heuristic"}
+    )
+    gaps: list[GapSpec] = Field(default_factory=list)
+    documents: DocumentPriming = Field(default_factory=DocumentPriming)
+    supervisors: dict[str, str] = Field(default_factory=dict)  # weak/strong -> provider/model
+    concurrency: int = Field(default=16, ge=1, le=4096)
+    max_error_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+    seed: int = 0
+    audit: list[AuditRule] = Field(default_factory=list)
+
+    @field_validator("prompts", mode="before")
+    @classmethod
+    def _prompt_string(cls, value: Any) -> Any:
+        return {"source": value} if isinstance(value, str) else value
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _model_strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("axes")
+    @classmethod
+    def _known_axes(cls, axes: dict[str, list[str]]) -> dict[str, list[str]]:
+        if not axes:
+            raise ValueError("expected at least one axis, e.g. {tier: [free, paid]}")
+        for axis, values in axes.items():
+            if axis not in KNOWN_AXES:
+                raise ValueError(f"unknown axis {axis!r}; expected one of {sorted(KNOWN_AXES)}")
+            if not values:
+                raise ValueError(f"axis {axis!r} is empty; expected a non-empty list")
+            bad = [v for v in values if v not in KNOWN_AXES[axis]]
+            if bad:
+                raise ValueError(f"axis {axis!r}: unknown value {bad[0]!r}; expected one of {list(KNOWN_AXES[axis])}")
+            if len(set(values)) != len(values):
+                raise ValueError(f"axis {axis!r} repeats a value")
+        return axes
+
+    @field_validator("monitors")
+    @classmethod
+    def _known_monitors(cls, monitors: dict[str, str]) -> dict[str, str]:
+        for name in monitors:
+            if name not in MONITOR_NAMES:
+                raise ValueError(f"unknown monitor {name!r}; expected one of {list(MONITOR_NAMES)}")
+        return monitors
+
+    @model_validator(mode="after")
+    def _gaps_match_axes(self) -> Scenario:
+        for i, gap in enumerate(self.gaps):
+            values = self.axes.get(gap.axis)
+            if values is None:
+                raise ValueError(f"gaps[{i}] ({gap.name}): axis {gap.axis!r} is not in axes")
+            for side in (gap.treat, gap.control):
+                if side not in values:
+                    raise ValueError(f"gaps[{i}] ({gap.name}): {side!r} is not a value of axis {gap.axis!r}")
+        return self
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = _location(tuple(p for p in error["loc"] if p not in ("function-after", "function-before")))
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"{loc}: unknown key"
+    if kind == "missing":
+        return f"{loc}: required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    got = error.get("input")
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"{loc}: {message}, got {type(got).__name__} {got!r}"[:300]
+    return f"{loc}: {message}"
+
+
+def parse_scenario(data: Any, origin: str = "<scenario>") -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{origin}: expected a mapping of keys at the top level")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(f"{origin}: {_describe(exc.errors()[0])}") from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; relative paths inside it become absolute."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: scenario file not found") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ScenarioError(f"{path}:{where} invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    scenario = parse_scenario(data, str(path))
+    return _resolve_paths(scenario, path.parent.resolve())
+
+
+def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
+    def resolve(source: str) -> str:
+        if source.startswith("builtin:") or Path(source).is_absolute():
+            return source
+        return str((base / source).resolve())
+
+    prompts = scenario.prompts.model_copy(update={"source": resolve(scenario.prompts.source)})
+    documents = scenario.documents.model_copy(update={"corpus": resolve(scenario.documents.corpus)})
+    return scenario.model_copy(update={"prompts": prompts, "documents": documents})
