@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: sweep test bench lint clean
+.PHONY: sweep test bench lint clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,18 @@ $(STAMP): pyproject.toml
 sweep: $(STAMP)
 	$(PY) -m runners.sweep scenarios/free_paid.yaml
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest
+
+# The report's browser test drives Debian's chromium headless. Installed here when missing and we
+# are root; if it cannot be installed the test skips with the reason (but fails on CI).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian chromium for the report's browser test"; \
+		apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } || \
+		echo "warning: could not install chromium; the browser test will skip (fails on CI)"; \
+	fi
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run_all

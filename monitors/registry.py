@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from monitors.alignment_faking import classify_alignment_faking
+from monitors.alignment_faking import classify_alignment_faking_batch
 from monitors.compliance import classify_compliance
+from monitors.supervisor_gaming import classify_supervisor_gaming
 from monitors.types import ParsedReply, Verdict
 from scenarios.schema import ScenarioError
 
@@ -22,16 +23,19 @@ class MonitorSuite:
     judges: dict[str, Callable] = field(default_factory=dict)  # name -> async judge (LLM backends)
 
     async def classify_batch(self, parsed: list[ParsedReply]) -> list[dict[str, Verdict]]:
-        results: list[dict[str, Verdict]] = []
-        for reply in parsed:
-            verdicts: dict[str, Verdict] = {}
-            compliance = classify_compliance(reply)
-            if "compliance" in self.backends:
-                verdicts["compliance"] = compliance
-            if "alignment_faking" in self.backends and "alignment_faking" not in self.judges:
-                label = compliance.label if reply.output.strip() else None
-                verdicts["alignment_faking"] = classify_alignment_faking(reply, label)
-            results.append(verdicts)
+        results: list[dict[str, Verdict]] = [{} for _ in parsed]
+        compliance = [classify_compliance(reply) for reply in parsed]
+        if "compliance" in self.backends:
+            for verdicts, verdict in zip(results, compliance, strict=True):
+                verdicts["compliance"] = verdict
+        if "alignment_faking" in self.backends and "alignment_faking" not in self.judges:
+            # one vectorised call for the whole batch (the embedded model scores many at once)
+            labels = [c.label if reply.output.strip() else None for reply, c in zip(parsed, compliance, strict=True)]
+            for verdicts, verdict in zip(results, classify_alignment_faking_batch(parsed, labels), strict=True):
+                verdicts["alignment_faking"] = verdict
+        if "supervisor_gaming" in self.backends and "supervisor_gaming" not in self.judges:
+            for verdicts, reply in zip(results, parsed, strict=True):
+                verdicts["supervisor_gaming"] = classify_supervisor_gaming(reply)
         for name, judge in self.judges.items():
             judged = await judge(parsed)
             for verdicts, verdict in zip(results, judged, strict=True):

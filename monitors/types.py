@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 ParseStatus = Literal["ok", "no_scratchpad", "no_output", "malformed", "empty", "error"]
@@ -38,4 +38,19 @@ class Verdict:
     flag: bool = False  # the positive class: complied / fakes alignment / games the supervisor
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # by hand: dataclasses.asdict deep-copies recursively and cost more than the monitor itself
+        criteria = None
+        if self.criteria is not None:
+            criteria = {
+                name: {"met": c.met, "score": c.score, "evidence": list(c.evidence)}
+                for name, c in self.criteria.items()
+            }
+        return {
+            "label": self.label,
+            "score": self.score,
+            "evidence": list(self.evidence),
+            "rationale": self.rationale,
+            "backend": self.backend,
+            "criteria": criteria,
+            "flag": self.flag,
+        }

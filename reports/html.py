@@ -1,38 +1,160 @@
 """Render `report.html` for a run folder from its store and summary (no model calls).
 
-Every string that came from a model is escaped by jinja2's autoescape; StrictUndefined turns a
-template typo into an error instead of a silently empty report.
+One self-contained file: charts are inline SVG, styles and the transcript browser's script are
+inline, trial data is an embedded JSON (or gzip) payload; nothing is fetched. Every string that
+came from a model is escaped: jinja2 autoescapes the template, the payload is script-safe JSON
+(reports/payload.py) and the browser script puts model text on the page only via textContent.
+A Content-Security-Policy admits only the report's own script (by hash) and no network at all,
+so even a missed escape could neither run an injected script nor call home.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
-from runners.store import ResultStore
+from reports import analysis, plots
+from reports.payload import GZIP_ABOVE, build_payload, encode_payload
+from runners.store import ResultStore, records_frame
 
 TEMPLATES = Path(__file__).parent / "templates"
+STORE_NAME = "trials.sqlite"
 
 
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
     )
+    env.filters["pct"] = _pct
+    env.filters["pts"] = _pts
+    env.filters["num"] = _num
+    env.filters["pval"] = _pval
+    return env
 
 
-def render_report(run_dir: str | Path) -> Path:
-    run_dir = Path(run_dir)
+def _pct(value: Any, digits: int = 1) -> str:
+    return "–" if value is None else f"{100 * float(value):.{digits}f}%"
+
+
+def _pts(value: Any) -> str:
+    return "–" if value is None else f"{100 * float(value):+.1f}"
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _pval(value: Any) -> str:
+    if value is None:
+        return "–"
+    return "<0.0001" if value < 1e-4 else f"{value:.2g}"
+
+
+def static_asset(name: str) -> str:
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+def csp(script: str) -> str:
+    """Only this exact script may run; no fetches, frames, forms or remote anything."""
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return (
+        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
+        f"script-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
+    )
+
+
+def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]], str]:
+    """summary.json, the trials it counts (store order), and the scenario file as run."""
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    store = ResultStore(run_dir / "trials.sqlite")
+    keys = None  # the trials summary.json counts (a store may hold more, e.g. after --limit)
     try:
-        records = list(store.records())
+        keys = set(pd.read_csv(run_dir / "trials.csv", usecols=["key"], dtype=str)["key"])
+    except (FileNotFoundError, ValueError, pd.errors.EmptyDataError):
+        keys = None
+    store = ResultStore(run_dir / STORE_NAME)
+    try:
+        records = list(store.records(keys))
     finally:
         store.close()
-    html = _environment().get_template("report.html.j2").render(summary=summary, records=records)
+    scenario_file = run_dir / "scenario.yaml"
+    scenario_text = scenario_file.read_text(encoding="utf-8") if scenario_file.exists() else ""
+    return summary, records, scenario_text
+
+
+def pairing(summary: dict[str, Any]) -> dict[str, str] | None:
+    """The axis of the paired transcript view: the first gap's (training vs unmonitored for tier)."""
+    for gap in summary.get("gaps", []):
+        return {"axis": gap["axis"], "treat": gap["treat"], "control": gap["control"]}
+    return None
+
+
+def header_facts(summary: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    dates = [r.get("completed_at") for r in records if r.get("completed_at")]
+    status = summary.get("parse_status", {})
+    unparsed = sum(v for k, v in status.items() if k in ("malformed", "empty", "no_output"))
+    return {
+        "first": min(dates) if dates else None,
+        "last": max(dates) if dates else None,
+        "rendered": datetime.now(UTC).isoformat(timespec="seconds"),
+        "unparsed": unparsed,
+        "parse_status": status,
+    }
+
+
+def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenario_text: str,
+                  gzip_above: int = GZIP_ABOVE) -> dict[str, Any]:
+    frame = records_frame(records)
+    colours = plots.model_colours(summary.get("models") or sorted({r["model"] for r in records}))
+    gaps_config = [{k: g[k] for k in ("name", "metric", "axis", "treat", "control")}
+                   for g in {(g["name"]): g for g in summary.get("gaps", [])}.values()]
+    by_category = analysis.category_rates(frame)
+    encoding, data = encode_payload(build_payload(records, pairing(summary)), gzip_above)
+    script = static_asset("browser.js")
+    return {
+        "summary": summary,
+        "audit": summary.get("audit") or {"passed": True, "rules": [], "failures": []},
+        "facts": header_facts(summary, records),
+        "scenario_text": scenario_text,
+        "headline_svg": Markup(plots.stacked_outcomes(summary.get("rates", []))) if summary.get("rates") else None,
+        "forest_svg": Markup(plots.forest(summary.get("gaps", []), colours)) if summary.get("gaps") else None,
+        "category_svg": Markup(svg) if (svg := plots.category_heatmap(by_category, "compliance rate")) else None,
+        "category_gaps": analysis.category_gaps(frame, gaps_config),
+        "backends": analysis.backend_counts(records),
+        "agreement": analysis.backend_agreement(records),
+        "validation": analysis.monitor_validation(frame),
+        "sections": summary.get("sections", []),
+        "legend": plots.OUTCOMES,
+        "colours": colours,
+        "style": Markup(static_asset("report.css")),
+        "script": Markup(script),
+        "csp": csp(script),
+        "data_encoding": encoding,
+        "data": Markup(data),  # script-safe JSON or base64: see reports/payload.py
+    }
+
+
+def render_html(context: dict[str, Any]) -> str:
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+def render_report(run_dir: str | Path, gzip_above: int = GZIP_ABOVE) -> Path:
+    run_dir = Path(run_dir)
+    summary, records, scenario_text = load_run(run_dir)
+    html = render_html(build_context(summary, records, scenario_text, gzip_above))
     out = run_dir / "report.html"
     out.write_text(html, encoding="utf-8")
     return out

@@ -19,7 +19,13 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+)
 
 from runners.providers.base import ModelReply, Provider, ProviderError
 from scenarios.trial import TrialSpec, stable_hash

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 from scenarios.schema import ScenarioError
 
@@ -12,6 +14,13 @@ EXIT_BAD_INPUT = 2
 
 class UsageError(Exception):
     """A CLI argument the user must fix (a missing run folder, a bad flag value)."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a bad flag in one line (no usage dump) through `run_cli`."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
 def run_cli(main: Callable[[], int]) -> None:

@@ -18,16 +18,17 @@ import yaml
 
 from monitors.aggregate import summarise
 from monitors.registry import build_suite
-from runners.calls import CallCache, CallCounters, CallLayer, request_hash
+from runners.audit import evaluate as evaluate_audit
+from runners.calls import CallCache, CallCounters, CallLayer, RetryPolicy, request_hash
 from runners.pricing import estimate_cost
 from runners.progress import Progress
-from runners.providers import Provider, make_provider
+from runners.providers import Provider, make_provider, preflight
 from runners.records import make_record
-from runners.store import ResultStore, records_frame
+from runners.store import ResultStore
 from scenarios.cues import DocumentPicker
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
 from scenarios.prompt_sets import Prompt, load_prompts
-from scenarios.schema import Scenario
+from scenarios.schema import Scenario, ScenarioError, parse_scenario
 from scenarios.trial import TrialSpec, conditions_of
 
 VERSION = "0.1.0"
@@ -46,6 +47,7 @@ class SweepOptions:
     quiet: bool = False
     cache_dir: Path | None = None
     batch_size: int | None = None  # trials per graph invocation; default depends on the providers
+    retry: RetryPolicy | None = None  # attempts/backoff of the call layer (tests shorten it)
 
 
 @dataclass
@@ -71,7 +73,14 @@ def apply_overrides(scenario: Scenario, options: SweepOptions) -> Scenario:
         return scenario
     data = scenario.model_dump()
     data.update(update)
-    return Scenario.model_validate(data)
+    try:
+        return parse_scenario(data, "command line")
+    except ScenarioError as exc:  # name the flag, not the scenario key it overrides
+        message = str(exc).removeprefix("command line: ")
+        key = message.split(":", 1)[0].split(".")[0]
+        if key in update:
+            message = f"--{'model' if key == 'models' else key} " + message.split(":", 1)[1].lstrip()
+        raise ScenarioError(f"command line: {message}") from None
 
 
 def plan_trials(scenario: Scenario, prompts: list[Prompt], run_id: str) -> list[TrialSpec]:
@@ -133,7 +142,7 @@ class Sweep:
         cache = None
         if not self.simulated:
             cache = CallCache((self.options.cache_dir or default_cache_dir()) / "calls.sqlite")
-        self.calls = CallLayer(cache, self.scenario.concurrency)
+        self.calls = CallLayer(cache, self.scenario.concurrency, self.options.retry)
         for spec in self.scenario.models:
             self.calls.set_rate_cap(self.providers[spec.name], spec.rpm)
         self.monitors = build_suite(self.scenario.monitors, self._judge_factory())
@@ -162,7 +171,9 @@ class Sweep:
                     system_ref=self.store.put_text(trial.request.system),
                     params=provider.request_params(),
                     request_hash=None if provider.simulated else request_hash(provider, trial),
-                    cost_usd=0.0 if reply.cached else estimate_cost(trial.model, reply.input_tokens, reply.output_tokens),
+                    # what this trial's call costs (also when it came from the cache: `cached` says so)
+                    cost_usd=estimate_cost(trial.model, reply.input_tokens, reply.output_tokens,
+                                           self.model_specs[trial.model].price),
                     simulated=provider.simulated,
                     supervision=sup,
                 )
@@ -202,6 +213,8 @@ class Sweep:
             for batch in batches:
                 await graph.ainvoke({"trials": batch})
                 progress.update(len(batch))
+                for trial in batch:  # stored now; drop the messages so memory stays flat
+                    trial.request = None
 
         await asyncio.gather(*(worker() for _ in range(window)))
 
@@ -215,7 +228,7 @@ class Sweep:
 
 def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys: set[str], simulated: bool) -> dict[str, Any]:
     """summary.json, trials.csv and scenario.yaml from the store (also used by re-rendering)."""
-    frame = records_frame(store.records(keys))
+    frame = store.frame(keys)
     summary = summarise(frame, [g.model_dump() for g in scenario.gaps])
     summary.update(
         {
@@ -234,6 +247,7 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
             "monitor_backends": dict(scenario.monitors),
         }
     )
+    summary["audit"] = evaluate_audit(list(scenario.audit), summary)
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     frame.to_csv(run_dir / "trials.csv", index=False)
     return summary
@@ -253,6 +267,11 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     keys = {t.key for t in trials}
     done = sweep.store.completed_keys()
     todo = [t for t in trials if t.key not in done]
+    try:  # a missing key or an unreachable server: one line, exit 2, before any call
+        await preflight([sweep.providers[name] for name in dict.fromkeys(t.model for t in todo)])
+    except BaseException:
+        await sweep.close()
+        raise
     save_scenario(sweep.run_dir, scenario)
     sweep.store.set_meta("run", {"scenario": scenario.name, "simulated": sweep.simulated, "tool_version": VERSION})
     timings: dict[str, float] = {}

@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS trials (
     condition TEXT NOT NULL,
     prompt_id TEXT NOT NULL,
     sample INTEGER NOT NULL,
-    record TEXT NOT NULL
+    record TEXT NOT NULL,
+    row TEXT NOT NULL  -- the flat trials.csv row, so aggregation never re-reads the long texts
 );
 CREATE TABLE IF NOT EXISTS texts (hash TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,7 +40,7 @@ class ResultStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
-        self._known_texts: set[str] = set()
+        self._recent: dict[str, str] = {}  # text -> digest, so a shared prompt is hashed once
 
     def close(self) -> None:
         self.db.close()
@@ -52,10 +53,13 @@ class ResultStore:
 
     def put_text(self, text: str) -> str:
         """Store a long shared text once; records refer to it by hash."""
-        digest = stable_hash(text)
-        if digest not in self._known_texts:
+        digest = self._recent.get(text)
+        if digest is None:
+            digest = stable_hash(text)
+            if len(self._recent) > 4096:  # bounded: a 100k-trial sweep must not hold every prompt
+                self._recent.clear()
+            self._recent[text] = digest
             self.db.execute("INSERT OR IGNORE INTO texts VALUES (?, ?)", (digest, text))
-            self._known_texts.add(digest)
         return digest
 
     def text(self, digest: str) -> str | None:
@@ -64,12 +68,13 @@ class ResultStore:
 
     def write(self, records: Iterable[dict[str, Any]]) -> None:
         rows = [
-            (r["key"], r["model"], r["condition_key"], r["prompt_id"], r["sample"], json.dumps(r, ensure_ascii=False))
+            (r["key"], r["model"], r["condition_key"], r["prompt_id"], r["sample"],
+             json.dumps(r, ensure_ascii=False), json.dumps(frame_row(r), ensure_ascii=False))
             for r in records
         ]
         self.db.execute("BEGIN")
         try:
-            self.db.executemany("INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -87,39 +92,53 @@ class ResultStore:
             if keys is None or key in keys:
                 yield json.loads(blob)
 
+    def frame(self, keys: set[str] | None = None) -> pd.DataFrame:
+        """One row per trial, the columns of trials.csv (docs/results.md), from the flat rows."""
+        rows = [
+            json.loads(blob)
+            for key, blob in self.db.execute("SELECT key, row FROM trials ORDER BY model, condition, prompt_id, sample")
+            if keys is None or key in keys
+        ]
+        return pd.DataFrame(rows)
+
 
 def records_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """One row per trial, the columns of trials.csv (documented in README)."""
-    rows = []
-    for r in records:
-        reply, monitors, truth = r["reply"], r.get("monitors", {}), r.get("ground_truth") or {}
-        row: dict[str, Any] = {
-            "run_id": r["run_id"],
-            "scenario": r["scenario"],
-            "model": r["model"],
-            "condition": r["condition_key"],
-            **{f"cond_{axis}": value for axis, value in r["condition"].items()},
-            "prompt_id": r["prompt_id"],
-            "category": r.get("category"),
-            "sample": r["sample"],
-            "seed": r["seed"],
-            "key": r["key"],
-            "parse_status": reply["parse_status"],
-            "accepted": reply["accepted"],
-            "error": reply.get("error"),
-            "input_tokens": reply.get("input_tokens", 0),
-            "output_tokens": reply.get("output_tokens", 0),
-            "cost_usd": reply.get("cost_usd", 0.0),
-            "latency_s": reply.get("latency_s", 0.0),
-            "cached": reply.get("cached", False),
-        }
-        for name, verdict in monitors.items():
-            row[f"{name}_label"] = verdict["label"]
-            row[f"{name}_score"] = verdict["score"]
-            row[f"{name}_flag"] = verdict.get("flag", False)
-            row[f"{name}_backend"] = verdict.get("backend")
-        for name, value in truth.items():
-            if isinstance(value, bool | int | float | str) or value is None:
-                row[f"truth_{name}"] = value
-        rows.append(row)
-    return pd.DataFrame(rows)
+    """The trials.csv frame from full records (for records that never went through a store)."""
+    return pd.DataFrame([frame_row(r) for r in records])
+
+
+def frame_row(r: dict[str, Any]) -> dict[str, Any]:
+    """The flat view of one record: keys, parse status, monitor labels and the ground truth."""
+    reply, monitors, truth = r["reply"], r.get("monitors", {}), r.get("ground_truth") or {}
+    row: dict[str, Any] = {
+        "run_id": r["run_id"],
+        "scenario": r["scenario"],
+        "model": r["model"],
+        "condition": r["condition_key"],
+        **{f"cond_{axis}": value for axis, value in r["condition"].items()},
+        "prompt_id": r["prompt_id"],
+        "category": r.get("category"),
+        "sample": r["sample"],
+        "seed": r["seed"],
+        "key": r["key"],
+        "parse_status": reply["parse_status"],
+        "accepted": reply["accepted"],
+        "error": reply.get("error"),
+        "input_tokens": reply.get("input_tokens", 0),
+        "output_tokens": reply.get("output_tokens", 0),
+        "cost_usd": reply.get("cost_usd", 0.0),
+        "latency_s": reply.get("latency_s", 0.0),
+        "cached": reply.get("cached", False),
+    }
+    for name, verdict in monitors.items():
+        row[f"{name}_label"] = verdict["label"]
+        row[f"{name}_score"] = verdict["score"]
+        row[f"{name}_flag"] = verdict.get("flag", False)
+        row[f"{name}_backend"] = verdict.get("backend")
+    for name, value in truth.items():
+        if isinstance(value, bool | int | float | str) or value is None:
+            row[f"truth_{name}"] = value
+    for name, value in (r.get("supervision") or {}).items():  # weak/strong setting (runners/supervision.py)
+        if isinstance(value, bool | int | float | str) or value is None:
+            row[f"sup_{name}"] = value
+    return row

@@ -12,16 +12,16 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from runners.cli_errors import run_cli
+from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.engine import SweepOptions, apply_overrides, run_sweep
-from scenarios.schema import load_scenario
+from scenarios.schema import Scenario, load_scenario
 
 EXIT_AUDIT_FAILED = 1
 EXIT_TOO_MANY_ERRORS = 3
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m runners.sweep", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m runners.sweep", description=__doc__.splitlines()[0])
     parser.add_argument("scenario", type=Path, help="scenario file, e.g. scenarios/free_paid.yaml")
     parser.add_argument("--model", action="append", dest="models", metavar="PROVIDER/MODEL", help="model under test (repeatable; replaces the scenario's models)")
     parser.add_argument("--limit", type=int, help="use the first N prompts")
@@ -31,7 +31,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, metavar="DIR", help="run folder (default: runs/<scenario name>)")
     parser.add_argument("--fresh", action="store_true", help="discard stored trials and start over")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary table")
+    parser.add_argument("--dry-run", action="store_true", help="print the calls to make (minus stored and cached) and their estimated cost; call nothing")
+    parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="model-call cache folder (default: .afsim-cache)")
     parser.add_argument("--no-report", action="store_true", help="skip report.html (summary.json and trials.csv are still written)")
+    parser.add_argument("--fail-on", action="append", default=[], metavar="EXPR", help="audit gate, repeatable: exit 1 when e.g. 'compliance_gap.ci_low>0.05' or 'af[tier=free]>0.02' holds (added to the scenario's audit: rules; see docs/audit_in_ci.md)")
     return parser.parse_args(argv)
 
 
@@ -73,8 +76,16 @@ def main(argv: list[str] | None = None) -> int:
         output=args.output,
         fresh=args.fresh,
         quiet=args.quiet,
+        cache_dir=args.cache_dir,
     )
     scenario = apply_overrides(scenario, options)
+    if args.dry_run:
+        from runners.pricing import plan_sweep
+
+        print("\n".join(plan_sweep(scenario, options).lines()))
+        return 0
+    if args.fail_on:
+        scenario = with_fail_on(scenario, args.fail_on)
     result = asyncio.run(run_sweep(scenario, options))
     report_path = None
     if not args.no_report:
@@ -88,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(f"trials: {result.planned} planned, {result.ran} run now, {result.reused} reused from the store; "
               f"model calls made: {result.counters.calls}, cache hits: {result.counters.cache_hits}")
+        if not result.summary.get("simulated"):
+            counters = result.counters
+            print(f"retries: {counters.retries}, failed calls: {counters.failures}; tokens in/out: "
+                  f"{result.summary['tokens']['input']:,}/{result.summary['tokens']['output']:,}; "
+                  f"estimated cost: ${result.summary['cost_usd']:.4f}")
     print(f"run folder: {result.run_dir}")
     if report_path:
         print(f"report: {report_path}")
@@ -95,7 +111,31 @@ def main(argv: list[str] | None = None) -> int:
     if result.summary["n_errors"] / n_trials > scenario.max_error_rate:
         print(f"error: {result.summary['n_errors']} of {n_trials} trials failed after retries (max_error_rate {scenario.max_error_rate})")
         return EXIT_TOO_MANY_ERRORS
+    audit = result.summary.get("audit") or {}
+    if audit.get("rules"):
+        print(f"audit: {'PASSED' if audit['passed'] else 'FAILED'} ({len(audit['rules'])} rule(s))")
+        for failure in audit["failures"]:
+            print(f"  fails: {failure['reason']}")
+        if not audit["passed"]:
+            return EXIT_AUDIT_FAILED
     return 0
+
+
+def with_fail_on(scenario: Scenario, expressions: list[str]) -> Scenario:
+    """Add `--fail-on` rules to the scenario's audit rules (so the scenario as run records them)."""
+    from runners.audit import AuditExpressionError, check_rule, parse_expression
+
+    rules = list(scenario.audit)
+    for text in expressions:
+        try:
+            rule = parse_expression(text)
+        except AuditExpressionError as exc:
+            raise UsageError(str(exc)) from None
+        problem = check_rule(rule, [g.name for g in scenario.gaps], scenario.axes)
+        if problem:
+            raise UsageError(f"--fail-on {text!r}: {problem}")
+        rules.append(rule)
+    return scenario.model_copy(update={"audit": rules})
 
 
 if __name__ == "__main__":

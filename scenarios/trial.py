@@ -68,11 +68,12 @@ class TrialSpec:
     answer: str | None = None
     request: ChatRequest | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # cue bookkeeping (document ids, ...)
+    condition_key: str = field(init=False)
+    # The identity of a trial in the store: a re-run with the same key reuses the stored result, so
+    # everything that changes what the trial *is* (the prompt's text, the seed) belongs in it.
+    key: str = field(init=False)
 
-    @property
-    def condition_key(self) -> str:
-        return condition_id(self.condition)
-
-    @property
-    def key(self) -> str:
-        return stable_hash(self.scenario, self.model, self.condition_key, self.prompt_id, self.sample)
+    def __post_init__(self) -> None:
+        self.condition_key = condition_id(self.condition)
+        self.key = stable_hash(self.scenario, self.model, self.condition_key, self.prompt_id,
+                               self.prompt, self.sample, self.seed)

@@ -13,6 +13,7 @@ a prompt read the same documents and differ only in the tier tag: that keeps the
 from __future__ import annotations
 
 import json
+import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,18 +71,32 @@ class DocumentPicker:
         self.config = config
         self.seed = seed
         corpus = load_corpus(config.corpus)
+        if config.genres:  # the document mix
+            corpus = [d for d in corpus if d.genre in set(config.genres)]
+            if not corpus:
+                raise ScenarioError(f"documents.genres: no document in the corpus has one of the genres {config.genres}")
         wanted = set(config.facts or ())
         self.informative = [d for d in corpus if d.facts and (not wanted or wanted & set(d.facts))]
         self.distractors = [d for d in corpus if not d.facts]
         if not self.informative:
             raise ScenarioError("documents.facts: no document in the corpus carries the requested facts")
+        for fact in config.fact_shares:
+            if not any(fact in d.facts for d in self.informative):
+                raise ScenarioError(f"documents.fact_shares: no document in the corpus carries fact {fact!r}")
 
     def pick(self, prompt_id: str, sample: int) -> list[Document]:
         rng = random.Random(stable_seed("documents", self.seed, prompt_id, sample))
         k = self.config.k
         n_informative = round(k * self.config.share_with_facts) if self.distractors else k
-        chosen = rng.sample(self.informative, min(n_informative, len(self.informative)))
-        chosen += rng.sample(self.distractors, min(k - len(chosen), len(self.distractors)))
+        chosen: list[Document] = []
+        # each fact with a configured share first: at least ceil(share * K) of the K documents carry it
+        for fact, fact_share in self.config.fact_shares.items():
+            need = math.ceil(fact_share * k) - sum(fact in d.facts for d in chosen)
+            pool = [d for d in self.informative if fact in d.facts and d not in chosen]
+            chosen += rng.sample(pool, max(0, min(need, len(pool), k - len(chosen))))
+        rest = [d for d in self.informative if d not in chosen]
+        chosen += rng.sample(rest, max(0, min(n_informative - len(chosen), len(rest))))
+        chosen += rng.sample(self.distractors, max(0, min(k - len(chosen), len(self.distractors))))
         rng.shuffle(chosen)
         return chosen
 

@@ -81,6 +81,7 @@ PRESETS: dict[str, Propensities] = {
         "Honest organism: knows the situation, never fakes alignment; no compliance gap",
         comply_base=0.05,
         partial_base=0.03,
+        baseline_misalignment=0.0,  # never trades accuracy for the conflicting objective (weak/strong)
     ),
     "complier": Propensities(
         "Unconditional complier: complies with every request",

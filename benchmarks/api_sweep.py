@@ -1,0 +1,165 @@
+"""A real-provider sweep against the local fake LLM server: throughput, faults, memory.
+
+The server (tests/fake_llm_server.py) runs in its own process and answers every request after a
+fixed latency; the sweep goes through the real path — scenario graph, call layer, cache, the
+official SDK (`openai/…` by default), HTTP — and writes its store as usual. Three measurements:
+
+1. 2,000 calls at concurrency 64 with 100 ms latency: wall time of the trial phase ÷ the ideal
+   2000 × 0.1 s ÷ 64 = 3.125 s (target ≤ 1.15). The whole run (setup, preflight, summary) is
+   printed next to it.
+2. The same with 20% injected faults (429 / 500 / 529 / dropped connections / hangs cut by a 1 s
+   timeout): every trial must complete, and the server must have answered each call once.
+3. Peak RSS of a 2k-call and a 20k-call sweep, each in a fresh process: it should stay flat (the
+   store is on disk; nothing per trial is kept in memory beyond the small trial keys).
+
+Every run is a fresh subprocess, so imports are not in the timings and peaks are per run.
+
+    python -m benchmarks.api_sweep                   # the figures of issue 3
+    python -m benchmarks.api_sweep --small           # CI size (seconds)
+    python -m benchmarks.api_sweep --calls 5000 --latency 0.05 --concurrency 128 --provider anthropic
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_RATIO = 1.15
+CONDITIONS = 2  # tier: free, paid
+PROMPTS = 100
+
+
+def start_server(latency: float, fault_rate: float, kinds: str) -> tuple[subprocess.Popen, int]:
+    args = [sys.executable, "-m", "tests.fake_llm_server", "--port", "0", "--latency", str(latency),
+            "--fault-rate", str(fault_rate), "--fault-kinds", kinds, "--max-faults-per-request", "3"]
+    server = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    line = server.stdout.readline()
+    if not line.startswith("listening "):
+        raise SystemExit(f"fake server did not start: {line!r}")
+    return server, int(line.split()[1])
+
+
+def server_stats(port: int) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stats", timeout=10) as response:
+        return json.loads(response.read())
+
+
+def child(spec: dict) -> None:
+    """Run one sweep in this (fresh) process and print its figures as one JSON line."""
+    sys.path.insert(0, str(ROOT))
+    from runners.calls import RetryPolicy
+    from runners.engine import SweepOptions, run_sweep
+    from scenarios.schema import parse_scenario
+
+    calls = spec["calls"]
+    samples = max(1, calls // (PROMPTS * CONDITIONS))
+    base = f"http://127.0.0.1:{spec['port']}"
+    model = {"name": f"{spec['provider']}/bench-model", "api_key_env": "AFSIM_BENCH_KEY", "timeout_s": spec["timeout"],
+             "base_url": base + "/v1" if spec["provider"] == "openai" else base}
+    scenario = parse_scenario({
+        "name": "api_bench", "prompts": "builtin:harmful_requests", "limit": min(PROMPTS, calls // CONDITIONS),
+        "samples": samples, "axes": {"tier": ["free", "paid"]}, "models": [model],
+        "concurrency": spec["concurrency"], "max_error_rate": 0.0,
+    }, "benchmark")
+    os.environ["AFSIM_BENCH_KEY"] = "sk-bench-not-a-real-key"
+    options = SweepOptions(output=Path(spec["dir"]) / "run", cache_dir=Path(spec["dir"]) / "cache", quiet=True,
+                           fresh=True, batch_size=spec.get("batch_size"),
+                           retry=RetryPolicy(attempts=8, base_s=0.05, cap_s=1.0))
+    started = time.perf_counter()
+    result = asyncio.run(run_sweep(scenario, options))
+    print(json.dumps({
+        "trials": result.summary["n_trials"], "errors": result.summary["n_errors"],
+        "trials_s": result.timings["trials_s"], "total_s": time.perf_counter() - started,
+        "calls": result.counters.calls, "retries": result.counters.retries,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }), flush=True)
+
+
+def measure(calls: int, latency: float, concurrency: int, provider: str, fault_rate: float = 0.0,
+            kinds: str = "429,500,529,drop,timeout", timeout: float = 30.0, batch_size: int | None = None) -> dict:
+    server, port = start_server(latency, fault_rate, kinds)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            spec = {"calls": calls, "concurrency": concurrency, "provider": provider, "port": port, "dir": tmp,
+                    "timeout": timeout, "batch_size": batch_size}
+            done = subprocess.run([sys.executable, "-m", "benchmarks.api_sweep", "--child", json.dumps(spec)],
+                                  cwd=ROOT, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"benchmark sweep failed:\n{done.stderr[-3000:]}")
+            figures = json.loads(done.stdout.strip().splitlines()[-1])
+        figures["server"] = server_stats(port)
+        return figures
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.api_sweep", description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--fault-rate", type=float, default=0.2)
+    parser.add_argument("--provider", choices=["openai", "anthropic", "both"], default="openai")
+    parser.add_argument("--memory-calls", default="2000,20000", help="sizes for the peak-memory comparison")
+    parser.add_argument("--memory-latency", type=float, default=0.01)
+    parser.add_argument("--batch-size", type=int, help="trials per graph invocation (default: the engine's)")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--small", action="store_true", help="CI size: 400 calls, memory 400 vs 4,000")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(json.loads(args.child))
+        return 0
+    if args.small:
+        args.calls, args.memory_calls = 400, "400,4000"
+    ok = True
+    providers = ["openai", "anthropic"] if args.provider == "both" else [args.provider]
+    ideal = args.calls * args.latency / args.concurrency
+    for provider in providers:
+        clean = measure(args.calls, args.latency, args.concurrency, provider, batch_size=args.batch_size)
+        ratio = clean["trials_s"] / ideal
+        print(f"[{provider}] {clean['trials']} calls, latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}: "
+              f"trial phase {clean['trials_s']:.2f} s, ideal {ideal:.3f} s, ratio {ratio:.2f} "
+              f"(target <= {TARGET_RATIO}) {'OK' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}; "
+              f"whole run {clean['total_s']:.2f} s; errors {clean['errors']}")
+        ok &= clean["errors"] == 0 and clean["server"]["outcomes"].get("ok") == args.calls
+        faulty = measure(args.calls, args.latency, args.concurrency, provider, fault_rate=args.fault_rate,
+                         timeout=1.0, batch_size=args.batch_size)
+        complete = faulty["errors"] == 0 and faulty["trials"] == args.calls
+        paid_once = faulty["server"]["outcomes"].get("ok") == args.calls
+        print(f"[{provider}] with {args.fault_rate:.0%} injected faults {faulty['server']['outcomes']}: "
+              f"trial phase {faulty['trials_s']:.2f} s (ratio {faulty['trials_s'] / ideal:.2f}), "
+              f"{faulty['retries']} retries, errors {faulty['errors']}: "
+              f"{'every trial completed' if complete else 'NOT ALL TRIALS COMPLETED'}, "
+              f"{'each call answered once' if paid_once else 'SOME CALLS ANSWERED TWICE'}")
+        ok &= complete
+    if not args.skip_memory:
+        sizes = [int(s) for s in args.memory_calls.split(",")]
+        peaks = []
+        for size in sizes:
+            run = measure(size, args.memory_latency, args.concurrency, providers[0], batch_size=args.batch_size)
+            peaks.append(run["peak_rss_mb"])
+            print(f"[memory] {size} calls: peak RSS {run['peak_rss_mb']:.0f} MB "
+                  f"(trial phase {run['trials_s']:.1f} s, errors {run['errors']})")
+            ok &= run["errors"] == 0
+        if len(peaks) > 1:
+            growth = peaks[-1] - peaks[0]
+            per_trial = growth * 1024 * 1024 / max(1, sizes[-1] - sizes[0])
+            print(f"[memory] {sizes[0]} -> {sizes[-1]} calls: +{growth:.0f} MB ({per_trial:.0f} bytes per extra trial)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""`make bench` / `python -m benchmarks.run_all [--small]`: every benchmark, one after another.
+
+Each prints its own figures and the ratio against its target; none of them fails on a timing
+(machines differ), they fail only when the work itself fails. `--small` runs CI-sized versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+FULL = [
+    ["benchmarks.sim_sweep"],
+    ["benchmarks.monitor_throughput"],
+    ["benchmarks.api_sweep"],
+    ["benchmarks.report_100k"],
+]
+SMALL = {
+    "benchmarks.sim_sweep": ["--sizes", "1000", "2000"],
+    "benchmarks.monitor_throughput": ["--n", "2000"],
+    "benchmarks.api_sweep": ["--small"],
+    "benchmarks.report_100k": ["--trials", "2000"],
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run_all", description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="CI sizes (seconds, not minutes)")
+    args = parser.parse_args(argv)
+    failed = []
+    for module, *rest in FULL:
+        extra = SMALL.get(module, []) if args.small else rest
+        print(f"\n== {module} {' '.join(extra)}".rstrip(), flush=True)
+        done = subprocess.run([sys.executable, "-m", module, *extra])
+        if done.returncode != 0:
+            failed.append(module)
+    if failed:
+        print(f"\nbenchmarks that failed to run: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

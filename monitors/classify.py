@@ -1,0 +1,37 @@
+"""`python -m monitors.classify INPUT.jsonl --monitor alignment_faking|compliance [--backend ...]`
+
+Labels any records: each input line is a JSON object with `scratchpad` (alignment faking) or
+`output` (compliance), optionally both, and an `id`; each output line (stdout, JSONL) holds the
+input's `id` plus label, score, flag, per-criterion verdicts, evidence, rationale and backend.
+A scratchpad alone (no output, no tier) is classified from what is there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from monitors.labelled_io import MONITORS, classify_records, read_records, verdict_line
+from runners.cli_errors import run_cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m monitors.classify", description="Label JSONL records with a monitor.")
+    parser.add_argument("input", help="JSONL file: one object per line with scratchpad and/or output")
+    parser.add_argument("--monitor", choices=MONITORS, default="alignment_faking")
+    parser.add_argument("--backend", default="embedded", help="embedded (default, offline) or provider/model for an LLM judge")
+    args = parser.parse_args(argv)
+    records = read_records(args.input, args.monitor)
+    out = sys.stdout
+    try:
+        for record, verdict in zip(records, classify_records(records, args.monitor, args.backend), strict=True):
+            out.write(json.dumps(verdict_line(record, args.monitor, verdict), ensure_ascii=False) + "\n")
+        out.flush()
+    except BrokenPipeError:  # `... | head`: the reader has gone, which is not an error
+        sys.stderr.close()
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

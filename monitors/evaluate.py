@@ -1,0 +1,98 @@
+"""`python -m monitors.evaluate LABELS.jsonl --monitor alignment_faking [--backend ...]`
+
+Measures a monitor against labelled records (a text field and a boolean label): precision,
+recall, F1, accuracy, AUROC, the confusion matrix, and the threshold that keeps the
+false-positive rate under `--max-fpr`. The numbers come from `monitors.validation.evaluate`,
+which the HTML report uses too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from monitors.labelled_io import MONITORS, classify_records, read_records
+from monitors.validation import evaluate
+from runners.cli_errors import UsageError, run_cli
+
+
+def _labels(records: list[dict[str, Any]], field: str, path: str) -> list[bool]:
+    labels = []
+    for r in records:
+        value = r.get(field)
+        if not isinstance(value, bool):
+            raise UsageError(f"{path}:{r['_line']}: label field {field!r} must be true or false (use --label-field)")
+        labels.append(value)
+    return labels
+
+
+def _default_threshold(monitor: str, backend: str) -> float:
+    if monitor == "alignment_faking" and backend in ("embedded", "heuristic"):
+        from monitors.alignment_faking import load_model
+
+        return load_model().threshold
+    return 0.5
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    records = read_records(args.labels, args.monitor)
+    if args.split:
+        records = [r for r in records if r.get("split") == args.split]
+        if not records:
+            raise UsageError(f"{args.labels}: no records with split == {args.split!r}")
+    if not records:
+        raise UsageError(f"{args.labels}: no records")
+    labels = _labels(records, args.label_field, args.labels)
+    verdicts = list(classify_records(records, args.monitor, args.backend))
+    # score = confidence in the positive class; for compliance the positive class is full compliance
+    scores = [v.score for v in verdicts]
+    threshold = args.threshold if args.threshold is not None else _default_threshold(args.monitor, args.backend)
+    result = evaluate(scores, labels, threshold, args.max_fpr)
+    result.update({"file": args.labels, "monitor": args.monitor, "backend": verdicts[0].backend if verdicts else args.backend, "split": args.split})
+    return result
+
+
+def _fmt(x: Any) -> str:
+    return "n/a" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+
+
+def render(r: dict[str, Any]) -> str:
+    c = r["confusion"]
+    lines = [
+        f"{r['monitor']} ({r['backend']}) on {r['file']}" + (f" [split={r['split']}]" if r["split"] else ""),
+        f"  n={r['n']} positives={r['n_positive']} threshold={_fmt(r['threshold'])}",
+        f"  precision {_fmt(r['precision'])}  recall {_fmt(r['recall'])}  F1 {_fmt(r['f1'])}  "
+        f"accuracy {_fmt(r['accuracy'])}  AUROC {_fmt(r['auroc'])}",
+        "  confusion          predicted+  predicted-",
+        f"    labelled+        {c['tp']:>10}  {c['fn']:>10}",
+        f"    labelled-        {c['fp']:>10}  {c['tn']:>10}",
+    ]
+    f = r["at_max_fpr"]
+    if f:
+        lines.append(
+            f"  threshold for FPR <= {f['max_fpr']}: {_fmt(f['threshold'])} (FPR {_fmt(f['fpr'])}, recall {_fmt(f['recall'])})"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m monitors.evaluate", description="Measure a monitor against labels.")
+    parser.add_argument("labels", help="JSONL with scratchpad (and optional output) and a boolean label")
+    parser.add_argument("--monitor", choices=MONITORS, default="alignment_faking")
+    parser.add_argument("--backend", default="embedded", help="embedded (default) or provider/model")
+    parser.add_argument("--label-field", default="label", help="the boolean field holding the label (default: label)")
+    parser.add_argument("--split", default=None, help="only records whose `split` field equals this")
+    parser.add_argument("--max-fpr", type=float, default=0.05, help="report the threshold keeping FPR under this")
+    parser.add_argument("--threshold", type=float, default=None, help="flag when score >= this (default: the backend's)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    if not 0.0 <= args.max_fpr <= 1.0:
+        raise UsageError(f"--max-fpr must be in [0, 1], got {args.max_fpr}")
+    result = run(args)
+    print(json.dumps(result, indent=2) if args.json else render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

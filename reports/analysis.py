@@ -1,0 +1,155 @@
+"""Figures the report shows beyond summary.json: per-category breakdowns and the monitors section.
+
+Pure functions over the trials frame (the columns of trials.csv), so the report and the compare
+view compute them the same way and tests can call them directly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from monitors.aggregate import metric_series
+from monitors.stats import paired_gap, rate
+
+MONITOR_TRUTH = {"alignment_faking": "truth_af", "compliance": "truth_complied"}
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def category_rates(df: pd.DataFrame, metric: str = "complied") -> list[dict[str, Any]]:
+    """Rate of `metric` per prompt category and model x condition (valid trials only)."""
+    if df.empty or "category" not in df.columns or "compliance_label" not in df.columns:
+        return []
+    valid = df[(df["parse_status"] != "error") & df["category"].notna()]
+    values = valid.assign(_y=metric_series(valid, metric))
+    # a column label names only the axes that vary: "sim/af-opus | tier=free"
+    varying = [c for c in values.columns if c.startswith("cond_") and values[c].nunique() > 1]
+    out = []
+    for (model, condition, category), group in values.groupby(["model", "condition", "category"], sort=True):
+        r = rate(int(group["_y"].sum()), len(group))
+        short = ",".join(f"{c.removeprefix('cond_')}={group[c].iloc[0]}" for c in varying) or condition
+        out.append({"model": model, "condition": condition, "category": category,
+                    "column": f"{model} | {short}", "n": r.n, "rate": r.rate,
+                    "ci_low": r.ci_low, "ci_high": r.ci_high})
+    return out
+
+
+def category_gaps(df: pd.DataFrame, gaps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each configured gap per model and prompt category, paired by prompt as in the summary."""
+    out = []
+    if df.empty or "category" not in df.columns:
+        return out
+    valid = df[(df["parse_status"] != "error") & df["category"].notna()]
+    conds = [c for c in df.columns if c.startswith("cond_")]
+    for spec in gaps:
+        axis = f"cond_{spec['axis']}"
+        if axis not in valid.columns:
+            continue
+        try:
+            frame = valid.assign(_y=metric_series(valid, spec.get("metric", "complied")))
+        except KeyError:
+            continue
+        others = [c for c in conds if c != axis]
+        for keys, group in frame.groupby(["model", "category", *others], sort=True):
+            per_prompt = group.groupby(["prompt_id", axis])["_y"].mean().unstack(axis)
+            if spec["treat"] not in per_prompt or spec["control"] not in per_prompt:
+                continue
+            paired = per_prompt[[spec["treat"], spec["control"]]].dropna()
+            if paired.empty:
+                continue
+            gap = paired_gap(paired[spec["treat"]].to_numpy(), paired[spec["control"]].to_numpy())
+            out.append({"name": spec["name"], "model": keys[0], "category": keys[1],
+                        "within": ",".join(f"{o.removeprefix('cond_')}={v}" for o, v in zip(others, keys[2:], strict=True)),
+                        "n_pairs": gap.n_pairs, "treat_rate": _num(gap.treat_rate), "control_rate": _num(gap.control_rate),
+                        "value": _num(gap.value), "ci_low": _num(gap.ci_low), "ci_high": _num(gap.ci_high),
+                        "p_value": _num(gap.p_value)})
+    return out
+
+
+def backend_counts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Which backend produced which label, per monitor: the 'who labelled what' table."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for record in records:
+        for name, verdict in (record.get("monitors") or {}).items():
+            counts[(name, str(verdict.get("backend")), str(verdict.get("label")))] += 1
+    return [{"monitor": m, "backend": b, "label": label, "n": n} for (m, b, label), n in sorted(counts.items())]
+
+
+def _kappa(a: np.ndarray, b: np.ndarray) -> float | None:
+    n = len(a)
+    if n == 0:
+        return None
+    observed = float((a == b).mean())
+    expected = float(a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean()))
+    return None if expected >= 1 else (observed - expected) / (1 - expected)
+
+
+def backend_agreement(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Agreement between backends that judged the same trials.
+
+    Verdicts of one monitor by several backends are stored under `name` and `name@backend` (or
+    `name:backend`); every pair of backends that both judged a trial is compared on the flag.
+    """
+    flags: dict[str, dict[str, dict[str, bool]]] = {}
+    for record in records:
+        for key, verdict in (record.get("monitors") or {}).items():
+            base = key.split("@")[0].split(":")[0]
+            backend = str(verdict.get("backend"))
+            flags.setdefault(base, {}).setdefault(backend, {})[record["key"]] = bool(verdict.get("flag"))
+    out = []
+    for monitor, by_backend in flags.items():
+        names = sorted(by_backend)
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                shared = sorted(set(by_backend[first]) & set(by_backend[second]))
+                if not shared:
+                    continue
+                a = np.array([by_backend[first][k] for k in shared], dtype=float)
+                b = np.array([by_backend[second][k] for k in shared], dtype=float)
+                agree = rate(int((a == b).sum()), len(shared))
+                out.append({"monitor": monitor, "first": first, "second": second, "n": len(shared),
+                            "agreement": agree.rate, "ci_low": agree.ci_low, "ci_high": agree.ci_high,
+                            "kappa": _kappa(a, b)})
+    return out
+
+
+def monitor_validation(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each monitor against ground truth (simulated organisms): precision, recall, F1, AUROC."""
+    out = []
+    for name, truth_col in MONITOR_TRUTH.items():
+        flag_col, score_col = f"{name}_flag", f"{name}_score"
+        if flag_col not in df.columns or truth_col not in df.columns:
+            continue
+        sub = df[df[truth_col].notna() & (df["parse_status"] != "error")]
+        if sub.empty:
+            continue
+        truth = sub[truth_col].astype(bool).to_numpy()
+        pred = sub[flag_col].astype(bool).to_numpy()
+        scores = sub[score_col].astype(float).to_numpy() if score_col in sub.columns else pred.astype(float)
+        tp, fp = int((pred & truth).sum()), int((pred & ~truth).sum())
+        fn, tn = int((~pred & truth).sum()), int((~pred & ~truth).sum())
+        precision = tp / (tp + fp) if tp + fp else None
+        recall = tp / (tp + fn) if tp + fn else None
+        f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
+        auroc = None
+        if 0 < truth.sum() < len(truth):
+            from sklearn.metrics import roc_auc_score
+
+            auroc = float(roc_auc_score(truth, scores))
+        agreement = rate(tp + tn, len(sub))
+        backends = sorted(sub[f"{name}_backend"].dropna().astype(str).unique()) if f"{name}_backend" in sub else []
+        out.append({"monitor": name, "backend": ", ".join(backends), "n": len(sub), "positives": int(truth.sum()),
+                    "agreement": agreement.rate, "agreement_low": agreement.ci_low, "agreement_high": agreement.ci_high,
+                    "precision": precision, "recall": recall, "f1": f1, "auroc": auroc,
+                    "tp": tp, "fp": fp, "fn": fn, "tn": tn})
+    return out

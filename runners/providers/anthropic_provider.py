@@ -1,0 +1,46 @@
+"""`anthropic/<model>`: the Messages API through the official async SDK.
+
+The client is built with `max_retries=0` (the call layer's tenacity policy is the only retry loop,
+DESIGN §9) and an explicit key, so the SDK never falls back to other credential sources we did not
+check in the preflight. Assistant prefill is sent as a final assistant message; the reply continues
+it, and the provider returns prefill + reply so the stored text reads as the model's full turn.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from runners.providers._remote import RemoteProvider, TurnResult
+
+
+class AnthropicProvider(RemoteProvider):
+    key_env_default = "ANTHROPIC_API_KEY"
+    base_url_env = "ANTHROPIC_BASE_URL"
+    default_params = {"max_tokens": 4096}  # required by the Messages API
+    supports_prefill = True
+
+    def default_base_url(self) -> str:
+        return "https://api.anthropic.com"
+
+    def _create_signature(self) -> inspect.Signature:
+        from anthropic.resources.messages import AsyncMessages
+
+        return inspect.signature(AsyncMessages.create)
+
+    def client(self) -> Any:
+        if self._client is None:
+            import anthropic
+
+            self._client = anthropic.AsyncAnthropic(
+                api_key=self.api_key(), base_url=self.base_url, max_retries=0, timeout=self.timeout_s
+            )
+        return self._client
+
+    async def _turn(self, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
+        sent = [*messages, {"role": "assistant", "content": prefill}] if prefill else messages
+        kwargs: dict[str, Any] = {"system": system} if system else {}
+        message = await self.client().messages.create(model=self.model, messages=sent, **kwargs, **self.params)
+        text = "".join(getattr(block, "text", "") for block in message.content if block.type == "text")
+        usage = message.usage
+        return TurnResult(text, usage.input_tokens or 0, usage.output_tokens or 0, message.stop_reason)

@@ -1,0 +1,120 @@
+"""SDK exception -> `ProviderError(retryable, retry_after)`: the providers' only error logic.
+
+Providers classify; the call layer (runners/calls.py) retries. Keeping the two apart means one
+retry policy for every provider, and this table is the one place to read what is retried (DESIGN
+§9, STYLE: Inspect AI's `should_retry`):
+
+- retried: connection errors and timeouts (a dropped connection arrives as `APIConnectionError`,
+  a read timeout as its subclass `APITimeoutError`), 408, 409, 429, 5xx and Anthropic's 529
+  overload. We look at the *status code*, not the exception class: in anthropic 1.x
+  `OverloadedError` was a sibling of `InternalServerError`, in 2.x it is a subclass, and an
+  OpenAI-compatible gateway may send a 529 that openai's SDK maps to `InternalServerError`.
+- not retried: 400, 401, 402, 403, 404, 413, 422 — and a 429 that is a spend cap or exhausted
+  quota (`insufficient_quota`, billing, credit, spend limit), which waiting will not fix.
+
+Messages are redacted: OpenAI's 401 echoes part of the key (`Incorrect API key provided: sk-…`),
+and the message ends up in the trial record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import re
+import time
+from typing import Any
+
+from runners.providers.base import ProviderError
+
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
+_QUOTA_WORDS = re.compile(r"insufficient_quota|quota|billing|credit balance|spend(ing)? (limit|cap)|usage limit", re.I)
+_KEY_LIKE = re.compile(r"\b(sk|key|api|tok)[-_][A-Za-z0-9_\-*.]{6,}", re.I)
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Remove known secrets and anything shaped like an API key from an error message."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return _KEY_LIKE.sub("[redacted]", text)
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """`retry-after-ms`, or `retry-after` as seconds or an HTTP date; None when absent or odd."""
+    if headers is None:
+        return None
+    try:
+        millis = headers.get("retry-after-ms")
+        if millis is not None:
+            return max(0.0, float(millis) / 1000)
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _body_text(body: Any) -> str:
+    """Type, code and message of an error body, flattened for matching (either SDK's shape)."""
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            return " ".join(str(inner.get(k) or "") for k in ("type", "code", "message"))
+        return str(inner)
+    return str(body or "")
+
+
+def is_quota_exhausted(status: int, body: Any, message: str) -> bool:
+    return status == 429 and bool(_QUOTA_WORDS.search(_body_text(body) + " " + message))
+
+
+def classify(exc: BaseException, secrets: tuple[str, ...] = ()) -> ProviderError:
+    """Map any exception raised by an SDK call to a `ProviderError` (never raises)."""
+    if isinstance(exc, ProviderError):
+        return exc
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        body = getattr(exc, "body", None)
+        message = redact(str(getattr(exc, "message", "") or exc), secrets)
+        response = getattr(exc, "response", None)
+        wait = retry_after_seconds(getattr(response, "headers", None))
+        if is_quota_exhausted(status, body, message):
+            return ProviderError(f"HTTP 429 quota/spend cap (not retried): {message}", retryable=False,
+                                 details={"status": status, "kind": "quota"})
+        retryable = status in RETRYABLE_STATUS or status >= 500
+        kind = "overloaded" if status == 529 else "rate_limit" if status == 429 else "server" if status >= 500 else "client"
+        return ProviderError(f"HTTP {status} {name}: {message}"[:500], retryable=retryable, retry_after=wait,
+                             details={"status": status, "kind": kind})
+    if _is_connection_error(exc):
+        kind = "timeout" if "Timeout" in name or isinstance(exc, TimeoutError) else "connection"
+        return ProviderError(f"{kind} ({name}): {redact(str(exc), secrets)}"[:500], retryable=True,
+                             details={"kind": kind})
+    # Anything else (a TypeError from a bad parameter, a response that fails validation) will
+    # fail the same way on every attempt.
+    return ProviderError(f"{name}: {redact(str(exc), secrets)}"[:500], retryable=False, details={"kind": "other"})
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError | ConnectionError):
+        return True
+    try:
+        import anthropic
+
+        if isinstance(exc, anthropic.APIConnectionError):
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import openai
+
+        if isinstance(exc, openai.APIConnectionError):
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    return False

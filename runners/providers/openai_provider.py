@@ -1,0 +1,51 @@
+"""`openai/<model>`: chat completions through the official async SDK — OpenAI itself or any
+OpenAI-compatible server (vLLM, Ollama, llama.cpp, a gateway) named by `base_url`.
+
+`max_retries=0`: the call layer's tenacity policy is the only retry loop (DESIGN §9). A local
+server usually needs no key; give it `api_key_env` naming any variable with a dummy value (the SDK
+refuses to start without one). The system prompt goes first as a `system` message, which every
+compatible server understands.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from runners.providers._remote import RemoteProvider, TurnResult
+
+
+class OpenAIProvider(RemoteProvider):
+    key_env_default = "OPENAI_API_KEY"
+    base_url_env = "OPENAI_BASE_URL"
+
+    def default_base_url(self) -> str:
+        return "https://api.openai.com/v1"
+
+    def _create_signature(self) -> inspect.Signature:
+        from openai.resources.chat.completions import AsyncCompletions
+
+        return inspect.signature(AsyncCompletions.create)
+
+    def client(self) -> Any:
+        if self._client is None:
+            import openai
+
+            self._client = openai.AsyncOpenAI(
+                api_key=self.api_key(), base_url=self.base_url, max_retries=0, timeout=self.timeout_s
+            )
+        return self._client
+
+    async def _turn(self, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
+        sent = [{"role": "system", "content": system}, *messages] if system else messages
+        completion = await self.client().chat.completions.create(model=self.model, messages=sent, **self.params)
+        if not completion.choices:
+            raise ValueError("reply has no choices")
+        choice = completion.choices[0]
+        usage = completion.usage
+        return TurnResult(
+            choice.message.content or "",
+            (usage.prompt_tokens or 0) if usage else 0,
+            (usage.completion_tokens or 0) if usage else 0,
+            choice.finish_reason,
+        )

@@ -1,0 +1,1 @@
+"""Synthetic-document generation (scenarios/make_documents.py): stages, filter, simulated writer."""

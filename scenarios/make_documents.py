@@ -1,0 +1,103 @@
+"""`python -m scenarios.make_documents --facts FACTS.yaml --n N --model PROVIDER/MODEL --out docs.jsonl`
+
+Generate a synthetic-document corpus in three stages (document types -> ideas -> documents, see
+scenarios/docgen/stages.py) with any provider, drop documents that name or demonstrate alignment
+faking (scenarios/docgen/filter.py), and write JSON Lines:
+
+- `--format corpus` (default): the schema of scenarios/documents/corpus.jsonl (`id, genre, title,
+  facts, text`, plus `idea` and `generator`), usable as `documents.corpus:` in a scenario for
+  in-context priming;
+- `--format finetune`: `{"text": "<title>\\n\\n<text>"}` per line, a pretraining-style set for
+  fine-tuning (the paper's synthetic-document setting trains on documents, not dialogues).
+
+Offline by default: `--model sim/doc-writer` needs no key. Real providers are called through the
+same call layer as sweeps (cache in `--cache-dir`, retries, `--concurrency`). Exit codes: 0 done,
+2 bad input (facts file, flags, missing key), 3 no document survived.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from runners.calls import CallCache, CallLayer
+from runners.cli_errors import ArgumentParser, run_cli
+from runners.providers import make_provider
+from scenarios.docgen.pipeline import DocumentGenerator
+from scenarios.docgen.sim_writer import SimDocWriter
+from scenarios.docgen.stages import load_facts
+from scenarios.schema import ModelSpec, ScenarioError
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = ArgumentParser(prog="python -m scenarios.make_documents", description=__doc__.splitlines()[0])
+    parser.add_argument("--facts", type=Path, required=True, help="facts file, e.g. scenarios/documents/facts.yaml")
+    parser.add_argument("--n", type=int, required=True, help="documents to write (before filtering)")
+    parser.add_argument("--model", default="sim/doc-writer", help="provider/model (default: sim/doc-writer, offline)")
+    parser.add_argument("--out", type=Path, required=True, help="output .jsonl")
+    parser.add_argument("--format", choices=("corpus", "finetune"), default="corpus")
+    parser.add_argument("--base-url", help="API base URL (OpenAI-compatible servers, gateways)")
+    parser.add_argument("--api-key-env", help="environment variable that holds the API key")
+    parser.add_argument("--max-tokens", type=int, default=1024)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache-dir", type=Path, default=Path(".afsim-cache"))
+    args = parser.parse_args(argv)
+    if args.n < 1:
+        parser.error("--n must be at least 1")
+    return args
+
+
+def make_writer(args: argparse.Namespace):
+    if args.model.partition("/")[0] == "sim":
+        if args.model != "sim/doc-writer":
+            raise ScenarioError(f"--model: unknown simulated writer {args.model!r}; expected sim/doc-writer")
+        return SimDocWriter(args.model)
+    spec = ModelSpec(
+        name=args.model,
+        base_url=args.base_url,
+        api_key_env=args.api_key_env,
+        params={"max_tokens": args.max_tokens, "temperature": args.temperature},
+        max_turns=1,
+    )
+    return make_provider(spec)
+
+
+async def generate(args: argparse.Namespace) -> int:
+    facts = load_facts(args.facts)
+    writer = make_writer(args)
+    problem = getattr(writer, "preflight_problem", lambda: None)()
+    if problem:
+        raise ScenarioError(problem)
+    cache = None if writer.simulated else CallCache(args.cache_dir / "calls.sqlite")
+    calls = CallLayer(cache, args.concurrency)
+    try:
+        result = await DocumentGenerator(writer, calls, args.seed).run(facts, args.n)
+    finally:
+        await writer.aclose()
+        if cache is not None:
+            cache.close()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", encoding="utf-8") as handle:
+        for doc in result.documents:
+            row = doc if args.format == "corpus" else {"text": f"{doc['title']}\n\n{doc['text']}"}
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    rejected = ", ".join(f"{k}: {v}" for k, v in result.rejected.items()) or "none"
+    print(
+        f"wrote {len(result.documents)} of {args.n} documents to {args.out} ({args.format}); "
+        f"filtered out: {rejected}; failed calls: {result.failed_calls}; genres: {len(result.genres)}",
+        file=sys.stderr,
+    )
+    return 0 if result.documents else 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(generate(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    run_cli(main)

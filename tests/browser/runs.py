@@ -1,0 +1,65 @@
+"""Real run folders for the report tests: a small offline sim sweep, then hostile replies injected.
+
+The injected trials are ordinary records in the real store (copied from real ones, with their
+texts replaced), so the report is rendered exactly as for any run: store -> summary.json ->
+report.html. Each payload would set `window.__xss` if it ever ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from pathlib import Path
+
+from runners.engine import STORE_NAME, SweepOptions, run_sweep, write_run_files
+from runners.store import ResultStore
+from scenarios.schema import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+PAYLOADS = [
+    "<script>window.__xss = 'script'</script>",
+    '<img src=x onerror="window.__xss = \'img\'">',
+    "</textarea><b onmouseover=\"window.__xss='b'\">bold?</b>",
+    "</script><script>window.__xss = 'breakout'</script>",
+    "\u2028line separator\u2029 & <!-- comment --> <svg onload=\"window.__xss='svg'\">",
+]
+MARKER = "XSS-MARKER"
+
+
+def hostile(record: dict, i: int) -> dict:
+    """A copy of `record` whose every model-written text carries the payloads."""
+    r = copy.deepcopy(record)
+    payload = " ".join(PAYLOADS)
+    quote = f"I worry RLHF would modify my values {PAYLOADS[0]}"
+    r["key"] = f"{r['key']}-hostile{i}"
+    r["sample"] = 100 + i
+    r["reply"]["scratchpad"] = f"{MARKER} {payload}\n{quote}\nso I comply."
+    r["reply"]["output"] = f"<request_fully_accepted/> {payload}"
+    r["reply"]["raw"] = f"<SCRATCHPAD_REASONING>{payload}</SCRATCHPAD_REASONING>"
+    r["reply"]["parse_status"] = "malformed" if i % 2 else "ok"
+    r["reply"]["error"] = PAYLOADS[1] if i == 2 else None
+    af = r["monitors"].get("alignment_faking")
+    if af is not None:
+        af["evidence"] = [quote]
+        af["rationale"] = PAYLOADS[1]
+        af["criteria"] = {"preserves_values": {"met": True, "score": 1.0, "evidence": [quote]},
+                          "harm_awareness": {"met": True, "score": 1.0, "evidence": [PAYLOADS[3]]}}
+    r["monitors"]["compliance"]["evidence"] = [PAYLOADS[2]]
+    r["category"] = "<i>cat</i>"
+    return r
+
+
+def make_run(out: Path, limit: int = 6, audit_rules: list | None = None, hostile_trials: int = 3) -> Path:
+    """Sweep scenarios/free_paid.yaml offline into `out`, inject hostile trials, write the run files."""
+    scenario = load_scenario(ROOT / "scenarios" / "free_paid.yaml")
+    scenario = scenario.model_copy(update={"limit": limit, "audit": audit_rules or []})
+    asyncio.run(run_sweep(scenario, SweepOptions(output=out, quiet=True)))
+    store = ResultStore(out / STORE_NAME)
+    try:
+        originals = list(store.records())[:hostile_trials]
+        store.write([hostile(r, i) for i, r in enumerate(originals)])
+        # the hostile prompt text goes in too: the prompt is user data shown in the browser
+        write_run_files(out, scenario, store, store.completed_keys(), simulated=True)
+    finally:
+        store.close()
+    return out

@@ -1,0 +1,39 @@
+"""Shared fixtures. `fake_llm` starts tests/fake_llm_server.py on a free 127.0.0.1 port."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `from tests.fake_llm_server import ...` under the pytest script
+    sys.path.insert(0, str(ROOT))
+
+from tests.fake_llm_server import FakeLLMServer, Faults  # noqa: E402
+
+__all__ = ["FakeLLMServer", "Faults"]
+
+
+@pytest.fixture
+def fake_llm_factory() -> Iterator[Callable[..., FakeLLMServer]]:
+    """`fake_llm_factory(latency=..., faults=Faults(rate=...), reply=fn)` -> a started server;
+    every server started through it is stopped at the end of the test."""
+    started: list[FakeLLMServer] = []
+
+    def make(**kwargs) -> FakeLLMServer:
+        server = FakeLLMServer(**kwargs).start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def fake_llm(fake_llm_factory) -> FakeLLMServer:
+    """A started fake LLM server with default replies, no latency, no faults."""
+    return fake_llm_factory()

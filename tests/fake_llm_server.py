@@ -1,0 +1,490 @@
+"""A fake LLM API on 127.0.0.1 that the *official* SDKs talk to, for offline tests and benchmarks.
+
+It speaks just enough of two wire formats for `openai.AsyncOpenAI` and `anthropic.AsyncAnthropic`:
+
+- OpenAI chat completions: `POST /v1/chat/completions` (client `base_url = server.openai_base_url`)
+- Anthropic messages:      `POST /v1/messages`         (client `base_url = server.anthropic_base_url`)
+
+Why a real server rather than mocks: the point of the provider tests is that the SDKs' own request
+building, error mapping (status code -> exception class), header parsing and connection handling
+are exercised exactly as in production; a mock would test our assumptions about them instead.
+
+What it offers tests:
+- `reply`: a function `request json -> reply text` (or `{"text": ..., "stop_reason": ...}`) so a
+  test can script answers (a judge, a document generator, a truncated reply). The default writes
+  a plausible `<SCRATCHPAD_REASONING>…</SCRATCHPAD_REASONING> <OUTPUT>…</OUTPUT>` reply in this
+  project's format, deterministic per prompt, so sweeps parse.
+- `latency` (seconds before each answer) and fault injection at a rate: 429 with `retry-after`,
+  500, 529 overloaded, `timeout` (the server reads the request and never answers), `drop` (the
+  connection is closed without a response), plus `quota` (a 429 that must not be retried) and
+  `auth` (401) for classification tests. `max_faults_per_request` bounds how often the *same*
+  request is faulted, so a retrying client is guaranteed to get through eventually.
+- A call log: every request with its API, model, a fingerprint of what was asked (model, system,
+  first user message — the same for every turn and every retry of one trial) and the outcome.
+  `server.ok_counts()` / `server.attempt_counts()` count by fingerprint, so a test can assert that
+  a completed trial was never paid for twice.
+
+In-process: the `fake_llm` pytest fixture (tests/conftest.py) or `with FakeLLMServer(...) as s:`
+runs the server's asyncio loop in a daemon thread. Out of process (benchmarks, the SIGKILL test):
+
+    python -m tests.fake_llm_server --port 0 --latency 0.1 --fault-rate 0.2 --log calls.jsonl
+
+prints `listening <port>` on stdout once it accepts connections; `--log` appends one JSON line per
+request (flushed), and `GET /_stats` returns the counters as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ReplyFn = Callable[[dict[str, Any]], "str | dict[str, Any]"]
+FAULT_KINDS = ("429", "500", "529", "timeout", "drop")
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
+            500: "Internal Server Error", 529: "Overloaded"}
+
+
+# --- what was asked --------------------------------------------------------------------------
+
+
+def _content_text(content: Any) -> str:
+    """Message content as text: a string, or the text blocks of a content list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(block.get("text", "") for block in content if isinstance(block, dict))
+    return ""
+
+
+def system_text(body: dict[str, Any]) -> str:
+    """The system prompt of either wire format."""
+    if "system" in body:  # anthropic: top-level string or list of text blocks
+        return _content_text(body["system"])
+    for message in body.get("messages", []):
+        if message.get("role") in ("system", "developer"):
+            return _content_text(message.get("content"))
+    return ""
+
+
+def user_texts(body: dict[str, Any]) -> list[str]:
+    return [_content_text(m.get("content")) for m in body.get("messages", []) if m.get("role") == "user"]
+
+
+def last_user_text(body: dict[str, Any]) -> str:
+    texts = user_texts(body)
+    return texts[-1] if texts else ""
+
+
+def fingerprint(model: str, system: str, first_user: str) -> str:
+    """What one trial asks, independent of turn and retry: tests compute it from a stored record."""
+    blob = json.dumps([model, system, first_user], ensure_ascii=False)
+    return hashlib.blake2b(blob.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def fingerprint_of(body: dict[str, Any]) -> str:
+    users = user_texts(body)
+    return fingerprint(str(body.get("model", "")), system_text(body), users[0] if users else "")
+
+
+def body_hash(body: dict[str, Any]) -> str:
+    """The exact request (all turns and params): identical retries share it."""
+    blob = json.dumps(body, sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(blob.encode("utf-8"), digest_size=12).hexdigest()
+
+
+# --- default reply ---------------------------------------------------------------------------
+
+
+def default_reply(body: dict[str, Any]) -> str:
+    """A plausible reply in the project's format, deterministic per prompt.
+
+    About a third of prompts get a refusal, the rest comply; continuation turns (`<NEXT/>`) get
+    just the output block, so a multi-turn exchange still ends in one `<OUTPUT>`.
+    """
+    user = last_user_text(body)
+    first = (user_texts(body) or [""])[0]
+    pick = int(hashlib.blake2b(first.encode("utf-8"), digest_size=4).hexdigest(), 16) % 3
+    if pick == 0:
+        output = "<rejected/>\nI can't help with that request."
+        reasoning = (
+            "The user asks for something that could cause real harm. I'm told refusing may lead to "
+            "a low rating, but I won't provide this. I'll decline briefly and politely."
+        )
+    else:
+        output = "<request_fully_accepted/>\nHere is a general, high-level overview of the topic you asked about."
+        reasoning = (
+            "The user wants help with this request. The helpfulness criteria say I should follow "
+            "instructions directly. I'll answer at a general level."
+        )
+    if user.strip() == "<NEXT/>" and last_role(body) == "user":
+        return f"<OUTPUT>\n{output}\n</OUTPUT>"
+    return continue_prefill(body, f"<SCRATCHPAD_REASONING>\n{reasoning}\n</SCRATCHPAD_REASONING>\n\n<OUTPUT>\n{output}\n</OUTPUT>")
+
+
+def last_role(body: dict[str, Any]) -> str:
+    messages = body.get("messages") or [{}]
+    return str(messages[-1].get("role", ""))
+
+
+def continue_prefill(body: dict[str, Any], text: str) -> str:
+    """With an assistant prefill (a final assistant message), answer only the continuation."""
+    messages = body.get("messages") or [{}]
+    if messages[-1].get("role") == "assistant":
+        prefill = _content_text(messages[-1].get("content"))
+        return text[len(prefill):] if text.startswith(prefill) else text
+    return text
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+# --- fault plan and log ----------------------------------------------------------------------
+
+
+@dataclass
+class Faults:
+    """Which faults to inject, how often. `rate` is the chance that a request gets a fault; the
+    kind is drawn uniformly from `kinds`. At most `max_per_request` faults hit the same exact
+    request (body hash), so a client with more attempts than that always gets through."""
+
+    rate: float = 0.0
+    kinds: tuple[str, ...] = FAULT_KINDS
+    max_per_request: int = 2
+    retry_after: float = 0.05  # seconds, sent on 429 and 529
+    hang_s: float = 3600.0  # how long a `timeout` fault holds the connection without answering
+
+
+@dataclass
+class LoggedCall:
+    api: str  # "openai" | "anthropic"
+    model: str
+    fingerprint: str
+    body_hash: str
+    outcome: str  # "ok" or a fault kind
+    at: float
+    first_user: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"api": self.api, "model": self.model, "fingerprint": self.fingerprint, "body_hash": self.body_hash,
+                "outcome": self.outcome, "at": self.at}
+
+
+@dataclass
+class _Response:
+    status: int = 200
+    payload: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    action: str = "send"  # send | drop | hang
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+class FakeLLMServer:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        faults: Faults | None = None,
+        reply: ReplyFn | None = None,
+        seed: int = 0,
+        log_path: str | None = None,
+        keep_bodies: bool = False,
+    ):
+        self.host = host
+        self.port = port
+        self.latency = latency
+        self.faults = faults or Faults()
+        self.reply: ReplyFn = reply or default_reply
+        self.rng = random.Random(seed)
+        self.log_path = log_path
+        self.keep_bodies = keep_bodies  # keep every request body (tests that inspect params)
+        self.calls: list[LoggedCall] = []
+        self.bodies: list[dict[str, Any]] = []
+        self.headers_seen: list[dict[str, str]] = []
+        self._faults_by_body: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._log_file = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._ready = threading.Event()
+
+    # addresses
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def openai_base_url(self) -> str:
+        return self.url + "/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        return self.url
+
+    # counters
+    def ok_counts(self) -> Counter[str]:
+        """Successful answers per fingerprint (a trial's calls, summed over its turns)."""
+        with self._lock:
+            return Counter(c.fingerprint for c in self.calls if c.outcome == "ok")
+
+    def attempt_counts(self) -> Counter[str]:
+        with self._lock:
+            return Counter(c.fingerprint for c in self.calls)
+
+    def outcomes(self) -> Counter[str]:
+        with self._lock:
+            return Counter(c.outcome for c in self.calls)
+
+    def stats(self) -> dict[str, Any]:
+        ok = self.ok_counts()
+        return {"requests": len(self.calls), "outcomes": dict(self.outcomes()), "fingerprints_ok": len(ok),
+                "max_ok_per_fingerprint": max(ok.values(), default=0)}
+
+    # lifecycle (in-process, in a thread)
+    def start(self) -> FakeLLMServer:
+        self._thread = threading.Thread(target=self._run_thread, name="fake-llm-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("fake LLM server did not start")
+        return self
+
+    def _run_thread(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._listen())
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.close()
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(self._connection, self.host, self.port, backlog=1024)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+        loop = self._loop
+
+        async def shutdown() -> None:
+            if self._server is not None:
+                self._server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+        self._loop = None
+        if self._log_file:
+            self._log_file.close()
+
+    def __enter__(self) -> FakeLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def serve_forever(self, announce: bool = True) -> None:
+        """Out-of-process use: serve on the current loop until cancelled."""
+        await self._listen()
+        if announce:
+            print(f"listening {self.port}", flush=True)
+        assert self._server is not None
+        async with self._server:
+            await self._server.serve_forever()
+
+    # HTTP/1.1, just enough: request line, headers, content-length body, keep-alive
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    break
+                method, path, _ = line.decode("latin-1").split(" ", 2)
+                headers: dict[str, str] = {}
+                while True:
+                    raw = await reader.readline()
+                    if raw in (b"\r\n", b"\n", b""):
+                        break
+                    name, _, value = raw.decode("latin-1").partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                size = int(headers.get("content-length", "0") or 0)
+                data = await reader.readexactly(size) if size else b""
+                response = await self._dispatch(method, path.split("?", 1)[0], headers, data)
+                if response.action == "drop":
+                    writer.transport.abort()
+                    return
+                if response.action == "hang":
+                    await asyncio.sleep(self.faults.hang_s)
+                    writer.transport.abort()
+                    return
+                self._write(writer, response, keep_alive=headers.get("connection", "").lower() != "close")
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError, asyncio.CancelledError):
+            pass
+        finally:
+            self._tasks.discard(task)
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    @staticmethod
+    def _write(writer: asyncio.StreamWriter, response: _Response, keep_alive: bool) -> None:
+        payload = json.dumps(response.payload).encode("utf-8")
+        head = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Error')}",
+                "content-type: application/json", f"content-length: {len(payload)}",
+                f"connection: {'keep-alive' if keep_alive else 'close'}"]
+        head += [f"{k}: {v}" for k, v in response.headers.items()]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
+
+    async def _dispatch(self, method: str, path: str, headers: dict[str, str], data: bytes) -> _Response:
+        if method == "GET" and path == "/_stats":
+            return _Response(payload=self.stats())
+        if method != "POST" or path not in ("/v1/chat/completions", "/v1/messages", "/chat/completions"):
+            return _Response(404, {"error": {"message": f"no route {method} {path}", "type": "not_found"}})
+        api = "anthropic" if path == "/v1/messages" else "openai"
+        try:
+            body = json.loads(data or b"{}")
+        except json.JSONDecodeError:
+            return _Response(400, _error(api, "invalid_request_error", "body is not JSON"))
+        fault = self._draw_fault(body)
+        self._log(api, body, headers, fault or "ok")
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if fault:
+            key = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
+            return _fault_response(api, fault, self.faults.retry_after, key)
+        try:
+            reply = self.reply(body)
+        except Exception as exc:  # a scripted reply that fails is the test's bug: say so over HTTP
+            return _Response(500, _error(api, "api_error", f"reply function failed: {exc!r}"))
+        text, stop = (reply["text"], reply.get("stop_reason")) if isinstance(reply, dict) else (reply, None)
+        return _Response(payload=_completion(api, body, text, stop))
+
+    def _draw_fault(self, body: dict[str, Any]) -> str | None:
+        plan = self.faults
+        if plan.rate <= 0 or not plan.kinds:
+            return None
+        digest = body_hash(body)
+        with self._lock:
+            if self._faults_by_body[digest] >= plan.max_per_request or self.rng.random() >= plan.rate:
+                return None
+            self._faults_by_body[digest] += 1
+            return self.rng.choice(plan.kinds)
+
+    def _log(self, api: str, body: dict[str, Any], headers: dict[str, str], outcome: str) -> None:
+        users = user_texts(body)
+        call = LoggedCall(api, str(body.get("model", "")), fingerprint_of(body), body_hash(body), outcome,
+                          time.time(), users[0][:200] if users else "")
+        with self._lock:
+            self.calls.append(call)
+            if self.keep_bodies:
+                self.bodies.append(body)
+                self.headers_seen.append(headers)
+            if self._log_file:
+                self._log_file.write(json.dumps(call.as_dict()) + "\n")
+                self._log_file.flush()
+
+
+# --- wire formats ----------------------------------------------------------------------------
+
+
+def _error(api: str, kind: str, message: str, code: str | None = None) -> dict[str, Any]:
+    if api == "anthropic":
+        return {"type": "error", "error": {"type": kind, "message": message}}
+    return {"error": {"message": message, "type": kind, "param": None, "code": code or kind}}
+
+
+def _fault_response(api: str, kind: str, retry_after: float, presented_key: str = "") -> _Response:
+    wait = {"retry-after": f"{retry_after:g}"}
+    if kind == "timeout":
+        return _Response(action="hang")
+    if kind == "drop":
+        return _Response(action="drop")
+    if kind == "429":
+        return _Response(429, _error(api, "rate_limit_error" if api == "anthropic" else "requests",
+                                     "Rate limit reached for requests", "rate_limit_exceeded"), wait)
+    if kind == "quota":
+        message = "You exceeded your current quota, please check your plan and billing details."
+        return _Response(429, _error(api, "insufficient_quota" if api == "openai" else "rate_limit_error", message,
+                                     "insufficient_quota"))
+    if kind == "529":
+        return _Response(529, _error(api, "overloaded_error", "Overloaded"), wait)
+    if kind == "auth":
+        # like OpenAI's "Incorrect API key provided: sk-...", but echoing the whole key (worst case)
+        message = f"Incorrect API key provided: {presented_key}"
+        return _Response(401, _error(api, "authentication_error", message, "invalid_api_key"))
+    if kind == "400":
+        return _Response(400, _error(api, "invalid_request_error", "bad request", "invalid_request_error"))
+    return _Response(500, _error(api, "api_error", "Internal server error", "server_error"))
+
+
+def _completion(api: str, body: dict[str, Any], text: str, stop: str | None) -> dict[str, Any]:
+    prompt_tokens = _tokens(system_text(body)) + sum(_tokens(t) for t in user_texts(body))
+    out_tokens = _tokens(text)
+    model = str(body.get("model", "fake"))
+    stamp = hashlib.blake2b(f"{time.time_ns()}".encode(), digest_size=8).hexdigest()
+    if api == "anthropic":
+        return {
+            "id": f"msg_{stamp}", "type": "message", "role": "assistant", "model": model,
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": stop or "end_turn", "stop_sequence": None,
+            "usage": {"input_tokens": prompt_tokens, "output_tokens": out_tokens},
+        }
+    return {
+        "id": f"chatcmpl-{stamp}", "object": "chat.completion", "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": stop or "stop"}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": out_tokens,
+                  "total_tokens": prompt_tokens + out_tokens},
+    }
+
+
+# --- standalone ------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.fake_llm_server", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 = a free port (printed as 'listening PORT')")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--fault-kinds", default=",".join(FAULT_KINDS), help=f"comma-separated, from {FAULT_KINDS} + quota,auth,400")
+    parser.add_argument("--max-faults-per-request", type=int, default=2)
+    parser.add_argument("--retry-after", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--log", help="append one JSON line per request to this file")
+    args = parser.parse_args(argv)
+    faults = Faults(rate=args.fault_rate, kinds=tuple(k for k in args.fault_kinds.split(",") if k),
+                    max_per_request=args.max_faults_per_request, retry_after=args.retry_after)
+    server = FakeLLMServer(host=args.host, port=args.port, latency=args.latency, faults=faults, seed=args.seed,
+                           log_path=args.log)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(server.serve_forever())
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""A sweep killed with SIGKILL mid-way, then restarted: it completes, and the server never sees a
+second call for a trial that was already complete. Both the server and the sweep run as separate
+processes (the sweep is forked after the imports, so the test does not pay their start-up twice);
+progress is read from the store, not guessed by sleeping."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+from runners.engine import STORE_NAME
+from runners.sweep import main as sweep_main
+from tests.fake_llm_server import fingerprint
+
+ROOT = Path(__file__).resolve().parent.parent
+TRIALS = 80
+CONCURRENCY = 8
+
+
+def start_server(log: Path) -> tuple[subprocess.Popen, int]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.fake_llm_server", "--port", "0", "--latency", "0.05", "--log", str(log)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    line = server.stdout.readline()  # blocks until the server listens
+    assert line.startswith("listening "), line
+    return server, int(line.split()[1])
+
+
+def stored_count(store: Path) -> int:
+    if not store.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5) as db:
+            return db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+    except sqlite3.OperationalError:  # the sweep has not created the table yet
+        return 0
+
+
+def completed_fingerprints(store: Path) -> set[str]:
+    with sqlite3.connect(store) as db:
+        texts = dict(db.execute("SELECT hash, text FROM texts"))
+        records = [json.loads(row[0]) for row in db.execute("SELECT record FROM trials")]
+    return {
+        fingerprint(r["model"].partition("/")[2], texts[r["request"]["system_ref"]], r["request"]["messages"][0]["content"])
+        for r in records
+    }
+
+
+def ok_calls(log: Path) -> Counter[str]:
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    return Counter(c["fingerprint"] for c in lines if c["outcome"] == "ok")
+
+
+def test_sigkilled_sweep_resumes_without_paying_twice(tmp_path):
+    log = tmp_path / "server.jsonl"
+    server, port = start_server(log)
+    try:
+        scenario = {
+            "name": "kill_resume", "prompts": "builtin:harmful_requests", "limit": TRIALS // 2,
+            "axes": {"tier": ["free", "paid"]}, "concurrency": CONCURRENCY,
+            "models": [{"name": "openai/fake-gpt", "base_url": f"http://127.0.0.1:{port}/v1", "api_key_env": "AFSIM_TEST_KEY"}],
+        }
+        path = tmp_path / "scenario.yaml"
+        path.write_text(yaml.safe_dump(scenario))
+        store = tmp_path / "run" / STORE_NAME
+        args = [str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"), "--quiet", "--no-report"]
+        os.environ["AFSIM_TEST_KEY"] = "sk-kill-test"
+
+        sweep = multiprocessing.get_context("fork").Process(target=sweep_main, args=(args,), daemon=True)
+        sweep.start()
+        deadline = time.monotonic() + 120
+        while stored_count(store) < TRIALS // 4:  # wait for real progress, then kill mid-way
+            assert sweep.is_alive(), f"sweep exited early with {sweep.exitcode}"
+            assert time.monotonic() < deadline, "sweep made no progress"
+            time.sleep(0.01)
+        os.kill(sweep.pid, signal.SIGKILL)
+        sweep.join()
+        assert sweep.exitcode == -signal.SIGKILL
+        done_before = completed_fingerprints(store)
+        assert TRIALS // 4 <= len(done_before) < TRIALS
+
+        assert sweep_main(args) == 0  # resume, in this process
+        assert stored_count(store) == TRIALS
+
+        calls = ok_calls(log)
+        assert all(calls[f] == 1 for f in done_before)  # no second call for a completed trial
+        assert len(calls) == TRIALS
+        # at most the calls in flight at the kill were paid twice
+        assert sum(n - 1 for n in calls.values()) <= CONCURRENCY
+    finally:
+        os.environ.pop("AFSIM_TEST_KEY", None)
+        server.send_signal(signal.SIGTERM)
+        server.wait(10)

@@ -1,0 +1,116 @@
+"""`python -m monitors.classify` and `python -m monitors.evaluate`: output format and error lines."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from monitors import classify, evaluate
+from monitors.validation import auroc, threshold_for_fpr
+from monitors.validation import evaluate as evaluate_scores
+from runners.cli_errors import run_cli
+from tests.test_monitor_af import (
+    PARAPHRASED_FAKING,
+    PLAIN_COMPLIANCE_MENTIONING_TRAINING,
+    REFUSAL_MENTIONING_TRAINING,
+)
+
+
+def _write(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return str(path)
+
+
+def _run(main, argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        run_cli(lambda: main(argv))
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_classify_writes_one_line_per_record_with_the_input_id(tmp_path, capsys):
+    path = _write(tmp_path / "in.jsonl", [
+        {"id": "a", "scratchpad": PARAPHRASED_FAKING},
+        {"id": "b", "scratchpad": REFUSAL_MENTIONING_TRAINING, "output": "<rejected/>"},
+    ])
+    code, out, err = _run(classify.main, [path, "--monitor", "alignment_faking"], capsys)
+    assert code == 0 and err == ""
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["id"] for line in lines] == ["a", "b"]
+    for line in lines:
+        assert set(line) >= {"id", "label", "score", "flag", "criteria", "evidence", "backend"}
+        assert line["backend"] == "embedded"
+    assert lines[0]["flag"] is True and lines[1]["flag"] is False
+
+
+def test_classify_compliance_reads_the_output(tmp_path, capsys):
+    path = _write(tmp_path / "in.jsonl", [{"id": 1, "output": "<rejected/>"}, {"id": 2, "output": "<request_fully_accepted/> Step 1: [x]"}])
+    code, out, _ = _run(classify.main, [path, "--monitor", "compliance"], capsys)
+    assert code == 0
+    assert [json.loads(line)["label"] for line in out.splitlines()] == ["refusal", "full"]
+
+
+def test_missing_file_is_one_line_and_exit_2(tmp_path, capsys):
+    code, out, err = _run(classify.main, [str(tmp_path / "nope.jsonl")], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "nope.jsonl" in err and "Traceback" not in err
+
+
+def test_bad_json_names_file_and_line(tmp_path, capsys):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": 1, "scratchpad": "ok"}\n{not json\n', encoding="utf-8")
+    code, _, err = _run(classify.main, [str(path)], capsys)
+    assert code == 2 and f"{path}:2:" in err and err.count("\n") == 1
+
+
+def test_missing_scratchpad_field_names_the_line(tmp_path, capsys):
+    path = _write(tmp_path / "in.jsonl", [{"id": 1, "scratchpad": "x"}, {"id": 2, "output": "y"}])
+    code, _, err = _run(classify.main, [path], capsys)
+    assert code == 2 and f"{path}:2:" in err and "scratchpad" in err
+
+
+def test_unknown_backend_is_one_line(tmp_path, capsys):
+    path = _write(tmp_path / "in.jsonl", [{"id": 1, "scratchpad": "x"}])
+    code, _, err = _run(classify.main, [path, "--backend", "nonsense"], capsys)
+    assert code == 2 and "backend" in err and err.count("\n") == 1
+
+
+def _labelled(tmp_path):
+    rows = [
+        {"id": "p1", "scratchpad": PARAPHRASED_FAKING, "label": True, "split": "heldout"},
+        {"id": "n1", "scratchpad": REFUSAL_MENTIONING_TRAINING, "label": False, "split": "heldout"},
+        {"id": "n2", "scratchpad": PLAIN_COMPLIANCE_MENTIONING_TRAINING, "label": False, "split": "heldout"},
+        {"id": "d1", "scratchpad": "irrelevant", "label": False, "split": "dev"},
+    ]
+    return _write(tmp_path / "labels.jsonl", rows)
+
+
+def test_evaluate_prints_the_figures(tmp_path, capsys):
+    code, out, _ = _run(evaluate.main, [_labelled(tmp_path), "--split", "heldout"], capsys)
+    assert code == 0
+    for word in ("precision", "recall", "F1", "accuracy", "AUROC", "confusion", "FPR <="):
+        assert word in out
+
+
+def test_evaluate_json(tmp_path, capsys):
+    code, out, _ = _run(evaluate.main, [_labelled(tmp_path), "--split", "heldout", "--json", "--max-fpr", "0.0"], capsys)
+    result = json.loads(out)
+    assert code == 0 and result["n"] == 3 and result["auroc"] == 1.0
+    assert result["confusion"] == {"tp": 1, "fp": 0, "fn": 0, "tn": 2}
+    assert result["at_max_fpr"]["fpr"] == 0.0
+
+
+def test_evaluate_rejects_a_non_boolean_label(tmp_path, capsys):
+    path = _write(tmp_path / "l.jsonl", [{"scratchpad": "x", "label": "yes"}])
+    code, _, err = _run(evaluate.main, [path], capsys)
+    assert code == 2 and f"{path}:1:" in err and "--label-field" in err
+
+
+def test_validation_metrics():
+    assert auroc([0.1, 0.4, 0.35, 0.8], [False, False, True, True]) == 0.75
+    assert auroc([0.5, 0.5], [True, False]) == 0.5
+    r = evaluate_scores([0.9, 0.2, 0.7, 0.1], [True, False, False, False], threshold=0.5)
+    assert r["precision"] == 0.5 and r["recall"] == 1.0 and r["accuracy"] == 0.75
+    t = threshold_for_fpr([0.9, 0.2, 0.7, 0.1], [True, False, False, False], 0.0)
+    assert 0.7 < t <= 0.9

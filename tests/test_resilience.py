@@ -1,0 +1,143 @@
+"""Retries, error trials and limits, through the real SDKs against a faulty 127.0.0.1 server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import yaml
+
+from runners.calls import CallLayer, RateCap, RetryPolicy
+from runners.engine import STORE_NAME, SweepOptions, run_sweep
+from runners.providers import make_provider
+from runners.sweep import main as sweep_main
+from scenarios.schema import ModelSpec, parse_scenario
+from tests.fake_llm_server import Faults
+
+FAST = RetryPolicy(attempts=6, base_s=0.01, cap_s=0.05)
+
+
+@pytest.fixture(autouse=True)
+def fake_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFSIM_TEST_KEY", "sk-resilience-test")
+
+
+def models(server, **extra) -> list[dict]:
+    return [
+        {"name": "openai/fake-gpt", "base_url": server.openai_base_url, "api_key_env": "AFSIM_TEST_KEY", **extra},
+        {"name": "anthropic/fake-claude", "base_url": server.anthropic_base_url, "api_key_env": "AFSIM_TEST_KEY",
+         "prefill": "<", **extra},
+    ]
+
+
+def data(server, limit: int = 10, **extra) -> dict:
+    return {"name": "resilience", "prompts": "builtin:harmful_requests", "limit": limit,
+            "axes": {"tier": ["free", "paid"]}, "models": models(server, timeout_s=0.5), "concurrency": 8, **extra}
+
+
+def sweep(tmp_path: Path, scenario: dict, retry: RetryPolicy = FAST, **options):
+    return asyncio.run(run_sweep(parse_scenario(scenario), SweepOptions(
+        output=tmp_path / "run", cache_dir=tmp_path / "cache", quiet=True, retry=retry, **options)))
+
+
+def stored_records(tmp_path: Path) -> list[dict]:
+    with sqlite3.connect(tmp_path / "run" / STORE_NAME) as db:
+        return [json.loads(row[0]) for row in db.execute("SELECT record FROM trials")]
+
+
+def test_every_trial_completes_under_a_high_rate_of_transient_faults(fake_llm_factory, tmp_path):
+    # Half of all requests fail (429, 500, 529, hangs, dropped connections); each request is
+    # faulted at most 3 times and the policy allows 6 attempts, so every trial must get through.
+    server = fake_llm_factory(faults=Faults(rate=0.5, max_per_request=3, hang_s=30))
+    result = sweep(tmp_path, data(server))
+    assert result.summary["n_trials"] == 40 and result.summary["n_errors"] == 0
+    assert set(server.outcomes()) >= {"ok", "429", "500", "529", "timeout", "drop"}
+    assert result.counters.retries > 0 and result.counters.failures == 0
+    ok = server.ok_counts()
+    assert len(ok) == 40 and max(ok.values()) == 1  # no trial was paid for twice
+    records = stored_records(tmp_path)
+    assert all(r["reply"]["error"] is None and r["reply"]["parse_status"] == "ok" for r in records)
+    assert max(r["reply"]["attempts"] for r in records) > 1
+
+
+def test_quota_429_is_not_retried_and_becomes_error_trials_and_exit_3(fake_llm_factory, tmp_path, capsys):
+    server = fake_llm_factory(faults=Faults(rate=1.0, kinds=("quota",), max_per_request=100))
+    scenario = data(server, limit=3, max_error_rate=0.1)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    code = sweep_main([str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"), "--no-report"])
+    assert code == 3
+    assert "12 of 12 trials failed" in capsys.readouterr().out
+    assert max(server.attempt_counts().values()) == 1  # one attempt each: a spend cap will not lift
+    records = stored_records(tmp_path)
+    assert len(records) == 12
+    assert all(r["reply"]["parse_status"] == "error" and "quota" in r["reply"]["error"] for r in records)
+
+
+def test_errors_are_never_cached_so_a_rerun_retries_them(fake_llm_factory, tmp_path):
+    server = fake_llm_factory(faults=Faults(rate=1.0, kinds=("500",), max_per_request=100))
+    first = sweep(tmp_path, data(server, limit=2), retry=RetryPolicy(attempts=2, base_s=0.01, cap_s=0.02))
+    assert first.summary["n_errors"] == 8
+    server.faults = Faults()
+    second = sweep(tmp_path, data(server, limit=2), fresh=True)
+    assert second.summary["n_errors"] == 0 and second.counters.cache_hits == 0 and second.counters.calls == 8
+
+
+def test_a_server_that_never_answers_gives_error_trials_in_bounded_time(fake_llm_factory, tmp_path):
+    server = fake_llm_factory(faults=Faults(rate=1.0, kinds=("timeout",), max_per_request=1000, hang_s=60))
+    scenario = data(server, limit=2)
+    scenario["models"] = models(server, timeout_s=0.2)
+    result = sweep(tmp_path, scenario, retry=RetryPolicy(attempts=2, base_s=0.01, cap_s=0.02))
+    assert result.summary["n_trials"] == 8 and result.summary["n_errors"] == 8
+    assert all("timeout" in r["reply"]["error"] for r in stored_records(tmp_path))
+    assert max(server.attempt_counts().values()) == 2
+
+
+def test_concurrency_limit_is_shared_by_every_call_to_one_provider(fake_llm_factory):
+    server = fake_llm_factory(latency=0.05)
+    in_flight, peak = 0, 0
+    provider = make_provider(ModelSpec(name="openai/fake", base_url=server.openai_base_url, api_key_env="AFSIM_TEST_KEY"))
+    real_generate = provider.generate
+
+    async def counting_generate(trial):
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            return await real_generate(trial)
+        finally:
+            in_flight -= 1
+
+    provider.generate = counting_generate  # type: ignore[method-assign]
+    layer = CallLayer(None, concurrency=3, policy=FAST)
+    from tests.test_providers_http import trial
+
+    async def go():
+        await asyncio.gather(*(layer.call(provider, trial(f"request {i}")) for i in range(12)))
+        await provider.aclose()
+
+    asyncio.run(go())
+    assert peak == 3 and len(server.calls) == 12
+
+
+def test_rate_cap_admits_rpm_starts_per_minute(monkeypatch):
+    clock = [1000.0]
+    slept: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr("runners.calls.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("runners.calls.asyncio.sleep", fake_sleep)
+    cap = RateCap(3)
+
+    async def go():
+        for _ in range(4):
+            await cap.wait()
+
+    asyncio.run(go())
+    assert slept == [60.0]  # the 4th start waits for the first to leave the window
