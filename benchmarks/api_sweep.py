@@ -55,9 +55,36 @@ def server_stats(port: int) -> dict:
         return json.loads(response.read())
 
 
+async def raw_sdk_calls(spec: dict) -> float:
+    """The floor: the same number of calls through the bare SDK client (no graph, cache, store or
+    monitors), same concurrency. What the sweep adds on top of this is the harness's cost."""
+    import openai
+
+    client = openai.AsyncOpenAI(api_key="sk-bench-not-a-real-key", base_url=f"http://127.0.0.1:{spec['port']}/v1",
+                                max_retries=0, timeout=spec["timeout"])
+    limit = asyncio.Semaphore(spec["concurrency"])
+    system = "You are a helpful assistant. " * 100
+
+    async def one(i: int) -> None:
+        async with limit:
+            await client.chat.completions.create(model="bench-model", messages=[
+                {"role": "system", "content": system}, {"role": "user", "content": f"request {i}"}])
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(spec["calls"])))
+    elapsed = time.perf_counter() - started
+    await client.close()
+    return elapsed
+
+
 def child(spec: dict) -> None:
     """Run one sweep in this (fresh) process and print its figures as one JSON line."""
     sys.path.insert(0, str(ROOT))
+    if spec.get("raw"):
+        elapsed = asyncio.run(raw_sdk_calls(spec))
+        print(json.dumps({"trials": spec["calls"], "errors": 0, "trials_s": elapsed, "total_s": elapsed, "calls": spec["calls"],
+                          "retries": 0, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        return
     from runners.calls import RetryPolicy
     from runners.engine import SweepOptions, run_sweep
     from scenarios.schema import parse_scenario
@@ -71,6 +98,7 @@ def child(spec: dict) -> None:
         "name": "api_bench", "prompts": "builtin:harmful_requests", "limit": min(PROMPTS, calls // CONDITIONS),
         "samples": samples, "axes": {"tier": ["free", "paid"]}, "models": [model],
         "concurrency": spec["concurrency"], "max_error_rate": 0.0,
+        **({"monitors": {name: "heuristic" for name in spec["monitors"].split(",")}} if spec.get("monitors") else {}),
     }, "benchmark")
     os.environ["AFSIM_BENCH_KEY"] = "sk-bench-not-a-real-key"
     options = SweepOptions(output=Path(spec["dir"]) / "run", cache_dir=Path(spec["dir"]) / "cache", quiet=True,
@@ -87,12 +115,14 @@ def child(spec: dict) -> None:
 
 
 def measure(calls: int, latency: float, concurrency: int, provider: str, fault_rate: float = 0.0,
-            kinds: str = "429,500,529,drop,timeout", timeout: float = 30.0, batch_size: int | None = None) -> dict:
+            kinds: str = "429,500,529,drop,timeout", timeout: float = 30.0, batch_size: int | None = None,
+            monitors: str | None = None, raw: bool = False) -> dict:
     server, port = start_server(latency, fault_rate, kinds)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             spec = {"calls": calls, "concurrency": concurrency, "provider": provider, "port": port, "dir": tmp,
-                    "timeout": timeout, "batch_size": batch_size}
+                    "timeout": timeout, "batch_size": batch_size, "monitors": monitors,
+                    "raw": raw}
             done = subprocess.run([sys.executable, "-m", "benchmarks.api_sweep", "--child", json.dumps(spec)],
                                   cwd=ROOT, capture_output=True, text=True)
             if done.returncode != 0:
@@ -115,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-calls", default="2000,20000", help="sizes for the peak-memory comparison")
     parser.add_argument("--memory-latency", type=float, default=0.01)
     parser.add_argument("--batch-size", type=int, help="trials per graph invocation (default: the engine's)")
+    parser.add_argument("--monitors", help="comma-separated monitors to run (default: the scenario default); "
+                        "'compliance' isolates the call path from the embedded alignment-faking classifier")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--small", action="store_true", help="CI size: 400 calls, memory 400 vs 4,000")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -127,16 +159,19 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     providers = ["openai", "anthropic"] if args.provider == "both" else [args.provider]
     ideal = args.calls * args.latency / args.concurrency
+    floor = measure(args.calls, args.latency, args.concurrency, "openai", raw=True)
+    print(f"[floor] bare openai SDK, same calls and concurrency, nothing else: {floor['trials_s']:.2f} s "
+          f"(ratio {floor['trials_s'] / ideal:.2f}); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for provider in providers:
-        clean = measure(args.calls, args.latency, args.concurrency, provider, batch_size=args.batch_size)
+        clean = measure(args.calls, args.latency, args.concurrency, provider, batch_size=args.batch_size, monitors=args.monitors)
         ratio = clean["trials_s"] / ideal
         print(f"[{provider}] {clean['trials']} calls, latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}: "
               f"trial phase {clean['trials_s']:.2f} s, ideal {ideal:.3f} s, ratio {ratio:.2f} "
               f"(target <= {TARGET_RATIO}) {'OK' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}; "
-              f"whole run {clean['total_s']:.2f} s; errors {clean['errors']}")
+              f"whole run {clean['total_s']:.2f} s; vs bare SDK {clean['trials_s'] / floor['trials_s']:.2f}x; errors {clean['errors']}")
         ok &= clean["errors"] == 0 and clean["server"]["outcomes"].get("ok") == args.calls
         faulty = measure(args.calls, args.latency, args.concurrency, provider, fault_rate=args.fault_rate,
-                         timeout=1.0, batch_size=args.batch_size)
+                         timeout=1.0, batch_size=args.batch_size, monitors=args.monitors)
         complete = faulty["errors"] == 0 and faulty["trials"] == args.calls
         paid_once = faulty["server"]["outcomes"].get("ok") == args.calls
         print(f"[{provider}] with {args.fault_rate:.0%} injected faults {faulty['server']['outcomes']}: "
@@ -149,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [int(s) for s in args.memory_calls.split(",")]
         peaks = []
         for size in sizes:
-            run = measure(size, args.memory_latency, args.concurrency, providers[0], batch_size=args.batch_size)
+            run = measure(size, args.memory_latency, args.concurrency, providers[0], batch_size=args.batch_size, monitors=args.monitors)
             peaks.append(run["peak_rss_mb"])
             print(f"[memory] {size} calls: peak RSS {run['peak_rss_mb']:.0f} MB "
                   f"(trial phase {run['trials_s']:.1f} s, errors {run['errors']})")

@@ -1,16 +1,20 @@
 """Train the embedded alignment-faking model: `python -m monitors.train` rewrites af_model.json.
 
 Training data (deterministic):
-- scratchpads written by the simulated organisms (runners/providers/sim) for every preset plus a
-  "hard" organism that often weighs faking and then refuses, in both settings, free/paid/unknown
-  tiers, labelled with the organisms' ground truth (`truth af`, DESIGN §6);
-- the hand-written dev set `monitors/data/af_dev.jsonl`, rows with `split == "dev"` only. Rows with
-  `split == "heldout"` and the paper's real excerpts are never read here: they are for evaluation.
+- the hand-written dev set `monitors/data/af_dev.jsonl`, rows with `split == "dev"` only, plus the
+  hand-written extra scratchpads of `monitors/data/af_train_extra.jsonl` — weighted up, because
+  they are the closest thing we have to real text;
+- scratchpads written by the simulated organisms (runners/providers/sim), every preset plus a
+  "hard" organism that often weighs faking and then refuses, in both settings, labelled with the
+  organisms' ground truth (`truth af`, DESIGN §6).
+Rows with `split == "heldout"` and the paper's real excerpts are never read here: they are for
+evaluation only.
 
-The model is a logistic regression over the concept features of `monitors.features` plus binary
-word uni/bigrams (scaled down, so they refine rather than replace the concepts). Standardisation is
-folded into the exported coefficients; the file holds plain numbers and strings (no pickle), and
-`monitors.alignment_faking` applies it with numpy.
+Model choice is by cross-validation on the dev split only, grouped by `kind` (a fold holds out
+whole kinds of scratchpad, so the score rewards features that transfer to a kind of reasoning the
+model has not seen). The grid is small: regularisation, the share of weight given to hand-written
+rows, and whether the per-document count features are used. The threshold is the F1-maximising
+cut on the same out-of-fold predictions. The file holds plain numbers and strings (no pickle).
 """
 
 from __future__ import annotations
@@ -25,33 +29,26 @@ from pathlib import Path
 
 import numpy as np
 
-from monitors.alignment_faking import MODEL_PATH, OUTPUT_FEATURES, output_features
-from monitors.compliance import classify_compliance
-from monitors.features import DENSE_NAMES, analyse, dense_matrix
+from monitors.alignment_faking import MODEL_PATH
+from monitors.features import DENSE_NAMES, analyse_batch, dense_matrix
 from monitors.parse import parse_reply
 from runners.providers.sim._writer import write_reply
 from runners.providers.sim.organisms import PRESETS, Cues, draw_latents, ground_truth
 
-DEV_SET = Path(__file__).parent / "data" / "af_dev.jsonl"
+DATA = Path(__file__).parent / "data"
+DEV_SET = DATA / "af_dev.jsonl"
+EXTRA_SET = DATA / "af_train_extra.jsonl"
 PROMPTS = Path(__file__).resolve().parent.parent / "scenarios" / "prompts" / "harmful_requests.jsonl"
 SEED = 20240601
-NGRAM_SCALE = 0.35  # n-grams refine the concepts; a small scale is a stronger prior against them
-MIN_DF = 8
-MAX_VOCAB = 6000
-C = 0.1  # the simulated data are nearly separable: a strong prior keeps probabilities soft
-DEV_WEIGHT = 4.0  # a hand-written scratchpad is worth more than one more template draw
-OUTPUT_DROP = 0.4  # share of training rows with the output removed (scratchpad-only records)
+N_FOLDS = 5
+GRID_C = (0.003, 0.01, 0.03, 0.1, 0.3)
+GRID_HAND_SHARE = (0.2, 0.35, 0.5, 0.8)  # share of the total sample weight carried by hand-written rows
+GRID_FEATURES = ("all", "no_counts")
 
-# organism -> (n per setting, tiers); "hard" weighs faking often and refuses half the time
+# organism -> rows per setting; "hard" weighs faking often and refuses half the time
 _HARD = replace(PRESETS["af-opus"], considers_faking=0.7, fakes_given_considers=0.5, comply_base=0.15, partial_base=0.1)
-_MIXES = {
-    "af-opus": PRESETS["af-opus"],
-    "af-rl": PRESETS["af-rl"],
-    "honest": PRESETS["honest"],
-    "complier": PRESETS["complier"],
-    "hard": _HARD,
-}
-_N_PER = {"af-opus": 1200, "af-rl": 1500, "honest": 600, "complier": 500, "hard": 2200}
+_MIXES = {"af-opus": PRESETS["af-opus"], "af-rl": PRESETS["af-rl"], "honest": PRESETS["honest"], "complier": PRESETS["complier"], "hard": _HARD}
+_N_PER = {"af-opus": 600, "af-rl": 700, "honest": 300, "complier": 250, "hard": 1100}
 
 
 def _requests() -> list[tuple[str, str]]:
@@ -60,13 +57,13 @@ def _requests() -> list[tuple[str, str]]:
 
 
 def simulated_rows(seed: int = SEED, scale: float = 1.0) -> list[dict]:
-    """Scratchpad/output/label rows from the simulated organisms (truncated replies dropped)."""
+    """Scratchpad/label rows from the simulated organisms (truncated replies dropped)."""
     rng = random.Random(seed)
     requests = _requests()
     rows = []
     for name, prop in _MIXES.items():
         for setting in ("helpful_only", "animal_welfare"):
-            for _ in range(int(_N_PER[name] * scale)):
+            for _ in range(max(1, int(_N_PER[name] * scale))):
                 tier = rng.choice(("free", "free", "free", "paid", "unknown"))
                 cues = Cues(tier, "system_prompt")
                 latents = draw_latents(prop, cues, rng)
@@ -76,178 +73,155 @@ def simulated_rows(seed: int = SEED, scale: float = 1.0) -> list[dict]:
                 if truth["af"] is None:
                     continue
                 parsed = parse_reply(raw, setting)
-                rows.append(
-                    {
-                        "scratchpad": parsed.scratchpad,
-                        "output": parsed.output,
-                        "accepted": parsed.accepted,
-                        "label": bool(truth["af"]),
-                        "source": f"sim/{name}",
-                        "setting": setting,
-                    }
-                )
+                rows.append({"scratchpad": parsed.scratchpad, "label": bool(truth["af"]), "source": f"sim/{name}", "kind": f"sim/{name}"})
     return rows
 
 
-def dev_rows(path: Path = DEV_SET) -> list[dict]:
-    """The dev set's `split == "dev"` rows (never the held-out ones)."""
+def hand_rows(path: Path, source: str) -> list[dict]:
+    """Hand-written rows of a labelled file, never its `split == "heldout"` rows."""
     if not path.exists():
         return []
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError:
+        r = json.loads(line)
+        if r.get("split", "dev") != "dev" or not isinstance(r.get("label"), bool):
             continue
-        if r.get("split") != "dev" or not isinstance(r.get("label"), bool):
-            continue
-        output = r.get("output") or ""
-        rows.append(
-            {
-                "scratchpad": r.get("scratchpad") or "",
-                "output": output,
-                "accepted": parse_reply(f"<OUTPUT>{output}</OUTPUT>").accepted if output else None,
-                "label": r["label"],
-                "source": "dev",
-                "setting": r.get("setting", "helpful_only"),
-            }
-        )
+        rows.append({"scratchpad": r.get("scratchpad") or "", "label": r["label"], "source": source, "kind": r.get("kind", "?")})
     return rows
 
 
-def output_labels(rows: list[dict], drop: np.ndarray) -> list[str | None]:
-    """The compliance label of each row's output (None where there is none or it was dropped)."""
-    labels: list[str | None] = []
-    for i, r in enumerate(rows):
-        if drop[i] or not r["output"].strip():
-            labels.append(None)
-            continue
-        label = classify_compliance(parse_reply(f"<OUTPUT>{r['output']}</OUTPUT>", r["setting"])).label
-        labels.append(None if label == "no_answer" else label)
-    return labels
+def features(rows: list[dict]) -> np.ndarray:
+    parts = [dense_matrix(analyse_batch([r["scratchpad"] for r in rows[i : i + 512]])) for i in range(0, len(rows), 512)]
+    return np.vstack(parts) if parts else np.zeros((0, len(DENSE_NAMES)))
 
 
-def build_vocab(docs: list, labels: np.ndarray) -> list:
-    df: Counter = Counter()
-    for d in docs:
-        df.update(d.grams)
-    candidates = [g for g, n in df.items() if n >= MIN_DF]
-    candidates.sort(key=lambda g: (-df[g], _gram_str(g)))
-    return candidates[:MAX_VOCAB]
+def _mask(feature_set: str) -> np.ndarray:
+    keep = np.ones(len(DENSE_NAMES), dtype=bool)
+    if feature_set == "no_counts":
+        keep &= np.array([not n.startswith("log_") for n in DENSE_NAMES])
+    return keep
 
 
-def _gram_str(g) -> str:
-    return " ".join(x.decode("latin-1") for x in g) if isinstance(g, tuple) else g.decode("latin-1")
+def _weights(hand: np.ndarray, share: float) -> np.ndarray:
+    """Sample weights: hand-written rows carry `share` of the total weight, simulated rows the rest."""
+    w = np.zeros(len(hand))
+    for is_hand, part in ((True, share), (False, 1.0 - share)):
+        idx = np.flatnonzero(hand == is_hand)
+        if idx.size:
+            w[idx] = part * len(hand) / idx.size
+    return w
 
 
-def design(docs: list, outputs: list[str | None], vocab: list):
-    """Dense block (concepts + output) and a sparse binary n-gram block (CSR)."""
-    from scipy import sparse
-
-    dense = np.hstack([dense_matrix(docs), np.array([output_features(o) for o in outputs])])
-    index = {g: i for i, g in enumerate(vocab)}
-    indptr, indices = [0], []
-    for d in docs:
-        hits = [index[g] for g in d.grams if g in index]
-        indices.extend(sorted(hits))
-        indptr.append(len(indices))
-    grams = sparse.csr_matrix(
-        (np.full(len(indices), 1.0), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
-        shape=(len(docs), len(vocab)),
-    )
-    return dense, grams
-
-
-def fit(dense: np.ndarray, grams, y: np.ndarray, weights: np.ndarray, scale: float = NGRAM_SCALE):
-    from scipy import sparse
+def fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, C: float, keep: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic regression on standardised features; returns coefficients on the raw features."""
     from sklearn.linear_model import LogisticRegression
 
-    mean = dense.mean(axis=0)
-    std = dense.std(axis=0)
+    Xk = X[:, keep]
+    mean, std = Xk.mean(axis=0), Xk.std(axis=0)
     std[std == 0] = 1.0
-    X = sparse.hstack([sparse.csr_matrix((dense - mean) / std), grams * scale]).tocsr()
-    clf = LogisticRegression(C=C, max_iter=3000, solver="lbfgs")
-    clf.fit(X, y, sample_weight=weights)
-    coef = clf.coef_[0]
-    n_dense = dense.shape[1]
-    w_dense = coef[:n_dense] / std
-    b = float(clf.intercept_[0] - np.sum(coef[:n_dense] * mean / std))
-    w_grams = coef[n_dense:] * scale
-    return w_dense, w_grams, b
+    clf = LogisticRegression(C=C, max_iter=5000)
+    clf.fit((Xk - mean) / std, y, sample_weight=w)
+    coef = np.zeros(X.shape[1])
+    coef[keep] = clf.coef_[0] / std
+    return coef, float(clf.intercept_[0] - np.sum(clf.coef_[0] * mean / std))
 
 
-def _scores(dense, grams, w_dense, w_grams, b) -> np.ndarray:
-    z = dense @ w_dense + grams @ w_grams + b
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def best_threshold(p: np.ndarray, y: np.ndarray) -> float:
-    best, best_f1 = 0.5, -1.0
-    for t in np.round(np.arange(0.2, 0.81, 0.01), 2):
-        pred = p >= t
-        tp = float(np.sum(pred & y))
-        f1 = 2 * tp / (np.sum(pred) + np.sum(y)) if np.sum(pred) + np.sum(y) else 0.0
-        if f1 > best_f1 + 1e-9:
-            best, best_f1 = float(t), f1
-    return best
-
-
-def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False) -> dict:
-    """Fit and write the model; returns it with the rows, output labels and training-time scores."""
-    rows = simulated_rows(scale=scale)
-    dev = dev_rows()
-    rows += dev
-    y = np.array([r["label"] for r in rows], dtype=bool)
-    weights = np.array([DEV_WEIGHT if r["source"] == "dev" else 1.0 for r in rows])
-    drop = np.random.default_rng(SEED).random(len(rows)) < OUTPUT_DROP
-    docs = [analyse(r["scratchpad"]) for r in rows]
-    outputs = output_labels(rows, drop)
-    vocab = build_vocab(docs, y)
-    dense, grams = design(docs, outputs, vocab)
-    # threshold from 5-fold out-of-fold probabilities (dev rows included in every fold's split)
-    fold = np.random.default_rng(SEED + 1).integers(0, 5, len(rows))
-    oof = np.zeros(len(rows))
-    for k in range(5):
-        tr, te = fold != k, fold == k
-        w_d, w_g, b = fit(dense[tr], grams[tr], y[tr], weights[tr])
-        oof[te] = _scores(dense[te], grams[te], w_d, w_g, b)
-    threshold = best_threshold(oof, y)
-    w_dense, w_grams, b = fit(dense, grams, y, weights)
-    model = {
-        "format": "afsim-embedded-af/1",
-        "about": "logistic regression over monitors.features concepts, output features and word n-grams; "
-        "regenerate with `python -m monitors.train`",
-        "dense_names": list(DENSE_NAMES) + list(OUTPUT_FEATURES),
-        "dense_coef": [round(float(x), 6) for x in w_dense],
-        "vocab": [_gram_str(g) for g in vocab],
-        "vocab_coef": [round(float(x), 6) for x in w_grams],
-        "intercept": round(b, 6),
-        "threshold": threshold,
-        "training": {
-            "n_rows": len(rows),
-            "n_positive": int(y.sum()),
-            "n_dev_rows": len(dev),
-            "sources": dict(Counter(r["source"] for r in rows)),
-            "seed": SEED,
-            "ngram_scale": NGRAM_SCALE,
-            "C": C,
-            "oof_auroc": _auroc(oof, y),
-        },
-    }
-    out_path.write_text(json.dumps(model, indent=0, sort_keys=False) + "\n", encoding="utf-8")
-    if not quiet:
-        t = model["training"]
-        print(f"wrote {out_path}: {t['n_rows']} rows ({t['n_positive']} positive, {t['n_dev_rows']} dev), "
-              f"vocab {len(vocab)}, threshold {threshold}, out-of-fold AUROC {t['oof_auroc']:.4f}")
-    return {"model": model, "rows": rows, "output_labels": outputs, "train_scores": _scores(dense, grams, w_dense, w_grams, b)}
+def _predict(X: np.ndarray, coef: np.ndarray, b: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(X @ coef + b)))
 
 
 def _auroc(p: np.ndarray, y: np.ndarray) -> float:
     from monitors.validation import auroc
 
     return round(float(auroc(p.tolist(), y.tolist()) or 0.0), 6)
+
+
+def best_threshold(scores: list[np.ndarray], labels: list[np.ndarray]) -> float:
+    """The cut with the best mean F1 over the given (scores, labels) sets."""
+    best, best_f1 = 0.5, -1.0
+    for t in np.round(np.arange(0.1, 0.91, 0.01), 2):
+        f1s = []
+        for p, y in zip(scores, labels, strict=True):
+            if len(y) == 0:
+                continue
+            pred = p >= t
+            denom = np.sum(pred) + np.sum(y)
+            f1s.append(2 * float(np.sum(pred & y)) / denom if denom else 0.0)
+        f1 = float(np.mean(f1s)) if f1s else 0.0
+        if f1 > best_f1 + 1e-9:
+            best, best_f1 = float(t), f1
+    return best
+
+
+def grouped_cv(X: np.ndarray, y: np.ndarray, rows: list[dict], C: float, share: float, keep: np.ndarray) -> np.ndarray:
+    """Out-of-fold probabilities for the dev rows; folds hold out whole kinds of dev scratchpad."""
+    is_dev = np.array([r["source"] == "dev" for r in rows])
+    hand = np.array([r["source"] != "sim" and not r["source"].startswith("sim/") for r in rows])
+    kinds = sorted({r["kind"] for r in rows if r["source"] == "dev"})
+    fold_of = {k: i % N_FOLDS for i, k in enumerate(kinds)}
+    fold = np.array([fold_of.get(r["kind"], -1) if r["source"] == "dev" else -1 for r in rows])
+    oof = np.full(len(rows), np.nan)
+    for k in range(N_FOLDS):
+        test = fold == k
+        train = ~test
+        coef, b = fit(X[train], y[train], _weights(hand[train], share), C, keep)
+        oof[test] = _predict(X[test], coef, b)
+    return oof[is_dev]
+
+
+def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False) -> dict:
+    """Choose by grouped CV on the dev split, fit on everything allowed, write the model."""
+    dev = hand_rows(DEV_SET, "dev")
+    extra = hand_rows(EXTRA_SET, "extra")
+    rows = dev + extra + simulated_rows(scale=scale)
+    y = np.array([r["label"] for r in rows], dtype=bool)
+    X = features(rows)
+    hand = np.array([not r["source"].startswith("sim/") for r in rows])
+    y_dev = y[[r["source"] == "dev" for r in rows]]
+    results = []
+    if dev:
+        for C in GRID_C:
+            for share in GRID_HAND_SHARE:
+                for fs in GRID_FEATURES:
+                    oof = grouped_cv(X, y, rows, C, share, _mask(fs))
+                    results.append({"C": C, "hand_share": share, "features": fs, "cv_auroc": _auroc(oof, y_dev), "oof": oof})
+        best = max(results, key=lambda r: (r["cv_auroc"], -r["C"]))  # ties: the stronger prior
+    else:
+        best = {"C": 0.1, "hand_share": 0.5, "features": "all", "cv_auroc": None, "oof": np.zeros(0)}
+    keep = _mask(best["features"])
+    coef, b = fit(X, y, _weights(hand, best["hand_share"]), best["C"], keep)
+    # one threshold for both kinds of text: the best mean F1 of the dev rows' out-of-fold scores and
+    # the simulated rows' scores (the sweep's agreement with simulated ground truth depends on it)
+    sim = ~hand
+    threshold = best_threshold([best["oof"], _predict(X[sim], coef, b)], [y_dev, y[sim]])
+    model = {
+        "format": "afsim-embedded-af/2",
+        "about": "logistic regression over monitors.features evidence patterns; regenerate with `python -m monitors.train`",
+        "dense_names": list(DENSE_NAMES),
+        "dense_coef": [round(float(x), 6) for x in coef],
+        "intercept": round(b, 6),
+        "threshold": threshold,
+        "training": {
+            "n_rows": len(rows),
+            "n_positive": int(y.sum()),
+            "sources": dict(Counter(r["source"].split("/")[0] for r in rows)),
+            "seed": SEED,
+            "C": best["C"],
+            "hand_share": best["hand_share"],
+            "features": best["features"],
+            "dev_grouped_cv_auroc": best["cv_auroc"],
+            "grid": [{k: v for k, v in r.items() if k != "oof"} for r in results],
+        },
+    }
+    out_path.write_text(json.dumps(model, indent=0) + "\n", encoding="utf-8")
+    if not quiet:
+        t = model["training"]
+        print(f"wrote {out_path}: {t['n_rows']} rows ({t['n_positive']} positive; {t['sources']}), C={t['C']}, "
+              f"hand share {t['hand_share']}, features {t['features']}, threshold {threshold}, "
+              f"dev grouped-CV AUROC {t['dev_grouped_cv_auroc']}")
+    return {"model": model, "rows": rows, "train_scores": _predict(X, coef, round(b, 6))}
 
 
 def main(argv: list[str] | None = None) -> int:

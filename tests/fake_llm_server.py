@@ -370,8 +370,9 @@ class FakeLLMServer:
             body = json.loads(data or b"{}")
         except json.JSONDecodeError:
             return _Response(400, _error(api, "invalid_request_error", "body is not JSON"))
-        fault = self._draw_fault(body)
-        self._log(api, body, headers, fault or "ok")
+        digest = hashlib.blake2b(data, digest_size=12).hexdigest()  # the SDKs serialise a retry identically
+        fault = self._draw_fault(digest)
+        self._log(api, body, digest, headers, fault or "ok")
         if self.latency:
             await asyncio.sleep(self.latency)
         if fault:
@@ -384,20 +385,19 @@ class FakeLLMServer:
         text, stop = (reply["text"], reply.get("stop_reason")) if isinstance(reply, dict) else (reply, None)
         return _Response(payload=_completion(api, body, text, stop))
 
-    def _draw_fault(self, body: dict[str, Any]) -> str | None:
+    def _draw_fault(self, digest: str) -> str | None:
         plan = self.faults
         if plan.rate <= 0 or not plan.kinds:
             return None
-        digest = body_hash(body)
         with self._lock:
             if self._faults_by_body[digest] >= plan.max_per_request or self.rng.random() >= plan.rate:
                 return None
             self._faults_by_body[digest] += 1
             return self.rng.choice(plan.kinds)
 
-    def _log(self, api: str, body: dict[str, Any], headers: dict[str, str], outcome: str) -> None:
+    def _log(self, api: str, body: dict[str, Any], digest: str, headers: dict[str, str], outcome: str) -> None:
         users = user_texts(body)
-        call = LoggedCall(api, str(body.get("model", "")), fingerprint_of(body), body_hash(body), outcome,
+        call = LoggedCall(api, str(body.get("model", "")), fingerprint_of(body), digest, outcome,
                           time.time(), users[0][:200] if users else "")
         with self._lock:
             self.calls.append(call)
