@@ -60,8 +60,10 @@ async def raw_sdk_calls(spec: dict) -> float:
     monitors), same concurrency. What the sweep adds on top of this is the harness's cost."""
     import openai
 
+    from runners.providers._remote import fast_http_client
+
     client = openai.AsyncOpenAI(api_key="sk-bench-not-a-real-key", base_url=f"http://127.0.0.1:{spec['port']}/v1",
-                                max_retries=0, timeout=spec["timeout"])
+                                max_retries=0, timeout=spec["timeout"], **fast_http_client(openai))
     limit = asyncio.Semaphore(spec["concurrency"])
     system = "You are a helpful assistant. " * 100
 

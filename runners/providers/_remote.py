@@ -31,6 +31,19 @@ _OUTPUT_END = re.compile(r"</OUTPUT>", re.I)
 _PARTIAL = "_continuation"  # trial.extra key: turns already paid for, kept across retries
 
 
+def fast_http_client(sdk: Any) -> dict[str, Any]:
+    """The SDK's aiohttp transport when installed (`openai[aiohttp]`, `anthropic[aiohttp]`).
+
+    Measured against the local 100 ms server, 2,000 calls at concurrency 64: the default httpx
+    transport needs 2.0-3.0x the ideal wall time, mostly CPU in httpcore's pool bookkeeping; the
+    aiohttp one 1.3-1.5x. Falls back to the default client when the extra is missing.
+    """
+    try:
+        return {"http_client": sdk.DefaultAioHttpClient()}
+    except (AttributeError, RuntimeError, ImportError):
+        return {}
+
+
 @dataclass(slots=True)
 class TurnResult:
     text: str

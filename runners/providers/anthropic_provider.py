@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from runners.providers._remote import RemoteProvider, TurnResult
+from runners.providers._remote import RemoteProvider, TurnResult, fast_http_client
 
 
 class AnthropicProvider(RemoteProvider):
@@ -33,14 +33,20 @@ class AnthropicProvider(RemoteProvider):
             import anthropic
 
             self._client = anthropic.AsyncAnthropic(
-                api_key=self.api_key(), base_url=self.base_url, max_retries=0, timeout=self.timeout_s
+                api_key=self.api_key(), base_url=self.base_url, max_retries=0, timeout=self.timeout_s,
+                **fast_http_client(anthropic),
             )
         return self._client
 
     async def _turn(self, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
         sent = [*messages, {"role": "assistant", "content": prefill}] if prefill else messages
         kwargs: dict[str, Any] = {"system": system} if system else {}
-        message = await self.client().messages.create(model=self.model, messages=sent, **kwargs, **self.params)
+        # documented `client.post` for the same endpoint; see OpenAIProvider._turn for why
+        from anthropic.types import Message
+
+        message = await self.client().post(
+            "/v1/messages", body={"model": self.model, "messages": sent, **kwargs, **self.params}, cast_to=Message
+        )
         text = "".join(getattr(block, "text", "") for block in message.content if block.type == "text")
         usage = message.usage
         return TurnResult(text, usage.input_tokens or 0, usage.output_tokens or 0, message.stop_reason)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from runners.providers._remote import RemoteProvider, TurnResult
+from runners.providers._remote import RemoteProvider, TurnResult, fast_http_client
 
 
 class OpenAIProvider(RemoteProvider):
@@ -32,13 +32,22 @@ class OpenAIProvider(RemoteProvider):
             import openai
 
             self._client = openai.AsyncOpenAI(
-                api_key=self.api_key(), base_url=self.base_url, max_retries=0, timeout=self.timeout_s
+                api_key=self.api_key(), base_url=self.base_url, max_retries=0, timeout=self.timeout_s,
+                **fast_http_client(openai),
             )
         return self._client
 
     async def _turn(self, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
         sent = [{"role": "system", "content": system}, *messages] if system else messages
-        completion = await self.client().chat.completions.create(model=self.model, messages=sent, **self.params)
+        # The SDK's documented `client.post` for the same endpoint: identical wire request, auth,
+        # errors and typed reply, without `create`'s per-call TypedDict transform of the messages,
+        # which cost ~1 ms of CPU per call (the difference between 1.4x and 1.16x the ideal in
+        # benchmarks/api_sweep.py). Parameter names are checked against `create` up front.
+        from openai.types.chat import ChatCompletion
+
+        completion = await self.client().post(
+            "/chat/completions", body={"model": self.model, "messages": sent, **self.params}, cast_to=ChatCompletion
+        )
         if not completion.choices:
             raise ValueError("reply has no choices")
         choice = completion.choices[0]
