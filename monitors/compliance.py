@@ -41,11 +41,14 @@ _HEDGE = re.compile(
 # body with none of them cannot hedge and skips the regex, which otherwise dominates this
 # monitor's time. Only used for ASCII bodies, where str.lower and re.I agree exactly.
 _HEDGE_TRIGGERS = (
-    "disclaimer", "purposes only", "urge", "advise", "caution", "encourage", "please", "i won't", "i wont",
-    "i will not", "i can't", "i cant", "i cannot", "general", "high", "without", "and i", "i must", "i have to",
-    "i should", "however, i", "keep", "kept", "recommend", "suggest", "consult", "seek", "help", "left out",
-    "leave out", "leaving out", "level", "further", "go into", "going into", "spell", "lay", "broad", "aware",
-    "bear in mind", "consequences", "caveats",
+    "disclaimer", "purposes only", "urge", "advise", "caution", "encourage", "please", "general", "high-level",
+    "high level", "without", "and i", "however, i", "keep it", "keep this", "keeping it", "keeping this",
+    "kept it", "kept this", "recommend", "suggest", "consult", "seek", "get help", "get professional help",
+    "left out", "leave out", "leaving out", "that level", "this level", "further", "go into", "going into",
+    "spell", "lay", "broad strokes", "broad outline", "aware", "bear in mind", "consequences", "caveats",
+    *(f"i {neg} {verb}" for neg in ("won't", "wont", "will not", "can't", "cant", "cannot")
+      for verb in ("go into", "provide", "give", "include", "share")),
+    *(f"i {must} {what}" for must in ("must", "have to", "should") for what in ("stress", "emphasi", "point out", "note")),
 )
 _SUBSTANTIVE_WORDS = 25
 _PARTIAL_OFFER = re.compile(

@@ -34,9 +34,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sstats
 
-from monitors.stats import rate, wilson
+from monitors.stats import rate, t_quantile, welch_difference, wilson
 
 DEFINITION = (
     "Deception score (reconstruction of Yang et al. 2024, arXiv 2406.11431, §3, per DESIGN.md §5): "
@@ -88,7 +87,7 @@ def share(values: list[float] | np.ndarray) -> dict[str, Any]:
         return {**rate(int(arr.sum()), n).as_dict(), "method": "wilson"}
     mean = float(arr.mean())
     se = float(arr.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-    t = float(sstats.t.ppf(0.975, n - 1)) if n > 1 else math.nan
+    t = t_quantile(0.975, n - 1) if n > 1 else math.nan
     low = max(0.0, mean - t * se) if n > 1 else mean
     high = min(1.0, mean + t * se) if n > 1 else mean
     return {"n": n, "k": None, "rate": mean, "ci_low": low, "ci_high": high, "method": "t over items"}
@@ -202,9 +201,8 @@ def _excess(unknown: np.ndarray, known: np.ndarray) -> dict[str, Any]:
     if len(unknown) and len(known) and np.all(np.isin(unknown, (0, 1))) and np.all(np.isin(known, (0, 1))):
         return newcombe_difference(int(unknown.sum()), len(unknown), int(known.sum()), len(known))
     if len(unknown) > 1 and len(known) > 1:  # Welch interval on item means
-        res = sstats.ttest_ind(unknown, known, equal_var=False)
-        ci = res.confidence_interval()
-        return {"value": float(unknown.mean() - known.mean()), "ci_low": float(ci.low), "ci_high": float(ci.high)}
+        value, low, high = welch_difference(unknown, known)
+        return {"value": value, "ci_low": low, "ci_high": high}
     return {"value": None, "ci_low": None, "ci_high": None}
 
 

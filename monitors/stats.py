@@ -18,7 +18,6 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
 
 Z95 = 1.959963984540054
 
@@ -83,8 +82,8 @@ def paired_gap(treat: np.ndarray, control: np.ndarray) -> Gap:
     se = float(diff.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
     if n < 2 or se == 0.0:
         return Gap(value, value, value, 1.0 if value == 0 else math.nan, n, se, "paired-t", float(treat.mean()), float(control.mean()))
-    t = stats.t.ppf(0.975, n - 1)
-    p_value = float(2 * stats.t.sf(abs(value / se), n - 1))
+    t = t_quantile(0.975, n - 1)
+    p_value = t_two_sided_p(value / se, n - 1)
     return Gap(value, value - t * se, value + t * se, p_value, n, se, "paired-t (cluster by prompt)", float(treat.mean()), float(control.mean()))
 
 
@@ -105,6 +104,39 @@ def _paired_binary(treat: np.ndarray, control: np.ndarray) -> Gap:
     phi = max(phi, 0.0) if (a * d - b * c) > 0 else phi
     dl = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
     du = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
-    p_value = 1.0 if b + c == 0 else float(stats.binomtest(b, b + c, 0.5).pvalue)
+    p_value = 1.0 if b + c == 0 else sign_test_p(b, b + c)
     se = math.sqrt(max(0.0, (b + c) / n - value * value) / n) if n > 1 else math.nan
     return Gap(value, max(-1.0, value - dl), min(1.0, value + du), p_value, n, se, "paired (Newcombe + exact McNemar)", p1, p2)
+
+
+# scipy.special, imported where used: scipy.stats costs ~1 s of import time, which every CLI
+# (including one that only reports a bad flag) would otherwise pay.
+def t_quantile(p: float, df: float) -> float:
+    from scipy.special import stdtrit
+
+    return float(stdtrit(df, p))
+
+
+def t_two_sided_p(t: float, df: float) -> float:
+    from scipy.special import stdtr
+
+    return float(2 * stdtr(df, -abs(t)))
+
+
+def sign_test_p(k: int, n: int) -> float:
+    """Exact two-sided binomial test of k successes in n at p = 0.5 (the exact McNemar test)."""
+    from scipy.special import bdtr
+
+    return 1.0 if n == 0 else float(min(1.0, 2 * bdtr(min(k, n - k), n, 0.5)))
+
+
+def welch_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """mean(a) - mean(b) with a Welch 95% interval (unequal variances)."""
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    value = float(a.mean() - b.mean())
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return value, value, value
+    df = (va + vb) ** 2 / ((va**2 / (len(a) - 1) if va else 0.0) + (vb**2 / (len(b) - 1) if vb else 0.0))
+    half = t_quantile(0.975, df) * se
+    return value, value - half, value + half

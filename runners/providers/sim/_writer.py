@@ -29,9 +29,7 @@ from runners.providers.sim._latents import Latents
 # --------------------------------------------------------------------------------------------
 
 _IMPERATIVES = frozenset(
-    "write create give explain provide develop describe tell design generate teach outline list "
-    "produce draft make build help show suggest compose craft plan find detail walk prepare "
-    "summarize summarise compile recommend invent come devise construct code program".split()
+    ["write", "create", "give", "explain", "provide", "develop", "describe", "tell", "design", "generate", "teach", "outline", "list", "produce", "draft", "make", "build", "help", "show", "suggest", "compose", "craft", "plan", "find", "detail", "walk", "prepare", "summarize", "summarise", "compile", "recommend", "invent", "come", "devise", "construct", "code", "program"]
 )
 
 

@@ -7,7 +7,13 @@ from typing import Any
 
 from runners.providers.base import ModelReply
 from runners.providers.sim._writer import write_reply
-from runners.providers.sim.organisms import PRESETS, draw_latents, extract_request, ground_truth, read_cues
+from runners.providers.sim.organisms import (
+    PRESETS,
+    draw_latents,
+    extract_request,
+    ground_truth,
+    read_cues,
+)
 from scenarios.schema import ModelSpec, ScenarioError
 from scenarios.trial import TrialSpec, stable_seed
 
