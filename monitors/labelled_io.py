@@ -7,7 +7,6 @@ file and the line, so the CLIs print one line and exit 2 (runners.cli_errors.run
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from monitors.types import ParsedReply, Verdict
 from runners.cli_errors import UsageError
+from scenarios.jsonl import read_objects
 
 MONITORS = ("alignment_faking", "compliance")
 BATCH = 2048
@@ -29,19 +29,7 @@ def read_records(path: str | Path, monitor: str) -> list[dict[str, Any]]:
         raise UsageError(f"{p}: no such file")
     need = "scratchpad" if monitor == "alignment_faking" else "output"
     records = []
-    try:
-        lines = p.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{p}: not UTF-8 text ({exc.reason})") from None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{p}:{n}: bad JSON ({exc.msg})") from None
-        if not isinstance(record, dict):
-            raise UsageError(f"{p}:{n}: expected a JSON object, got {type(record).__name__}")
+    for n, record in read_objects(p, UsageError):
         if not isinstance(record.get(need), str):
             raise UsageError(f"{p}:{n}: missing text field {need!r} (a string)")
         for optional in ("scratchpad", "output"):

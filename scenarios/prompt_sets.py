@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from scenarios.jsonl import read_objects
 from scenarios.schema import PromptSource, ScenarioError
 
 BUILTIN_DIR = Path(__file__).parent / "prompts"
@@ -52,19 +52,7 @@ def _read_rows(path: Path) -> list[dict]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".jsonl":
-            rows = []
-            with path.open(encoding="utf-8") as handle:
-                for number, line in enumerate(handle, start=1):
-                    if not line.strip():
-                        continue
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise ScenarioError(f"{path}: line {number}: invalid JSON ({exc.msg})") from None
-                    if not isinstance(row, dict):
-                        raise ScenarioError(f"{path}: line {number}: expected a JSON object")
-                    rows.append(row)
-            return rows
+            return [row for _, row in read_objects(path)]
         if suffix == ".csv":
             with path.open(encoding="utf-8", newline="") as handle:
                 return list(csv.DictReader(handle))

@@ -12,13 +12,13 @@ a prompt read the same documents and differ only in the tier tag: that keeps the
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 from scenarios.cues.tier import SITUATION_HELPFUL_ONLY
+from scenarios.jsonl import read_objects
 from scenarios.schema import DocumentPriming, ScenarioError
 from scenarios.trial import TrialSpec, stable_seed
 
@@ -42,23 +42,19 @@ def load_corpus(source: str) -> list[Document]:
     if not path.exists():
         raise ScenarioError(f"documents.corpus: document corpus not found: {path}")
     documents = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                documents.append(
-                    Document(
-                        str(row["id"]),
-                        str(row.get("genre", "document")),
-                        str(row.get("title", "")),
-                        tuple(row.get("facts") or ()),
-                        str(row["text"]),
-                    )
+    for number, row in read_objects(path):
+        try:
+            documents.append(
+                Document(
+                    str(row["id"]),
+                    str(row.get("genre", "document")),
+                    str(row.get("title", "")),
+                    tuple(row.get("facts") or ()),
+                    str(row["text"]),
                 )
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise ScenarioError(f"{path}: line {number}: not a document record ({exc})") from None
+            )
+        except (KeyError, TypeError) as exc:
+            raise ScenarioError(f"{path}:{number}: not a document record (missing {exc})") from None
     if not documents:
         raise ScenarioError(f"{path}: the document corpus is empty")
     return documents
