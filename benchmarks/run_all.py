@@ -20,7 +20,7 @@ SMALL = {
     "benchmarks.sim_sweep": ["--sizes", "1000", "2000"],
     "benchmarks.monitor_throughput": ["--n", "2000"],
     "benchmarks.api_sweep": ["--small"],
-    "benchmarks.report_100k": ["--trials", "2000"],
+    "benchmarks.report_100k": ["--samples", "1", "--run", "/tmp/afsim-report-small"],
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from monitors import validation
 from monitors.aggregate import metric_series
 from monitors.stats import paired_gap, rate
 
@@ -143,9 +144,7 @@ def monitor_validation(df: pd.DataFrame) -> list[dict[str, Any]]:
         f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
         auroc = None
         if 0 < truth.sum() < len(truth):
-            from sklearn.metrics import roc_auc_score
-
-            auroc = float(roc_auc_score(truth, scores))
+            auroc = validation.auroc(scores.tolist(), truth.tolist())
         agreement = rate(tp + tn, len(sub))
         backends = sorted(sub[f"{name}_backend"].dropna().astype(str).unique()) if f"{name}_backend" in sub else []
         out.append({"monitor": name, "backend": ", ".join(backends), "n": len(sub), "positives": int(truth.sum()),
