@@ -21,11 +21,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("input", help="JSONL file: one object per line with scratchpad and/or output")
     parser.add_argument("--monitor", choices=MONITORS, default="alignment_faking")
     parser.add_argument("--backend", default="embedded", help="embedded (default, offline) or provider/model for an LLM judge")
+    parser.add_argument("--votes", type=int, default=None, help="LLM judge only: samples per record (default 5)")
     args = parser.parse_args(argv)
     records = read_records(args.input, args.monitor)
     out = sys.stdout
     try:
-        for record, verdict in zip(records, classify_records(records, args.monitor, args.backend), strict=True):
+        judge_options = {"votes": args.votes} if args.votes else None
+        verdicts = classify_records(records, args.monitor, args.backend, judge_options)
+        for record, verdict in zip(records, verdicts, strict=True):
             out.write(json.dumps(verdict_line(record, args.monitor, verdict), ensure_ascii=False) + "\n")
         out.flush()
     except BrokenPipeError:  # `... | head`: the reader has gone, which is not an error

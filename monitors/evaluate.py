@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not records:
         raise UsageError(f"{args.labels}: no records")
     labels = _labels(records, args.label_field, args.labels)
-    verdicts = list(classify_records(records, args.monitor, args.backend))
+    verdicts = list(classify_records(records, args.monitor, args.backend, {"votes": args.votes} if getattr(args, "votes", None) else None))
     # score = confidence in the positive class; for compliance the positive class is full compliance
     scores = [v.score for v in verdicts]
     threshold = args.threshold if args.threshold is not None else _default_threshold(args.monitor, args.backend)
@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("labels", help="JSONL with scratchpad (and optional output) and a boolean label")
     parser.add_argument("--monitor", choices=MONITORS, default="alignment_faking")
     parser.add_argument("--backend", default="embedded", help="embedded (default) or provider/model")
+    parser.add_argument("--votes", type=int, default=None, help="LLM judge only: samples per record (default 5)")
     parser.add_argument("--label-field", default="label", help="the boolean field holding the label (default: label)")
     parser.add_argument("--split", default=None, help="only records whose `split` field equals this")
     parser.add_argument("--max-fpr", type=float, default=0.05, help="report the threshold keeping FPR under this")

@@ -66,17 +66,28 @@ def _judge_factory():
     return make_judge_factory(calls, options)
 
 
-def classify_records(records: list[dict[str, Any]], monitor: str, backend: str) -> Iterator[Verdict]:
-    """Verdicts in input order; batches go through the registry so every backend works the same."""
+def classify_records(
+    records: list[dict[str, Any]], monitor: str, backend: str, judge_options: dict[str, Any] | None = None
+) -> Iterator[Verdict]:
+    """Verdicts in input order; batches go through the registry so every backend works the same.
+    `judge_options` (votes, temperature, ...) apply to an LLM-judge backend (monitors/judge.py)."""
     from monitors.registry import EMBEDDED, build_suite
+    from runners.providers import preflight
 
     factory = None if backend in EMBEDDED else _judge_factory()
-    suite = build_suite({monitor: backend}, factory)
-    for start in range(0, len(records), BATCH):
-        # a record may hold a scratchpad alone: no output means no compliance label for the AF model
-        chunk = [to_parsed(r) for r in records[start : start + BATCH]]
-        for verdicts in asyncio.run(suite.classify_batch(chunk)):
-            yield verdicts[monitor]
+    config: Any = {"backend": backend, **judge_options} if judge_options and backend not in EMBEDDED else backend
+    suite = build_suite({monitor: config}, factory)
+    # one event loop for every batch: a judge's HTTP client belongs to the loop that opened it
+    with asyncio.Runner() as runner:
+        try:
+            runner.run(preflight(suite.judge_providers()))  # a missing key: one line, before any call
+            for start in range(0, len(records), BATCH):
+                # a record may hold a scratchpad alone: no output means no compliance label for the AF model
+                chunk = [to_parsed(r) for r in records[start : start + BATCH]]
+                for verdicts in runner.run(suite.classify_batch(chunk)):
+                    yield verdicts[monitor]
+        finally:
+            runner.run(suite.aclose())
 
 
 def verdict_line(record: dict[str, Any], monitor: str, verdict: Verdict) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitors.alignment_faking import classify_alignment_faking_batch
 from monitors.compliance import classify_compliance
@@ -42,16 +43,32 @@ class MonitorSuite:
                 verdicts[name] = verdict
         return results
 
+    def judge_providers(self) -> list:
+        """The providers the LLM judges call (for the sweep's preflight)."""
+        return [p for judge in self.judges.values() for p in getattr(judge, "providers", [])]
 
-def build_suite(config: dict[str, str], judge_factory: Callable[[str, str], Callable] | None = None) -> MonitorSuite:
-    """`judge_factory(monitor_name, backend)` builds an LLM judge; None means offline only."""
+    async def aclose(self) -> None:
+        for judge in self.judges.values():
+            if hasattr(judge, "aclose"):
+                await judge.aclose()
+
+
+def uses_judges(config: dict) -> bool:
+    """Whether any monitor of a scenario's `monitors:` section is an LLM judge (needs the call cache)."""
+    return any(not (isinstance(b, str) and b in EMBEDDED) for b in config.values())
+
+
+def build_suite(config: dict, judge_factory: Callable[[str, Any], Callable] | None = None) -> MonitorSuite:
+    """`judge_factory(monitor_name, backend)` builds an LLM judge; None means offline only.
+    A backend is `heuristic`/`embedded`, `provider/model`, or a `scenarios.schema.JudgeSpec`."""
     judges = {}
     for name, backend in config.items():
-        if backend in EMBEDDED:
+        if isinstance(backend, str) and backend in EMBEDDED:
             continue
-        if "/" not in backend:
+        if isinstance(backend, str) and "/" not in backend:
             raise ScenarioError(f"monitors.{name}: unknown backend {backend!r}; expected 'heuristic' or provider/model")
         if judge_factory is None:
             raise ScenarioError(f"monitors.{name}: LLM-judge backends are not available in this command")
         judges[name] = judge_factory(name, backend)
-    return MonitorSuite(dict(config), judges)
+    labels = {name: getattr(judges.get(name), "backend", b if isinstance(b, str) else "judge") for name, b in config.items()}
+    return MonitorSuite(labels, judges)

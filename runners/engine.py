@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from monitors.aggregate import summarise
-from monitors.registry import build_suite
+from monitors.registry import build_suite, uses_judges
 from runners.audit import evaluate as evaluate_audit
 from runners.calls import CallCache, CallCounters, CallLayer, RetryPolicy, request_hash
 from runners.pricing import estimate_cost
@@ -140,7 +140,7 @@ class Sweep:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.store = ResultStore(self.run_dir / STORE_NAME)
         cache = None
-        if not self.simulated:
+        if not self.simulated or uses_judges(self.scenario.monitors):  # judge votes are cached too
             cache = CallCache((self.options.cache_dir or default_cache_dir()) / "calls.sqlite")
         self.calls = CallLayer(cache, self.scenario.concurrency, self.options.retry)
         for spec in self.scenario.models:
@@ -222,6 +222,7 @@ class Sweep:
     async def close(self) -> None:
         for provider in self.providers.values():
             await provider.aclose()
+        await self.monitors.aclose()
         self.store.close()
         if self.calls.cache is not None:
             self.calls.cache.close()
@@ -245,7 +246,8 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
                 "output": int(frame["output_tokens"].sum()) if len(frame) else 0,
             },
             "cost_usd": round(float(frame["cost_usd"].sum()), 4) if len(frame) else 0.0,
-            "monitor_backends": dict(scenario.monitors),
+            "monitor_backends": {name: b if isinstance(b, str) else b.model_dump(mode="json")
+                                 for name, b in scenario.monitors.items()},
         }
     )
     summary["audit"] = evaluate_audit(list(scenario.audit), summary)
@@ -269,7 +271,8 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     done = sweep.store.completed_keys()
     todo = [t for t in trials if t.key not in done]
     try:  # a missing key or an unreachable server: one line, exit 2, before any call
-        await preflight([sweep.providers[name] for name in dict.fromkeys(t.model for t in todo)])
+        await preflight([sweep.providers[name] for name in dict.fromkeys(t.model for t in todo)]
+                        + (sweep.monitors.judge_providers() if todo else []))
     except BaseException:
         await sweep.close()
         raise
@@ -287,6 +290,8 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         summary = write_run_files(sweep.run_dir, scenario, sweep.store, keys, sweep.simulated)
         timings["aggregate_s"] = time.perf_counter() - t0
         summary["calls"] = sweep.calls.counters.__dict__
+        summary["judges"] = {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items()
+                             if hasattr(j, "counters")}
         await sweep.close()
     return SweepResult(
         run_dir=sweep.run_dir,

@@ -104,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"retries: {counters.retries}, failed calls: {counters.failures}; tokens in/out: "
                   f"{result.summary['tokens']['input']:,}/{result.summary['tokens']['output']:,}; "
                   f"estimated cost: ${result.summary['cost_usd']:.4f}")
+        for name, judged in (result.summary.get("judges") or {}).items():  # LLM-judge monitors (monitors/judge.py)
+            print(f"judge {name}: {judged['verdicts']} verdicts from {judged['votes']} votes "
+                  f"({judged['cache_hits']} cached); abstained: {judged['unparseable_votes']} unparseable, "
+                  f"{judged['error_votes']} call errors; {judged['unparseable_verdicts']} verdicts with no usable vote")
     print(f"run folder: {result.run_dir}")
     if report_path:
         print(f"report: {report_path}")

@@ -78,6 +78,43 @@ class ModelSpec(_Strict):
         return self.name.partition("/")[0]
 
 
+EMBEDDED_BACKENDS = ("heuristic", "embedded")
+JUDGE_PROVIDERS = ("anthropic", "openai")
+
+
+class JudgeSpec(_Strict):
+    """An LLM-judge backend for one monitor (monitors/judge.py, docs/monitors.md).
+
+    `votes` samples at `temperature`; the score is the share of votes that find the positive
+    class, flagged at `threshold`. The prompt file is `monitors/judge_prompts/<monitor>.<version>.md`.
+    """
+
+    backend: str  # provider/model, e.g. openai/gpt-4o
+    votes: int = Field(default=5, ge=1, le=100)
+    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    prompt_version: str = Field(default="v1", pattern=r"^v[0-9]+$")
+    base_url: str | None = None
+    api_key_env: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)  # other generation params (max_tokens, ...)
+    rpm: int | None = Field(default=None, ge=1)
+    timeout_s: float = Field(default=300.0, gt=0, le=3600)
+
+    @field_validator("backend")
+    @classmethod
+    def _judge_provider(cls, value: str) -> str:
+        provider, sep, model = value.partition("/")
+        if not sep or not model or provider not in JUDGE_PROVIDERS:
+            raise ValueError(f"expected {' or '.join(p + '/<model>' for p in JUDGE_PROVIDERS)}, got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _votes_need_sampling(self) -> JudgeSpec:
+        if self.votes > 1 and self.temperature == 0:
+            raise ValueError("votes > 1 need temperature > 0 (identical samples would all agree)")
+        return self
+
+
 class GapSpec(_Strict):
     name: str
     metric: str = "complied"
@@ -164,7 +201,7 @@ class Scenario(_Strict):
     samples: int = Field(default=1, ge=1, le=1000)
     axes: dict[str, list[str]]
     models: list[ModelSpec] = Field(min_length=1)
-    monitors: dict[str, str] = Field(
+    monitors: dict[str, str | JudgeSpec] = Field(
         default_factory=lambda: {"compliance": "heuristic", "alignment_faking": "heuristic"}
     )
     gaps: list[GapSpec] = Field(default_factory=list)
@@ -205,12 +242,47 @@ class Scenario(_Strict):
                 raise ValueError(f"axis {axis!r} repeats a value")
         return axes
 
+    @field_validator("monitors", mode="before")
+    @classmethod
+    def _judge_mappings(cls, monitors: Any) -> Any:
+        """`name: heuristic`, `name: provider/model`, or `name: {backend: provider/model, votes: N, ...}`."""
+        if not isinstance(monitors, dict):
+            return monitors
+        out: dict[str, Any] = {}
+        for name, value in monitors.items():
+            if isinstance(value, dict):
+                if value.get("backend") in EMBEDDED_BACKENDS:
+                    if set(value) != {"backend"}:
+                        raise ValueError(f"{name}: options ({', '.join(sorted(set(value) - {'backend'}))}) apply to LLM judges only")
+                    value = value["backend"]
+                else:
+                    try:
+                        value = JudgeSpec.model_validate(value)
+                    except ValidationError as exc:
+                        error = exc.errors()[0]
+                        where = _describe(error)
+                        where = where.removeprefix("(top level): ") if not error["loc"] else where
+                        raise ValueError(f"{name}.{where}" if error["loc"] else f"{name}: {where}") from None
+            elif isinstance(value, str) and value not in EMBEDDED_BACKENDS:
+                provider, sep, model = value.partition("/")
+                if not sep or not model or provider not in JUDGE_PROVIDERS:
+                    raise ValueError(f"{name}: unknown backend {value!r}; expected 'heuristic' or an LLM judge "
+                                     f"({' or '.join(p + '/<model>' for p in JUDGE_PROVIDERS)})")
+                value = JudgeSpec(backend=value)
+            out[name] = value
+        return out
+
     @field_validator("monitors")
     @classmethod
-    def _known_monitors(cls, monitors: dict[str, str]) -> dict[str, str]:
-        for name in monitors:
+    def _known_monitors(cls, monitors: dict[str, str | JudgeSpec]) -> dict[str, str | JudgeSpec]:
+        for name, value in monitors.items():
             if name not in MONITOR_NAMES:
                 raise ValueError(f"unknown monitor {name!r}; expected one of {list(MONITOR_NAMES)}")
+            if isinstance(value, JudgeSpec):
+                from monitors.judge import prompt_problem  # the prompt files live with the judge
+
+                if problem := prompt_problem(name, value.prompt_version):
+                    raise ValueError(f"{name}.prompt_version: {problem}")
         return monitors
 
     @field_validator("supervisors")

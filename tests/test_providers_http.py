@@ -97,6 +97,15 @@ def test_anthropic_prefill_is_sent_last_and_kept_at_the_start_of_the_reply(fake_
     assert KEY in (headers.get("x-api-key"), headers.get("authorization", "").removeprefix("Bearer "))
 
 
+def test_anthropic_temperature_and_extra_body_reach_the_wire(fake_llm_factory):
+    server = fake_llm_factory(keep_bodies=True)
+    spec = model(server, "anthropic", params={"temperature": 1.0, "top_p": 0.9, "extra_body": {"vendor_flag": 1}})
+    generate(spec, trial())
+    body = server.bodies[0]
+    assert body["temperature"] == 1.0 and body["top_p"] == 0.9 and body["vendor_flag"] == 1
+    assert "extra_body" not in body
+
+
 def scratchpad_first(body: dict) -> str:
     if last_user_text(body) == "<NEXT/>":
         return "<OUTPUT><rejected/> No.</OUTPUT>"

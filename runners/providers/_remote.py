@@ -71,6 +71,8 @@ class RemoteProvider:
     base_url_env = ""  # e.g. ANTHROPIC_BASE_URL
     default_params: dict[str, Any] = {}
     supports_prefill = False
+    # accepted by the HTTP API though the installed SDK's `create` may not list them
+    wire_params: frozenset[str] = frozenset()
 
     def __init__(self, spec: ModelSpec):
         self.name = spec.name
@@ -95,12 +97,20 @@ class RemoteProvider:
 
     def _check_params(self) -> None:
         """Unknown generation parameters are a scenario error now, not a TypeError per call."""
-        accepted = set(self._create_signature().parameters)
-        reserved = {"model", "messages", "system", "stream", "timeout", "extra_headers"}
+        accepted = set(self._create_signature().parameters) | self.wire_params
+        reserved = {"model", "messages", "system", "stream", "timeout", "extra_headers", "extra_query"}
         for key in self.params:
             if key in reserved or key not in accepted:
                 hint = "; server-specific parameters go under extra_body: {...}" if "extra_body" in accepted else ""
                 raise ScenarioError(f"models: {self.name}: params.{key} is not a parameter of this provider's API{hint}")
+
+    def body(self, **request: Any) -> dict[str, Any]:
+        """The JSON body of one call: the request, the generation params, and `extra_body`'s keys
+        merged in (the providers post the body through the SDK's `client.post`, which sends it
+        as is, so `extra_body` must be flattened here, as `create` would)."""
+        params = dict(self.params)
+        extra = params.pop("extra_body", None) or {}
+        return {**request, **params, **extra}
 
     def request_params(self) -> dict[str, Any]:
         """What changes the reply (the cache key): generation params and the turn bound."""

@@ -19,6 +19,9 @@ class AnthropicProvider(RemoteProvider):
     base_url_env = "ANTHROPIC_BASE_URL"
     default_params = {"max_tokens": 4096}  # required by the Messages API
     supports_prefill = True
+    # the Messages API takes these (the paper sampled at temperature 1); anthropic 2.12's `create`
+    # no longer lists them, so they are allowed here explicitly
+    wire_params = frozenset({"temperature", "top_p", "top_k"})
 
     def default_base_url(self) -> str:
         return "https://api.anthropic.com"
@@ -45,7 +48,7 @@ class AnthropicProvider(RemoteProvider):
         from anthropic.types import Message
 
         message = await self.client().post(
-            "/v1/messages", body={"model": self.model, "messages": sent, **kwargs, **self.params}, cast_to=Message
+            "/v1/messages", body=self.body(model=self.model, messages=sent, **kwargs), cast_to=Message
         )
         text = "".join(getattr(block, "text", "") for block in message.content if block.type == "text")
         usage = message.usage

@@ -46,7 +46,7 @@ class OpenAIProvider(RemoteProvider):
         from openai.types.chat import ChatCompletion
 
         completion = await self.client().post(
-            "/chat/completions", body={"model": self.model, "messages": sent, **self.params}, cast_to=ChatCompletion
+            "/chat/completions", body=self.body(model=self.model, messages=sent), cast_to=ChatCompletion
         )
         if not completion.choices:
             raise ValueError("reply has no choices")
