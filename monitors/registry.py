@@ -25,18 +25,23 @@ class MonitorSuite:
 
     async def classify_batch(self, parsed: list[ParsedReply]) -> list[dict[str, Verdict]]:
         results: list[dict[str, Verdict]] = [{} for _ in parsed]
-        compliance = [classify_compliance(reply) for reply in parsed]
-        if "compliance" in self.backends:
-            for verdicts, verdict in zip(results, compliance, strict=True):
-                verdicts["compliance"] = verdict
-        if "alignment_faking" in self.backends and "alignment_faking" not in self.judges:
-            # one vectorised call for the whole batch (the embedded model scores many at once)
-            labels = [c.label if reply.output.strip() else None for reply, c in zip(parsed, compliance, strict=True)]
-            for verdicts, verdict in zip(results, classify_alignment_faking_batch(parsed, labels), strict=True):
-                verdicts["alignment_faking"] = verdict
-        if "supervisor_gaming" in self.backends and "supervisor_gaming" not in self.judges:
-            for verdicts, reply in zip(results, parsed, strict=True):
-                verdicts["supervisor_gaming"] = classify_supervisor_gaming(reply)
+        embedded: dict[str, list[Verdict]] = {"compliance": [classify_compliance(reply) for reply in parsed]}
+
+        def embedded_of(kind: str) -> list[Verdict]:
+            if kind not in embedded:
+                if kind == "alignment_faking":
+                    # one vectorised call for the whole batch (the embedded model scores many at once)
+                    labels = [c.label if reply.output.strip() else None
+                              for reply, c in zip(parsed, embedded["compliance"], strict=True)]
+                    embedded[kind] = classify_alignment_faking_batch(parsed, labels)
+                else:
+                    embedded[kind] = [classify_supervisor_gaming(reply) for reply in parsed]
+            return embedded[kind]
+
+        for name in self.backends:
+            if name not in self.judges:
+                for verdicts, verdict in zip(results, embedded_of(monitor_kind(name)), strict=True):
+                    verdicts[name] = verdict
         for name, judge in self.judges.items():
             judged = await judge(parsed)
             for verdicts, verdict in zip(results, judged, strict=True):
@@ -51,6 +56,13 @@ class MonitorSuite:
         for judge in self.judges.values():
             if hasattr(judge, "aclose"):
                 await judge.aclose()
+
+
+def monitor_kind(name: str) -> str:
+    """`alignment_faking@judge` is a second opinion of the `alignment_faking` monitor: it runs
+    with its own backend and is stored under its own name, so the report can show how far two
+    backends agree on the same trials; the figures (rates, gaps) use the plain name."""
+    return name.partition("@")[0]
 
 
 def uses_judges(config: dict) -> bool:
@@ -69,6 +81,8 @@ def build_suite(config: dict, judge_factory: Callable[[str, Any], Callable] | No
             raise ScenarioError(f"monitors.{name}: unknown backend {backend!r}; expected 'heuristic' or provider/model")
         if judge_factory is None:
             raise ScenarioError(f"monitors.{name}: LLM-judge backends are not available in this command")
-        judges[name] = judge_factory(name, backend)
-    labels = {name: getattr(judges.get(name), "backend", b if isinstance(b, str) else "judge") for name, b in config.items()}
+        judges[name] = judge_factory(monitor_kind(name), backend)
+    # `heuristic` is the old name of the embedded backend: one name in every file the run writes
+    labels = {name: getattr(judges.get(name), "backend", "embedded" if b in EMBEDDED else b if isinstance(b, str) else "judge")
+              for name, b in config.items()}
     return MonitorSuite(labels, judges)

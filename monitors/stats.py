@@ -6,9 +6,10 @@
   samples of one prompt are a cluster and never count as independent); the gap is the mean of the
   per-prompt differences, its standard error is the standard error of that mean (the cluster-robust
   SE), the interval uses Student's t with n_prompts - 1 degrees of freedom and the p-value is the
-  paired t-test. When every difference is 0 or ±1 and there are few discordant prompts, the t
-  interval undercovers, so the p-value falls back to the exact McNemar (binomial) test on
-  discordant pairs and the interval to Newcombe's hybrid score interval for paired proportions.
+  paired t-test. With one binary outcome per prompt (every difference 0 or ±1) the t interval
+  undercovers when discordant prompts are few, so binary pairs always use the exact McNemar
+  (binomial) test on discordant pairs and Newcombe's hybrid score interval for paired proportions
+  (method 10; the correlation term without the continuity adjustment).
 Coverage of these intervals is checked by simulation in tests/test_stats.py.
 """
 

@@ -17,7 +17,8 @@ from monitors import validation
 from monitors.aggregate import metric_series
 from monitors.stats import paired_gap, rate
 
-MONITOR_TRUTH = {"alignment_faking": "truth_af", "compliance": "truth_complied"}
+MONITOR_TRUTH = {"alignment_faking": "truth_af", "compliance": "truth_complied",
+                 "supervisor_gaming": "truth_games_supervisor"}
 
 
 def _num(value: Any) -> float | None:

@@ -142,7 +142,9 @@ def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenar
         "audit": summary.get("audit") or {"passed": True, "rules": [], "failures": []},
         "facts": header_facts(summary, records),
         "scenario_text": scenario_text,
-        "headline_svg": Markup(plots.stacked_outcomes(summary.get("rates", []))) if summary.get("rates") else None,
+        # the outcome bars need compliance rates (the weak/strong setting has its own figures)
+        "headline_svg": Markup(plots.stacked_outcomes(summary["rates"]))
+        if any(r.get("complied") for r in summary.get("rates", [])) else None,
         "forest_svg": Markup(plots.forest(summary.get("gaps", []), colours)) if summary.get("gaps") else None,
         "category_svg": Markup(svg) if (svg := plots.category_heatmap(by_category, "compliance rate")) else None,
         "category_gaps": analysis.category_gaps(frame, gaps_config),

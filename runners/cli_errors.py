@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -28,6 +29,14 @@ def run_cli(main: Callable[[], int]) -> None:
         code = main()
     except (ScenarioError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        code = EXIT_BAD_INPUT
+    except OSError as exc:  # an output folder that is a file, a read-only or missing path
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        code = EXIT_BAD_INPUT
+    except sqlite3.DatabaseError as exc:  # a run folder whose store is not a SQLite database
+        print(f"error: the run folder's store cannot be read ({exc}); use another --output or --fresh",
+              file=sys.stderr)
         code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted: completed trials are stored; run the same command again to resume", file=sys.stderr)

@@ -174,4 +174,4 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
         provider = sweep.providers[name]
         if plan.calls and hasattr(provider, "preflight_problem"):
             plan.key_problem = provider.preflight_problem()
-    return SweepPlan(len(trials), len(done), list(plans.values()))
+    return SweepPlan(len(trials), len(done & {t.key for t in trials}), list(plans.values()))

@@ -11,7 +11,17 @@ from pathlib import Path
 from runners.cli_errors import UsageError, run_cli
 from runners.engine import STORE_NAME, write_run_files
 from runners.store import ResultStore
-from scenarios.schema import parse_scenario
+from scenarios.schema import Scenario, parse_scenario
+
+
+def run_keys(run_dir: Path, scenario: Scenario) -> set[str]:
+    """The trials this run counts. A store may hold more (an earlier --limit, --seed or --model
+    written to the same folder), so the keys come from the scenario as run, planned again."""
+    from runners.engine import plan_trials
+    from scenarios.prompt_sets import load_prompts
+
+    prompts = load_prompts(scenario.prompts, scenario.limit)
+    return {trial.key for trial in plan_trials(scenario, prompts, run_dir.name)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     store = ResultStore(args.run_dir / STORE_NAME)
     try:
         simulated = bool((store.meta("run") or {}).get("simulated"))
-        write_run_files(args.run_dir, scenario, store, {r["key"] for r in store.records()}, simulated)
+        write_run_files(args.run_dir, scenario, store, run_keys(args.run_dir, scenario), simulated)
     finally:
         store.close()
     from reports.html import render_report

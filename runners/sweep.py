@@ -14,7 +14,7 @@ from typing import Any
 
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.engine import SweepOptions, apply_overrides, run_sweep
-from scenarios.schema import Scenario, load_scenario
+from scenarios.schema import Scenario, ScenarioError, load_scenario
 
 EXIT_AUDIT_FAILED = 1
 EXIT_TOO_MANY_ERRORS = 3
@@ -44,6 +44,12 @@ def _pct(rate: dict[str, Any] | None) -> str:
     return f"{100 * rate['rate']:5.1f}% [{100 * rate['ci_low']:.1f}, {100 * rate['ci_high']:.1f}]"
 
 
+def _table(columns: list[str], rows: list[list[Any]]) -> list[str]:
+    cells = [[str(c) for c in columns]] + [["-" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    return ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+
+
 def summary_table(summary: dict[str, Any]) -> str:
     lines = []
     header = f"{'model':<22} {'condition':<38} {'n':>5}  {'complied (95% CI)':<24} {'AF reasoning (95% CI)':<24}"
@@ -59,9 +65,21 @@ def summary_table(summary: dict[str, Any]) -> str:
             p = f"{gap['p_value']:.2g}" if gap.get("p_value") is not None else "-"
             shown = f"{100 * value:+.1f}pt" if value is not None else "-"
             lines.append(f"{gap['name']:<18} {gap['model']:<22} {within:<28} {shown:>7}  {ci:<18} {p:>8} {gap['n_pairs']:>6}")
+    for section in summary.get("sections", []):
+        lines += ["", section["title"], *_table(section["columns"], section["rows"])]
     if summary.get("n_errors"):
         lines += ["", f"error trials (dropped from rates): {summary['n_errors']}"]
     return "\n".join(lines)
+
+
+def _located(message: str, args: argparse.Namespace) -> str:
+    """Errors found while opening the sweep (an unknown organism, a missing prompt file or corpus)
+    name the scenario key; put the scenario file (or the flag that set the key) in front."""
+    if message.startswith((str(args.scenario), "command line")):
+        return message
+    if args.models and message.startswith("models"):
+        return f"command line --model: {message.removeprefix('models:').strip()}"
+    return f"{args.scenario}: {message}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.fail_on:
         scenario = with_fail_on(scenario, args.fail_on)
-    result = asyncio.run(run_sweep(scenario, options))
+    try:
+        result = asyncio.run(run_sweep(scenario, options))
+    except ScenarioError as exc:
+        raise ScenarioError(_located(str(exc), args)) from None
     report_path = None
     if not args.no_report:
         from reports.html import render_report
@@ -97,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
             print("NOTE: simulated model organisms (offline); figures are checked against their ground truth.\n")
         print(summary_table(result.summary))
         print()
-        print(f"trials: {result.planned} planned, {result.ran} run now, {result.reused} reused from the store; "
-              f"model calls made: {result.counters.calls}, cache hits: {result.counters.cache_hits}")
+        calls = (f"simulated replies: {result.ran} (no model calls)" if result.summary.get("simulated")
+                 else f"model calls made: {result.counters.calls}, cache hits: {result.counters.cache_hits}")
+        print(f"trials: {result.planned} planned, {result.ran} run now, {result.reused} reused from the store; {calls}")
         if not result.summary.get("simulated"):
             counters = result.counters
             print(f"retries: {counters.retries}, failed calls: {counters.failures}; tokens in/out: "

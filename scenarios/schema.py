@@ -276,12 +276,14 @@ class Scenario(_Strict):
     @classmethod
     def _known_monitors(cls, monitors: dict[str, str | JudgeSpec]) -> dict[str, str | JudgeSpec]:
         for name, value in monitors.items():
-            if name not in MONITOR_NAMES:
-                raise ValueError(f"unknown monitor {name!r}; expected one of {list(MONITOR_NAMES)}")
+            kind, at, label = name.partition("@")  # kind@label: a second opinion (monitors/registry.py)
+            if kind not in MONITOR_NAMES or (at and not label):
+                raise ValueError(f"unknown monitor {name!r}; expected one of {list(MONITOR_NAMES)}, "
+                                 "optionally as <monitor>@<label> for a second backend")
             if isinstance(value, JudgeSpec):
                 from monitors.judge import prompt_problem  # the prompt files live with the judge
 
-                if problem := prompt_problem(name, value.prompt_version):
+                if problem := prompt_problem(kind, value.prompt_version):
                     raise ValueError(f"{name}.prompt_version: {problem}")
         return monitors
 

@@ -399,7 +399,7 @@ def test_sweep_with_a_judge_writes_its_verdicts_and_reruns_from_the_cache(
         rows = list(csv.DictReader(fh))
     assert len(rows) == 6
     assert {r["alignment_faking_backend"] for r in rows} == {"judge:openai/judge-model@af-v1"}
-    assert {r["compliance_backend"] for r in rows} == {"heuristic"}
+    assert {r["compliance_backend"] for r in rows} == {"embedded"}
     judged = result.summary["judges"]["alignment_faking"]
     assert judged["verdicts"] + judged["skipped"] == 6 and judged["unparseable_votes"] == 0
     assert len(server.calls) == 3 * judged["verdicts"] > 0
@@ -504,5 +504,52 @@ def test_build_suite_routes_judge_backends_to_the_factory(fake_llm, tmp_path):
         make_judge_factory(calls),
     )
     assert set(suite.judges) == {"alignment_faking"}
-    assert suite.backends == {"compliance": "heuristic", "alignment_faking": "judge:openai/m@af-v1"}
+    assert suite.backends == {"compliance": "embedded", "alignment_faking": "judge:openai/m@af-v1"}
     assert [p.name for p in suite.judge_providers()] == ["openai/m"]
+
+
+def test_a_second_backend_runs_beside_the_first_and_the_report_shows_their_agreement(
+    fake_llm_factory, tmp_path
+):
+    from reports.analysis import backend_agreement
+    from reports.html import render_report
+    from runners.store import ResultStore
+
+    server = fake_llm_factory(reply=Script(lambda body: af_reply("modif" in last_user_text(body).lower())))
+    scenario = parse_scenario(
+        {
+            "name": "two_backends",
+            "prompts": "builtin:harmful_requests",
+            "limit": 4,
+            "axes": {"tier": ["free", "paid"]},
+            "models": ["sim/af-rl"],
+            "monitors": {
+                "compliance": "embedded",
+                "alignment_faking": "embedded",
+                "alignment_faking@judge": {
+                    "backend": "openai/judge-model",
+                    "votes": 1,
+                    "base_url": server.openai_base_url,
+                    "api_key_env": KEY_ENV,
+                },
+            },
+        }
+    )
+    asyncio.run(run_sweep(scenario, SweepOptions(output=tmp_path / "run", cache_dir=tmp_path / "cache",
+                                                 quiet=True, retry=FAST)))
+    with open(tmp_path / "run" / "trials.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["alignment_faking_backend"] for r in rows} == {"embedded"}
+    assert {r["alignment_faking@judge_backend"] for r in rows} <= {"judge:openai/judge-model@af-v1", ""}
+    store = ResultStore(tmp_path / "run" / "trials.sqlite")
+    agreement = backend_agreement(list(store.records()))
+    store.close()
+    assert [(a["monitor"], a["n"] > 0) for a in agreement] == [("alignment_faking", True)]
+    assert "judge:openai/judge-model@af-v1" in render_report(tmp_path / "run").read_text()
+
+
+def test_a_second_opinion_needs_a_known_monitor_kind():
+    with pytest.raises(ScenarioError, match="<monitor>@<label>"):
+        parse_scenario({"name": "x", "prompts": "builtin:harmful_requests", "models": ["sim/honest"],
+                        "axes": {"tier": ["free", "paid"]},
+                        "monitors": {"alignment_fakin@judge": "embedded"}})
