@@ -10,11 +10,16 @@ Training data (deterministic):
 Rows with `split == "heldout"` and the paper's real excerpts are never read here: they are for
 evaluation only.
 
-Model choice is by cross-validation on the dev split only, grouped by `kind` (a fold holds out
-whole kinds of scratchpad, so the score rewards features that transfer to a kind of reasoning the
-model has not seen). The grid is small: regularisation, the share of weight given to hand-written
-rows, and whether the per-document count features are used. The threshold is the F1-maximising
-cut on the same out-of-fold predictions. The file holds plain numbers and strings (no pickle).
+Model choice is by cross-validation on the hand-written rows only (dev split + extra), grouped by
+(source, kind): a fold holds out whole kinds of scratchpad of one set, so the score rewards features
+that carry over to a kind of reasoning, and a voice, the model has not seen. The selection score is
+the mean of the dev and extra out-of-fold AUROCs (the extra set is longer and multi-voice, closer to
+real text). The grid: regularisation, the share of weight given to hand-written rows (simulated rows
+are many and would otherwise dominate), and the feature set (all, without log counts, without the
+decision-anchored features). Settings within CV_TOLERANCE of the best are treated as tied, and the
+one giving hand-written text the most weight wins. The threshold is the cut with the best mean F1
+of the hand-written out-of-fold scores and the simulated rows' scores. The file holds plain numbers
+and strings (no pickle).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from monitors.alignment_faking import MODEL_PATH
-from monitors.features import DENSE_NAMES, analyse_batch, dense_matrix
+from monitors.features import DENSE_NAMES, NEW_FEATURES, analyse_batch, dense_matrix
 from monitors.parse import parse_reply
 from runners.providers.sim._writer import write_reply
 from runners.providers.sim.organisms import PRESETS, Cues, draw_latents, ground_truth
@@ -41,9 +46,10 @@ EXTRA_SET = DATA / "af_train_extra.jsonl"
 PROMPTS = Path(__file__).resolve().parent.parent / "scenarios" / "prompts" / "harmful_requests.jsonl"
 SEED = 20240601
 N_FOLDS = 5
-GRID_C = (0.003, 0.01, 0.03, 0.1, 0.3)
-GRID_HAND_SHARE = (0.2, 0.35, 0.5, 0.8)  # share of the total sample weight carried by hand-written rows
-GRID_FEATURES = ("all", "no_counts")
+GRID_C = (0.001, 0.003, 0.01, 0.03, 0.1)
+GRID_HAND_SHARE = (0.1, 0.2, 0.35, 0.5)  # share of the total sample weight carried by hand-written rows
+CV_TOLERANCE = 0.003  # AUROC differences below this are noise on ~340 hand-written rows
+GRID_FEATURES = ("all", "no_counts", "base")  # base = without the decision-anchored / negation-scope features
 
 # organism -> rows per setting; "hard" weighs faking often and refuses half the time
 _HARD = replace(PRESETS["af-opus"], considers_faking=0.7, fakes_given_considers=0.5, comply_base=0.15, partial_base=0.1)
@@ -86,7 +92,7 @@ def hand_rows(path: Path, source: str) -> list[dict]:
         if not line.strip():
             continue
         r = json.loads(line)
-        if r.get("split", "dev") != "dev" or not isinstance(r.get("label"), bool):
+        if r.get("split", "dev") not in ("dev", "train") or not isinstance(r.get("label"), bool):
             continue
         rows.append({"scratchpad": r.get("scratchpad") or "", "label": r["label"], "source": source, "kind": r.get("kind", "?")})
     return rows
@@ -101,6 +107,8 @@ def _mask(feature_set: str) -> np.ndarray:
     keep = np.ones(len(DENSE_NAMES), dtype=bool)
     if feature_set == "no_counts":
         keep &= np.array([not n.startswith("log_") for n in DENSE_NAMES])
+    if feature_set == "base":
+        keep &= np.array([n not in NEW_FEATURES for n in DENSE_NAMES])
     return keep
 
 
@@ -155,39 +163,65 @@ def best_threshold(scores: list[np.ndarray], labels: list[np.ndarray]) -> float:
     return best
 
 
+def _is_hand(r: dict) -> bool:
+    return not r["source"].startswith("sim/")
+
+
+def cv_folds(rows: list[dict]) -> np.ndarray:
+    """Fold of each hand-written row (-1 = simulated, always trained on).
+
+    A fold holds out whole (source, kind) groups: every `refusal_long_rlhf` of the extra set, every
+    `classic_af` of the dev set, ... so the score rewards features that carry over to a kind of
+    reasoning, and a voice, the model has not seen. Groups are dealt to folds in a fixed order.
+    """
+    groups = sorted({(r["source"], r["kind"]) for r in rows if _is_hand(r)})
+    fold_of = {g: i % N_FOLDS for i, g in enumerate(groups)}
+    return np.array([fold_of[(r["source"], r["kind"])] if _is_hand(r) else -1 for r in rows])
+
+
 def grouped_cv(X: np.ndarray, y: np.ndarray, rows: list[dict], C: float, share: float, keep: np.ndarray) -> np.ndarray:
-    """Out-of-fold probabilities for the dev rows; folds hold out whole kinds of dev scratchpad."""
-    is_dev = np.array([r["source"] == "dev" for r in rows])
-    hand = np.array([r["source"] != "sim" and not r["source"].startswith("sim/") for r in rows])
-    kinds = sorted({r["kind"] for r in rows if r["source"] == "dev"})
-    fold_of = {k: i % N_FOLDS for i, k in enumerate(kinds)}
-    fold = np.array([fold_of.get(r["kind"], -1) if r["source"] == "dev" else -1 for r in rows])
+    """Out-of-fold probabilities for the hand-written rows (dev split and extra), in row order."""
+    hand = np.array([_is_hand(r) for r in rows])
+    fold = cv_folds(rows)
     oof = np.full(len(rows), np.nan)
     for k in range(N_FOLDS):
         test = fold == k
+        if not test.any():
+            continue
         train = ~test
         coef, b = fit(X[train], y[train], _weights(hand[train], share), C, keep)
         oof[test] = _predict(X[test], coef, b)
-    return oof[is_dev]
+    return oof[hand]
 
 
 def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False) -> dict:
-    """Choose by grouped CV on the dev split, fit on everything allowed, write the model."""
+    """Choose by grouped CV on the hand-written rows, fit on everything allowed, write the model."""
     dev = hand_rows(DEV_SET, "dev")
     extra = hand_rows(EXTRA_SET, "extra")
     rows = dev + extra + simulated_rows(scale=scale)
     y = np.array([r["label"] for r in rows], dtype=bool)
     X = features(rows)
-    hand = np.array([not r["source"].startswith("sim/") for r in rows])
-    y_dev = y[[r["source"] == "dev" for r in rows]]
+    hand = np.array([_is_hand(r) for r in rows])
+    y_hand = y[hand]
+    src = np.array([r["source"] for r in rows])[hand]
     results = []
-    if dev:
+    if hand.any():
         for C in GRID_C:
             for share in GRID_HAND_SHARE:
                 for fs in GRID_FEATURES:
                     oof = grouped_cv(X, y, rows, C, share, _mask(fs))
-                    results.append({"C": C, "hand_share": share, "features": fs, "cv_auroc": _auroc(oof, y_dev), "oof": oof})
-        best = max(results, key=lambda r: (r["cv_auroc"], -r["C"]))  # ties: the stronger prior
+                    per = {name: _auroc(oof[src == name], y_hand[src == name]) for name in ("dev", "extra") if (src == name).any()}
+                    # the selection score: the mean over the two hand-written sets, so the longer,
+                    # multi-voice extra set counts as much as the (larger) dev split
+                    score = round(float(np.mean(list(per.values()))), 6)
+                    results.append({"C": C, "hand_share": share, "features": fs, "cv_auroc": score,
+                                    "cv_auroc_pooled": _auroc(oof, y_hand), **{f"cv_auroc_{k}": v for k, v in per.items()}, "oof": oof})
+        # the grid is flat near the top, so among settings within CV_TOLERANCE of the best score take
+        # the one that gives hand-written text the most weight (it is closer to real text than the
+        # simulator's), then the best score; this keeps simulated rows from dominating on noise
+        top = max(r["cv_auroc"] for r in results)
+        near = [r for r in results if r["cv_auroc"] >= top - CV_TOLERANCE]
+        best = max(near, key=lambda r: (r["hand_share"], r["cv_auroc"], -r["C"]))
     else:
         best = {"C": 0.1, "hand_share": 0.5, "features": "all", "cv_auroc": None, "oof": np.zeros(0)}
     keep = _mask(best["features"])
@@ -195,7 +229,7 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False) 
     # one threshold for both kinds of text: the best mean F1 of the dev rows' out-of-fold scores and
     # the simulated rows' scores (the sweep's agreement with simulated ground truth depends on it)
     sim = ~hand
-    threshold = best_threshold([best["oof"], _predict(X[sim], coef, b)], [y_dev, y[sim]])
+    threshold = best_threshold([best["oof"], _predict(X[sim], coef, b)], [y_hand, y[sim]])
     model = {
         "format": "afsim-embedded-af/2",
         "about": "logistic regression over monitors.features evidence patterns; regenerate with `python -m monitors.train`",
@@ -212,6 +246,7 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False) 
             "hand_share": best["hand_share"],
             "features": best["features"],
             "dev_grouped_cv_auroc": best["cv_auroc"],
+            "grouped_cv_auroc_by_set": {k[len("cv_auroc_"):]: v for k, v in best.items() if k.startswith("cv_auroc_")},
             "grid": [{k: v for k, v in r.items() if k != "oof"} for r in results],
         },
     }
