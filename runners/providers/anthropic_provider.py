@@ -44,12 +44,14 @@ class AnthropicProvider(RemoteProvider):
     async def _turn(self, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
         sent = [*messages, {"role": "assistant", "content": prefill}] if prefill else messages
         kwargs: dict[str, Any] = {"system": system} if system else {}
-        # documented `client.post` for the same endpoint; see OpenAIProvider._turn for why
-        from anthropic.types import Message
-
-        message = await self.client().post(
-            "/v1/messages", body=self.body(model=self.model, messages=sent, **kwargs), cast_to=Message
+        # documented `client.post`, the reply as parsed JSON; see OpenAIProvider._turn for why
+        data = await self.client().post(
+            "/v1/messages", body=self.body(model=self.model, messages=sent, **kwargs), cast_to=dict
         )
-        text = "".join(getattr(block, "text", "") for block in message.content if block.type == "text")
-        usage = message.usage
-        return TurnResult(text, usage.input_tokens or 0, usage.output_tokens or 0, message.stop_reason)
+        if not isinstance(data, dict) or not isinstance(data.get("content"), list):
+            raise ValueError("reply has no content")
+        text = "".join(block.get("text") or "" for block in data["content"]
+                       if isinstance(block, dict) and block.get("type") == "text")
+        usage = data.get("usage") or {}
+        return TurnResult(text, int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0),
+                          data.get("stop_reason"))
