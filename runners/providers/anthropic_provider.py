@@ -9,6 +9,7 @@ it, and the provider returns prefill + reply so the stored text reads as the mod
 from __future__ import annotations
 
 import inspect
+import json
 from typing import Any
 
 from runners.providers._remote import RemoteProvider, TurnResult, fast_http_client
@@ -45,9 +46,10 @@ class AnthropicProvider(RemoteProvider):
         sent = [*messages, {"role": "assistant", "content": prefill}] if prefill else messages
         kwargs: dict[str, Any] = {"system": system} if system else {}
         # documented `client.post`, the reply as parsed JSON; see OpenAIProvider._turn for why
-        data = await self.client().post(
-            "/v1/messages", body=self.body(model=self.model, messages=sent, **kwargs), cast_to=dict
+        body_text = await self.client().post(
+            "/v1/messages", body=self.body(model=self.model, messages=sent, **kwargs), cast_to=str
         )
+        data = json.loads(body_text)
         if not isinstance(data, dict) or not isinstance(data.get("content"), list):
             raise ValueError("reply has no content")
         text = "".join(block.get("text") or "" for block in data["content"]
