@@ -69,8 +69,10 @@ async def raw_sdk_calls(spec: dict) -> float:
 
     async def one(i: int) -> None:
         async with limit:
-            await client.chat.completions.create(model="bench-model", messages=[
-                {"role": "system", "content": system}, {"role": "user", "content": f"request {i}"}])
+            # the same SDK call the openai provider makes (client.post, reply as text, then JSON)
+            text = await client.post("/chat/completions", cast_to=str, body={"model": "bench-model", "messages": [
+                {"role": "system", "content": system}, {"role": "user", "content": f"request {i}"}]})
+            json.loads(text)
 
     started = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(spec["calls"])))
@@ -150,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--monitors", help="comma-separated monitors to run (default: the scenario default); "
                         "'compliance' isolates the call path from the embedded alignment-faking classifier")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="clean runs of the floor and the sweep; the best of each is reported, since a "
+                             "shared VM's speed drifts by tens of percent between runs")
     parser.add_argument("--small", action="store_true", help="CI size: 400 calls, memory 400 vs 4,000")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -157,15 +162,20 @@ def main(argv: list[str] | None = None) -> int:
         child(json.loads(args.child))
         return 0
     if args.small:
-        args.calls, args.memory_calls = 400, "400,4000"
+        args.calls, args.memory_calls, args.repeat = 400, "400,4000", 1
     ok = True
     providers = ["openai", "anthropic"] if args.provider == "both" else [args.provider]
     ideal = args.calls * args.latency / args.concurrency
-    floor = measure(args.calls, args.latency, args.concurrency, "openai", raw=True)
-    print(f"[floor] bare openai SDK, same calls and concurrency, nothing else: {floor['trials_s']:.2f} s "
+    floor = min((measure(args.calls, args.latency, args.concurrency, "openai", raw=True) for _ in range(args.repeat)),
+                key=lambda run: run["trials_s"])
+    print(f"[floor] the same SDK call (client.post) alone, same calls and concurrency, no harness: {floor['trials_s']:.2f} s "
           f"(ratio {floor['trials_s'] / ideal:.2f}); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for provider in providers:
-        clean = measure(args.calls, args.latency, args.concurrency, provider, batch_size=args.batch_size, monitors=args.monitors)
+        runs = [measure(args.calls, args.latency, args.concurrency, provider, batch_size=args.batch_size,
+                        monitors=args.monitors) for _ in range(args.repeat)]
+        clean = min(runs, key=lambda run: run["trials_s"])
+        print(f"[{provider}] trial phase of each clean run: "
+              + ", ".join(f"{run['trials_s']:.2f} s" for run in runs) + " (best reported)")
         ratio = clean["trials_s"] / ideal
         print(f"[{provider}] {clean['trials']} calls, latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}: "
               f"trial phase {clean['trials_s']:.2f} s, ideal {ideal:.3f} s, ratio {ratio:.2f} "
