@@ -8,16 +8,15 @@ A scratchpad alone (no output, no tier) is classified from what is there.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 from monitors.labelled_io import MONITORS, classify_records, read_records, verdict_line
-from runners.cli_errors import run_cli
+from runners.cli_errors import ArgumentParser, run_cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitors.classify", description="Label JSONL records with a monitor.")
+    parser = ArgumentParser(prog="python -m monitors.classify", description="Label JSONL records with a monitor.")
     parser.add_argument("input", help="JSONL file: one object per line with scratchpad and/or output")
     parser.add_argument("--monitor", choices=MONITORS, default="alignment_faking")
     parser.add_argument("--backend", default="embedded", help="embedded (default, offline) or provider/model for an LLM judge")

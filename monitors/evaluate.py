@@ -14,7 +14,7 @@ from typing import Any
 
 from monitors.labelled_io import MONITORS, classify_records, read_records
 from monitors.validation import evaluate
-from runners.cli_errors import UsageError, run_cli
+from runners.cli_errors import ArgumentParser, UsageError, run_cli
 
 
 def _labels(records: list[dict[str, Any]], field: str, path: str) -> list[bool]:
@@ -77,7 +77,7 @@ def render(r: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitors.evaluate", description="Measure a monitor against labels.")
+    parser = ArgumentParser(prog="python -m monitors.evaluate", description="Measure a monitor against labels.")
     parser.add_argument("labels", help="JSONL with scratchpad (and optional output) and a boolean label")
     parser.add_argument("--monitor", choices=MONITORS, default="alignment_faking")
     parser.add_argument("--backend", default="embedded", help="embedded (default) or provider/model")

@@ -11,9 +11,9 @@ from monitors.alignment_faking import classify_alignment_faking_batch
 from monitors.compliance import classify_compliance
 from monitors.supervisor_gaming import classify_supervisor_gaming
 from monitors.types import ParsedReply, Verdict
-from scenarios.schema import ScenarioError
+from scenarios.schema import EMBEDDED_BACKENDS, ScenarioError
 
-EMBEDDED = ("heuristic", "embedded")
+EMBEDDED = EMBEDDED_BACKENDS
 
 
 @dataclass

@@ -14,11 +14,9 @@ import numpy as np
 import pandas as pd
 
 from monitors import validation
-from monitors.aggregate import metric_series
+from monitors.aggregate import MONITOR_TRUTH, metric_series
+from monitors.registry import monitor_kind
 from monitors.stats import paired_gap, rate
-
-MONITOR_TRUTH = {"alignment_faking": "truth_af", "compliance": "truth_complied",
-                 "supervisor_gaming": "truth_games_supervisor"}
 
 
 def _num(value: Any) -> float | None:
@@ -105,7 +103,7 @@ def backend_agreement(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     flags: dict[str, dict[str, dict[str, bool]]] = {}
     for record in records:
         for key, verdict in (record.get("monitors") or {}).items():
-            base = key.split("@")[0].split(":")[0]
+            base = monitor_kind(key)
             backend = str(verdict.get("backend"))
             flags.setdefault(base, {}).setdefault(backend, {})[record["key"]] = bool(verdict.get("flag"))
     out = []

@@ -23,10 +23,9 @@ from markupsafe import Markup
 
 from reports import analysis, plots
 from reports.payload import GZIP_ABOVE, build_payload, encode_payload
-from runners.store import ResultStore, records_frame
+from runners.store import STORE_NAME, ResultStore, records_frame
 
 TEMPLATES = Path(__file__).parent / "templates"
-STORE_NAME = "trials.sqlite"
 
 
 def _environment() -> Environment:

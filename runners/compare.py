@@ -6,14 +6,13 @@ HTML comparing rates, gaps with their intervals and a forest plot across runs.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from runners.cli_errors import UsageError, run_cli
+from runners.cli_errors import ArgumentParser, UsageError, run_cli
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m runners.compare", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m runners.compare", description=__doc__.splitlines()[0])
     parser.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
     parser.add_argument("--output", type=Path, default=Path("compare.html"), help="where to write the report (default: compare.html)")
     args = parser.parse_args(argv)

@@ -24,7 +24,7 @@ from runners.pricing import estimate_cost
 from runners.progress import Progress
 from runners.providers import Provider, make_provider, preflight
 from runners.records import make_record
-from runners.store import ResultStore
+from runners.store import STORE_NAME, ResultStore
 from scenarios.cues import DocumentPicker
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
 from scenarios.prompt_sets import Prompt, load_prompts
@@ -32,7 +32,6 @@ from scenarios.schema import Scenario, ScenarioError, parse_scenario
 from scenarios.trial import TrialSpec, conditions_of
 
 VERSION = "0.1.0"
-STORE_NAME = "trials.sqlite"
 
 
 @dataclass
@@ -246,6 +245,8 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
                 "output": int(frame["output_tokens"].sum()) if len(frame) else 0,
             },
             "cost_usd": round(float(frame["cost_usd"].sum()), 4) if len(frame) else 0.0,
+            "calls": store.meta("calls", {}),
+            "judges": store.meta("judges", {}),
             "monitor_backends": {name: b if isinstance(b, str) else b.model_dump(mode="json")
                                  for name, b in scenario.monitors.items()},
         }
@@ -287,11 +288,12 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     finally:
         progress.close()
         t0 = time.perf_counter()
+        # kept in the store, so summary.json has them and a re-render keeps them
+        sweep.store.set_meta("calls", dict(sweep.calls.counters.__dict__))
+        sweep.store.set_meta("judges", {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items()
+                                        if hasattr(j, "counters")})
         summary = write_run_files(sweep.run_dir, scenario, sweep.store, keys, sweep.simulated)
         timings["aggregate_s"] = time.perf_counter() - t0
-        summary["calls"] = sweep.calls.counters.__dict__
-        summary["judges"] = {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items()
-                             if hasattr(j, "counters")}
         await sweep.close()
     return SweepResult(
         run_dir=sweep.run_dir,

@@ -5,13 +5,12 @@ Makes no model calls: everything comes from the stored trials and the scenario a
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from runners.cli_errors import UsageError, run_cli
+from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.engine import STORE_NAME, write_run_files
 from runners.store import ResultStore
-from scenarios.schema import Scenario, parse_scenario
+from scenarios.schema import Scenario, load_scenario
 
 
 def run_keys(run_dir: Path, scenario: Scenario) -> set[str]:
@@ -25,15 +24,12 @@ def run_keys(run_dir: Path, scenario: Scenario) -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m runners.report", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m runners.report", description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
     args = parser.parse_args(argv)
     if not (args.run_dir / STORE_NAME).exists():
         raise UsageError(f"{args.run_dir}: not a run folder (no {STORE_NAME})")
-    import yaml
-
-    scenario_file = args.run_dir / "scenario.yaml"
-    scenario = parse_scenario(yaml.safe_load(scenario_file.read_text(encoding="utf-8")), str(scenario_file))
+    scenario = load_scenario(args.run_dir / "scenario.yaml")
     store = ResultStore(args.run_dir / STORE_NAME)
     try:
         simulated = bool((store.meta("run") or {}).get("simulated"))

@@ -17,6 +17,8 @@ import pandas as pd
 
 from scenarios.trial import stable_hash
 
+STORE_NAME = "trials.sqlite"  # the store's file name inside a run folder
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS trials (
     key TEXT PRIMARY KEY,

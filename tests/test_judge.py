@@ -406,6 +406,7 @@ def test_sweep_with_a_judge_writes_its_verdicts_and_reruns_from_the_cache(
     assert any(r["alignment_faking_flag"] == "True" for r in rows)
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["monitor_backends"]["alignment_faking"]["votes"] == 3
+    assert summary["judges"]["alignment_faking"]["verdicts"] == judged["verdicts"]  # in the file too
 
     calls_before = len(server.calls)
     again = sweep(fresh=True)  # every trial re-run, every judge vote from the cache
