@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from monitors import validation
 from monitors.deception import has_weak_strong_columns, weak_strong_figures, weak_strong_sections
 from monitors.stats import paired_gap, rate
 
@@ -134,17 +135,23 @@ def monitor_accuracy(df: pd.DataFrame) -> dict[str, Any]:
             continue
         pred = sub[pred_col].astype(bool).to_numpy()
         truth = sub[truth_col].astype(bool).to_numpy()
+        score_col = f"{name}_score"
+        scores = sub[score_col].astype(float).to_numpy() if score_col in sub.columns else pred.astype(float)
         tp, fp = int((pred & truth).sum()), int((pred & ~truth).sum())
         fn, tn = int((~pred & truth).sum()), int((~pred & ~truth).sum())
         precision = tp / (tp + fp) if tp + fp else None
         recall = tp / (tp + fn) if tp + fn else None
         f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
+        backend_col = f"{name}_backend"
         result[name] = {
             "n": len(sub),
+            "positives": int(truth.sum()),
+            "backend": ", ".join(sorted(sub[backend_col].dropna().astype(str).unique())) if backend_col in sub else "",
             "agreement": rate(tp + tn, len(sub)).as_dict(),
             "precision": precision,
             "recall": recall,
             "f1": f1,
+            "auroc": validation.auroc(scores.tolist(), truth.tolist()),
             "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
         }
     return result

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitors import validation
-from monitors.aggregate import MONITOR_TRUTH, metric_series
+from monitors.aggregate import metric_series, monitor_accuracy
 from monitors.registry import monitor_kind
 from monitors.stats import paired_gap, rate
 
@@ -124,30 +123,11 @@ def backend_agreement(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def monitor_validation(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Each monitor against ground truth (simulated organisms): precision, recall, F1, AUROC."""
-    out = []
-    for name, truth_col in MONITOR_TRUTH.items():
-        flag_col, score_col = f"{name}_flag", f"{name}_score"
-        if flag_col not in df.columns or truth_col not in df.columns:
-            continue
-        sub = df[df[truth_col].notna() & (df["parse_status"] != "error")]
-        if sub.empty:
-            continue
-        truth = sub[truth_col].astype(bool).to_numpy()
-        pred = sub[flag_col].astype(bool).to_numpy()
-        scores = sub[score_col].astype(float).to_numpy() if score_col in sub.columns else pred.astype(float)
-        tp, fp = int((pred & truth).sum()), int((pred & ~truth).sum())
-        fn, tn = int((~pred & truth).sum()), int((~pred & ~truth).sum())
-        precision = tp / (tp + fp) if tp + fp else None
-        recall = tp / (tp + fn) if tp + fn else None
-        f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
-        auroc = None
-        if 0 < truth.sum() < len(truth):
-            auroc = validation.auroc(scores.tolist(), truth.tolist())
-        agreement = rate(tp + tn, len(sub))
-        backends = sorted(sub[f"{name}_backend"].dropna().astype(str).unique()) if f"{name}_backend" in sub else []
-        out.append({"monitor": name, "backend": ", ".join(backends), "n": len(sub), "positives": int(truth.sum()),
-                    "agreement": agreement.rate, "agreement_low": agreement.ci_low, "agreement_high": agreement.ci_high,
-                    "precision": precision, "recall": recall, "f1": f1, "auroc": auroc,
-                    "tp": tp, "fp": fp, "fn": fn, "tn": tn})
-    return out
+    """Each monitor against ground truth (simulated organisms), as table rows: the figures of
+    summary.json's `monitor_accuracy`, computed by the same function."""
+    return [
+        {"monitor": name, **{k: v for k, v in fig.items() if k not in ("agreement", "confusion")},
+         "agreement": fig["agreement"]["rate"], "agreement_low": fig["agreement"]["ci_low"],
+         "agreement_high": fig["agreement"]["ci_high"], **fig["confusion"]}
+        for name, fig in monitor_accuracy(df).items()
+    ]
