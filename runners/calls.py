@@ -127,6 +127,7 @@ class CallLayer:
         if provider.simulated:  # deterministic and free: nothing to cache or retry
             return await provider.generate(trial)
         digest = request_hash(provider, trial)
+        trial.extra["request_hash"] = digest  # the record stores it: hash the request once
         if self.cache is not None and (hit := self.cache.get(digest)) is not None:
             self.counters.cache_hits += 1
             return hit

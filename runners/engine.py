@@ -169,7 +169,7 @@ class Sweep:
                     verdicts,
                     system_ref=self.store.put_text(trial.request.system),
                     params=provider.request_params(),
-                    request_hash=None if provider.simulated else request_hash(provider, trial),
+                    request_hash=None if provider.simulated else trial.extra.get("request_hash") or request_hash(provider, trial),
                     # what this trial's call costs (also when it came from the cache: `cached` says so)
                     cost_usd=estimate_cost(trial.model, reply.input_tokens, reply.output_tokens,
                                            self.model_specs[trial.model].price),
