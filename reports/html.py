@@ -76,34 +76,45 @@ def csp(script: str) -> str:
     )
 
 
-def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]], str, pd.DataFrame]:
-    """summary.json, the trials it counts (store order), the scenario file as run, and the flat
-    trial frame (read from the store's flat rows, not rebuilt from the records)."""
+def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]], str, pd.DataFrame, dict[str, Any]]:
+    """summary.json, a digest of each trial it counts (store order), the scenario file as run, the
+    flat trial frame (from the store's flat rows) and the transcript browser's payload.
+
+    The records are streamed once into the payload: only the payload rows and a small digest per
+    trial stay in memory, not the full records (a 100k-trial render held 2 GB that way)."""
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     keys = None  # the trials summary.json counts (a store may hold more, e.g. after --limit)
     try:
         keys = set(pd.read_csv(run_dir / "trials.csv", usecols=["key"], dtype=str)["key"])
     except (FileNotFoundError, ValueError, pd.errors.EmptyDataError):
         keys = None
+    digests: list[dict[str, Any]] = []
+
+    def stream():
+        for record in store.records(keys):
+            digests.append(_digest(record))
+            yield record
+
     store = ResultStore(run_dir / STORE_NAME)
     try:
-        records = [_slim(r) for r in store.records(keys)]
+        payload = build_payload(stream(), pairing(summary))
         frame = store.frame(keys)
     finally:
         store.close()
     scenario_file = run_dir / "scenario.yaml"
     scenario_text = scenario_file.read_text(encoding="utf-8") if scenario_file.exists() else ""
-    return summary, records, scenario_text, frame
+    return summary, digests, scenario_text, frame, payload
 
 
-def _slim(record: dict[str, Any]) -> dict[str, Any]:
-    """What the report reads of a record: the request (messages, params) and a raw reply that
-    parsing split cleanly are dropped, which halves the memory of a 100k-trial render."""
-    record.pop("request", None)
-    reply = record.get("reply") or {}
-    if reply.get("parse_status") == "ok":
-        reply.pop("raw", None)
-    return record
+def _digest(record: dict[str, Any]) -> dict[str, Any]:
+    """What the header and the monitor tables read of a record, once its transcript row is built."""
+    return {
+        "key": record["key"],
+        "model": record["model"],
+        "completed_at": record.get("completed_at"),
+        "monitors": {name: {"backend": v.get("backend"), "label": v.get("label"), "flag": v.get("flag")}
+                     for name, v in (record.get("monitors") or {}).items()},
+    }
 
 
 def pairing(summary: dict[str, Any]) -> dict[str, str] | None:
@@ -127,14 +138,18 @@ def header_facts(summary: dict[str, Any], records: list[dict[str, Any]]) -> dict
 
 
 def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenario_text: str,
-                  gzip_above: int = GZIP_ABOVE, frame: pd.DataFrame | None = None) -> dict[str, Any]:
+                  gzip_above: int = GZIP_ABOVE, frame: pd.DataFrame | None = None,
+                  payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`records` may be full records or `_digest`s (then `frame` and `payload` must be given)."""
     if frame is None:
         frame = records_frame(records)
+    if payload is None:
+        payload = build_payload(records, pairing(summary))
     colours = plots.model_colours(summary.get("models") or sorted({r["model"] for r in records}))
     gaps_config = [{k: g[k] for k in ("name", "metric", "axis", "treat", "control")}
                    for g in {(g["name"]): g for g in summary.get("gaps", [])}.values()]
     by_category = analysis.category_rates(frame)
-    encoding, data = encode_payload(build_payload(records, pairing(summary)), gzip_above)
+    encoding, data = encode_payload(payload, gzip_above)
     script = static_asset("browser.js")
     return {
         "summary": summary,
@@ -167,8 +182,8 @@ def render_html(context: dict[str, Any]) -> str:
 
 def render_report(run_dir: str | Path, gzip_above: int = GZIP_ABOVE) -> Path:
     run_dir = Path(run_dir)
-    summary, records, scenario_text, frame = load_run(run_dir)
-    html = render_html(build_context(summary, records, scenario_text, gzip_above, frame))
+    summary, digests, scenario_text, frame, payload = load_run(run_dir)
+    html = render_html(build_context(summary, digests, scenario_text, gzip_above, frame, payload))
     out = run_dir / "report.html"
     out.write_text(html, encoding="utf-8")
     return out

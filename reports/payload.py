@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from collections.abc import Iterable
 from typing import Any
 
 # columns of one row of the browser's table; the JS reads them by these names
@@ -77,7 +78,7 @@ def trial_row(record: dict[str, Any], model_index: dict[str, int], condition_ind
     ]
 
 
-def build_payload(records: list[dict[str, Any]], pair: dict[str, str] | None) -> dict[str, Any]:
+def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None) -> dict[str, Any]:
     """Everything the browser needs: rows, the model/condition tables, prompt texts, the pairing axis."""
     models: dict[str, int] = {}
     conditions: dict[str, int] = {}
