@@ -50,11 +50,8 @@ def to_parsed(record: dict[str, Any]) -> ParsedReply:
 
 
 def _judge_factory():
-    """The LLM-judge factory, when monitors.judge is installed; None otherwise."""
-    try:
-        from monitors.judge import make_judge_factory
-    except ImportError:
-        return None
+    """The LLM-judge factory for `--backend provider/model`, with the sweep's disk cache."""
+    from monitors.judge import make_judge_factory
     from runners.calls import CallCache, CallLayer
     from runners.engine import SweepOptions, default_cache_dir
 

@@ -147,10 +147,8 @@ class Sweep:
         self.monitors = build_suite(self.scenario.monitors, self._judge_factory())
 
     def _judge_factory(self):
-        try:
-            from monitors.judge import make_judge_factory
-        except ImportError:  # pragma: no cover - judges arrive with the LLM-judge backend
-            return None
+        from monitors.judge import make_judge_factory  # imported only when a sweep is opened
+
         return make_judge_factory(self.calls, self.options)
 
     def _record(self, state: BatchState) -> int:
