@@ -106,7 +106,7 @@ def child(spec: dict) -> None:
     }, "benchmark")
     os.environ["AFSIM_BENCH_KEY"] = "sk-bench-not-a-real-key"
     options = SweepOptions(output=Path(spec["dir"]) / "run", cache_dir=Path(spec["dir"]) / "cache", quiet=True,
-                           fresh=True, batch_size=spec.get("batch_size"),
+                           fresh=True, batch_size=spec.get("batch_size"), workers=spec.get("workers"),
                            retry=RetryPolicy(attempts=8, base_s=0.05, cap_s=1.0))
     started = time.perf_counter()
     result = asyncio.run(run_sweep(scenario, options))
@@ -120,13 +120,13 @@ def child(spec: dict) -> None:
 
 def measure(calls: int, latency: float, concurrency: int, provider: str, fault_rate: float = 0.0,
             kinds: str = "429,500,529,drop,timeout", timeout: float = 30.0, batch_size: int | None = None,
-            monitors: str | None = None, raw: bool = False) -> dict:
+            monitors: str | None = None, raw: bool = False, workers: int | None = None) -> dict:
     server, port = start_server(latency, fault_rate, kinds)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             spec = {"calls": calls, "concurrency": concurrency, "provider": provider, "port": port, "dir": tmp,
                     "timeout": timeout, "batch_size": batch_size, "monitors": monitors,
-                    "raw": raw}
+                    "raw": raw, "workers": workers}
             done = subprocess.run([sys.executable, "-m", "benchmarks.api_sweep", "--child", json.dumps(spec)],
                                   cwd=ROOT, capture_output=True, text=True)
             if done.returncode != 0:
@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, help="trials per graph invocation (default: the engine's)")
     parser.add_argument("--monitors", help="comma-separated monitors to run (default: the scenario default); "
                         "'compliance' isolates the call path from the embedded alignment-faking classifier")
+    parser.add_argument("--workers", type=int, help="processes that run the trials (default: the engine's choice)")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--repeat", type=int, default=3,
                         help="clean runs of the floor and the sweep; the best of each is reported, since a "
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(ratio {floor['trials_s'] / ideal:.2f}); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     for provider in providers:
         runs = [measure(args.calls, args.latency, args.concurrency, provider, batch_size=args.batch_size,
-                        monitors=args.monitors) for _ in range(args.repeat)]
+                        monitors=args.monitors, workers=args.workers) for _ in range(args.repeat)]
         clean = min(runs, key=lambda run: run["trials_s"])
         print(f"[{provider}] trial phase of each clean run: "
               + ", ".join(f"{run['trials_s']:.2f} s" for run in runs) + " (best reported)")
@@ -183,7 +184,8 @@ def main(argv: list[str] | None = None) -> int:
               f"whole run {clean['total_s']:.2f} s; vs bare SDK {clean['trials_s'] / floor['trials_s']:.2f}x; errors {clean['errors']}")
         ok &= clean["errors"] == 0 and clean["server"]["outcomes"].get("ok") == args.calls
         faulty = measure(args.calls, args.latency, args.concurrency, provider, fault_rate=args.fault_rate,
-                         timeout=1.0, batch_size=args.batch_size, monitors=args.monitors)
+                         timeout=1.0, batch_size=args.batch_size, monitors=args.monitors,
+                         workers=args.workers)
         complete = faulty["errors"] == 0 and faulty["trials"] == args.calls
         paid_once = faulty["server"]["outcomes"].get("ok") == args.calls
         print(f"[{provider}] with {args.fault_rate:.0%} injected faults {faulty['server']['outcomes']}: "
@@ -196,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [int(s) for s in args.memory_calls.split(",")]
         peaks = []
         for size in sizes:
-            run = measure(size, args.memory_latency, args.concurrency, providers[0], batch_size=args.batch_size, monitors=args.monitors)
+            run = measure(size, args.memory_latency, args.concurrency, providers[0], batch_size=args.batch_size,
+                          monitors=args.monitors, workers=args.workers)
             peaks.append(run["peak_rss_mb"])
             print(f"[memory] {size} calls: peak RSS {run['peak_rss_mb']:.0f} MB "
                   f"(trial phase {run['trials_s']:.1f} s, errors {run['errors']})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from runners.pricing import estimate_cost
 from runners.progress import Progress
 from runners.providers import Provider, make_provider, preflight
 from runners.records import make_record
+from runners.shards import run_shards, shard_count
 from runners.store import STORE_NAME, ResultStore
 from scenarios.cues import DocumentPicker
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
@@ -47,6 +48,7 @@ class SweepOptions:
     cache_dir: Path | None = None
     batch_size: int | None = None  # trials per graph invocation; default depends on the providers
     retry: RetryPolicy | None = None  # attempts/backoff of the call layer (tests shorten it)
+    workers: int | None = None  # processes that run the trials (runners/shards.py); None: decide
 
 
 @dataclass
@@ -59,6 +61,7 @@ class SweepResult:
     counters: CallCounters
     elapsed_s: float
     timings: dict[str, float] = field(default_factory=dict)
+    workers: int = 1  # processes that ran the trials (runners/shards.py)
 
 
 def apply_overrides(scenario: Scenario, options: SweepOptions) -> Scenario:
@@ -197,12 +200,21 @@ class Sweep:
     def batch_size(self) -> int:
         if self.options.batch_size:
             return self.options.batch_size
-        # The embedded monitors have a fixed cost per batch (~4 ms of numpy set-up), so API batches
-        # are large too: 2,000 calls at concurrency 64 took 2.4x the ideal with batches of 8 and
-        # 1.7x with 32 (benchmarks/api_sweep.py). The window below keeps 4x the limit in flight.
-        return 256 if self.simulated else max(1, min(32, self.scenario.concurrency // 2))
+        # The embedded monitors and a LangGraph invocation have a fixed cost per batch (~4 ms and
+        # ~2 ms), so API batches are as large as the call limit, up to 64: 2,000 calls at
+        # concurrency 64 took 2.4x the ideal with batches of 8 and 1.7x with 32
+        # (benchmarks/api_sweep.py). The window in `run` keeps 4x the limit in flight.
+        return 256 if self.simulated else max(1, min(64, self.scenario.concurrency))
 
-    async def run(self, trials: list[TrialSpec], progress: Progress) -> None:
+    async def run(self, trials: list[TrialSpec], progress: Progress, shards: int | None = None) -> int:
+        """Run `trials` through the graph; returns how many processes did (1, or the shards)."""
+        if shards is None:
+            shards = shard_count(self.options.workers, remote=not self.simulated, trials=len(trials),
+                                 concurrency=self.scenario.concurrency)
+        if shards > 1:
+            fresh_off = replace(self.options, fresh=False)
+            await run_shards(self, trials, progress, shards, lambda scenario: Sweep(scenario, fresh_off))
+            return shards
         graph = self.graph()
         size = self.batch_size()
         batches = iter([trials[i : i + size] for i in range(0, len(trials), size)])
@@ -218,6 +230,7 @@ class Sweep:
                     trial.request = None
 
         await asyncio.gather(*(worker() for _ in range(window)))
+        return 1
 
     async def close(self) -> None:
         for provider in self.providers.values():
@@ -281,10 +294,11 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     save_scenario(sweep.run_dir, scenario)
     sweep.store.set_meta("run", {"scenario": scenario.name, "simulated": sweep.simulated, "tool_version": VERSION})
     timings: dict[str, float] = {}
+    workers = 1
     progress = Progress(len(trials), len(trials) - len(todo), quiet=options.quiet)
     try:
         t0 = time.perf_counter()
-        await sweep.run(todo, progress)
+        workers = await sweep.run(todo, progress)
         timings["trials_s"] = time.perf_counter() - t0
     finally:
         progress.close()
@@ -305,5 +319,6 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         counters=sweep.calls.counters,
         elapsed_s=time.perf_counter() - started,
         timings=timings,
+        workers=workers,
     )
 

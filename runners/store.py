@@ -38,7 +38,8 @@ class ResultStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        # timeout: the shards of a sweep (runners/shards.py) write here too and wait for each other
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
@@ -74,7 +75,7 @@ class ResultStore:
              json.dumps(r, ensure_ascii=False), json.dumps(frame_row(r), ensure_ascii=False))
             for r in records
         ]
-        self.db.execute("BEGIN")
+        self.db.execute("BEGIN IMMEDIATE")  # take the write lock now: shards write the same store
         try:
             self.db.executemany("INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             self.db.execute("COMMIT")

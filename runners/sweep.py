@@ -28,6 +28,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, help="replies per prompt per condition")
     parser.add_argument("--concurrency", type=int, help="model calls in flight per provider")
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--workers", type=int, metavar="N", help="processes that run the trials, each with 1/N of the concurrency (default: one per core for API sweeps large enough to need it; 1 for the simulator)")
     parser.add_argument("--output", type=Path, metavar="DIR", help="run folder (default: runs/<scenario name>)")
     parser.add_argument("--fresh", action="store_true", help="discard stored trials and start over")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary table")
@@ -84,6 +85,8 @@ def _located(message: str, args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"python -m runners.sweep: --workers must be at least 1, got {args.workers}")
     scenario = load_scenario(args.scenario)
     options = SweepOptions(
         models=args.models,
@@ -95,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         fresh=args.fresh,
         quiet=args.quiet,
         cache_dir=args.cache_dir,
+        workers=args.workers,
     )
     scenario = apply_overrides(scenario, options)
     if args.dry_run:

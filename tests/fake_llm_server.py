@@ -224,6 +224,10 @@ class FakeLLMServer:
         self._thread: threading.Thread | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ready = threading.Event()
+        # requests read and not yet answered, per API, and the most at once: tests check a
+        # client's concurrency limit (which is per provider) with them
+        self.in_flight: Counter[str] = Counter()
+        self.peak_in_flight: Counter[str] = Counter()
 
     # addresses
     @property
@@ -255,7 +259,7 @@ class FakeLLMServer:
     def stats(self) -> dict[str, Any]:
         ok = self.ok_counts()
         return {"requests": len(self.calls), "outcomes": dict(self.outcomes()), "fingerprints_ok": len(ok),
-                "max_ok_per_fingerprint": max(ok.values(), default=0)}
+                "max_ok_per_fingerprint": max(ok.values(), default=0), "peak_in_flight": dict(self.peak_in_flight)}
 
     # lifecycle (in-process, in a thread)
     def start(self) -> FakeLLMServer:
@@ -332,7 +336,13 @@ class FakeLLMServer:
                     headers[name.strip().lower()] = value.strip()
                 size = int(headers.get("content-length", "0") or 0)
                 data = await reader.readexactly(size) if size else b""
-                response = await self._dispatch(method, path.split("?", 1)[0], headers, data)
+                api = "anthropic" if path.startswith("/v1/messages") else "openai"
+                self.in_flight[api] += 1
+                self.peak_in_flight[api] = max(self.peak_in_flight[api], self.in_flight[api])
+                try:
+                    response = await self._dispatch(method, path.split("?", 1)[0], headers, data)
+                finally:
+                    self.in_flight[api] -= 1
                 if response.action == "drop":
                     writer.transport.abort()
                     return

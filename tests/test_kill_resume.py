@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import yaml
 
 from runners.engine import STORE_NAME
@@ -62,7 +63,22 @@ def ok_calls(log: Path) -> Counter[str]:
     return Counter(c["fingerprint"] for c in lines if c["outcome"] == "ok")
 
 
-def test_sigkilled_sweep_resumes_without_paying_twice(tmp_path):
+def child_pids(pid: int) -> set[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as listing:
+        return {int(p) for p in listing.read().split()}
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie may wait for a reaper that never comes)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigkilled_sweep_resumes_without_paying_twice(tmp_path, workers):
     log = tmp_path / "server.jsonl"
     server, port = start_server(log)
     try:
@@ -74,7 +90,8 @@ def test_sigkilled_sweep_resumes_without_paying_twice(tmp_path):
         path = tmp_path / "scenario.yaml"
         path.write_text(yaml.safe_dump(scenario))
         store = tmp_path / "run" / STORE_NAME
-        args = [str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"), "--quiet", "--no-report"]
+        args = [str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"), "--quiet", "--no-report",
+                "--workers", str(workers)]
         os.environ["AFSIM_TEST_KEY"] = "sk-kill-test"
 
         sweep = multiprocessing.get_context("fork").Process(target=sweep_main, args=(args,), daemon=True)
@@ -84,9 +101,14 @@ def test_sigkilled_sweep_resumes_without_paying_twice(tmp_path):
             assert sweep.is_alive(), f"sweep exited early with {sweep.exitcode}"
             assert time.monotonic() < deadline, "sweep made no progress"
             time.sleep(0.01)
+        shards = child_pids(sweep.pid) if workers > 1 else set()  # the shard processes
+        assert len(shards) == (workers if workers > 1 else 0)
         os.kill(sweep.pid, signal.SIGKILL)
         sweep.join()
         assert sweep.exitcode == -signal.SIGKILL
+        while any(running(pid) for pid in shards):  # they die with the sweep, so nobody keeps paying
+            assert time.monotonic() < deadline, f"shards outlived the killed sweep: {shards}"
+            time.sleep(0.01)
         done_before = completed_fingerprints(store)
         assert TRIALS // 4 <= len(done_before) < TRIALS
 

@@ -1,0 +1,215 @@
+"""Run one sweep's trials in several processes, so an API-bound sweep is not held to one core.
+
+Why: against a fast endpoint (a local vLLM server, or the benchmark's 100 ms server at concurrency
+64) the official SDKs' request path costs ~1.6 ms of CPU per call and the harness (parse,
+monitors, record, store) ~1 ms more, so one event loop saturates one core at ~400 calls/s — below
+the 640 calls/s that 64 connections at 100 ms can carry. Each shard is a forked copy of the sweep
+that runs every n-th trial with its share of the limits:
+
+- the concurrency limit and each model's `rpm` cap are split so the shares add up to the
+  configured value: the provider never sees more than `concurrency` calls in flight in total;
+- every shard writes the same store and cache (SQLite WAL: one short transaction per batch or
+  reply, writers wait on each other), so resuming and never-paying-twice work as in one process;
+- the parent only relays progress and adds up the counters.
+
+Fork, not spawn: a spawned process re-imports the SDKs, LangGraph and pandas (~3 s of CPU each on
+the 2-core benchmark machine), more than a 2,000-call sweep saves. The child touches nothing it
+inherited that holds a connection or a thread: it builds its own providers, store and cache
+connections, and runs a fresh event loop in a fresh thread (the forking thread's running loop
+belongs to the parent). Linux only (elsewhere a sweep runs in one process).
+
+Shards die with the parent (PR_SET_PDEATHSIG, plus a parent-pid check for the window before it is
+set): a killed sweep leaves no process that keeps paying for calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import sys
+import threading
+import traceback
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runners.engine import Sweep
+    from runners.progress import Progress
+    from scenarios.schema import Scenario
+    from scenarios.trial import TrialSpec
+
+MIN_CALLS_PER_SHARD = 8  # below this share of the concurrency limit a shard idles more than it helps
+MAX_SHARDS = 8
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def shard_count(requested: int | None, *, remote: bool, trials: int, concurrency: int) -> int:
+    """How many processes run the trials. `requested` (`--workers`) wins, within what the limits
+    allow; by default only an API sweep with more than two full windows of calls is sharded, one
+    shard per core: small sweeps (and the simulator, which has no HTTP cost) stay in one process."""
+    if not sys.platform.startswith("linux") or trials < 2:
+        return 1
+    if requested is not None:
+        return max(1, min(requested, concurrency, trials))
+    if not remote or trials < 2 * concurrency:
+        return 1
+    return max(1, min(available_cores(), MAX_SHARDS, concurrency // MIN_CALLS_PER_SHARD))
+
+
+def split(total: int, parts: int) -> list[int]:
+    """`total` as `parts` near-equal positive integers that add up to it (shares of a limit)."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def shard_scenario(scenario: Scenario, index: int, parts: int) -> Scenario:
+    """The scenario as shard `index` runs it: its share of the concurrency and of each rpm cap."""
+    models = [
+        m.model_copy(update={"rpm": max(1, split(m.rpm, parts)[index])}) if m.rpm else m for m in scenario.models
+    ]
+    return scenario.model_copy(update={"concurrency": split(scenario.concurrency, parts)[index], "models": models})
+
+
+def _die_with_parent(parent: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+class _PipeProgress:
+    """The child's side of the progress bar: one line per finished batch on its pipe."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def update(self, n: int) -> None:
+        os.write(self.fd, f"progress {n}\n".encode())
+
+
+def _run_child(make_sweep: Callable[[Scenario], Sweep], scenario: Scenario, trials: list[TrialSpec],
+               index: int, parts: int, fd: int, parent: int) -> None:
+    """The body of one shard (in the forked child); never returns."""
+    code = 1
+    try:
+        _die_with_parent(parent)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+        signal.set_wakeup_fd(-1)  # the inherited wake-up fd is the parent's event loop
+
+        async def body() -> dict[str, Any]:
+            sweep = make_sweep(shard_scenario(scenario, index, parts))
+            sweep.open()
+            try:
+                await sweep.run(trials, _PipeProgress(fd), shards=1)  # type: ignore[arg-type]
+            finally:
+                await sweep.close()
+            return {"calls": dict(sweep.calls.counters.__dict__),
+                    "judges": {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items()
+                               if hasattr(j, "counters")}}
+
+        outcome: dict[str, Any] = {}
+
+        def thread() -> None:  # a fresh thread has no running loop: asyncio.run works here
+            try:
+                outcome["done"] = asyncio.run(body())
+            except BaseException as exc:  # reported to the parent as one line
+                outcome.update(error=(str(exc) or type(exc).__name__).splitlines()[0], kind=type(exc).__name__)
+                if shard_error(outcome, index, parts).__class__ is RuntimeError:
+                    traceback.print_exc()  # an unexpected failure: the trace is for the bug report
+
+        worker = threading.Thread(target=thread, name=f"afsim-shard-{index}")
+        worker.start()
+        worker.join()
+        os.write(fd, (json.dumps(outcome) + "\n").encode())
+        code = 0 if "done" in outcome else 1
+    finally:
+        os._exit(code)  # no inherited finalizers (the parent's store, loop, SDK clients) run here
+
+
+async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, parts: int,
+                     make_sweep: Callable[[Scenario], Sweep]) -> None:
+    """Fork `parts` shards over `trials`, relay their progress, add their counters to `sweep`'s.
+    A shard that fails stops the others; the error names the shard and its first line."""
+    loop = asyncio.get_running_loop()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    children: list[tuple[int, int]] = []
+    parent = os.getpid()
+    for index in range(parts):
+        read_fd, write_fd = os.pipe()
+        with warnings.catch_warnings():  # 3.12+ warns on fork with threads; the child uses none of them
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            _run_child(make_sweep, sweep.scenario, trials[index::parts], index, parts, write_fd, parent)
+        os.close(write_fd)
+        children.append((pid, read_fd))
+
+    async def relay(pid: int, fd: int) -> dict[str, Any]:
+        reader = asyncio.StreamReader(limit=2**24)
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb"))
+        outcome: dict[str, Any] = {"error": "the shard process ended without a report"}
+        try:
+            while line := await reader.readline():
+                if line.startswith(b"progress "):
+                    progress.update(int(line.split()[1]))
+                else:
+                    outcome = json.loads(line)
+        finally:
+            transport.close()
+        await loop.run_in_executor(None, os.waitpid, pid, 0)
+        if "done" not in outcome:  # raising here makes the gather below stop the other shards
+            raise shard_error(outcome, children.index((pid, fd)), parts)
+        return outcome["done"]
+
+    tasks = [asyncio.ensure_future(relay(pid, fd)) for pid, fd in children]
+    try:
+        outcomes = await asyncio.gather(*tasks)
+    except BaseException:
+        for pid, _ in children:  # cancelled (Ctrl-C) or a relay failed: stop every shard now
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    for report in outcomes:
+        merge_counters(sweep, report)
+
+
+def shard_error(outcome: dict[str, Any], index: int, parts: int) -> Exception:
+    """The shard's failure as the exception the sweep's CLI already reports in one line (a
+    scenario, file or store problem), else a RuntimeError (a bug: the shard printed its trace)."""
+    import sqlite3
+
+    from scenarios.schema import ScenarioError
+
+    kinds: dict[str, type[Exception]] = {"ScenarioError": ScenarioError, "OperationalError": sqlite3.OperationalError,
+                                         "DatabaseError": sqlite3.DatabaseError, "OSError": OSError,
+                                         "PermissionError": OSError, "FileNotFoundError": OSError}
+    message = outcome.get("error", "failed")
+    kind = kinds.get(outcome.get("kind", ""))
+    if kind is not None:
+        return kind(message)
+    return RuntimeError(f"sweep shard {index + 1} of {parts} failed: {message}")
+
+
+def merge_counters(sweep: Sweep, report: dict[str, Any]) -> None:
+    for name, value in report["calls"].items():
+        setattr(sweep.calls.counters, name, getattr(sweep.calls.counters, name) + value)
+    for name, counts in report["judges"].items():
+        judge = sweep.monitors.judges.get(name)
+        if judge is not None and hasattr(judge, "counters"):
+            for key, value in counts.items():
+                setattr(judge.counters, key, getattr(judge.counters, key) + value)
