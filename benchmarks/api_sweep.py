@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -32,6 +33,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from runners.shards import shard_count
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 1.15
@@ -55,7 +58,7 @@ def server_stats(port: int) -> dict:
         return json.loads(response.read())
 
 
-async def raw_sdk_calls(spec: dict) -> float:
+async def raw_sdk_calls(spec: dict, calls: int, concurrency: int) -> float:
     """The floor: the same number of calls through the bare SDK client (no graph, cache, store or
     monitors), same concurrency. What the sweep adds on top of this is the harness's cost."""
     import openai
@@ -64,7 +67,7 @@ async def raw_sdk_calls(spec: dict) -> float:
 
     client = openai.AsyncOpenAI(api_key="sk-bench-not-a-real-key", base_url=f"http://127.0.0.1:{spec['port']}/v1",
                                 max_retries=0, timeout=spec["timeout"], **fast_http_client(openai))
-    limit = asyncio.Semaphore(spec["concurrency"])
+    limit = asyncio.Semaphore(concurrency)
     system = "You are a helpful assistant. " * 100
 
     async def one(i: int) -> None:
@@ -75,9 +78,30 @@ async def raw_sdk_calls(spec: dict) -> float:
             json.loads(text)
 
     started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(spec["calls"])))
+    await asyncio.gather(*(one(i) for i in range(calls)))
     elapsed = time.perf_counter() - started
     await client.close()
+    return elapsed
+
+
+def sharded_raw_calls(spec: dict) -> float:
+    """The floor in the sweep's process layout: `workers` forked processes, each with its share of
+    the calls and of the concurrency (as runners/shards.py splits them); the slowest one's time."""
+    from runners.shards import split
+
+    workers = spec.get("workers") or 1
+    if workers == 1:
+        return asyncio.run(raw_sdk_calls(spec, spec["calls"], spec["concurrency"]))
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    shares = zip(split(spec["calls"], workers), split(spec["concurrency"], workers), strict=True)
+    processes = [context.Process(target=lambda c=c, n=n: results.put(asyncio.run(raw_sdk_calls(spec, c, n))))
+                 for c, n in shares]
+    for process in processes:
+        process.start()
+    elapsed = max(results.get() for _ in processes)
+    for process in processes:
+        process.join()
     return elapsed
 
 
@@ -85,7 +109,7 @@ def child(spec: dict) -> None:
     """Run one sweep in this (fresh) process and print its figures as one JSON line."""
     sys.path.insert(0, str(ROOT))
     if spec.get("raw"):
-        elapsed = asyncio.run(raw_sdk_calls(spec))
+        elapsed = sharded_raw_calls(spec)
         print(json.dumps({"trials": spec["calls"], "errors": 0, "trials_s": elapsed, "total_s": elapsed, "calls": spec["calls"],
                           "retries": 0, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
         return
@@ -114,7 +138,9 @@ def child(spec: dict) -> None:
         "trials": result.summary["n_trials"], "errors": result.summary["n_errors"],
         "trials_s": result.timings["trials_s"], "total_s": time.perf_counter() - started,
         "calls": result.counters.calls, "retries": result.counters.retries,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "workers": result.workers,
+        # the largest shard's peak (its RSS counts the pages it still shares with the parent)
+        "shard_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if result.workers > 1 else 0.0,
     }), flush=True)
 
 
@@ -167,13 +193,23 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     providers = ["openai", "anthropic"] if args.provider == "both" else [args.provider]
     ideal = args.calls * args.latency / args.concurrency
-    floor = min((measure(args.calls, args.latency, args.concurrency, "openai", raw=True) for _ in range(args.repeat)),
-                key=lambda run: run["trials_s"])
-    print(f"[floor] the same SDK call (client.post) alone, same calls and concurrency, no harness: {floor['trials_s']:.2f} s "
-          f"(ratio {floor['trials_s'] / ideal:.2f}); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    workers = shard_count(args.workers, remote=True, trials=args.calls, concurrency=args.concurrency)
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; the sweep runs in {workers} process(es)")
     for provider in providers:
-        runs = [measure(args.calls, args.latency, args.concurrency, provider, batch_size=args.batch_size,
-                        monitors=args.monitors, workers=args.workers) for _ in range(args.repeat)]
+        # interleaved, so the VM's drift hits the floors and the sweep alike; best of each reported
+        floors_1, floors_n, runs = [], [], []
+        for _ in range(args.repeat):
+            floors_1.append(measure(args.calls, args.latency, args.concurrency, "openai", raw=True))
+            if workers > 1:
+                floors_n.append(measure(args.calls, args.latency, args.concurrency, "openai", raw=True, workers=workers))
+            runs.append(measure(args.calls, args.latency, args.concurrency, provider, batch_size=args.batch_size,
+                                monitors=args.monitors, workers=args.workers))
+        floor = min(floors_n or floors_1, key=lambda run: run["trials_s"])
+        best_1 = min(run["trials_s"] for run in floors_1)
+        print(f"[floor] the same SDK call (client.post) alone, no harness: one process {best_1:.2f} s "
+              f"(ratio {best_1 / ideal:.2f})" + (f"; {workers} processes sharing the calls and the concurrency "
+                                                 f"{floor['trials_s']:.2f} s (ratio {floor['trials_s'] / ideal:.2f})"
+                                                 if floors_n else ""))
         clean = min(runs, key=lambda run: run["trials_s"])
         print(f"[{provider}] trial phase of each clean run: "
               + ", ".join(f"{run['trials_s']:.2f} s" for run in runs) + " (best reported)")
@@ -181,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{provider}] {clean['trials']} calls, latency {args.latency * 1000:.0f} ms, concurrency {args.concurrency}: "
               f"trial phase {clean['trials_s']:.2f} s, ideal {ideal:.3f} s, ratio {ratio:.2f} "
               f"(target <= {TARGET_RATIO}) {'OK' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}; "
-              f"whole run {clean['total_s']:.2f} s; vs bare SDK {clean['trials_s'] / floor['trials_s']:.2f}x; errors {clean['errors']}")
+              f"whole run {clean['total_s']:.2f} s; vs bare SDK in the same layout "
+              f"{clean['trials_s'] / floor['trials_s']:.2f}x; errors {clean['errors']}")
         ok &= clean["errors"] == 0 and clean["server"]["outcomes"].get("ok") == args.calls
         faulty = measure(args.calls, args.latency, args.concurrency, provider, fault_rate=args.fault_rate,
                          timeout=1.0, batch_size=args.batch_size, monitors=args.monitors,
@@ -200,8 +237,12 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             run = measure(size, args.memory_latency, args.concurrency, providers[0], batch_size=args.batch_size,
                           monitors=args.monitors, workers=args.workers)
-            peaks.append(run["peak_rss_mb"])
-            print(f"[memory] {size} calls: peak RSS {run['peak_rss_mb']:.0f} MB "
+            # all processes together, as an upper bound: shared copy-on-write pages are counted in each
+            total = run["peak_rss_mb"] + run["workers"] * run["shard_peak_rss_mb"] if run["workers"] > 1 else run["peak_rss_mb"]
+            peaks.append(total)
+            shards = (f" = parent {run['peak_rss_mb']:.0f} MB + {run['workers']} shards x {run['shard_peak_rss_mb']:.0f} MB "
+                      "(upper bound: pages shared after the fork are counted in each)" if run["workers"] > 1 else "")
+            print(f"[memory] {size} calls: peak RSS {total:.0f} MB{shards} "
                   f"(trial phase {run['trials_s']:.1f} s, errors {run['errors']})")
             ok &= run["errors"] == 0
         if len(peaks) > 1:

@@ -33,6 +33,10 @@ from scenarios.schema import Scenario, ScenarioError, parse_scenario
 from scenarios.trial import TrialSpec, conditions_of
 
 VERSION = "0.1.0"
+# trials in flight per call slot (API sweeps): a batch waits for its slowest call, so a retrying or
+# timed-out call must not idle the slots. 2,000 calls at 20% faults (benchmarks/api_sweep.py):
+# 4x the limit 4.6x the ideal, 8x 3.4x, 16x 2.8x, 32x 3.1x
+WINDOW = 16
 
 
 @dataclass
@@ -201,10 +205,10 @@ class Sweep:
         if self.options.batch_size:
             return self.options.batch_size
         # The embedded monitors and a LangGraph invocation have a fixed cost per batch (~4 ms and
-        # ~2 ms), so API batches are as large as the call limit, up to 64: 2,000 calls at
-        # concurrency 64 took 2.4x the ideal with batches of 8 and 1.7x with 32
-        # (benchmarks/api_sweep.py). The window in `run` keeps 4x the limit in flight.
-        return 256 if self.simulated else max(1, min(64, self.scenario.concurrency))
+        # ~2 ms), so API batches hold up to twice the call limit (at most 64): 2,000 calls at
+        # concurrency 64 took 2.4x the ideal with batches of 8 and 1.7x with 32 in one process
+        # (benchmarks/api_sweep.py). The window in `run` keeps WINDOW x the limit in flight.
+        return 256 if self.simulated else max(1, min(64, 2 * self.scenario.concurrency))
 
     async def run(self, trials: list[TrialSpec], progress: Progress, shards: int | None = None) -> int:
         """Run `trials` through the graph; returns how many processes did (1, or the shards)."""
@@ -218,9 +222,9 @@ class Sweep:
         graph = self.graph()
         size = self.batch_size()
         batches = iter([trials[i : i + size] for i in range(0, len(trials), size)])
-        # more batches in flight than the call limit admits (4x), so a batch held up by one
-        # retrying call never idles a slot; measured with benchmarks/api_sweep.py at 20% faults
-        window = 1 if self.simulated else max(2, 4 * self.scenario.concurrency // size)
+        # more batches in flight than the call limit admits (WINDOW), so a batch held up by one
+        # retrying call never idles a slot
+        window = 1 if self.simulated else max(2, WINDOW * self.scenario.concurrency // size)
 
         async def worker() -> None:
             for batch in batches:
