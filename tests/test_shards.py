@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,10 @@ def test_shard_errors_keep_the_kind_the_cli_reports_in_one_line():
     assert isinstance(shard_error({"error": "bad key", "kind": "ScenarioError"}, 0, 2), ScenarioError)
     assert isinstance(shard_error({"error": "disk I/O error", "kind": "OperationalError"}, 0, 2), sqlite3.Error)
     assert str(shard_error({"error": "boom", "kind": "KeyError"}, 1, 2)) == "sweep shard 2 of 2 failed: boom"
+
+
+def test_workers_below_one_is_one_line_and_exit_2(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "runners.sweep", "scenarios/free_paid.yaml", "--workers", "0",
+                           "--output", str(tmp_path)], cwd=Path(__file__).resolve().parent.parent,
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "--workers must be at least 1" in done.stderr and "Traceback" not in done.stderr
