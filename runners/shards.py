@@ -180,6 +180,9 @@ async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, 
         for pid, _ in children:  # cancelled (Ctrl-C) or a relay failed: stop every shard now
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        for pid, _ in children:  # and reap them: no zombies left for an init that may not reap
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -124,3 +124,39 @@ def test_sigkilled_sweep_resumes_without_paying_twice(tmp_path, workers):
         os.environ.pop("AFSIM_TEST_KEY", None)
         server.send_signal(signal.SIGTERM)
         server.wait(10)
+
+
+def test_ctrl_c_stops_a_sharded_sweep_with_one_line_and_no_processes_left(tmp_path):
+    log = tmp_path / "server.jsonl"
+    server, port = start_server(log)
+    try:
+        scenario = {
+            "name": "ctrl_c", "prompts": "builtin:harmful_requests", "limit": TRIALS // 2, "samples": 20,
+            "axes": {"tier": ["free", "paid"]}, "concurrency": CONCURRENCY,
+            "models": [{"name": "openai/fake-gpt", "base_url": f"http://127.0.0.1:{port}/v1", "api_key_env": "AFSIM_TEST_KEY"}],
+        }
+        path = tmp_path / "scenario.yaml"
+        path.write_text(yaml.safe_dump(scenario))
+        store = tmp_path / "run" / STORE_NAME
+        # a session of its own, so the SIGINT goes to the sweep's process group as a terminal's would
+        sweep = subprocess.Popen(
+            [sys.executable, "-m", "runners.sweep", str(path), "--output", str(tmp_path / "run"), "--cache-dir",
+             str(tmp_path / "cache"), "--quiet", "--no-report", "--workers", "2"],
+            cwd=ROOT, env={**os.environ, "AFSIM_TEST_KEY": "sk-ctrl-c"}, start_new_session=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while stored_count(store) < CONCURRENCY:  # running, in its shards
+            assert sweep.poll() is None, sweep.communicate()
+            assert time.monotonic() < deadline, "sweep made no progress"
+            time.sleep(0.01)
+        shards = child_pids(sweep.pid)
+        assert len(shards) == 2
+        os.killpg(sweep.pid, signal.SIGINT)
+        _, err = sweep.communicate(timeout=60)
+        assert sweep.returncode == 130
+        assert err.strip().startswith("interrupted: completed trials are stored") and "Traceback" not in err
+        assert not any(Path(f"/proc/{pid}").exists() for pid in shards)  # stopped and reaped by the sweep
+        assert 0 < stored_count(store) < TRIALS * 20
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(10)
