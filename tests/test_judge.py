@@ -350,8 +350,9 @@ def test_scenario_monitor_entries_take_a_string_or_a_mapping():
         judge_spec({"backend": "openai/x", "votes": -1})
 
 
+@pytest.mark.parametrize("workers", [1, 2])  # 2: the judges run in the shards, the parent adds up
 def test_sweep_with_a_judge_writes_its_verdicts_and_reruns_from_the_cache(
-    fake_llm_factory, tmp_path
+    fake_llm_factory, tmp_path, workers
 ):
     def vote(body: dict[str, Any]) -> str:
         text = last_user_text(body).split("<scratchpad>", 1)[1].split("</scratchpad>", 1)[0].strip()
@@ -390,11 +391,13 @@ def test_sweep_with_a_judge_writes_its_verdicts_and_reruns_from_the_cache(
                     quiet=True,
                     retry=FAST,
                     fresh=fresh,
+                    workers=workers,
                 ),
             )
         )
 
     result = sweep(fresh=False)
+    assert result.workers == workers
     with open(tmp_path / "run" / "trials.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 6
