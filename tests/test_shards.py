@@ -110,3 +110,14 @@ def test_workers_below_one_is_one_line_and_exit_2(tmp_path):
                            "--output", str(tmp_path)], cwd=Path(__file__).resolve().parent.parent,
                           capture_output=True, text=True)
     assert done.returncode == 2 and "--workers must be at least 1" in done.stderr and "Traceback" not in done.stderr
+
+
+@linux_only
+def test_shards_give_the_same_results_as_one_process(tmp_path):
+    # the simulated organisms are deterministic per trial, so the split must not change a figure
+    data = {"name": "same", "prompts": "builtin:harmful_requests", "limit": 30, "samples": 2,
+            "axes": {"tier": ["free", "paid"]}, "models": ["sim/af-opus", "sim/honest"]}
+    one = sweep(tmp_path / "one", data, workers=1)
+    two = sweep(tmp_path / "two", data, workers=2)
+    assert (one.workers, two.workers) == (1, 2)
+    assert json.dumps(one.summary, sort_keys=True) == json.dumps(two.summary, sort_keys=True)
