@@ -35,7 +35,7 @@ import threading
 import traceback
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from runners.engine import Sweep
@@ -143,7 +143,7 @@ async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, 
     loop = asyncio.get_running_loop()
     sys.stdout.flush()
     sys.stderr.flush()
-    children: list[tuple[int, int]] = []
+    children: list[tuple[int, BinaryIO]] = []
     parent = os.getpid()
     for index in range(parts):
         read_fd, write_fd = os.pipe()
@@ -154,11 +154,11 @@ async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, 
             os.close(read_fd)
             _run_child(make_sweep, sweep.scenario, trials[index::parts], index, parts, write_fd, parent)
         os.close(write_fd)
-        children.append((pid, read_fd))
+        children.append((pid, os.fdopen(read_fd, "rb")))
 
-    async def relay(pid: int, fd: int) -> dict[str, Any]:
+    async def relay(pid: int, pipe: BinaryIO) -> dict[str, Any]:
         reader = asyncio.StreamReader(limit=2**24)
-        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb"))
+        transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
         outcome: dict[str, Any] = {"error": "the shard process ended without a report"}
         try:
             while line := await reader.readline():
@@ -170,10 +170,10 @@ async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, 
             transport.close()
         await loop.run_in_executor(None, os.waitpid, pid, 0)
         if "done" not in outcome:  # raising here makes the gather below stop the other shards
-            raise shard_error(outcome, children.index((pid, fd)), parts)
+            raise shard_error(outcome, children.index((pid, pipe)), parts)
         return outcome["done"]
 
-    tasks = [asyncio.ensure_future(relay(pid, fd)) for pid, fd in children]
+    tasks = [asyncio.ensure_future(relay(pid, pipe)) for pid, pipe in children]
     try:
         outcomes = await asyncio.gather(*tasks)
     except BaseException:
@@ -186,6 +186,8 @@ async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, 
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for _, pipe in children:
+            pipe.close()
         raise
     for report in outcomes:
         merge_counters(sweep, report)
