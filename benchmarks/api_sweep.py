@@ -6,11 +6,16 @@ official SDK (`openai/…` by default), HTTP — and writes its store as usual. 
 
 1. 2,000 calls at concurrency 64 with 100 ms latency: wall time of the trial phase ÷ the ideal
    2000 × 0.1 s ÷ 64 = 3.125 s (target ≤ 1.15). The whole run (setup, preflight, summary) is
-   printed next to it.
+   printed next to it, and so is the floor: the bare SDK making the same calls, in one process
+   and in the sweep's process layout (runners/shards.py), interleaved with the sweep's runs.
+   On the 2-core machine that also hosts the server, that floor is itself 1.12-1.19x: the SDK's
+   request path costs ~1.6 ms of CPU per call, so the cores, not the harness, set the pace.
 2. The same with 20% injected faults (429 / 500 / 529 / dropped connections / hangs cut by a 1 s
    timeout): every trial must complete, and the server must have answered each call once.
 3. Peak RSS of a 2k-call and a 20k-call sweep, each in a fresh process: it should stay flat (the
-   store is on disk; nothing per trial is kept in memory beyond the small trial keys).
+   store is on disk; nothing per trial is kept in memory beyond the small trial keys). With
+   shards, the parent's peak plus each shard's is printed (an upper bound: pages shared after the
+   fork count in each).
 
 Every run is a fresh subprocess, so imports are not in the timings and peaks are per run.
 
@@ -34,7 +39,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from runners.shards import shard_count
+from runners.shards import shard_count, split
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 1.15
@@ -87,8 +92,6 @@ async def raw_sdk_calls(spec: dict, calls: int, concurrency: int) -> float:
 def sharded_raw_calls(spec: dict) -> float:
     """The floor in the sweep's process layout: `workers` forked processes, each with its share of
     the calls and of the concurrency (as runners/shards.py splits them); the slowest one's time."""
-    from runners.shards import split
-
     workers = spec.get("workers") or 1
     if workers == 1:
         return asyncio.run(raw_sdk_calls(spec, spec["calls"], spec["concurrency"]))
