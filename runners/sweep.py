@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
         calls = (f"simulated replies: {result.ran} (no model calls)" if result.summary.get("simulated")
                  else f"model calls made: {result.counters.calls}, cache hits: {result.counters.cache_hits}")
-        print(f"trials: {result.planned} planned, {result.ran} run now, {result.reused} reused from the store; {calls}")
+        shards = f" in {result.workers} processes" if result.workers > 1 else ""
+        print(f"trials: {result.planned} planned, {result.ran} run now{shards}, {result.reused} reused from the store; {calls}")
         if not result.summary.get("simulated"):
             counters = result.counters
             print(f"retries: {counters.retries}, failed calls: {counters.failures}; tokens in/out: "
