@@ -27,7 +27,7 @@ from runners.pricing import estimate_cost
 from runners.progress import Progress
 from runners.providers import Provider, make_provider, preflight
 from runners.records import make_record
-from runners.shards import run_shards, shard_count
+from runners.shards import run_shards, shard_count, smallest_limit
 from runners.store import STORE_NAME, ResultStore
 from scenarios.cues import DocumentPicker
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
@@ -225,7 +225,7 @@ class Sweep:
     async def _run(self, trials: list[TrialSpec], progress: Progress, shards: int | None) -> int:
         if shards is None:
             shards = shard_count(self.options.workers, remote=not self.simulated, trials=len(trials),
-                                 concurrency=self.scenario.concurrency)
+                                 concurrency=smallest_limit(self.scenario))
         if shards > 1:
             fresh_off = replace(self.options, fresh=False)
             await run_shards(self, trials, progress, shards, lambda scenario: Sweep(scenario, fresh_off))

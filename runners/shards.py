@@ -37,6 +37,8 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from scenarios.schema import JudgeSpec
+
 if TYPE_CHECKING:
     from runners.engine import Sweep
     from runners.progress import Progress
@@ -56,8 +58,9 @@ def available_cores() -> int:
 
 def shard_count(requested: int | None, *, remote: bool, trials: int, concurrency: int) -> int:
     """How many processes run the trials. `requested` (`--workers`) wins, within what the limits
-    allow; by default only an API sweep with more than two full windows of calls is sharded, one
-    shard per core: small sweeps (and the simulator, which has no HTTP cost) stay in one process."""
+    allow (`concurrency` here is the smallest limit to split: the call limit or an rpm cap); by
+    default only an API sweep with more than two full windows of calls is sharded, one shard per
+    core: small sweeps (and the simulator, which has no HTTP cost) stay in one process."""
     if not sys.platform.startswith("linux") or trials < 2:
         return 1
     if requested is not None:
@@ -67,17 +70,34 @@ def shard_count(requested: int | None, *, remote: bool, trials: int, concurrency
     return max(1, min(available_cores(), MAX_SHARDS, concurrency // MIN_CALLS_PER_SHARD))
 
 
+def smallest_limit(scenario: Scenario) -> int:
+    """The smallest limit a shard gets a share of: the call limit, or an rpm cap of a model or an
+    LLM judge. More shards than that would round a share up to 1 and exceed the limit."""
+    caps = [m.rpm for m in scenario.models if m.rpm]
+    caps += [b.rpm for b in scenario.monitors.values() if isinstance(b, JudgeSpec) and b.rpm]
+    return min([scenario.concurrency, *caps])
+
+
 def split(total: int, parts: int) -> list[int]:
     """`total` as `parts` near-equal positive integers that add up to it (shares of a limit)."""
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
 def shard_scenario(scenario: Scenario, index: int, parts: int) -> Scenario:
-    """The scenario as shard `index` runs it: its share of the concurrency and of each rpm cap."""
-    models = [
-        m.model_copy(update={"rpm": max(1, split(m.rpm, parts)[index])}) if m.rpm else m for m in scenario.models
-    ]
-    return scenario.model_copy(update={"concurrency": split(scenario.concurrency, parts)[index], "models": models})
+    """The scenario as shard `index` runs it: its share of the concurrency and of each rpm cap
+    (models' and LLM judges'), so the shards together stay within every configured limit."""
+
+    if parts > smallest_limit(scenario):  # a share of 0 would mean "no cap" further down
+        raise ValueError(f"{parts} shards cannot share a limit of {smallest_limit(scenario)}")
+
+    def share(spec):
+        return spec.model_copy(update={"rpm": split(spec.rpm, parts)[index]}) if spec.rpm else spec
+
+    return scenario.model_copy(update={
+        "concurrency": split(scenario.concurrency, parts)[index],
+        "models": [share(m) for m in scenario.models],
+        "monitors": {name: share(b) if isinstance(b, JudgeSpec) else b for name, b in scenario.monitors.items()},
+    })
 
 
 def _die_with_parent(parent: int) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from runners.calls import RetryPolicy
 from runners.engine import STORE_NAME, Sweep, SweepOptions, run_sweep
-from runners.shards import shard_count, shard_error, shard_scenario, split
+from runners.shards import shard_count, shard_error, shard_scenario, smallest_limit, split
 from scenarios.schema import ScenarioError, parse_scenario
 from tests.fake_llm_server import Faults
 
@@ -52,6 +52,12 @@ def test_limits_are_split_into_shares_that_add_up():
     shards = [shard_scenario(scenario, i, 3) for i in range(3)]
     assert [s.concurrency for s in shards] == [3, 2, 2]
     assert [s.models[1].rpm for s in shards] == [2, 2, 1] and all(s.models[0].rpm is None for s in shards)
+    judged = parse_scenario({**data, "monitors": {"alignment_faking": {"backend": "openai/judge", "rpm": 10}}})
+    assert [shard_scenario(judged, i, 3).monitors["alignment_faking"].rpm for i in range(3)] == [4, 3, 3]
+    # never more shards than the smallest limit has units: a share of 0 would be rounded up
+    assert smallest_limit(judged) == 5 and smallest_limit(parse_scenario({**data, "models": ["sim/honest"]})) == 7
+    capped = parse_scenario({**data, "models": [{"name": "openai/x", "rpm": 1}]})
+    assert shard_count(4, remote=True, trials=100, concurrency=smallest_limit(capped)) == 1
 
 
 def test_shard_count_defaults_to_one_process_unless_the_api_sweep_is_large():
