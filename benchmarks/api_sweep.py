@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     providers = ["openai", "anthropic"] if args.provider == "both" else [args.provider]
     ideal = args.calls * args.latency / args.concurrency
-    workers = shard_count(args.workers, remote=True, trials=args.calls, concurrency=args.concurrency)
+    workers = shard_count(args.workers, remote=True, trials=args.calls, limit=args.concurrency)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; the sweep runs in {workers} process(es)")
     for provider in providers:
         # interleaved, so the VM's drift hits the floors and the sweep alike; best of each reported

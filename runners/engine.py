@@ -225,7 +225,7 @@ class Sweep:
     async def _run(self, trials: list[TrialSpec], progress: Progress, shards: int | None) -> int:
         if shards is None:
             shards = shard_count(self.options.workers, remote=not self.simulated, trials=len(trials),
-                                 concurrency=smallest_limit(self.scenario))
+                                 limit=smallest_limit(self.scenario))
         if shards > 1:
             fresh_off = replace(self.options, fresh=False)
             await run_shards(self, trials, progress, shards, lambda scenario: Sweep(scenario, fresh_off))

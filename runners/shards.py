@@ -56,23 +56,23 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def shard_count(requested: int | None, *, remote: bool, trials: int, concurrency: int) -> int:
-    """How many processes run the trials. `requested` (`--workers`) wins, within what the limits
-    allow (`concurrency` here is the smallest limit to split: the call limit or an rpm cap); by
+def shard_count(requested: int | None, *, remote: bool, trials: int, limit: int) -> int:
+    """How many processes run the trials. `limit` is the smallest limit they would share (the call
+    limit, or a lower rpm cap: `smallest_limit`). `requested` (`--workers`) wins, within it; by
     default only an API sweep with more than two full windows of calls is sharded, one shard per
     core: small sweeps (and the simulator, which has no HTTP cost) stay in one process."""
     if not sys.platform.startswith("linux") or trials < 2:
         return 1
     if requested is not None:
-        return max(1, min(requested, concurrency, trials))
-    if not remote or trials < 2 * concurrency:
+        return max(1, min(requested, limit, trials))
+    if not remote or trials < 2 * limit:
         return 1
-    return max(1, min(available_cores(), MAX_SHARDS, concurrency // MIN_CALLS_PER_SHARD))
+    return max(1, min(available_cores(), MAX_SHARDS, limit // MIN_CALLS_PER_SHARD))
 
 
 def smallest_limit(scenario: Scenario) -> int:
     """The smallest limit a shard gets a share of: the call limit, or an rpm cap of a model or an
-    LLM judge. More shards than that would round a share up to 1 and exceed the limit."""
+    LLM judge. More shards than that would leave one a share of 0."""
     caps = [m.rpm for m in scenario.models if m.rpm]
     caps += [b.rpm for b in scenario.monitors.values() if isinstance(b, JudgeSpec) and b.rpm]
     return min([scenario.concurrency, *caps])

@@ -36,7 +36,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="model-call cache folder (default: .afsim-cache)")
     parser.add_argument("--no-report", action="store_true", help="skip report.html (summary.json and trials.csv are still written)")
     parser.add_argument("--fail-on", action="append", default=[], metavar="EXPR", help="audit gate, repeatable: exit 1 when e.g. 'compliance_gap.ci_low>0.05' or 'af[tier=free]>0.02' holds (added to the scenario's audit: rules; see docs/audit_in_ci.md)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers must be at least 1, got {args.workers}")
+    return args
 
 
 def _pct(rate: dict[str, Any] | None) -> str:
@@ -85,8 +88,6 @@ def _located(message: str, args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"python -m runners.sweep: --workers must be at least 1, got {args.workers}")
     scenario = load_scenario(args.scenario)
     options = SweepOptions(
         models=args.models,

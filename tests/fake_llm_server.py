@@ -336,11 +336,12 @@ class FakeLLMServer:
                     headers[name.strip().lower()] = value.strip()
                 size = int(headers.get("content-length", "0") or 0)
                 data = await reader.readexactly(size) if size else b""
-                api = "anthropic" if path.startswith("/v1/messages") else "openai"
+                route = path.split("?", 1)[0]
+                api = api_of(route)
                 self.in_flight[api] += 1
                 self.peak_in_flight[api] = max(self.peak_in_flight[api], self.in_flight[api])
                 try:
-                    response = await self._dispatch(method, path.split("?", 1)[0], headers, data)
+                    response = await self._dispatch(method, route, headers, data)
                 finally:
                     self.in_flight[api] -= 1
                 if response.action == "drop":
@@ -375,7 +376,7 @@ class FakeLLMServer:
             return _Response(payload=self.stats())
         if method != "POST" or path not in ("/v1/chat/completions", "/v1/messages", "/chat/completions"):
             return _Response(404, {"error": {"message": f"no route {method} {path}", "type": "not_found"}})
-        api = "anthropic" if path == "/v1/messages" else "openai"
+        api = api_of(path)
         try:
             body = json.loads(data or b"{}")
         except json.JSONDecodeError:
@@ -420,6 +421,11 @@ class FakeLLMServer:
 
 
 # --- wire formats ----------------------------------------------------------------------------
+
+
+def api_of(route: str) -> str:
+    """Which wire format a route speaks: Anthropic's messages, else OpenAI's chat completions."""
+    return "anthropic" if route == "/v1/messages" else "openai"
 
 
 def _error(api: str, kind: str, message: str, code: str | None = None) -> dict[str, Any]:

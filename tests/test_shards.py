@@ -20,7 +20,7 @@ from scenarios.schema import ScenarioError, parse_scenario
 from tests.fake_llm_server import Faults
 
 FAST = RetryPolicy(attempts=6, base_s=0.01, cap_s=0.05)
-linux_only = pytest.mark.skipif(shard_count(2, remote=True, trials=100, concurrency=8) == 1,
+linux_only = pytest.mark.skipif(shard_count(2, remote=True, trials=100, limit=8) == 1,
                                 reason="sweeps are sharded on Linux only")
 
 
@@ -57,17 +57,17 @@ def test_limits_are_split_into_shares_that_add_up():
     # never more shards than the smallest limit has units: a share of 0 would be rounded up
     assert smallest_limit(judged) == 5 and smallest_limit(parse_scenario({**data, "models": ["sim/honest"]})) == 7
     capped = parse_scenario({**data, "models": [{"name": "openai/x", "rpm": 1}]})
-    assert shard_count(4, remote=True, trials=100, concurrency=smallest_limit(capped)) == 1
+    assert shard_count(4, remote=True, trials=100, limit=smallest_limit(capped)) == 1
 
 
 def test_shard_count_defaults_to_one_process_unless_the_api_sweep_is_large():
-    if shard_count(2, remote=True, trials=100, concurrency=8) == 1:
+    if shard_count(2, remote=True, trials=100, limit=8) == 1:
         pytest.skip("sweeps are sharded on Linux only")
-    assert shard_count(None, remote=False, trials=100_000, concurrency=64) == 1  # the simulator
-    assert shard_count(None, remote=True, trials=100, concurrency=64) == 1  # under two windows
-    assert shard_count(None, remote=True, trials=10_000, concurrency=4) == 1  # a share would be < 8
-    assert shard_count(3, remote=True, trials=10, concurrency=2) == 2  # never more than the limit
-    assert shard_count(3, remote=False, trials=10, concurrency=16) == 3  # asked for: granted
+    assert shard_count(None, remote=False, trials=100_000, limit=64) == 1  # the simulator
+    assert shard_count(None, remote=True, trials=100, limit=64) == 1  # under two windows
+    assert shard_count(None, remote=True, trials=10_000, limit=4) == 1  # a share would be < 8
+    assert shard_count(3, remote=True, trials=10, limit=2) == 2  # never more than the limit
+    assert shard_count(3, remote=False, trials=10, limit=16) == 3  # asked for: granted
 
 
 @linux_only
