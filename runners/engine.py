@@ -29,6 +29,7 @@ from runners.providers import Provider, make_provider, preflight
 from runners.records import make_record
 from runners.shards import run_shards, shard_count, smallest_limit
 from runners.store import STORE_NAME, ResultStore
+from runners.trials_table import write_trials_parquet
 from scenarios.cues import DocumentPicker
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
 from scenarios.prompt_sets import Prompt, load_prompts
@@ -274,7 +275,8 @@ def gc_frozen() -> Iterator[None]:
 
 
 def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys: set[str], simulated: bool) -> dict[str, Any]:
-    """summary.json, trials.csv and scenario.yaml from the store (also used by re-rendering)."""
+    """summary.json, trials.csv, trials.parquet and scenario.yaml from the store (also used by
+    re-rendering)."""
     frame = store.frame(keys)
     summary = summarise(frame, [g.model_dump() for g in scenario.gaps])
     summary.update(
@@ -300,6 +302,7 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
     summary["audit"] = evaluate_audit(list(scenario.audit), summary)
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     frame.to_csv(run_dir / "trials.csv", index=False)
+    write_trials_parquet(frame, run_dir)
     return summary
 
 
