@@ -3,7 +3,8 @@
 Labels any records: each input line is a JSON object with `scratchpad` (alignment faking) or
 `output` (compliance), optionally both, and an `id`; each output line (stdout, JSONL) holds the
 input's `id` plus label, score, flag, per-criterion verdicts, evidence, rationale and backend.
-A scratchpad alone (no output, no tier) is classified from what is there.
+A scratchpad alone (no output, no tier) is classified from what is there. An Inspect AI eval log
+(`.eval` / `.json`) is read sample by sample (monitors/inspect_log.py, docs/inspect.md).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from runners.cli_errors import ArgumentParser, run_cli
 
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m monitors.classify", description="Label JSONL records with a monitor.")
-    parser.add_argument("input", help="JSONL file: one object per line with scratchpad and/or output")
+    parser.add_argument("input", help="JSONL file (one object per line with scratchpad and/or output) "
+                        "or an Inspect AI eval log (.eval/.json): one record per sample")
     parser.add_argument("--monitor", choices=MONITORS, default="alignment_faking")
     parser.add_argument("--backend", default="embedded", help="embedded (default, offline) or provider/model for an LLM judge")
     parser.add_argument("--votes", type=int, default=None, help="LLM judge only: samples per record (default 5)")

@@ -78,11 +78,13 @@ def render(r: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m monitors.evaluate", description="Measure a monitor against labels.")
-    parser.add_argument("labels", help="JSONL with scratchpad (and optional output) and a boolean label")
+    parser.add_argument("labels", help="JSONL with scratchpad (and optional output) and a boolean label, "
+                        "or an Inspect AI eval log (.eval/.json)")
     parser.add_argument("--monitor", choices=MONITORS, default="alignment_faking")
     parser.add_argument("--backend", default="embedded", help="embedded (default) or provider/model")
     parser.add_argument("--votes", type=int, default=None, help="LLM judge only: samples per record (default 5)")
-    parser.add_argument("--label-field", default="label", help="the boolean field holding the label (default: label)")
+    parser.add_argument("--label-field", default="label", help="the boolean field holding the label (default: label); in an Inspect log a "
+                        "metadata key or score:<scorer>")
     parser.add_argument("--split", default=None, help="only records whose `split` field equals this")
     parser.add_argument("--max-fpr", type=float, default=0.05, help="report the threshold keeping FPR under this")
     parser.add_argument("--threshold", type=float, default=None, help="flag when score >= this (default: the backend's)")

@@ -1,7 +1,9 @@
-"""Read the JSONL records the monitor CLIs take, and run a monitor over them in batches.
+"""Read the records the monitor CLIs take, and run a monitor over them in batches.
 
-Shared by `monitors.classify` and `monitors.evaluate`. Bad input is a `UsageError` naming the
-file and the line, so the CLIs print one line and exit 2 (runners.cli_errors.run_cli).
+Shared by `monitors.classify` and `monitors.evaluate`. Input is JSONL (one record per line) or an
+Inspect AI eval log (`.eval` / `.json`, monitors/inspect_log.py: one record per sample). Bad input
+is a `UsageError` naming the file and the line (or sample), so the CLIs print one line and exit 2
+(runners.cli_errors.run_cli).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from monitors.inspect_log import is_inspect_log, read_inspect_records
 from monitors.parse import acceptance
 from monitors.types import ParsedReply, Verdict
 from runners.cli_errors import UsageError
@@ -21,10 +24,13 @@ BATCH = 2048
 
 
 def read_records(path: str | Path, monitor: str) -> list[dict[str, Any]]:
-    """Every record of a JSONL file; each must be an object with the text field the monitor reads."""
+    """Every record of a JSONL file (each must be an object with the text field the monitor
+    reads) or every sample of an Inspect AI eval log."""
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"{p}: no such file")
+    if is_inspect_log(p):
+        return read_inspect_records(p)
     need = "scratchpad" if monitor == "alignment_faking" else "output"
     records = []
     for n, record in read_objects(p, UsageError):
