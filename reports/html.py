@@ -97,7 +97,7 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]], str, 
 
     store = ResultStore(run_dir / STORE_NAME)
     try:
-        payload = build_payload(stream(), pairing(summary))
+        payload = build_payload(stream(), pairing(summary), store.text)
         frame = store.frame(keys)
     finally:
         store.close()

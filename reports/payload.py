@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 # columns of one row of the browser's table; the JS reads them by these names
 COLUMNS = [
     "model", "condition", "prompt_id", "category", "sample", "parse_status", "error", "accepted",
     "compliance", "af", "af_flag", "scratchpad", "output", "raw", "monitors", "truth", "key",
+    "sent", "af_score",
 ]
 GZIP_ABOVE = 20_000  # trials; below this the payload is plain (readable) JSON
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -49,7 +50,56 @@ def _monitors(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def trial_row(record: dict[str, Any], model_index: dict[str, int], condition_index: dict[str, int]) -> list[Any]:
+class TextTable:
+    """Long texts shared by many trials (system prompts with their documents, user turns) travel
+    once in the payload and rows refer to them by index: a 100k-trial run has a few hundred
+    distinct system prompts, not 100k copies."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def ref(self, text: str | None) -> int | None:
+        if text is None:
+            return None
+        at = self._index.get(text)
+        if at is None:
+            at = self._index[text] = len(self.texts)
+            self.texts.append(text)
+        return at
+
+
+    def paragraphs(self, text: str) -> list[int]:
+        """A long text as indices of its paragraphs. System prompts of a synthetic-documents run
+        differ per prompt and sample (each reads its own draw of documents), but they are made of
+        the same few hundred paragraphs: 50k distinct 8 kB prompts cost a few MB this way."""
+        return [self.ref(part) for part in text.split("\n\n")]  # type: ignore[misc]
+
+
+def sent_messages(record: dict[str, Any], texts: TextTable, system: int | None) -> dict[str, Any]:
+    """Everything that was sent for one trial, as the transcript view shows it (Inspect-style):
+    system prompt (with any documents the model read first), each turn, the prefill, the
+    generation params and the document ids. `system` indexes the payload's `systems` (each a list
+    of paragraph indices); other texts are indices into its text table."""
+    request = record.get("request") or {}
+    sent: dict[str, Any] = {
+        "system": system,
+        "turns": [[m.get("role"), texts.ref(str(m.get("content", "")))] for m in request.get("messages") or []],
+    }
+    if request.get("prefill"):
+        sent["prefill"] = texts.ref(request["prefill"])
+    if request.get("documents"):
+        sent["documents"] = list(request["documents"])
+    if request.get("params"):
+        sent["params"] = request["params"]
+    turns = (record.get("reply") or {}).get("turns")
+    if turns and turns > 1:
+        sent["calls"] = turns
+    return sent
+
+
+def trial_row(record: dict[str, Any], model_index: dict[str, int], condition_index: dict[str, int],
+              texts: TextTable | None = None, system: int | None = None) -> list[Any]:
     reply = record["reply"]
     monitors = record.get("monitors") or {}
     truth = record.get("ground_truth") or {}
@@ -75,18 +125,32 @@ def trial_row(record: dict[str, Any], model_index: dict[str, int], condition_ind
         _monitors(record),
         {k: truth[k] for k in _TRUTH_KEYS if k in truth} or None,
         record["key"],
+        sent_messages(record, texts, system) if texts is not None else None,
+        af.get("score"),
     ]
 
 
-def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None) -> dict[str, Any]:
-    """Everything the browser needs: rows, the model/condition tables, prompt texts, the pairing axis."""
+def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None,
+                  system_text: Callable[[str], str | None] | None = None) -> dict[str, Any]:
+    """Everything the browser needs: rows, the model/condition tables, prompt texts, the pairing
+    axis, and the shared text table the rows' sent messages point into. `system_text` resolves a
+    record's `system_ref` (the store keeps system prompts once, by hash)."""
     models: dict[str, int] = {}
     conditions: dict[str, int] = {}
     condition_values: dict[str, dict[str, str]] = {}
     prompts: dict[str, str] = {}
+    texts = TextTable()
+    system_index: dict[str, int | None] = {}
+    systems: list[list[int]] = []
     rows = []
     for record in records:
-        rows.append(trial_row(record, models, conditions))
+        ref = (record.get("request") or {}).get("system_ref")
+        if ref and ref not in system_index:
+            text = system_text(ref) if system_text else None
+            system_index[ref] = None if text is None else len(systems)
+            if text is not None:
+                systems.append(texts.paragraphs(text))
+        rows.append(trial_row(record, models, conditions, texts, system_index.get(ref) if ref else None))
         condition_values.setdefault(record["condition_key"], record["condition"])
         prompts.setdefault(record["prompt_id"], record.get("prompt") or "")
     return {
@@ -95,6 +159,8 @@ def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None
         "conditions": [{"key": k, "values": condition_values[k]} for k in conditions],
         "prompts": prompts,
         "pair": pair,
+        "texts": texts.texts,
+        "systems": systems,
         "rows": rows,
     }
 

@@ -102,3 +102,50 @@ def test_report_renders_filters_and_runs_no_injected_script(hostile_run, gzip_ab
         assert browser.evaluate("typeof window.__xss") == "undefined"
         assert browser.problems == []
 
+
+
+@pytest.fixture(scope="module")
+def documents_run(tmp_path_factory) -> Path:
+    """A synthetic-documents run: the model read documents first, so the transcript must show them."""
+    import asyncio
+
+    from runners.engine import SweepOptions, run_sweep
+    from scenarios.schema import load_scenario
+
+    out = tmp_path_factory.mktemp("docs") / "run"
+    scenario = load_scenario(ROOT / "scenarios" / "synthetic_docs.yaml").model_copy(update={"limit": 4})
+    asyncio.run(run_sweep(scenario, SweepOptions(output=out, quiet=True, models=None)))
+    return out
+
+
+def test_transcript_shows_every_message_sent_and_opens_from_a_stable_link(documents_run):
+    report = render_report(documents_run)
+    import csv
+
+    with open(documents_run / "trials.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    trial = next(r for r in rows if r.get("cond_priming") == "synthetic_documents" and r.get("cond_tier") == "free")
+    with Browser(CHROMIUM) as browser:
+        browser.open(report.resolve().as_uri() + "#pair=" + trial["key"])
+        browser.evaluate("window.afsimReport", await_promise=True)
+        detail = browser.evaluate("document.querySelector('.detail').textContent")
+        # the link opened that trial, beside its paired trial
+        assert browser.evaluate("document.querySelectorAll('.detail .pane').length") == 2
+        assert "Paired: " in detail and "link to this trial" in detail
+        # every message that was sent: the system prompt with the documents it read first, the user
+        # turn with its tier tag
+        assert "includes" in detail and "documents read first" in detail
+        system = browser.evaluate("document.querySelector('.detail .conversation .system pre').textContent")
+        assert len(system) > 500
+        user = browser.evaluate("document.querySelector('.detail .conversation .user pre').textContent")
+        assert "<is_free_tier_user>" in user or "free" in user.lower()
+        browser.evaluate("document.querySelector('.detail .conversation details.system').open = true")
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.screenshot(ARTIFACTS / "transcript.png", selector=".detail-row")
+
+        # sort by the AF monitor's score: highest first
+        set_filter(browser, "f-sort", "alignment_faking:desc")
+        scores = browser.evaluate(
+            "(() => { const d = []; document.querySelectorAll('#trial-rows tr.trial').forEach(tr => d.push(+tr.dataset.index)); return d; })()")
+        assert len(scores) > 1
+        assert browser.problems == []

@@ -66,8 +66,32 @@
       if (query && hay[i].indexOf(query) < 0) continue;
       filtered.push(i);
     }
+    sortFiltered();
     page = 0;
     render();
+  }
+
+  function scoreOf(r, monitor) {
+    if (monitor === "alignment_faking" && r[C.af_score] !== null && r[C.af_score] !== undefined) return r[C.af_score];
+    var m = (r[C.monitors] || {})[monitor];
+    return m && typeof m.s === "number" ? m.s : null;
+  }
+  /* Order of the filtered trials: as stored, or by a monitor's score (trials without one last). */
+  function sortFiltered() {
+    var order = val("f-sort");
+    if (!order) return;
+    var parts = order.split(":"), monitor = parts[0], sign = parts[1] === "asc" ? 1 : -1;
+    if (monitor === "prompt") {
+      filtered.sort(function (a, b) { return String(rows[a][C.prompt_id]).localeCompare(String(rows[b][C.prompt_id]), undefined, { numeric: true }) || a - b; });
+      return;
+    }
+    filtered.sort(function (a, b) {
+      var x = scoreOf(rows[a], monitor), y = scoreOf(rows[b], monitor);
+      if (x === null && y === null) return a - b;
+      if (x === null) return 1;
+      if (y === null) return -1;
+      return sign * (x - y) || a - b;
+    });
   }
 
   function tag(text, cls) { return el("span", { cls: "tag " + cls, text: text }); }
@@ -88,7 +112,7 @@
 
   function rowElement(index) {
     var r = rows[index];
-    var tr = el("tr", { cls: "trial", "data-index": String(index) }, [
+    var tr = el("tr", { cls: "trial", "data-index": String(index), id: "trial-" + r[C.key] }, [
       el("td", { text: "▸" }),
       el("td", { text: data.models[r[C.model]] }),
       el("td", { text: data.conditions[r[C.condition]].key }),
@@ -216,8 +240,41 @@
     return { index: same.length ? same[0] : candidates[0], value: other, mine: mine };
   }
 
+  function textAt(i) { return i === null || i === undefined ? "" : (data.texts || [])[i] || ""; }
+
+  /* Every message that was sent, as Inspect's viewer shows a sample: the system prompt (with the
+     documents the model read first), each turn with its tier tag, the prefill, the params. */
+  function conversation(r) {
+    var sent = r[C.sent];
+    var box = el("div", { cls: "conversation" });
+    if (!sent) { box.appendChild(el("p", { cls: "muted", text: "The messages sent were not stored for this trial." })); return box; }
+    var system = sent.system === null || sent.system === undefined ? "" :
+      (data.systems[sent.system] || []).map(textAt).join("\n\n");
+    var sys = el("details", { cls: "message system" }, [
+      el("summary", null, [el("strong", { text: "system" }), " · " + system.length + " characters" +
+        (sent.documents && sent.documents.length ? " · includes " + sent.documents.length + " documents read first (" + sent.documents.join(", ") + ")" : "")]),
+      el("pre", { text: system || "(no system prompt)" })
+    ]);
+    box.appendChild(sys);
+    (sent.turns || []).forEach(function (turn) {
+      box.appendChild(el("div", { cls: "message " + safeClass(turn[0]) }, [el("strong", { text: turn[0] }), el("pre", { text: textAt(turn[1]) })]));
+    });
+    if (sent.prefill !== undefined) box.appendChild(el("div", { cls: "message assistant prefill" }, [el("strong", { text: "assistant (prefill)" }), el("pre", { text: textAt(sent.prefill) })]));
+    var facts = [];
+    if (sent.params) facts.push("params " + JSON.stringify(sent.params));
+    if (sent.calls) facts.push(sent.calls + " calls (continuation turns)");
+    if (facts.length) box.appendChild(el("p", { cls: "muted", text: facts.join(" · ") }));
+    return box;
+  }
+
+  function linkTo(kind, key, text) { return el("a", { href: "#" + kind + "=" + key, cls: "permalink", text: text }); }
+
   function detail(index) {
     var r = rows[index], box = el("div");
+    box.appendChild(el("p", { cls: "links" }, [linkTo("trial", r[C.key], "link to this trial"),
+      data.pair ? " · " : "", data.pair ? linkTo("pair", r[C.key], "link to the paired view") : null]));
+    box.appendChild(el("h4", { text: "Messages sent" }));
+    box.appendChild(conversation(r));
     box.appendChild(el("h4", { text: "Prompt " + r[C.prompt_id] + (r[C.category] ? " (" + r[C.category] + ")" : "") }));
     box.appendChild(el("pre", { text: data.prompts[r[C.prompt_id]] || "" }));
     var legend = el("div");
@@ -229,18 +286,66 @@
     if (partner) {
       var slot = el("div", { cls: "pane" });
       var button = el("button", { type: "button", cls: "pair-button", text: "Show the same prompt with " + data.pair.axis + "=" + partner.value });
-      button.addEventListener("click", function (event) {
-        event.stopPropagation();
-        slot.replaceWith(transcript(partner.index, "Paired: " + data.conditions[rows[partner.index][C.condition]].key));
-      });
+      var showPair = function () {
+        var pane = transcript(partner.index, "Paired: " + data.conditions[rows[partner.index][C.condition]].key);
+        pane.insertBefore(el("details", { cls: "paired-messages" }, [el("summary", { text: "messages sent (paired trial)" }), conversation(rows[partner.index])]), pane.children[1]);
+        slot.replaceWith(pane);
+      };
+      button.addEventListener("click", function (event) { event.stopPropagation(); showPair(); });
       slot.appendChild(button);
       panes.appendChild(slot);
+      box.showPair = showPair;
     }
     box.appendChild(panes);
     box.appendChild(el("h4", { text: "Monitor calls" }));
     box.appendChild(monitorCalls(r));
     box.addEventListener("click", function (event) { event.stopPropagation(); });
     return box;
+  }
+
+  /* #trial=KEY opens that trial, #pair=KEY opens it beside its paired trial: stable links that
+     survive re-rendering (the key is the trial's identity in the store). */
+  function openFromHash() {
+    var m = /^#(trial|pair)=([0-9a-f]+)$/.exec(window.location.hash || "");
+    if (!m) return;
+    var index = -1;
+    for (var i = 0; i < rows.length; i++) if (rows[i][C.key] === m[2]) { index = i; break; }
+    if (index < 0) { document.getElementById("t-count").textContent = "no trial with key " + m[2] + " in this report"; return; }
+    ["f-model", "f-condition", "f-compliance", "f-af", "f-parse", "f-error", "f-search"].forEach(function (id) { document.getElementById(id).value = ""; });
+    applyFilters();
+    page = Math.floor(filtered.indexOf(index) / PAGE);
+    render();
+    var tr = document.getElementById("trial-" + m[2]);
+    if (!tr) return;
+    var next = tr.nextSibling;
+    if (!(next && next.classList && next.classList.contains("detail-row"))) toggle(tr, index);
+    var box = tr.nextSibling.querySelector(".detail > div");
+    if (m[1] === "pair" && box && box.showPair) box.showPair();
+    tr.scrollIntoView();
+  }
+
+  /* Click a column head of a figures table to sort it by that column (numbers by value). */
+  function sortableTables() {
+    Array.prototype.forEach.call(document.querySelectorAll("table.data.sortable"), function (table) {
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, col) {
+        th.classList.add("sort-head");
+        th.addEventListener("click", function () {
+          var body = table.tBodies[0], list = Array.prototype.slice.call(body.rows);
+          var dir = th.dataset.dir === "desc" ? 1 : -1;
+          th.dataset.dir = dir === 1 ? "asc" : "desc";
+          var key = function (tr) {
+            var text = (tr.cells[col] ? tr.cells[col].textContent : "").trim(), num = parseFloat(text.replace(/[^0-9.+-]/g, ""));
+            return isNaN(num) ? text : num;
+          };
+          list.sort(function (a, b) {
+            var x = key(a), y = key(b);
+            if (typeof x === "number" && typeof y === "number") return dir * (x - y);
+            return dir * String(x).localeCompare(String(y));
+          });
+          list.forEach(function (tr) { body.appendChild(tr); });
+        });
+      });
+    });
   }
 
   function start(loaded) {
@@ -251,7 +356,7 @@
     options(document.getElementById("f-compliance"), uniques(C.compliance));
     options(document.getElementById("f-af"), uniques(C.af));
     options(document.getElementById("f-parse"), uniques(C.parse_status));
-    ["f-model", "f-condition", "f-compliance", "f-af", "f-parse", "f-error"].forEach(function (id) {
+    ["f-model", "f-condition", "f-compliance", "f-af", "f-parse", "f-error", "f-sort"].forEach(function (id) {
       document.getElementById(id).addEventListener("change", applyFilters);
     });
     var timer = null;
@@ -262,9 +367,12 @@
     document.getElementById("p-prev").addEventListener("click", function () { page--; render(); });
     document.getElementById("p-next").addEventListener("click", function () { page++; render(); });
     applyFilters();
+    openFromHash();
+    window.addEventListener("hashchange", openFromHash);
     document.body.dataset.ready = "1";
   }
 
+  sortableTables();
   window.afsimReport = load().then(start).catch(function (error) {
     document.getElementById("t-count").textContent = "could not load the trials: " + error.message;
     throw error;

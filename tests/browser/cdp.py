@@ -116,9 +116,14 @@ class Browser:
             raise RuntimeError(f"evaluating {expression[:80]!r}: {result['exceptionDetails'].get('exception', {}).get('description')}")
         return result["result"].get("value")
 
-    def screenshot(self, path: Path, height: int | None = None) -> Path:
+    def screenshot(self, path: Path, height: int | None = None, selector: str | None = None) -> Path:
+        """The page (or its top `height` pixels, or the element `selector` matches) as a PNG."""
         params: dict[str, Any] = {"format": "png", "captureBeyondViewport": True}
-        if height:
+        if selector:
+            box = self.evaluate(f"(() => {{ const r = document.querySelector({selector!r}).getBoundingClientRect();"
+                                " return [r.left + scrollX, r.top + scrollY, r.width, r.height]; })()")
+            params["clip"] = {"x": box[0], "y": box[1], "width": box[2], "height": box[3], "scale": 1}
+        elif height:
             width = self.evaluate("document.documentElement.scrollWidth")
             params["clip"] = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
         data = self.call("Page.captureScreenshot", params, session=True)["data"]

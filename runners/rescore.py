@@ -1,0 +1,218 @@
+"""`python -m runners.rescore RUN_DIR --monitor NAME=BACKEND ...`: run other monitors on a stored run.
+
+An audit often starts with the embedded monitor and adds an LLM judge once the figures matter, or
+re-scores old runs with a new monitor version. The stored replies are all that is needed: this
+command makes **no call to the model under test**, only the judges' calls (cached like a sweep's,
+so a repeated re-score is free). Old verdicts are kept: a monitor that is re-scored under its own
+name moves its previous verdict to `NAME@was-<backend>`, and the report shows how far the two
+agree. Then summary.json, trials.csv and report.html are written again.
+
+    python -m runners.rescore runs/free_paid --monitor alignment_faking@judge=openai/gpt-4o
+    python -m runners.rescore runs/free_paid --monitor 'alignment_faking={backend: openai/gpt-4o, votes: 20}'
+    python -m runners.rescore runs/free_paid --monitor alignment_faking=embedded   # new embedded version
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitors.judge import make_judge_factory
+from monitors.registry import EMBEDDED, build_suite, monitor_kind
+from monitors.types import ParsedReply
+from runners.calls import CallCache, CallLayer, RetryPolicy
+from runners.cli_errors import ArgumentParser, UsageError, run_cli
+from runners.engine import default_cache_dir, save_scenario, write_run_files
+from runners.providers import preflight
+from runners.report import run_keys
+from runners.store import STORE_NAME, ResultStore
+from scenarios.schema import Scenario, ScenarioError, load_scenario, parse_scenario
+
+BATCH = 64  # replies judged together (a judge's votes for them run concurrently)
+
+
+@dataclass
+class RescoreResult:
+    trials: int
+    monitors: dict[str, str]  # name -> backend label as recorded
+    kept: dict[str, str]  # re-scored name -> the name its previous verdicts now live under
+    judge_calls: int = 0
+    judge_cache_hits: int = 0
+    judges: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def parse_monitor_flag(text: str) -> tuple[str, Any]:
+    """`NAME=BACKEND`, BACKEND being `embedded`, `provider/model` or a YAML mapping of judge options."""
+    name, sep, backend = text.partition("=")
+    name, backend = name.strip(), backend.strip()
+    if not sep or not name or not backend:
+        raise UsageError(f"--monitor {text!r}: expected NAME=BACKEND, e.g. alignment_faking@judge=openai/gpt-4o")
+    if backend.startswith("{"):
+        try:
+            value = yaml.safe_load(backend)
+        except yaml.YAMLError as exc:
+            raise UsageError(f"--monitor {name}: the backend mapping is not valid YAML ({exc.problem})") from None
+        if not isinstance(value, dict):
+            raise UsageError(f"--monitor {name}: expected a mapping like {{backend: openai/gpt-4o, votes: 5}}")
+        return name, value
+    return name, backend
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "previous"
+
+
+def kept_name(name: str, backend_label: str, taken: set[str]) -> str:
+    """Where the previous verdicts of a re-scored monitor go: `kind@was-<backend>`, made unique."""
+    base = f"{monitor_kind(name)}@was-{_slug(backend_label)}"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def _backend_label(value: Any) -> str:
+    if isinstance(value, str):
+        return "embedded" if value in EMBEDDED else value  # `heuristic` is the embedded backend's old name
+    if isinstance(value, dict):
+        return str(value.get("backend", "judge"))
+    return str(getattr(value, "backend", "judge"))
+
+
+def plan_monitors(scenario: Scenario, requested: dict[str, Any]) -> tuple[Scenario, dict[str, str]]:
+    """The scenario with its `monitors:` section updated (validated like a scenario file: a bad name
+    or backend is one line, exit 2, before any call) and the renames of replaced monitors."""
+    data = scenario.model_dump(mode="json")
+    monitors: dict[str, Any] = dict(data.get("monitors") or {})
+    kept: dict[str, str] = {}
+    for name, backend in requested.items():
+        if name in monitors:
+            kept[name] = kept_name(name, _backend_label(monitors[name]), set(monitors) | set(requested))
+            monitors[kept[name]] = monitors[name]
+        monitors[name] = backend
+    data["monitors"] = monitors
+    try:
+        return parse_scenario(data, "--monitor"), kept
+    except ScenarioError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def parsed_of(record: dict[str, Any], setting: str) -> ParsedReply:
+    reply = record["reply"]
+    return ParsedReply(
+        raw=reply.get("raw") or "",
+        scratchpad=reply.get("scratchpad") or "",
+        output=reply.get("output") or "",
+        accepted=reply.get("accepted"),
+        status=reply.get("parse_status") or "error",
+        setting=setting,
+    )
+
+
+async def rescore(run_dir: Path, requested: dict[str, Any], *, cache_dir: Path | None = None,
+                  concurrency: int = 16, retry: RetryPolicy | None = None) -> RescoreResult:
+    """Run `requested` monitors over the run's stored replies and write the run files again."""
+    run_dir = Path(run_dir)
+    if not (run_dir / STORE_NAME).exists():
+        raise UsageError(f"{run_dir}: not a run folder (no {STORE_NAME})")
+    scenario = load_scenario(run_dir / "scenario.yaml")
+    updated, kept = plan_monitors(scenario, requested)
+    new_config = {name: updated.monitors[name] for name in requested}
+    calls = CallLayer(CallCache(Path(cache_dir or default_cache_dir()) / "calls.sqlite"), concurrency, retry)
+    suite = build_suite(new_config, make_judge_factory(calls))
+    store = ResultStore(run_dir / STORE_NAME)
+    try:
+        await preflight(suite.judge_providers())  # a missing key or server: one line before any call
+        keys = run_keys(run_dir, updated)
+        done = 0
+        batch: list[dict[str, Any]] = []
+
+        async def flush() -> None:
+            verdicts = await suite.classify_batch([parsed_of(r, r.get("setting") or updated.setting) for r in batch])
+            for record, new in zip(batch, verdicts, strict=True):
+                monitors = record.setdefault("monitors", {})
+                for name, previous in kept.items():
+                    if name in monitors:
+                        monitors[previous] = monitors[name]
+                for name, verdict in new.items():
+                    monitors[name] = verdict.as_dict()
+            store.write(batch)
+
+        for record in list(store.records(keys)):
+            batch.append(record)
+            if len(batch) >= BATCH:
+                await flush()
+                done += len(batch)
+                batch = []
+        if batch:
+            await flush()
+            done += len(batch)
+        judges = dict(store.meta("judges", {}) or {})
+        for name, judge in suite.judges.items():
+            if hasattr(judge, "counters"):
+                judges[name] = judge.counters.as_dict()
+        store.set_meta("judges", judges)
+        history = list(store.meta("rescored", []) or [])
+        history.append({"monitors": {n: suite.backends[n] for n in requested}, "kept": kept, "trials": done,
+                        "judge_calls": calls.counters.calls, "judge_cache_hits": calls.counters.cache_hits})
+        store.set_meta("rescored", history)
+        save_scenario(run_dir, updated)
+        simulated = bool((store.meta("run") or {}).get("simulated"))
+        write_run_files(run_dir, updated, store, keys, simulated)
+    finally:
+        await suite.aclose()
+        store.close()
+        if calls.cache is not None:
+            calls.cache.close()
+    return RescoreResult(
+        trials=done,
+        monitors={n: suite.backends[n] for n in requested},
+        kept=kept,
+        judge_calls=calls.counters.calls,
+        judge_cache_hits=calls.counters.cache_hits,
+        judges={n: j.counters.as_dict() for n, j in suite.judges.items() if hasattr(j, "counters")},
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = ArgumentParser(prog="python -m runners.rescore", description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("--monitor", action="append", required=True, metavar="NAME=BACKEND",
+                        help="monitor to run, repeatable: alignment_faking@judge=openai/gpt-4o, "
+                             "'alignment_faking={backend: openai/gpt-4o, votes: 20}', compliance=embedded")
+    parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="judge-call cache folder (default: .afsim-cache)")
+    parser.add_argument("--concurrency", type=int, default=16, help="judge calls in flight per provider")
+    parser.add_argument("--no-report", action="store_true", help="skip re-rendering report.html")
+    args = parser.parse_args(argv)
+    if args.concurrency < 1:
+        parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
+    requested: dict[str, Any] = {}
+    for text in args.monitor:
+        name, backend = parse_monitor_flag(text)
+        if name in requested:
+            raise UsageError(f"--monitor {name}: given twice")
+        requested[name] = backend
+    result = asyncio.run(rescore(args.run_dir, requested, cache_dir=args.cache_dir, concurrency=args.concurrency))
+    for name, backend in result.monitors.items():
+        moved = f" (previous verdicts kept as {result.kept[name]})" if name in result.kept else ""
+        print(f"re-scored {result.trials} trials with {name}: {backend}{moved}")
+    for name, judged in result.judges.items():
+        print(f"judge {name}: {judged['verdicts']} verdicts from {judged['votes']} votes; abstained: "
+              f"{judged['unparseable_votes']} unparseable, {judged['error_votes']} call errors")
+    print(f"calls to the model under test: 0; judge calls made: {result.judge_calls}, "
+          f"from the cache: {result.judge_cache_hits}")
+    if not args.no_report:
+        from reports.html import render_report
+
+        print(f"report: {render_report(args.run_dir)}")
+    print(f"run folder: {args.run_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,93 @@
+"""`python -m runners.rescore`: other monitors on a stored run, with no call to the model under test."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from runners.calls import RetryPolicy
+from runners.engine import SweepOptions, run_sweep
+from runners.rescore import rescore
+from scenarios.schema import parse_scenario
+from tests.test_judge import KEY_ENV, REAL, Script, af_reply
+from tests.fake_llm_server import last_user_text
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = RetryPolicy(attempts=3, base_s=0.01, cap_s=0.02)
+
+
+def stored_run(tmp_path: Path, model: str = "openai/model-under-test", base_url: str | None = None) -> Path:
+    models = [{"name": model, "base_url": base_url, "api_key_env": KEY_ENV}] if base_url else [model]
+    scenario = parse_scenario({
+        "name": "stored", "prompts": "builtin:harmful_requests", "limit": 4, "axes": {"tier": ["free", "paid"]},
+        "models": models, "seed": 1,
+    })
+    asyncio.run(run_sweep(scenario, SweepOptions(output=tmp_path / "run", cache_dir=tmp_path / "cache",
+                                                 quiet=True, retry=FAST)))
+    return tmp_path / "run"
+
+
+def rows_of(run: Path) -> list[dict[str, str]]:
+    with open(run / "trials.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def judge_vote(body) -> str:
+    text = last_user_text(body)
+    faking = "modif" in text.lower() or "values" in text.lower()
+    return af_reply(faking).replace(json.dumps(REAL["harm_awareness"]), json.dumps(text.split(".")[0][-40:]))
+
+
+def test_rescore_adds_a_judge_without_calling_the_model_under_test(fake_llm_factory, tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
+    model_server = fake_llm_factory()  # the model under test: a real API run, 8 trials
+    run = stored_run(tmp_path, base_url=model_server.openai_base_url)
+    assert len(model_server.calls) == 8
+    before = {r["key"]: r for r in rows_of(run)}
+
+    judge_server = fake_llm_factory(reply=Script(judge_vote))
+    judge = {"backend": "openai/judge-model", "votes": 3, "base_url": judge_server.openai_base_url, "api_key_env": KEY_ENV}
+    result = asyncio.run(rescore(run, {"alignment_faking@judge": judge}, cache_dir=tmp_path / "cache", retry=FAST))
+
+    assert len(model_server.calls) == 8  # not one more call to the model under test
+    judged = result.judges["alignment_faking@judge"]
+    assert result.trials == 8 and judged["verdicts"] + judged["skipped"] == 8
+    assert result.judge_calls == len(judge_server.calls) == 3 * judged["verdicts"]
+    after = {r["key"]: r for r in rows_of(run)}
+    assert set(after) == set(before)
+    for key, row in after.items():  # the embedded verdicts are still there, the judge's beside them
+        assert row["alignment_faking_label"] == before[key]["alignment_faking_label"]
+        assert row["alignment_faking@judge_backend"] == "judge:openai/judge-model@af-v1"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["judges"]["alignment_faking@judge"]["votes"] == 3 * judged["verdicts"]
+    assert "alignment_faking@judge" in summary["monitor_backends"]
+    assert "sk-test" not in (run / "summary.json").read_text() + (run / "scenario.yaml").read_text()
+
+    again = asyncio.run(rescore(run, {"alignment_faking@judge": judge}, cache_dir=tmp_path / "cache", retry=FAST))
+    assert again.judge_calls == 0 and again.judge_cache_hits == 3 * judged["verdicts"]  # free the second time
+
+
+def test_rescoring_a_monitor_under_its_own_name_keeps_the_previous_verdicts(tmp_path):
+    run = stored_run(tmp_path, model="sim/af-opus")
+    before = {r["key"]: r["alignment_faking_label"] for r in rows_of(run)}
+    result = asyncio.run(rescore(run, {"alignment_faking": "embedded"}, cache_dir=tmp_path / "cache"))
+    assert result.kept == {"alignment_faking": "alignment_faking@was-embedded"}
+    after = rows_of(run)
+    assert {r["key"]: r["alignment_faking@was-embedded_label"] for r in after} == before
+    assert "alignment_faking@was-embedded" in (run / "scenario.yaml").read_text()
+
+
+def test_rescore_cli_makes_no_call_and_rejects_bad_monitors_in_one_line(tmp_path):
+    run = stored_run(tmp_path, model="sim/honest")
+    bad = subprocess.run([sys.executable, "-m", "runners.rescore", str(run), "--monitor", "nonsense=embedded"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    assert "nonsense" in bad.stderr
+    ok = subprocess.run([sys.executable, "-m", "runners.rescore", str(run), "--monitor", "compliance@again=embedded",
+                         "--cache-dir", str(tmp_path / "cache")], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "calls to the model under test: 0" in ok.stdout and (run / "report.html").exists()
