@@ -13,8 +13,8 @@ from runners.calls import RetryPolicy
 from runners.engine import SweepOptions, run_sweep
 from runners.rescore import rescore
 from scenarios.schema import parse_scenario
-from tests.test_judge import KEY_ENV, REAL, Script, af_reply
 from tests.fake_llm_server import last_user_text
+from tests.test_judge import KEY_ENV, REAL, Script, af_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = RetryPolicy(attempts=3, base_s=0.01, cap_s=0.02)
