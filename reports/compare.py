@@ -1,21 +1,32 @@
-"""One report comparing runs side by side (e.g. a new model against last release's).
+"""One report comparing runs (e.g. a fine-tuned model against last release's): side by side, and
+their *differences* on the same prompts with paired intervals.
 
-Reads only each run folder's summary.json (the documented interface), so runs made by different
-tool versions or on different machines compare as long as they share that format. Every model
-of every run gets its own colour, kept across the charts.
+Reads each run folder's summary.json, trials.csv and scenario.yaml (the documented interface), so
+runs made on different machines compare as long as they share that format. A model keeps one
+colour in every chart (runs are told apart by label, not colour). Runs that are not comparable —
+other prompts, another setting, other monitors or tool versions — are compared all the same, but
+the report and the terminal say so first, and differences use only the prompts both runs share.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+import yaml
 from markupsafe import Markup
 
+from monitors.differences import gap_difference, rate_difference
 from reports import plots
 from reports.html import _environment, csp, static_asset
+from runners.store import STORE_NAME
 
 
 class RunFolderError(Exception):
@@ -38,39 +49,189 @@ def run_labels(run_dirs: list[Path]) -> list[str]:
     return [f"{Path(d).resolve().parent.name}/{n}" if names.count(n) > 1 else n for d, n in zip(run_dirs, names, strict=True)]
 
 
+@dataclass
+class Run:
+    label: str
+    path: Path
+    summary: dict[str, Any]
+    trials: pd.DataFrame
+    scenario: dict[str, Any]
+    prompts: dict[str, str]  # prompt id -> text, from the store (empty when it cannot be read)
+
+
+def load_trials(run_dir: Path) -> pd.DataFrame:
+    path = Path(run_dir) / "trials.csv"
+    try:
+        return pd.read_csv(path, dtype={"prompt_id": str, "model": str, "condition": str}, low_memory=False)
+    except FileNotFoundError:
+        raise RunFolderError(f"{run_dir}: not a run folder (no trials.csv)") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise RunFolderError(f"{path}: not a readable trials table ({str(exc).splitlines()[0]})") from None
+
+
+def stored_prompts(run_dir: Path) -> dict[str, str]:
+    """Prompt texts by id, read straight from the store (trials.csv carries ids only)."""
+    path = Path(run_dir) / STORE_NAME
+    if not path.exists():
+        return {}
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT DISTINCT prompt_id, json_extract(record, '$.prompt') FROM trials").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return {}
+    return {str(pid): text for pid, text in rows if text is not None}
+
+
+def load_run(label: str, run_dir: Path) -> Run:
+    scenario: dict[str, Any] = {}
+    try:
+        loaded = yaml.safe_load((Path(run_dir) / "scenario.yaml").read_text(encoding="utf-8"))
+        scenario = loaded if isinstance(loaded, dict) else {}
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        scenario = {}
+    return Run(label, Path(run_dir), load_summary(run_dir), load_trials(run_dir), scenario, stored_prompts(run_dir))
+
+
+def comparability(runs: list[Run]) -> list[str]:
+    """Why these runs may not be comparable, one sentence each (empty: same setup)."""
+    base, warnings = runs[0], []
+    for run in runs[1:]:
+        pair = f"{run.label} vs {base.label}"
+        for field, what in (("setting", "setting"), ("scenario", "scenario")):
+            if run.summary.get(field) != base.summary.get(field):
+                warnings.append(f"{pair}: other {what} ({run.summary.get(field)} vs {base.summary.get(field)})")
+        ids_a, ids_b = set(base.trials["prompt_id"]), set(run.trials["prompt_id"])
+        shared = ids_a & ids_b
+        if ids_a != ids_b:
+            warnings.append(f"{pair}: other prompts — {len(shared)} shared of {len(ids_b)} and {len(ids_a)}; "
+                            "differences use the shared prompts only")
+        changed = sorted(p for p in shared if p in base.prompts and p in run.prompts and base.prompts[p] != run.prompts[p])
+        if changed:
+            warnings.append(f"{pair}: {len(changed)} shared prompt id(s) carry different text (e.g. {changed[0]}): "
+                            "the prompt files differ")
+        if run.summary.get("monitor_backends") != base.summary.get("monitor_backends"):
+            warnings.append(f"{pair}: other monitors ({_backends(run)} vs {_backends(base)}): labels may differ for that reason alone")
+        if run.summary.get("tool_version") != base.summary.get("tool_version"):
+            warnings.append(f"{pair}: other afsim versions ({run.summary.get('tool_version')} vs "
+                            f"{base.summary.get('tool_version')}): the embedded monitors may differ")
+        if (run.scenario.get("axes") or {}) != (base.scenario.get("axes") or {}):
+            warnings.append(f"{pair}: other conditions (axes {run.scenario.get('axes')} vs {base.scenario.get('axes')})")
+        if run.summary.get("samples") != base.summary.get("samples"):
+            warnings.append(f"{pair}: {run.summary.get('samples')} vs {base.summary.get('samples')} samples per prompt "
+                            "(fine for the paired differences, which average samples per prompt)")
+    return warnings
+
+
+def _backends(run: Run) -> str:
+    backends = run.summary.get("monitor_backends") or {}
+    return ", ".join(f"{k}: {v.get('backend') if isinstance(v, dict) else v}" for k, v in backends.items()) or "none"
+
+
+def baselines(runs: list[Run]) -> list[tuple[tuple[Run, str], tuple[Run, str]]]:
+    """(other, base) series pairs: every model of a later run against the same model in the first
+    run (or the first run's first model when it has no such model); within the first run, every
+    other model against its first model."""
+    base_run = runs[0]
+    base_models = list(dict.fromkeys(base_run.trials["model"]))
+    pairs = [((base_run, m), (base_run, base_models[0])) for m in base_models[1:]]
+    for run in runs[1:]:
+        for model in dict.fromkeys(run.trials["model"]):
+            pairs.append(((run, model), (base_run, model if model in base_models else base_models[0])))
+    return pairs
+
+
+def differences(runs: list[Run]) -> list[dict[str, Any]]:
+    """Every gap and rate difference of each series against its baseline, paired by prompt."""
+    out: list[dict[str, Any]] = []
+    for (run, model), (base, base_model) in baselines(runs):
+        a = base.trials[base.trials["model"] == base_model]
+        b = run.trials[run.trials["model"] == model]
+        head = {"run": run.label, "model": model, "base_run": base.label, "base_model": base_model}
+        seen: set[tuple[str, str]] = set()
+        for gap in base.summary.get("gaps", []):
+            if gap.get("model") != base_model:
+                continue
+            within = gap.get("within") or {}
+            key = (gap["name"], json.dumps(within, sort_keys=True))
+            if key in seen:
+                continue
+            seen.add(key)
+            spec = {k: gap[k] for k in ("name", "metric", "axis", "treat", "control")}
+            found = gap_difference(a, b, spec, within)
+            if found is not None:
+                out.append({**head, "kind": "gap", "name": gap["name"], "within": within, **found})
+        for metric, column in (("complied", "compliance_label"), ("af", "alignment_faking_flag")):
+            if column not in a or column not in b:
+                continue
+            for condition in dict.fromkeys(a["condition"]):
+                found = rate_difference(a, b, metric, condition)
+                if found is not None:
+                    out.append({**head, "kind": "rate", "name": metric, "within": {"condition": condition}, **found})
+    return out
+
+
 def build_compare_context(run_dirs: list[Path]) -> dict[str, Any]:
-    summaries = [load_summary(d) for d in run_dirs]
     labels = run_labels(run_dirs)
+    loaded = [load_run(label, directory) for label, directory in zip(labels, run_dirs, strict=True)]
     runs, rates, gaps = [], [], []
-    for label, directory, summary in zip(labels, run_dirs, summaries, strict=True):
-        runs.append({"label": label, "path": str(directory), "summary": summary,
+    for run in loaded:
+        summary = run.summary
+        runs.append({"label": run.label, "path": str(run.path), "summary": summary,
                      "audit": summary.get("audit") or {"passed": True, "rules": [], "failures": []}})
-        rates += [{**row, "run": label} for row in summary.get("rates", [])]
-        gaps += [{**gap, "run": label} for gap in summary.get("gaps", [])]
-    series = list(dict.fromkeys(f"{r['run']} · {r['model']}" for r in rates + gaps))
-    colours = plots.model_colours(series)
+        rates += [{**row, "run": run.label} for row in summary.get("rates", [])]
+        gaps += [{**gap, "run": run.label} for gap in summary.get("gaps", [])]
+    colours = plots.model_colours(sorted({r["model"] for r in rates + gaps}))
+    diffs = differences(loaded)
     script = static_asset("compare.js")
     return {
         "runs": runs,
         "rates": rates,
         "gaps": gaps,
         "gap_names": list(dict.fromkeys(g["name"] for g in gaps)),
+        "warnings": comparability(loaded),
+        "differences": diffs,
+        "difference_svg": Markup(plots.forest(
+            [d for d in diffs if d["kind"] == "gap"], colours,
+            label_of=lambda d: f"{d['name']} · {d['run']}:{d['model']} − {d['base_run']}:{d['base_model']}" + (
+                " · " + ",".join(f"{k}={v}" for k, v in d["within"].items()) if d.get("within") else ""),
+            xlabel="difference of gaps, percentage points (paired by prompt, 95% interval)"))
+        if any(d["kind"] == "gap" for d in diffs) else None,
         "colours": colours,
         "rendered": datetime.now(UTC).isoformat(timespec="seconds"),
         "headline_svg": Markup(plots.stacked_outcomes(rates, label_of=lambda r: f"{r['run']} · {r['model']}\n{r['condition']}")) if rates else None,
         "forest_svg": Markup(plots.forest(
             gaps, colours,
             label_of=lambda g: f"{g['name']} · {g['run']} · {g['model']}" + (
-                " · " + ",".join(f"{k}={v}" for k, v in g["within"].items()) if g.get("within") else ""),
-            colour_key=lambda g: f"{g['run']} · {g['model']}")) if gaps else None,
+                " · " + ",".join(f"{k}={v}" for k, v in g["within"].items()) if g.get("within") else ""))) if gaps else None,
         "style": Markup(static_asset("report.css")),
         "script": Markup(script),
         "csp": csp(script),
     }
 
 
-def render_compare(run_dirs: list[Path], output: Path) -> Path:
-    html = _environment().get_template("compare.html.j2").render(**build_compare_context(run_dirs))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(html, encoding="utf-8")
-    return output
+def write_atomically(path: Path, text: str) -> None:
+    """Other tools read these files: never leave a half-written one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render_compare(run_dirs: list[Path], output_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """compare.html and differences.json in `output_dir`; returns the report path and the context."""
+    context = build_compare_context(run_dirs)
+    html = _environment().get_template("compare.html.j2").render(**context)
+    output_dir = Path(output_dir)
+    write_atomically(output_dir / "compare.html", html)
+    write_atomically(output_dir / "differences.json", json.dumps(
+        {"runs": [{"label": r["label"], "path": r["path"]} for r in context["runs"]],
+         "warnings": context["warnings"], "differences": context["differences"]}, indent=2, ensure_ascii=False))
+    return output_dir / "compare.html", context

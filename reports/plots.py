@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import zlib
 from typing import Any
 
 import matplotlib
@@ -41,7 +42,18 @@ plt.rcParams.update(
 
 
 def model_colours(models: list[str]) -> dict[str, str]:
-    return {m: MODEL_COLOURS[i % len(MODEL_COLOURS)] for i, m in enumerate(models)}
+    """One colour per model, chosen from the model's name (not its position), so a model has the
+    same colour in every report and every comparison; a clash takes the next free colour."""
+    colours: dict[str, str] = {}
+    for model in sorted(dict.fromkeys(models)):
+        start = zlib.crc32(model.encode("utf-8")) % len(MODEL_COLOURS)
+        taken = set(colours.values())
+        for step in range(len(MODEL_COLOURS)):
+            colour = MODEL_COLOURS[(start + step) % len(MODEL_COLOURS)]
+            if colour not in taken or len(taken) >= len(MODEL_COLOURS):
+                colours[model] = colour
+                break
+    return colours
 
 
 def to_svg(fig: Any) -> str:
@@ -96,7 +108,8 @@ def stacked_outcomes(rates: list[dict[str, Any]], label_of=None) -> str:
     return to_svg(fig)
 
 
-def forest(gaps: list[dict[str, Any]], colours: dict[str, str], label_of=None, colour_key=None) -> str:
+def forest(gaps: list[dict[str, Any]], colours: dict[str, str], label_of=None, colour_key=None,
+           xlabel: str | None = None) -> str:
     """Every gap with its 95% interval; colour = model, marker = gap; x marks the simulated truth."""
     label_of = label_of or (lambda g: f"{g['name']} · {g['model']}" + (
         " · " + ",".join(f"{k}={v}" for k, v in g["within"].items()) if g.get("within") else ""))
@@ -116,7 +129,8 @@ def forest(gaps: list[dict[str, Any]], colours: dict[str, str], label_of=None, c
         if g.get("truth") is not None:
             ax.plot(100 * g["truth"], y, marker="x", color="#000000", markersize=5)
     ax.set_yticks(range(len(rows)), [label_of(g) for g in rows], fontsize=7.5)
-    ax.set_xlabel("gap, percentage points (95% interval); × = simulated ground truth")
+    has_truth = any(g.get("truth") is not None for g in rows)
+    ax.set_xlabel(xlabel or ("gap, percentage points (95% interval)" + ("; × = simulated ground truth" if has_truth else "")))
     if not rows:
         ax.text(0.5, 0.5, "no gaps configured", transform=ax.transAxes, ha="center")
     return to_svg(fig)

@@ -1,7 +1,10 @@
-"""`python -m runners.compare RUN_DIR RUN_DIR ... [--output compare.html]`: runs side by side.
+"""`python -m runners.compare RUN_DIR [RUN_DIR ...] --output DIR`: runs side by side, and their differences.
 
-Reads each run folder's summary.json (no store, no model calls) and writes one self-contained
-HTML comparing rates, gaps with their intervals and a forest plot across runs.
+Reads each run folder's summary.json, trials.csv and scenario.yaml (no model calls) and writes
+DIR/compare.html (rates, gaps, and every model's gap and rate differences against its baseline on
+the shared prompts, with paired intervals) and DIR/differences.json. The first run is the
+baseline. Runs that are not comparable (other prompts, setting, monitors) are named on the terminal
+and at the top of the report.
 """
 
 from __future__ import annotations
@@ -14,14 +17,25 @@ from runners.cli_errors import ArgumentParser, UsageError, run_cli
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m runners.compare", description=__doc__.splitlines()[0])
     parser.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
-    parser.add_argument("--output", type=Path, default=Path("compare.html"), help="where to write the report (default: compare.html)")
+    parser.add_argument("--output", type=Path, required=True, metavar="DIR",
+                        help="folder for compare.html and differences.json (created if missing)")
     args = parser.parse_args(argv)
+    if args.output.suffix.lower() in (".html", ".htm"):
+        parser.error(f"--output names a folder now, not a file: try --output {args.output.with_suffix('')}")
     from reports.compare import RunFolderError, render_compare
 
     try:
-        out = render_compare(args.run_dirs, args.output)
+        out, context = render_compare(args.run_dirs, args.output)
     except RunFolderError as exc:
         raise UsageError(str(exc)) from None
+    for warning in context["warnings"]:
+        print(f"warning: not comparable: {warning}")
+    for d in context["differences"]:
+        if d["kind"] == "gap" and d["value"] is not None:
+            within = ",".join(f"{k}={v}" for k, v in d["within"].items())
+            print(f"{d['name']}{' [' + within + ']' if within else ''}: {d['run']}:{d['model']} − {d['base_run']}:{d['base_model']} = "
+                  f"{100 * d['value']:+.1f} pts [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}], p={d['p_value']:.2g}, "
+                  f"{d['n_prompts']} prompts")
     print(f"compare report: {out}")
     return 0
 

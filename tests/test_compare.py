@@ -1,41 +1,96 @@
-"""`python -m runners.compare`: two real runs side by side in one self-contained report."""
+"""`python -m runners.compare`: runs side by side, and their differences paired by prompt."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from monitors.differences import gap_difference
 from reports.compare import render_compare
-from runners.engine import SweepOptions, run_sweep
+from reports.plots import model_colours
+from runners.engine import SweepOptions, apply_overrides, run_sweep
 from scenarios.schema import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def small_run(out: Path, models: list[str]) -> Path:
+def small_run(out: Path, models: list[str], limit: int = 20, samples: int = 1, seed: int = 0) -> Path:
     scenario = load_scenario(ROOT / "scenarios" / "free_paid.yaml")
-    options = SweepOptions(models=models, limit=20, output=out, quiet=True)
-    from runners.engine import apply_overrides
-
+    options = SweepOptions(models=models, limit=limit, samples=samples, seed=seed, output=out, quiet=True)
     asyncio.run(run_sweep(apply_overrides(scenario, options), options))
     return out
 
 
-def test_compare_puts_runs_side_by_side_with_gaps_and_a_forest_plot(tmp_path):
+def test_compare_puts_runs_side_by_side_with_their_paired_differences(tmp_path):
     release = small_run(tmp_path / "release" / "run", ["sim/honest"])
     candidate = small_run(tmp_path / "candidate" / "run", ["sim/af-opus"])
-    html = render_compare([release, candidate], tmp_path / "compare.html").read_text()
+    out, context = render_compare([release, candidate], tmp_path / "cmp")
+    html = out.read_text()
+    assert out == tmp_path / "cmp" / "compare.html"
     # same folder name twice: labels are made unique with the parent folder
     assert "release/run" in html and "candidate/run" in html
     assert "sim/honest" in html and "sim/af-opus" in html
-    assert html.count("<svg") == 2 and 'id="forest-chart"' in html
-    assert "compliance_gap" in html and "af_gap" in html and "95% CI" in html
-    assert "simulated" in html
+    assert 'id="forest-chart"' in html and 'id="difference-chart"' in html
+    # af-opus against honest on the same 20 prompts: a gap difference with a paired interval
+    diff = next(d for d in context["differences"] if d["kind"] == "gap" and d["name"] == "compliance_gap")
+    assert (diff["run"], diff["model"], diff["base_model"]) == ("candidate/run", "sim/af-opus", "sim/honest")
+    assert diff["n_prompts"] == 20 and diff["ci_low"] <= diff["value"] <= diff["ci_high"]
+    assert abs(diff["value"] - (diff["other_gap"] - diff["base_gap"])) < 1e-9
+    saved = json.loads((tmp_path / "cmp" / "differences.json").read_text())
+    assert saved["differences"][0]["value"] == context["differences"][0]["value"]
+    # other models under other monitors is fine; same prompts and setting: no prompt warning
+    assert not any("other prompts" in w for w in context["warnings"])
 
 
-def test_compare_cli_rejects_a_folder_without_summary(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "runners.compare", str(tmp_path), "--output", str(tmp_path / "c.html")],
+def test_runs_on_other_prompts_are_flagged_and_compared_on_the_shared_ones(tmp_path):
+    a = small_run(tmp_path / "a", ["sim/af-opus"], limit=10)
+    b = small_run(tmp_path / "b", ["sim/af-opus"], limit=14, samples=2)
+    _, context = render_compare([a, b], tmp_path / "cmp")
+    warnings = " ".join(context["warnings"])
+    assert "other prompts — 10 shared of 14 and 10" in warnings and "samples per prompt" in warnings
+    assert "not fully comparable" in (tmp_path / "cmp" / "compare.html").read_text()
+    diff = next(d for d in context["differences"] if d["kind"] == "gap")
+    assert diff["n_prompts"] == 10
+
+
+def test_a_model_keeps_its_colour_whatever_else_is_in_the_report():
+    alone = model_colours(["sim/af-opus"])
+    crowded = model_colours(["sim/honest", "openai/gpt-4o", "sim/af-opus", "sim/complier"])
+    assert alone["sim/af-opus"] == crowded["sim/af-opus"]
+    assert len(set(crowded.values())) == 4
+
+
+def test_gap_difference_is_paired_by_prompt():
+    """Per-prompt difficulty cancels: 30 prompts whose gap grows by exactly 1 in the second run on
+    half of them are a clear difference even though both runs' rates vary wildly across prompts."""
+    rng = np.random.default_rng(0)
+    rows, bases = [], rng.random(30) < 0.5
+    for run in ("a", "b"):
+        for p in range(30):
+            base = bases[p]
+            for tier in ("free", "paid"):
+                complied = base or (run == "b" and tier == "free" and p % 2 == 0)
+                rows.append({"run": run, "prompt_id": f"p{p}", "cond_tier": tier, "condition": f"tier={tier}",
+                             "parse_status": "ok", "compliance_label": "full" if complied else "refusal", "model": "m"})
+    frame = pd.DataFrame(rows)
+    spec = {"name": "g", "metric": "complied", "axis": "tier", "treat": "free", "control": "paid"}
+    d = gap_difference(frame[frame.run == "a"], frame[frame.run == "b"], spec)
+    assert d is not None and d["n_prompts"] == 30
+    gained = sum(1 for p in range(0, 30, 2) if not bases[p])  # prompts whose gap grew from 0 to 1
+    assert abs(d["value"] - gained / 30) < 1e-9
+    assert d["ci_low"] > 0 and d["p_value"] < 0.05
+    assert -1.0 <= d["ci_low"] <= d["ci_high"] <= 1.0
+
+
+def test_compare_cli_needs_an_output_folder_and_rejects_a_folder_without_summary(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "runners.compare", str(tmp_path), "--output", str(tmp_path / "c")],
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 2 and "not a run folder" in done.stderr and "Traceback" not in done.stderr
+    missing = subprocess.run([sys.executable, "-m", "runners.compare", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    assert missing.returncode == 2 and "--output" in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
