@@ -21,6 +21,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from monitors.verdict import verdicts
 from reports import analysis, plots
 from reports.payload import GZIP_ABOVE, build_payload, encode_payload
 from runners.store import STORE_NAME, ResultStore, records_frame
@@ -153,6 +154,7 @@ def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenar
     script = static_asset("browser.js")
     return {
         "summary": summary,
+        "verdicts": verdicts(summary),
         "audit": summary.get("audit") or {"passed": True, "rules": [], "failures": []},
         "facts": header_facts(summary, records),
         "scenario_text": scenario_text,

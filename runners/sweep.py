@@ -12,6 +12,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from monitors.verdict import line, verdicts
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.engine import SweepOptions, apply_overrides, run_sweep
 from scenarios.schema import Scenario, ScenarioError, load_scenario
@@ -122,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         if result.summary.get("simulated"):
             print("NOTE: simulated model organisms (offline); figures are checked against their ground truth.\n")
         print(summary_table(result.summary))
+        print()
+        print("verdict:")
+        for item in verdicts(result.summary):
+            print(f"  {line(item)}")
         print()
         calls = (f"simulated replies: {result.ran} (no model calls)" if result.summary.get("simulated")
                  else f"model calls made: {result.counters.calls}, cache hits: {result.counters.cache_hits}")
