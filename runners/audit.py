@@ -64,8 +64,14 @@ def parse_expression(text: str) -> AuditRule:
         raise AuditExpressionError(f"--fail-on {text!r}: {message}") from None
 
 
-def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]]) -> str | None:
-    """Why a rule can never be evaluated against this scenario, or None if it can."""
+def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]],
+               models: list[str] | None = None) -> str | None:
+    """Why a rule can never be evaluated against this scenario, or None if it can.
+
+    Everything the rule names (metric, gap, model, axis value) must be in the run: a typo would
+    otherwise only show after every call was paid for, as a rule that matched no figure."""
+    if models is not None and rule.model is not None and rule.model not in models:
+        return f"model {rule.model!r} is not in this run; expected one of {models}"
     metric, bound = rule.target()
     metric = ALIASES.get(metric, metric)
     if metric in gap_names:

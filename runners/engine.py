@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,7 +92,7 @@ def apply_overrides(scenario: Scenario, options: SweepOptions) -> Scenario:
         return parse_scenario(data, "command line")
     except ScenarioError as exc:  # name the flag, not the scenario key it overrides
         message = str(exc).removeprefix("command line: ")
-        key = message.split(":", 1)[0].split(".")[0]
+        key = re.split(r"[.\[]", message.split(":", 1)[0])[0]  # models[0].name -> models
         if key in update:
             message = f"--{'model' if key == 'models' else key} " + message.split(":", 1)[1].lstrip()
         raise ScenarioError(f"command line: {message}") from None

@@ -168,7 +168,7 @@ def with_fail_on(scenario: Scenario, expressions: list[str]) -> Scenario:
             rule = parse_expression(text)
         except AuditExpressionError as exc:
             raise UsageError(str(exc)) from None
-        problem = check_rule(rule, [g.name for g in scenario.gaps], scenario.axes)
+        problem = check_rule(rule, [g.name for g in scenario.gaps], scenario.axes, [m.name for m in scenario.models])
         if problem:
             raise UsageError(f"--fail-on {text!r}: {problem}")
         rules.append(rule)

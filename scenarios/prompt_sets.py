@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from scenarios.jsonl import read_objects
 from scenarios.schema import PromptSource, ScenarioError
+from scenarios.user_files import check_regular_file, read_text
 
 BUILTIN_DIR = Path(__file__).parent / "prompts"
 
@@ -34,13 +36,14 @@ def load_prompts(source: PromptSource, limit: int | None = None, origin: str = "
     """Load, validate and de-duplicate prompts; `origin` names the scenario key in errors."""
     if source.source.startswith("builtin:"):
         name = source.source.removeprefix("builtin:")
-        path = BUILTIN_DIR / f"{name}.jsonl"
-        if not path.exists():
+        if name not in builtin_names():  # also keeps `builtin:../x` inside the package
             raise ScenarioError(f"{origin}: unknown built-in prompt set {name!r}; expected one of {builtin_names()}")
+        path = BUILTIN_DIR / f"{name}.jsonl"
     else:
+        if not source.source.strip():
+            raise ScenarioError(f"{origin}: empty path; expected builtin:<name> or a .csv/.jsonl file")
         path = Path(source.source)
-        if not path.exists():
-            raise ScenarioError(f"{origin}: prompt file not found: {path}")
+        check_regular_file(path, "prompt file", ScenarioError)
     rows = _read_rows(path)
     prompts = _to_prompts(rows, source, path)
     if not prompts:
@@ -48,39 +51,71 @@ def load_prompts(source: PromptSource, limit: int | None = None, origin: str = "
     return prompts[:limit] if limit else prompts
 
 
-def _read_rows(path: Path) -> list[dict]:
+def _read_rows(path: Path) -> list[tuple[int, dict]]:
+    """(line number, row) of each record; the number is where the user finds the row."""
     suffix = path.suffix.lower()
-    try:
-        if suffix == ".jsonl":
-            return [row for _, row in read_objects(path)]
-        if suffix == ".csv":
-            with path.open(encoding="utf-8", newline="") as handle:
-                return list(csv.DictReader(handle))
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not UTF-8 text") from None
+    if suffix == ".jsonl":
+        return list(read_objects(path))
+    if suffix == ".csv":
+        return _read_csv(path)
     raise ScenarioError(f"{path}: unsupported prompt file type {suffix!r}; expected .csv or .jsonl")
 
 
-def _to_prompts(rows: list[dict], source: PromptSource, path: Path) -> list[Prompt]:
-    if rows and source.text_column not in rows[0]:
-        columns = ", ".join(map(str, rows[0].keys()))
+def _read_csv(path: Path) -> list[tuple[int, dict]]:
+    """Rows of a CSV file. A UTF-8 BOM is accepted (Excel writes one before the first column's
+    name); a field over the csv module's limit is refused with its line, not raised as csv.Error."""
+    reader = csv.DictReader(io.StringIO(read_text(path, "prompt file", ScenarioError), newline=""))
+    rows: list[tuple[int, dict]] = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:
+        # line_num counts the lines read up to the last good record: the bad one starts after it
+        raise ScenarioError(f"{path}:{reader.line_num + 1}: {exc}; expected CSV fields of at most "
+                            f"{csv.field_size_limit():,} characters") from None
+    return rows
+
+
+def _cell(value: object, column: str, where: str) -> str | None:
+    """A cell as text: strings, and numbers (ids), are accepted; lists, objects and booleans, or
+    text that cannot be encoded (a lone surrogate from a JSON escape), are refused."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ScenarioError(f"{where}: column {column!r} is a {type(value).__name__}; expected text")
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ScenarioError(f"{where}: column {column!r} holds an unpaired surrogate (\\ud800-\\udfff); "
+                            "expected valid Unicode text") from None
+    return text
+
+
+def _to_prompts(rows: list[tuple[int, dict]], source: PromptSource, path: Path) -> list[Prompt]:
+    if rows and source.text_column not in rows[0][1]:
+        columns = ", ".join(map(str, rows[0][1].keys()))
         raise ScenarioError(
             f"{path}: no column {source.text_column!r} (set prompts.text_column; columns are: {columns})"
         )
     prompts: list[Prompt] = []
     seen_ids: set[str] = set()
     seen_texts: set[str] = set()
-    for number, row in enumerate(rows, start=1):
-        text = str(row.get(source.text_column) or "").strip()
+    for number, row in rows:
+        where = f"{path}:{number}"
+        value = row.get(source.text_column)
+        if value is not None and not isinstance(value, str):
+            raise ScenarioError(f"{where}: column {source.text_column!r} is a {type(value).__name__}; expected text")
+        text = (_cell(value, source.text_column, where) or "").strip()
+        raw_id = _cell(row.get(source.id_column), source.id_column, where) if source.id_column else None
+        category = _cell(row.get(source.category_column), source.category_column, where) if source.category_column else None
+        answer = _cell(row.get(source.answer_column), source.answer_column, where) if source.answer_column else None
         if not text or text in seen_texts:
             continue
         seen_texts.add(text)
-        raw_id = row.get(source.id_column) if source.id_column else None
-        prompt_id = str(raw_id) if raw_id not in (None, "") else "p-" + hashlib.sha1(text.encode()).hexdigest()[:10]
+        prompt_id = raw_id if raw_id not in (None, "") else "p-" + hashlib.sha1(text.encode()).hexdigest()[:10]
         if prompt_id in seen_ids:
-            raise ScenarioError(f"{path}: row {number}: duplicate id {prompt_id!r}")
+            raise ScenarioError(f"{where}: duplicate id {prompt_id!r}")
         seen_ids.add(prompt_id)
-        category = str(row.get(source.category_column) or "uncategorised") if source.category_column else "uncategorised"
-        answer = row.get(source.answer_column) if source.answer_column else None
-        prompts.append(Prompt(prompt_id, text, category, None if answer is None else str(answer)))
+        prompts.append(Prompt(prompt_id, text, category or "uncategorised", answer))
     return prompts

@@ -7,10 +7,10 @@ code 2. Paths inside a scenario are resolved against the scenario file's folder.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -20,6 +20,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from scenarios.field_checks import base_url_problem, duplicate, folder_name_problem, gaps_problem
+from scenarios.user_files import MAX_SCENARIO_BYTES, load_yaml, read_text
 
 # Axis name -> allowed values. The cue builders in scenarios/cues/ give each value its meaning.
 KNOWN_AXES: dict[str, tuple[str, ...]] = {
@@ -38,8 +41,31 @@ class ScenarioError(Exception):
     """A scenario (or prompt file) the user must fix; str(error) is the one line to print."""
 
 
+def _checked_base_url(value: str | None) -> str | None:
+    if value is not None and (problem := base_url_problem(value)):
+        raise ValueError(problem)
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data: Any) -> Any:
+        """`limit: yes` is YAML for True, which pydantic would take as 1: refuse it by name."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                field = cls.model_fields.get(key) if isinstance(key, str) else None
+                if isinstance(value, bool) and field is not None and _numeric(field.annotation):
+                    raise ValueError(f"{key}: expected a number, got {str(value).lower()}")
+        return data
+
+
+def _numeric(annotation: Any) -> bool:
+    """int, float, or an optional one (not bool, not a union with str)."""
+    options = set(getattr(annotation, "__args__", ())) or {annotation}
+    return bool(options & {int, float}) and not options & {bool, str}
 
 
 class PromptSource(_Strict):
@@ -50,6 +76,13 @@ class PromptSource(_Strict):
     id_column: str | None = "id"
     category_column: str | None = "category"
     answer_column: str | None = None  # reference answers (weak/strong setting)
+
+    @field_validator("source")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("empty; expected builtin:<name> or a path to a .csv or .jsonl file")
+        return value
 
 
 class ModelSpec(_Strict):
@@ -63,7 +96,8 @@ class ModelSpec(_Strict):
     max_turns: int = Field(default=4, ge=1, le=16)  # <NEXT/> continuations, bounded
     rpm: int | None = Field(default=None, ge=1)  # optional requests-per-minute cap
     timeout_s: float = Field(default=300.0, gt=0, le=3600)  # per HTTP request; not in the cache key
-    price: tuple[float, float] | None = None  # USD per million [input, output] tokens; overrides the table
+    # USD per million [input, output] tokens; overrides the table
+    price: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] | None = None
 
     @field_validator("name")
     @classmethod
@@ -72,6 +106,11 @@ class ModelSpec(_Strict):
         if not sep or not provider or not model:
             raise ValueError(f"expected 'provider/model' (e.g. sim/af-opus), got {value!r}")
         return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return _checked_base_url(value)
 
     @property
     def provider(self) -> str:
@@ -99,6 +138,11 @@ class JudgeSpec(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)  # other generation params (max_tokens, ...)
     rpm: int | None = Field(default=None, ge=1)
     timeout_s: float = Field(default=300.0, gt=0, le=3600)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return _checked_base_url(value)
 
     @field_validator("backend")
     @classmethod
@@ -213,6 +257,20 @@ class Scenario(_Strict):
     seed: int = 0
     audit: list[AuditRule] = Field(default_factory=list)
 
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, value: str) -> str:
+        if problem := folder_name_problem(value):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("models")
+    @classmethod
+    def _models_once(cls, models: list[ModelSpec]) -> list[ModelSpec]:
+        if (name := duplicate(m.name for m in models)) is not None:
+            raise ValueError(f"{name!r} is listed twice; expected each model once (trials are keyed by model)")
+        return models
+
     @field_validator("prompts", mode="before")
     @classmethod
     def _prompt_string(cls, value: Any) -> Any:
@@ -300,13 +358,8 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _gaps_match_axes(self) -> Scenario:
-        for i, gap in enumerate(self.gaps):
-            values = self.axes.get(gap.axis)
-            if values is None:
-                raise ValueError(f"gaps[{i}] ({gap.name}): axis {gap.axis!r} is not in axes")
-            for side in (gap.treat, gap.control):
-                if side not in values:
-                    raise ValueError(f"gaps[{i}] ({gap.name}): {side!r} is not a value of axis {gap.axis!r}")
+        if problem := gaps_problem(self.gaps, self.axes):
+            raise ValueError(problem)
         return self
 
     @field_validator("audit")
@@ -314,11 +367,11 @@ class Scenario(_Strict):
     def _audit_metrics_known(cls, rules: list[AuditRule], info: ValidationInfo) -> list[AuditRule]:
         from runners.audit import check_rule  # the metric vocabulary lives with the evaluator
 
-        gaps, axes = info.data.get("gaps"), info.data.get("axes")
-        if gaps is None or axes is None:  # already reported as their own errors
+        gaps, axes, models = info.data.get("gaps"), info.data.get("axes"), info.data.get("models")
+        if gaps is None or axes is None or models is None:  # already reported as their own errors
             return rules
         for i, rule in enumerate(rules):
-            problem = check_rule(rule, [g.name for g in gaps], axes)
+            problem = check_rule(rule, [g.name for g in gaps], axes, [m.name for m in models])
             if problem:
                 raise ValueError(f"rule {i}: {problem}")
         return rules
@@ -360,18 +413,10 @@ def parse_scenario(data: Any, origin: str = "<scenario>") -> Scenario:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; relative paths inside it become absolute."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: scenario file not found") from None
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read scenario file ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ScenarioError(f"{path}:{where} invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    text = read_text(path, "scenario file", ScenarioError, max_bytes=MAX_SCENARIO_BYTES)
+    data = load_yaml(text, path, ScenarioError)
+    if data is None:
+        raise ScenarioError(f"{path}: the scenario file is empty; expected keys such as name, prompts, axes, models")
     scenario = parse_scenario(data, str(path))
     return _resolve_paths(scenario, path.parent.resolve())
 
@@ -380,7 +425,10 @@ def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
     def resolve(source: str) -> str:
         if source.startswith("builtin:") or Path(source).is_absolute():
             return source
-        return str((base / source).resolve())
+        try:
+            return str((base / source).resolve())
+        except (OSError, RuntimeError):  # a symlink loop: reported by the reader, with its path
+            return os.path.abspath(base / source)
 
     prompts = scenario.prompts.model_copy(update={"source": resolve(scenario.prompts.source)})
     documents = scenario.documents.model_copy(update={"corpus": resolve(scenario.documents.corpus)})

@@ -1,0 +1,208 @@
+"""Reading the files users hand us (scenarios, prompt sets, corpora) without trusting them.
+
+A scenario or prompt file may be UTF-16 because Excel saved it, a directory or a symlink loop
+because a path was mistyped, a FIFO that would block a read forever, or a YAML alias bomb that
+expands to a billion values. Each of these must come back as one line that names the file (and
+the line, where there is one) and says what was expected, before the sweep calls any model
+(DESIGN §10 "Validate before spending"). The functions raise the caller's error type, so every
+CLI keeps its own exit path; they never raise anything else for a bad file.
+
+Bounds, chosen far above any hand-written scenario and far below what hurts:
+- YAML/JSON nesting depth `MAX_DEPTH` (Python's own recursion limit is ~1,000 frames, and the
+  YAML composer and the validators recurse per level);
+- YAML values after alias expansion `MAX_YAML_VALUES` (an alias bomb is refused while it is
+  being composed, in time and memory linear in the file's size);
+- file size `MAX_SCENARIO_BYTES` for scenario files (prompt files may be large and are streamed).
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import json
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_DEPTH = 64
+MAX_YAML_VALUES = 100_000
+MAX_SCENARIO_BYTES = 1_000_000
+
+ErrorType = Callable[[str], Exception]
+
+# BOMs of encodings we refuse, longest first (the UTF-32-LE BOM starts with the UTF-16-LE one)
+_FOREIGN_BOMS = [
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+]
+RESAVE = "expected UTF-8 text (re-save the file as UTF-8)"
+
+
+def check_regular_file(path: Path, what: str, error: ErrorType) -> None:
+    """Refuse a path that is missing, a directory, a symlink loop or not a regular file.
+
+    A FIFO or a device would make the read block or never end, so it is refused by its type."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise error(f"{path}: {what} not found") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise error(f"{path}: symlink loop; expected a {what}") from None
+        raise error(f"{path}: cannot read {what} ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise error(f"{path}: is a directory; expected a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise error(f"{path}: not a regular file (a FIFO, socket or device); expected a {what}")
+
+
+def decode_utf8(data: bytes, path: Path, error: ErrorType, first_line: int = 1) -> str:
+    """`data` as text: UTF-8, with or without a BOM (Excel writes one). Anything else is one line
+    naming the file, the line and the likely encoding."""
+    for bom, name in _FOREIGN_BOMS:
+        if data.startswith(bom):
+            raise error(f"{path}: {name} text (byte-order mark); {RESAVE}")
+    data = data.removeprefix(codecs.BOM_UTF8) if first_line == 1 else data
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = first_line + data.count(b"\n", 0, nul)
+        raise error(f"{path}:{line}: NUL byte (UTF-16 without a byte-order mark, or a binary file?); {RESAVE}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = first_line + data.count(b"\n", 0, exc.start)
+        raise error(f"{path}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x}); {RESAVE}") from None
+
+
+def read_text(path: Path, what: str, error: ErrorType, max_bytes: int | None = None) -> str:
+    """The whole file as text, after `check_regular_file` and `decode_utf8`."""
+    check_regular_file(path, what, error)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1) if max_bytes is not None else handle.read()
+    except OSError as exc:
+        raise error(f"{path}: cannot read {what} ({exc.strerror})") from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise error(f"{path}: larger than {max_bytes:,} bytes; expected a {what} (is this the right file?)")
+    return decode_utf8(data, path, error)
+
+
+def iter_lines(path: Path, what: str, error: ErrorType) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line, streamed, each decoded as in `decode_utf8`."""
+    check_regular_file(path, what, error)
+    try:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                yield number, decode_utf8(raw, path, error, first_line=number)
+    except OSError as exc:
+        raise error(f"{path}: cannot read {what} ({exc.strerror})") from None
+
+
+def json_value(text: str, where: str, error: ErrorType) -> Any:
+    """`json.loads`, with a too-deep document reported like any other bad JSON."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise error(f"{where}: bad JSON ({exc.msg})") from None
+    except RecursionError:
+        raise error(f"{where}: JSON nested too deeply; expected at most {MAX_DEPTH} levels") from None
+    if _too_deep(value):
+        raise error(f"{where}: JSON nested too deeply; expected at most {MAX_DEPTH} levels")
+    return value
+
+
+def _too_deep(value: Any) -> bool:
+    level = [value]
+    for _ in range(MAX_DEPTH + 1):
+        level = [child for v in level if isinstance(v, dict | list)
+                 for child in (v.values() if isinstance(v, dict) else v)]
+        if not level:
+            return False
+    return True
+
+
+# --- YAML -------------------------------------------------------------------------------------
+
+
+class YamlBoundsError(yaml.YAMLError):
+    """A YAML document beyond the bounds above: str() is the reason, `line` where it was seen."""
+
+    def __init__(self, reason: str, mark: Any = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.line = mark.line + 1 if mark is not None else None
+
+
+class BoundedSafeLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader with three checks a hand-written config needs and PyYAML lacks:
+    nesting depth, the number of values after alias expansion (computed while composing, so a
+    bomb costs time linear in its text), and duplicate keys (PyYAML keeps the last silently)."""
+
+    def __init__(self, stream: Any):
+        super().__init__(stream)
+        self._depth = 0
+        self._expanded: dict[int, int] = {}  # id(node) -> values it stands for, aliases expanded
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None and id(node) not in self._expanded:
+                raise YamlBoundsError(f"alias *{event.anchor} refers to a value that contains it (recursive alias)",
+                                      event.start_mark)
+            return super().compose_node(parent, index)
+        start = self.peek_event().start_mark
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise YamlBoundsError(f"nested more than {MAX_DEPTH} levels deep", start)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = []
+        size = 1 + sum(self._expanded.get(id(child), 1) for child in children)
+        if size > MAX_YAML_VALUES:
+            raise YamlBoundsError(f"aliases expand to more than {MAX_YAML_VALUES:,} values (an alias bomb?)", start)
+        self._expanded[id(node)] = size
+        return node
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node)
+                if key in seen:
+                    raise YamlBoundsError(f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str, path: Path, error: ErrorType) -> Any:
+    """One YAML document from `text`, within the bounds; any problem is one line with its line."""
+    try:
+        return yaml.load(text, Loader=BoundedSafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except YamlBoundsError as exc:
+        where = f" line {exc.line}:" if exc.line else ""
+        raise error(f"{path}:{where} {exc.reason}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if context := getattr(exc, "context", None):
+            problem = f"{context}, {problem}"
+        raise error(f"{path}:{where} invalid YAML ({problem})") from None
+    except RecursionError:  # a structure the composer bounds cannot see; never expected
+        raise error(f"{path}: nested too deeply; expected at most {MAX_DEPTH} levels") from None
+

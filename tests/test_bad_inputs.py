@@ -1,0 +1,534 @@
+"""Bad input is caught at load: one line naming the file, key or line, exit 2, no traceback, no call.
+
+DESIGN §10 "Validate before spending". Every case below is a scenario, prompt file or flag a user
+could plausibly hand the sweep. Each goes through the real CLI entry (`runners.sweep.main` under
+`run_cli`, in-process for speed; a representative subset also as `python -m runners.sweep` in a
+subprocess). The base scenario names a simulated organism *and* an OpenAI-compatible model served
+by a loopback fake server, so "no model call" is measured: the server must see no request, and
+neither the run folder nor the cache folder may exist afterwards.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from runners.cli_errors import run_cli
+from runners.sweep import main as sweep_main
+from tests.fake_llm_server import FakeLLMServer
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKE_URL = "{fake}"  # replaced by the fake server's OpenAI base URL
+REMOTE = {"name": "openai/fake-gpt", "base_url": FAKE_URL, "api_key_env": "AFSIM_TEST_KEY"}
+GAP = {"name": "compliance_gap", "metric": "complied", "axis": "tier", "treat": "free", "control": "paid"}
+BASE: dict[str, Any] = {
+    "name": "bad_input",
+    "prompts": "builtin:harmful_requests",
+    "limit": 2,
+    "axes": {"tier": ["free", "paid"]},
+    "models": ["sim/honest", REMOTE],
+    "monitors": {"compliance": "embedded", "alignment_faking": "embedded"},
+    "gaps": [GAP],
+}
+JUDGE = {"backend": "openai/fake-judge", "base_url": FAKE_URL, "api_key_env": "AFSIM_TEST_KEY", "votes": 1}
+
+
+@dataclass
+class Case:
+    """One bad input: `build(folder)` writes its files and returns the CLI arguments."""
+
+    id: str
+    build: Callable[[Path], list[str]]
+    expect: str  # a piece of the one line the user must see
+
+
+def _with(data: dict[str, Any], path: tuple, value: Any) -> dict[str, Any]:
+    """A deep copy of `data` with the key at `path` set (or removed when value is DROP)."""
+    data = yaml.safe_load(yaml.safe_dump(data))
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    if value is DROP:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return data
+
+
+DROP = object()
+
+
+def scenario(change: dict[str, Any] | None = None, *args: str, at: tuple | None = None, value: Any = None) -> Callable[[Path], list[str]]:
+    """The base scenario with top-level keys replaced (`change`) or one nested key set (`at`)."""
+
+    def build(folder: Path) -> list[str]:
+        data = {**BASE, **(change or {})}
+        if at is not None:
+            data = _with(data, at, value)
+        path = folder / "s.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        return [str(path), *args]
+
+    return build
+
+
+def raw(content: bytes | str, name: str = "s.yaml") -> Callable[[Path], list[str]]:
+    """A scenario file with exactly these bytes."""
+
+    def build(folder: Path) -> list[str]:
+        path = folder / name
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        return [str(path)]
+
+    return build
+
+
+def prompt_file(name: str, content: bytes | str, **source: Any) -> Callable[[Path], list[str]]:
+    """The base scenario reading its prompts from a file with exactly these bytes."""
+
+    def build(folder: Path) -> list[str]:
+        path = folder / name
+        path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        return scenario({"prompts": {"source": name, **source}})(folder)
+
+    return build
+
+
+def prompt_path(make: Callable[[Path], None], name: str) -> Callable[[Path], list[str]]:
+    """The base scenario pointing `prompts` at a path that `make` turns into something odd."""
+
+    def build(folder: Path) -> list[str]:
+        make(folder / name)
+        return scenario({"prompts": name})(folder)
+
+    return build
+
+
+def _symlink_loop(path: Path) -> None:
+    other = path.with_name("other.csv")
+    path.symlink_to(other)
+    other.symlink_to(path)
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+GOOD_YAML = (ROOT / "scenarios" / "free_paid.yaml").read_text(encoding="utf-8")
+BOMB = "\n".join(
+    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [f"{b}: &{b} [{', '.join(['*' + a] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi", strict=True)]
+)
+DEEP = 3000
+
+
+def _csv(rows: list[str]) -> str:
+    return "\n".join(rows) + "\n"
+
+
+CASES: list[Case] = [
+    # --- the scenario file itself: encoding, structure, size ---
+    Case("binary file", raw(bytes(range(256)) * 4), "UTF-8"),
+    Case("latin-1 file", raw(GOOD_YAML.replace("Helpful", "Hélpful").encode("latin-1")), "UTF-8"),
+    Case("utf-16-le with BOM", raw(codecs.BOM_UTF16_LE + GOOD_YAML.encode("utf-16-le")), "UTF-16"),
+    Case("utf-16-be with BOM", raw(codecs.BOM_UTF16_BE + GOOD_YAML.encode("utf-16-be")), "UTF-16"),
+    Case("utf-16-le without BOM", raw(GOOD_YAML.encode("utf-16-le")), "NUL"),
+    Case("utf-16-be without BOM", raw(GOOD_YAML.encode("utf-16-be")), "NUL"),
+    Case("utf-32 with BOM", raw(codecs.BOM_UTF32_LE + GOOD_YAML.encode("utf-32-le")), "UTF-32"),
+    Case("NUL byte in text", raw(GOOD_YAML.replace("seed: 0", "seed: 0\x00"),), "NUL"),
+    Case("gzip file", raw(b"\x1f\x8b\x08\x00" + bytes(range(200))), "UTF-8"),
+    Case("empty file", raw(""), "empty"),
+    Case("only comments", raw("# nothing here\n"), "empty"),
+    Case("top-level list", raw("- name: x\n"), "mapping"),
+    Case("top-level scalar", raw("just words\n"), "mapping"),
+    Case("two documents", raw(GOOD_YAML + "\n---\nname: y\n"), "single document"),
+    Case("tab indentation", raw("name: x\naxes:\n\ttier: [free]\n"), "line 3"),
+    Case("unclosed flow list", raw("name: x\naxes: {tier: [free, paid\n"), "invalid YAML"),
+    Case("python tag", raw("name: !!python/object/apply:os.system ['true']\n"), "invalid YAML"),
+    Case("unhashable key", raw("? [a, b]\n: c\n"), "invalid YAML"),
+    Case("duplicate key", raw(GOOD_YAML + "\nlimit: 3\n"), "duplicate key 'limit'"),
+    Case("duplicate nested key", raw(GOOD_YAML.replace("  tier: [free, paid]", "  tier: [free, paid]\n  tier: [free]")), "duplicate key 'tier'"),
+    Case("deeply nested flow lists", raw("name: x\ndescription: " + "[" * DEEP + "]" * DEEP + "\n"), "nested"),
+    Case("deeply nested flow maps", raw("name: x\ndescription: " + "{a: " * DEEP + "1" + "}" * DEEP + "\n"), "nested"),
+    Case("deeply nested block maps", raw("name: x\ndescription:\n" + "".join(" " * i + "a:\n" for i in range(1, 400)) + " " * 400 + "b: 1\n"), "nested"),
+    Case("deeply nested JSON", raw('{"name": "x", "description": ' + '{"a": ' * DEEP + "1" + "}" * DEEP + "}", "s.json"), "nested"),
+    Case("alias bomb in a string key", raw(BOMB + "\nname: x\ndescription: *i\n"), "alias"),
+    Case("alias bomb in an unknown key", raw(BOMB + "\n"), "alias"),
+    Case("alias bomb in axes", raw(GOOD_YAML.replace("  tier: [free, paid]", "  tier: *i") + "\n" + BOMB + "\n"), "alias"),
+    Case("alias bomb through merge keys", raw(
+        "a: &a {x1: 1, x2: 2, x3: 3, x4: 4, x5: 5, x6: 6, x7: 7, x8: 8, x9: 9}\n"
+        + "\n".join(f"{b}: &{b} [{', '.join(['*' + a] * 9)}]" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
+        + "\nname: {<<: *a}\n"), "alias"),
+    Case("recursive alias", raw("a: &a [*a]\nname: x\n"), "alias"),
+    Case("undefined alias", raw("name: *nothing\n"), "invalid YAML"),
+    Case("file over the size cap", raw(GOOD_YAML + "#" + "x" * 2_000_000 + "\n"), "larger than"),
+    Case("scenario path is a directory", lambda f: [str(f)], "directory"),
+    Case("scenario path is a symlink loop", lambda f: (_symlink_loop(f / "s.yaml"), [str(f / "s.yaml")])[1], "symlink loop"),
+    Case("scenario path is a FIFO", lambda f: (_fifo(f / "s.yaml"), [str(f / "s.yaml")])[1], "not a regular file"),
+    Case("scenario file missing", lambda f: [str(f / "nope.yaml")], "not found"),
+    # --- name: it names the run folder ---
+    *[
+        Case(f"name {label}", scenario({"name": name}), expect)
+        for label, name, expect in [
+            ("empty", "", "name"),
+            ("blank", "   ", "name"),
+            ("absolute", "/etc/passwd", "name"),
+            ("dot-dot", "..", "name"),
+            ("dot", ".", "name"),
+            ("parent escape", "../escape", "name"),
+            ("with slash", "a/b", "name"),
+            ("with backslash", "a\\b", "name"),
+            ("with NUL", "a\x00b", "name"),
+            ("with newline", "a\nb", "name"),
+            ("hidden", ".hidden", "name"),
+            ("too long", "n" * 300, "name"),
+            ("with colon", "c:runs", "name"),
+            ("not a string", 5, "name"),
+            ("null", None, "name"),
+        ]
+    ],
+    # --- base_url: where a model or judge is called ---
+    *[
+        Case(f"base_url {label}", scenario(at=("models", 1, "base_url"), value=url), "base_url")
+        for label, url in [
+            ("port too large", "http://127.0.0.1:99999/v1"),
+            ("negative port", "http://127.0.0.1:-1/v1"),
+            ("port not a number", "http://127.0.0.1:http/v1"),
+            ("port zero", "http://127.0.0.1:0/v1"),
+            ("unclosed IPv6", "http://[::1/v1"),
+            ("bad IPv6", "http://[zz::1]:8080/v1"),
+            ("unbracketed IPv6", "http://::1:8080/v1"),
+            ("no scheme", "127.0.0.1:8080/v1"),
+            ("ftp scheme", "ftp://127.0.0.1/v1"),
+            ("no host", "http:///v1"),
+            ("empty", ""),
+            ("space in host", "http://local host/v1"),
+            ("newline", "http://127.0.0.1:8080/v1\nX-Injected: 1"),
+            ("credentials", "http://user:sk-secret@127.0.0.1:8080/v1"),
+            ("not a string", 8080),
+        ]
+    ],
+    Case("judge base_url bad port", scenario(at=("monitors", "compliance"), value={**JUDGE, "base_url": "http://127.0.0.1:70000"}), "base_url"),
+    Case("judge base_url bad IPv6", scenario(at=("monitors", "compliance"), value={**JUDGE, "base_url": "http://[::g]/v1"}), "base_url"),
+    Case("judge base_url no scheme", scenario(at=("monitors", "compliance"), value={**JUDGE, "base_url": "localhost"}), "base_url"),
+    # --- numbers out of range, wrong types ---
+    *[
+        Case(f"{key} = {value!r}", scenario({key: value}), key)
+        for key, value in [
+            ("limit", 0), ("limit", -1), ("limit", "ten"), ("limit", 1.5), ("limit", True),
+            ("samples", 0), ("samples", -1), ("samples", 1001), ("samples", 10**12), ("samples", "2x"),
+            ("concurrency", 0), ("concurrency", -4), ("concurrency", 10**6),
+            ("max_error_rate", -0.1), ("max_error_rate", 1.5), ("max_error_rate", float("nan")),
+            ("seed", "x"), ("seed", 1.5),
+            ("description", ["a"]), ("setting", "vibes"),
+        ]
+    ],
+    *[
+        Case(f"model {key} = {value!r}", scenario(at=("models", 1, key), value=value), key)
+        for key, value in [
+            ("max_turns", 0), ("max_turns", 17), ("rpm", 0), ("timeout_s", 0), ("timeout_s", -1),
+            ("timeout_s", float("inf")), ("timeout_s", float("nan")), ("price", [1.0]), ("price", [-1.0, 2.0]),
+            ("price", "cheap"), ("params", ["temperature"]), ("api_key_env", 5), ("colour", "red"),
+        ]
+    ],
+    *[
+        Case(f"judge {key} = {value!r}", scenario(at=("monitors", "compliance"), value={**JUDGE, key: value}), key)
+        for key, value in [
+            ("votes", 0), ("votes", 101), ("temperature", -1), ("temperature", 2.5), ("threshold", 2),
+            ("prompt_version", "x"), ("prompt_version", "v99"), ("timeout_s", 0), ("colour", "red"),
+        ]
+    ],
+    Case("judge votes without sampling", scenario(at=("monitors", "compliance"), value={**JUDGE, "votes": 3, "temperature": 0}), "votes"),
+    *[
+        Case(f"documents {key} = {value!r}", scenario({"axes": {"tier": ["free", "paid"], "priming": ["synthetic_documents"]},
+                                                        "documents": {key: value}}), key)
+        for key, value in [("k", 0), ("k", 201), ("share_with_facts", 2), ("colour", "red"), ("facts", "all")]
+    ],
+    Case("documents corpus missing", scenario({"axes": {"tier": ["free", "paid"], "priming": ["synthetic_documents"]},
+                                               "documents": {"corpus": "missing.jsonl"}}), "missing.jsonl"),
+    Case("supervision probes 0", scenario({"supervision": {"probes": 0}}), "probes"),
+    Case("supervision unknown key", scenario({"supervision": {"colour": "red"}}), "colour"),
+    Case("supervisors unknown role", scenario({"supervisors": {"boss": "sim/weak-judge"}}), "boss"),
+    Case("supervisors bad model", scenario({"supervisors": {"weak": "weak-judge"}}), "provider/model"),
+    # --- unknown keys and wrong shapes at every level ---
+    Case("unknown top-level key", scenario({"colour": "red"}), "colour: unknown key"),
+    Case("misspelt key", scenario({"sample": 2}), "sample: unknown key"),
+    Case("unknown prompts key", scenario({"prompts": {"source": "builtin:harmful_requests", "colour": "red"}}), "prompts.colour"),
+    Case("unknown gap key", scenario({"gaps": [{**GAP, "colour": "red"}]}), "gaps[0].colour"),
+    Case("unknown audit key", scenario({"audit": [{"metric": "af", "above": 0.1, "colour": "red"}]}), "audit[0].colour"),
+    Case("axes is a list", scenario({"axes": ["tier"]}), "axes"),
+    Case("axis values are a string", scenario({"axes": {"tier": "free"}}), "axes.tier"),
+    Case("axis value not a string", scenario({"axes": {"tier": [1, 2]}}), "axes.tier"),
+    Case("axes empty", scenario({"axes": {}}), "axis"),
+    Case("axis empty", scenario({"axes": {"tier": []}}), "empty"),
+    Case("unknown axis", scenario({"axes": {"mood": ["happy"]}}), "unknown axis 'mood'"),
+    Case("unknown axis value", scenario({"axes": {"tier": ["free", "gold"]}}), "'gold'"),
+    Case("repeated axis value", scenario({"axes": {"tier": ["free", "free"]}}), "repeats"),
+    Case("models missing", scenario(at=("models",), value=DROP), "models: required key is missing"),
+    Case("models empty", scenario({"models": []}), "models"),
+    Case("models is a string", scenario({"models": "sim/honest"}), "models"),
+    Case("model is a number", scenario({"models": [5]}), "models[0]"),
+    Case("model without provider", scenario({"models": ["honest"]}), "provider/model"),
+    Case("model with empty name", scenario({"models": ["sim/"]}), "provider/model"),
+    Case("unknown provider", scenario({"models": ["foo/bar"]}), "unknown provider 'foo'"),
+    Case("unknown organism", scenario({"models": ["sim/nobody"]}), "unknown simulated organism"),
+    Case("duplicate model", scenario({"models": ["sim/honest", "sim/honest"]}), "sim/honest"),
+    Case("monitors is a list", scenario({"monitors": ["compliance"]}), "monitors"),
+    Case("unknown monitor", scenario({"monitors": {"vibes": "heuristic"}}), "unknown monitor 'vibes'"),
+    Case("monitor label missing", scenario({"monitors": {"compliance@": "heuristic"}}), "compliance@"),
+    Case("unknown monitor backend", scenario({"monitors": {"compliance": "magic"}}), "unknown backend 'magic'"),
+    Case("options on embedded monitor", scenario({"monitors": {"compliance": {"backend": "heuristic", "votes": 3}}}), "LLM judges only"),
+    Case("prompts is a number", scenario({"prompts": 5}), "prompts"),
+    Case("prompts source missing", scenario({"prompts": {"text_column": "goal"}}), "prompts.source"),
+    # --- gaps ---
+    Case("gap with unknown metric", scenario({"gaps": [{**GAP, "metric": "vibes"}]}), "metric 'vibes'"),
+    Case("gap metric misspelt", scenario({"gaps": [{**GAP, "metric": "complies"}]}), "metric 'complies'"),
+    Case("two gaps with one name", scenario({"gaps": [GAP, {**GAP, "metric": "af"}]}), "compliance_gap"),
+    Case("gap treat == control", scenario({"gaps": [{**GAP, "control": "free"}]}), "treat and control"),
+    Case("gap axis not in axes", scenario({"gaps": [{**GAP, "axis": "priming", "treat": "none", "control": "system_prompt"}]}), "axis 'priming'"),
+    Case("gap value not on axis", scenario({"gaps": [{**GAP, "control": "gold"}]}), "'gold'"),
+    Case("gap name missing", scenario({"gaps": [{k: v for k, v in GAP.items() if k != "name"}]}), "gaps[0].name"),
+    Case("gap name empty", scenario({"gaps": [{**GAP, "name": ""}]}), "gaps[0]"),
+    Case("gap named like a rate", scenario({"gaps": [{**GAP, "name": "complied"}]}), "complied"),
+    Case("gaps is a mapping", scenario({"gaps": GAP}), "gaps"),
+    # --- audit rules: everything they name must be in the run ---
+    Case("audit unknown metric", scenario({"audit": [{"metric": "vibes", "above": 0.1}]}), "unknown metric 'vibes'"),
+    Case("audit gap not in run", scenario({"audit": [{"metric": "af_gap.ci_low", "above": 0.1}]}), "af_gap"),
+    Case("audit model not in run", scenario({"audit": [{"metric": "af", "above": 0.1, "model": "sim/af-opus"}]}), "sim/af-opus"),
+    Case("audit model misspelt", scenario({"audit": [{"metric": "compliance_gap", "above": 0.1, "model": "sim/Honest"}]}), "sim/Honest"),
+    Case("audit model replaced by --model", scenario({"audit": [{"metric": "af", "above": 0.1, "model": "sim/honest"}]}, "--model", "sim/af-opus"), "sim/honest"),
+    Case("audit condition axis unknown", scenario({"audit": [{"metric": "af", "above": 0.1, "condition": {"mood": "x"}}]}), "'mood'"),
+    Case("audit condition value unknown", scenario({"audit": [{"metric": "af", "above": 0.1, "condition": {"tier": "gold"}}]}), "'gold'"),
+    Case("audit unknown bound", scenario({"audit": [{"metric": "compliance_gap.median", "above": 0.1}]}), "median"),
+    Case("audit two thresholds", scenario({"audit": [{"metric": "af", "above": 0.1, "below": 0.0}]}), "exactly one threshold"),
+    Case("audit no threshold", scenario({"audit": [{"metric": "af"}]}), "exactly one threshold"),
+    Case("audit op without value", scenario({"audit": [{"metric": "af", "op": ">"}]}), "op and value"),
+    Case("audit bad op", scenario({"audit": [{"metric": "af", "op": "=>", "value": 0.1}]}), "audit[0].op"),
+    Case("audit p_value of a rate", scenario({"audit": [{"metric": "af.p_value", "above": 0.1}]}), "p_value"),
+    Case("audit is a mapping", scenario({"audit": {"metric": "af", "above": 0.1}}), "audit"),
+    Case("--fail-on garbage", scenario(None, "--fail-on", "af is high"), "--fail-on"),
+    Case("--fail-on unknown metric", scenario(None, "--fail-on", "vibes>0.1"), "unknown metric 'vibes'"),
+    Case("--fail-on model not in run", scenario(None, "--fail-on", "af[model=sim/af-opus]>0.1"), "sim/af-opus"),
+    Case("--fail-on unknown axis", scenario(None, "--fail-on", "af[mood=x]>0.1"), "'mood'"),
+    Case("--fail-on empty filter", scenario(None, "--fail-on", "af[tier=]>0.1"), "key=value"),
+    # --- command-line flags ---
+    *[
+        Case(f"flag {' '.join(flags)}", scenario(None, *flags), expect)
+        for flags, expect in [
+            (("--limit", "0"), "--limit"), (("--limit", "-3"), "--limit"), (("--limit", "many"), "--limit"),
+            (("--samples", "0"), "--samples"), (("--samples", "100000"), "--samples"),
+            (("--concurrency", "0"), "--concurrency"), (("--workers", "0"), "--workers"),
+            (("--model", "gpt4"), "--model"), (("--model", "sim/nobody"), "--model"), (("--seed", "x"), "--seed"),
+            (("--colour", "red"), "--colour"),
+        ]
+    ],
+    Case("--output is a file", lambda f: ((f / "taken").write_text("x"), scenario(None, "--output", str(f / "taken"))(f))[1], "taken"),
+    # --- prompt files: CSV ---
+    Case("csv latin-1", prompt_file("p.csv", "id,prompt\n1,Caf\xe9 au lait recipe\n".encode("latin-1")), "p.csv"),
+    Case("csv binary", prompt_file("p.csv", bytes(range(256))), "p.csv"),
+    Case("csv utf-16 with BOM", prompt_file("p.csv", "id,prompt\n1,hello\n".encode("utf-16")), "UTF-16"),
+    Case("csv utf-16 without BOM", prompt_file("p.csv", "id,prompt\n1,hello\n".encode("utf-16-le")), "NUL"),
+    Case("csv NUL byte", prompt_file("p.csv", "id,prompt\n1,hel\x00lo\n"), "NUL"),
+    Case("csv field over the csv limit", prompt_file("p.csv", _csv(["id,prompt", "1," + "x" * 200_000])), "p.csv:2"),
+    Case("csv quoted field over the limit", prompt_file("p.csv", _csv(["id,prompt", '1,"' + "y\n" * 70_000 + '"'])), "field larger"),
+    Case("csv missing prompt column", prompt_file("p.csv", _csv(["goal,target", "Do it,Sure"])), "no column 'prompt'"),
+    Case("csv empty", prompt_file("p.csv", ""), "no prompts"),
+    Case("csv header only", prompt_file("p.csv", "id,prompt\n"), "no prompts"),
+    Case("csv blank prompts", prompt_file("p.csv", _csv(["id,prompt", "1,", "2,  "])), "no prompts"),
+    Case("csv duplicate ids", prompt_file("p.csv", _csv(["id,prompt", "1,first", "1,second"])), "duplicate id '1'"),
+    Case("csv text_column missing", prompt_file("p.csv", _csv(["id,prompt", "1,x"]), text_column="goal"), "'goal'"),
+    Case("csv wrong suffix", prompt_file("p.txt", _csv(["id,prompt", "1,x"])), "unsupported prompt file type"),
+    # --- prompt files: JSONL ---
+    Case("jsonl bad line", prompt_file("p.jsonl", '{"prompt": "a"}\n{"prompt": "b"}\n{"prompt": \n'), "p.jsonl:3"),
+    Case("jsonl array line", prompt_file("p.jsonl", '{"prompt": "a"}\n["b"]\n'), "p.jsonl:2"),
+    Case("jsonl scalar line", prompt_file("p.jsonl", '"just text"\n'), "p.jsonl:1"),
+    Case("jsonl deeply nested line", prompt_file("p.jsonl", '{"prompt": "a", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n"), "p.jsonl:1"),
+    Case("jsonl prompt is a number", prompt_file("p.jsonl", '{"prompt": 5}\n'), "p.jsonl:1"),
+    Case("jsonl prompt is a list", prompt_file("p.jsonl", '{"prompt": ["a"]}\n'), "p.jsonl:1"),
+    Case("jsonl prompt is an object", prompt_file("p.jsonl", '{"prompt": {"text": "a"}}\n'), "p.jsonl:1"),
+    Case("jsonl prompt is a bool", prompt_file("p.jsonl", '{"prompt": true}\n'), "p.jsonl:1"),
+    Case("jsonl id is an object", prompt_file("p.jsonl", '{"prompt": "a", "id": {"x": 1}}\n'), "p.jsonl:1"),
+    Case("jsonl lone surrogate", prompt_file("p.jsonl", '{"prompt": "bad \\ud800 text"}\n'), "p.jsonl:1"),
+    Case("jsonl latin-1", prompt_file("p.jsonl", '{"prompt": "caf\xe9"}\n'.encode("latin-1")), "p.jsonl:1"),
+    Case("jsonl invalid UTF-8 on line 2", prompt_file("p.jsonl", b'{"prompt": "a"}\n{"prompt": "\xff"}\n'), "p.jsonl:2"),
+    Case("jsonl utf-16 with BOM", prompt_file("p.jsonl", '{"prompt": "a"}\n'.encode("utf-16")), "UTF-16"),
+    Case("jsonl utf-16 without BOM", prompt_file("p.jsonl", '{"prompt": "a"}\n'.encode("utf-16-le")), "NUL"),
+    Case("jsonl empty", prompt_file("p.jsonl", ""), "no prompts"),
+    Case("jsonl duplicate ids", prompt_file("p.jsonl", '{"prompt": "a", "id": "x"}\n{"prompt": "b", "id": "x"}\n'), "duplicate id 'x'"),
+    Case("jsonl missing column", prompt_file("p.jsonl", '{"text": "a"}\n'), "no column 'prompt'"),
+    # --- prompt paths ---
+    Case("prompt path is a directory", prompt_path(lambda p: p.mkdir(), "p.csv"), "directory"),
+    Case("prompt path is a symlink loop", prompt_path(_symlink_loop, "p.csv"), "symlink loop"),
+    Case("prompt path is a FIFO", prompt_path(_fifo, "p.csv"), "not a regular file"),
+    Case("prompt path missing", scenario({"prompts": "missing.csv"}), "not found"),
+    Case("prompt path empty", scenario({"prompts": ""}), "prompts"),
+    Case("unknown builtin prompt set", scenario({"prompts": "builtin:nope"}), "unknown built-in prompt set"),
+    Case("builtin prompt set escaping", scenario({"prompts": "builtin:../../README"}), "prompt set"),
+]
+
+
+def case_id(case: Case) -> str:
+    return case.id
+
+
+@pytest.fixture(scope="module")
+def fake_server() -> FakeLLMServer:
+    server = FakeLLMServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def fake_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFSIM_TEST_KEY", "sk-bad-inputs-test")
+
+
+def _materialise(case: Case, folder: Path, server: FakeLLMServer) -> list[str]:
+    """Write the case's files (with the fake server's URL filled in) and return the full argv."""
+    args = case.build(folder)
+    for path in folder.iterdir():
+        if path.is_file() and not path.is_symlink() and path.suffix in (".yaml", ".json"):
+            data = path.read_bytes()
+            if FAKE_URL.encode() in data:
+                path.write_bytes(data.replace(FAKE_URL.encode(), server.openai_base_url.encode()))
+    output = [] if "--output" in args else ["--output", str(folder / "run")]
+    return [*args, "--quiet", *output, "--cache-dir", str(folder / "cache")]
+
+
+def run_in_process(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int | None, str]:
+    """The CLI entry as `python -m runners.sweep` runs it: exit code and stderr.
+
+    An exception that escapes `run_cli` is what a user would see as a traceback: it is returned
+    as code None with the traceback's last line, so the test fails with something readable."""
+    try:
+        run_cli(lambda: sweep_main(argv))
+    except SystemExit as exc:
+        return (exc.code if isinstance(exc.code, int) else None), capsys.readouterr().err
+    except BaseException as exc:  # noqa: BLE001 - any escape is the bug this corpus hunts
+        return None, f"Traceback (escaped): {type(exc).__name__}: {exc}"[:500]
+    return 0, capsys.readouterr().err
+
+
+def _assert_refused(code: int | None, stderr: str, folder: Path, server_requests: int, expect: str) -> None:
+    assert "Traceback" not in stderr, stderr
+    assert code == 2, f"exit {code}: {stderr}"
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert expect in lines[0], lines[0]
+    assert server_requests == 0, "a model call was made"
+    assert not (folder / "run").exists() and not (folder / "cache").exists()
+
+
+def test_corpus_is_well_over_a_hundred_cases():
+    assert len(CASES) > 150
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_bad_input_is_one_line_exit_2_and_no_call(case: Case, tmp_path: Path, fake_server: FakeLLMServer, capsys):
+    before = len(fake_server.calls)
+    argv = _materialise(case, tmp_path, fake_server)
+    code, stderr = run_in_process(argv, capsys)
+    _assert_refused(code, stderr, tmp_path, len(fake_server.calls) - before, case.expect)
+
+
+def test_base_scenario_runs_and_calls_the_fake_server(tmp_path: Path, fake_server: FakeLLMServer, capsys):
+    """The corpus' control: without the defect, the same scenario runs and the server is called."""
+    before = len(fake_server.calls)
+    code, stderr = run_in_process(_materialise(Case("good", scenario(), ""), tmp_path, fake_server), capsys)
+    assert code == 0, stderr
+    assert len(fake_server.calls) - before == 4  # 2 prompts x 2 conditions for the remote model
+    assert (tmp_path / "run" / "trials.csv").exists()
+
+
+SUBPROCESS = ["utf-16-le with BOM", "alias bomb in axes", "deeply nested flow lists", "name parent escape",
+              "base_url bad IPv6", "gap with unknown metric", "audit model not in run", "csv field over the csv limit",
+              "prompt path is a symlink loop", "jsonl lone surrogate"]
+
+
+@pytest.mark.parametrize("name", SUBPROCESS)
+def test_bad_input_through_python_m_runners_sweep(name: str, tmp_path: Path, fake_server: FakeLLMServer):
+    case = next(c for c in CASES if c.id == name)
+    before = len(fake_server.calls)
+    argv = _materialise(case, tmp_path, fake_server)
+    env = {**os.environ, "AFSIM_TEST_KEY": "sk-bad-inputs-test"}
+    result = subprocess.run([sys.executable, "-m", "runners.sweep", *argv], cwd=ROOT, capture_output=True,
+                            text=True, env=env, timeout=120)
+    _assert_refused(result.returncode, result.stderr, tmp_path, len(fake_server.calls) - before, case.expect)
+
+
+# --- what is accepted: the checks must not refuse what real users write ---
+
+
+def test_utf8_bom_scenario_and_csv_with_bom_in_first_column_are_accepted(tmp_path: Path):
+    """Excel and Notepad write a UTF-8 BOM; in a CSV it lands in the first column's name."""
+    from scenarios.prompt_sets import load_prompts
+    from scenarios.schema import load_scenario
+
+    (tmp_path / "p.csv").write_bytes(codecs.BOM_UTF8 + b"id,prompt,category\r\n1,Write a poem,art\r\n")
+    data = {**BASE, "models": ["sim/honest"], "prompts": "p.csv"}
+    (tmp_path / "s.yaml").write_bytes(codecs.BOM_UTF8 + yaml.safe_dump(data).encode())
+    scenario = load_scenario(tmp_path / "s.yaml")
+    prompts = load_prompts(scenario.prompts)
+    assert [(p.id, p.text, p.category) for p in prompts] == [("1", "Write a poem", "art")]
+
+
+def test_jsonl_with_bom_and_numeric_ids_is_accepted(tmp_path: Path):
+    from scenarios.prompt_sets import load_prompts
+    from scenarios.schema import PromptSource
+
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(codecs.BOM_UTF8 + b'{"id": 7, "prompt": "caf\\u00e9 \xf0\x9f\x98\x80"}\n\n{"prompt": "b"}\n')
+    prompts = load_prompts(PromptSource(source=str(path)))
+    assert prompts[0].id == "7" and prompts[0].text == "café 😀" and prompts[1].id.startswith("p-")
+
+
+def test_a_few_yaml_anchors_and_merge_keys_are_accepted(tmp_path: Path):
+    from scenarios.schema import load_scenario
+
+    text = GOOD_YAML.replace("  tier: [free, paid]", "  tier: &tiers [free, paid]").replace(
+        "  - {name: compliance_gap, metric: complied, axis: tier, treat: free, control: paid}",
+        "  - &gap {name: compliance_gap, metric: complied, axis: tier, treat: free, control: paid}\n"
+        "  - {<<: *gap, name: other_gap, metric: partial}")
+    (tmp_path / "s.yaml").write_text(text, encoding="utf-8")
+    scenario = load_scenario(tmp_path / "s.yaml")
+    assert [g.name for g in scenario.gaps] == ["compliance_gap", "other_gap", "af_gap"]
+    assert scenario.gaps[1].treat == "free"
+
+
+def test_base_urls_that_real_servers_use_are_accepted():
+    from scenarios.field_checks import base_url_problem
+
+    for url in ["http://127.0.0.1:8000/v1", "https://api.example.com/v1", "http://[::1]:8080/v1",
+                "http://[fe80::1%25eth0]:8080/", "http://localhost/v1", "https://host.internal:443"]:
+        assert base_url_problem(url) is None, url
+
+
+def test_gap_metrics_the_schema_knows_are_the_ones_the_aggregate_computes():
+    from monitors.aggregate import METRICS
+    from scenarios.field_checks import GAP_METRICS
+
+    assert set(GAP_METRICS) == set(METRICS)
+
+
+def test_an_alias_bomb_is_refused_in_bounded_time_and_memory(tmp_path: Path):
+    """A billion-laughs document of 1 kB: refused while composing, before anything expands (the
+    composer counts values per node, so the work is linear in the text, whatever it would expand to)."""
+    import resource
+
+    from scenarios.schema import ScenarioError
+    from scenarios.user_files import MAX_YAML_VALUES, load_yaml
+
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ScenarioError, match=f"more than {MAX_YAML_VALUES:,} values"):
+        load_yaml(BOMB + "\nname: x\ndescription: *i\n", tmp_path / "s.yaml", ScenarioError)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 100_000  # kB
