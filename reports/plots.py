@@ -37,6 +37,10 @@ plt.rcParams.update(
         "axes.spines.top": False,
         "axes.spines.right": False,
         "svg.hashsalt": "afsim",  # stable ids: the same run renders the same bytes
+        # labels are model names, gap names and prompt categories from users' files: text, never
+        # TeX (`$x^$` would be parsed as mathtext and raise; usetex would run a LaTeX process)
+        "text.parse_math": False,
+        "text.usetex": False,
     }
 )
 
