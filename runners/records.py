@@ -57,6 +57,7 @@ def make_record(
             "turns": reply.turns,
             "attempts": reply.attempts,
             "cached": reply.cached,
+            "endpoint": reply.endpoint,
             "cost_usd": cost_usd,
             "error": reply.error,
         },

@@ -6,8 +6,9 @@ monitors, record, store) ~1 ms more, so one event loop saturates one core at ~40
 the 640 calls/s that 64 connections at 100 ms can carry. Each shard is a forked copy of the sweep
 that runs every n-th trial with its share of the limits:
 
-- the concurrency limit and each model's `rpm` cap are split so the shares add up to the
-  configured value: the provider never sees more than `concurrency` calls in flight in total;
+- the concurrency limit, each model's `rpm` cap and each endpoint's `concurrency` are split so the
+  shares add up to the configured value: the provider never sees more than `concurrency` calls in
+  flight in total; each shard keeps its own endpoint health (runners/providers/_endpoints.py);
 - every shard writes the same store and cache (SQLite WAL: one short transaction per batch or
   reply, writers wait on each other), so resuming and never-paying-twice work as in one process;
 - the parent only relays progress and adds up the counters.
@@ -71,9 +72,10 @@ def shard_count(requested: int | None, *, remote: bool, trials: int, limit: int)
 
 
 def smallest_limit(scenario: Scenario) -> int:
-    """The smallest limit a shard gets a share of: the call limit, or an rpm cap of a model or an
-    LLM judge. More shards than that would leave one a share of 0."""
+    """The smallest limit a shard gets a share of: the call limit, an rpm cap of a model or an LLM
+    judge, or an endpoint's concurrency. More shards than that would leave one a share of 0."""
     caps = [m.rpm for m in scenario.models if m.rpm]
+    caps += [e.concurrency for m in scenario.models for e in m.endpoints if e.concurrency]
     caps += [b.rpm for b in scenario.monitors.values() if isinstance(b, JudgeSpec) and b.rpm]
     return min([scenario.concurrency, *caps])
 
@@ -93,9 +95,14 @@ def shard_scenario(scenario: Scenario, index: int, parts: int) -> Scenario:
     def share(spec):
         return spec.model_copy(update={"rpm": split(spec.rpm, parts)[index]}) if spec.rpm else spec
 
+    def share_endpoints(spec):  # each endpoint's own concurrency limit, as the overall one
+        endpoints = [e.model_copy(update={"concurrency": split(e.concurrency, parts)[index]}) if e.concurrency else e
+                     for e in spec.endpoints]
+        return share(spec.model_copy(update={"endpoints": endpoints}) if spec.endpoints else spec)
+
     return scenario.model_copy(update={
         "concurrency": split(scenario.concurrency, parts)[index],
-        "models": [share(m) for m in scenario.models],
+        "models": [share_endpoints(m) for m in scenario.models],
         "monitors": {name: share(b) if isinstance(b, JudgeSpec) else b for name, b in scenario.monitors.items()},
     })
 

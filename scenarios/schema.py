@@ -85,12 +85,31 @@ class PromptSource(_Strict):
         return value
 
 
+class EndpointSpec(_Strict):
+    """One replica (or gateway key) of a model's deployment: calls are spread over them
+    (runners/providers/_endpoints.py, docs/providers.md "Many endpoints")."""
+
+    base_url: str = Field(min_length=1)
+    api_key_env: str | None = None  # else the model's api_key_env, else the SDK's variable
+    concurrency: int | None = Field(default=None, ge=1)  # calls in flight on this endpoint at most
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _checked_base_url(value) or value
+
+
 class ModelSpec(_Strict):
     """A model under test: `provider/model` plus where and how to call it."""
 
     name: str
     base_url: str | None = None
     api_key_env: str | None = None
+    # several replicas of one deployment instead of `base_url`: URLs or {base_url, api_key_env, concurrency}
+    endpoints: list[EndpointSpec] = Field(default_factory=list)
+    # what the cache key and trial key know the endpoints by (default: their URLs); name it to keep
+    # the cache when replicas are added or removed
+    deployment: str | None = Field(default=None, min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)  # temperature, max_tokens, ...
     prefill: str | None = None  # assistant prefill (anthropic); the paper prefills "<"
     max_turns: int = Field(default=4, ge=1, le=16)  # <NEXT/> continuations, bounded
@@ -111,6 +130,24 @@ class ModelSpec(_Strict):
     @classmethod
     def _base_url(cls, value: str | None) -> str | None:
         return _checked_base_url(value)
+
+    @field_validator("endpoints", mode="before")
+    @classmethod
+    def _urls_as_endpoints(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"base_url": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_name_the_server(self) -> ModelSpec:
+        if self.endpoints and self.base_url:
+            raise ValueError("give either base_url or endpoints, not both")
+        if self.deployment and not self.endpoints:
+            raise ValueError("deployment names a list of endpoints; without endpoints, base_url is the identity")
+        seen = [(e.base_url.rstrip("/"), e.api_key_env) for e in self.endpoints]
+        if len(set(seen)) != len(seen):
+            raise ValueError("endpoints: the same base_url (with the same api_key_env) is listed twice")
+        return self
 
     @property
     def provider(self) -> str:

@@ -8,6 +8,12 @@ here once, so the two providers cannot drift apart.
 Keys: read from the environment at call time (`api_key_env`, else the SDK's standard variable)
 and handed to the SDK client only. They are never part of `request_params()` (the cache key and
 the stored record), and error messages are redacted before they reach a record.
+
+Endpoints: one (`base_url`, or the SDK's default) or several (`endpoints:`, replicas of one
+deployment or keys of one gateway); runners/providers/_endpoints.py picks one per HTTP request
+and routes around a dead one, and each endpoint has its own SDK client. `self.base_url` is the
+deployment's *identity* for the cache and trial keys, never the replica that answered: the
+`deployment` name when given, else the endpoints' URLs (sorted, so their order does not matter).
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ import asyncio
 import inspect
 import os
 import re
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from runners.providers._endpoints import Endpoint, EndpointPool
 from runners.providers.base import ModelReply
 from runners.providers.errors import classify
 from scenarios.schema import ModelSpec, ScenarioError
@@ -29,6 +37,7 @@ from scenarios.trial import TrialSpec
 NEXT_TURN = "<NEXT/>"
 _OUTPUT_END = re.compile(r"</OUTPUT>", re.I)
 _PARTIAL = "_continuation"  # trial.extra key: turns already paid for, kept across retries
+_FAILED_ON = "_failed_endpoint"  # trial.extra key: the endpoint that failed the last attempt (a retry avoids it)
 
 
 def fast_http_client(sdk: Any) -> dict[str, Any]:
@@ -61,6 +70,7 @@ class _Progress:
     input_tokens: int = 0
     output_tokens: int = 0
     stop_reason: str | None = None
+    endpoint: str | None = None  # the URL that answered the last turn
 
 
 class RemoteProvider:
@@ -79,15 +89,23 @@ class RemoteProvider:
         self.model = spec.name.partition("/")[2]
         self.spec = spec
         self.key_env = spec.api_key_env or self.key_env_default
+        if spec.endpoints:
+            self.pool = EndpointPool([Endpoint(e.base_url, e.api_key_env or self.key_env, e.concurrency)
+                                      for e in spec.endpoints])
+            urls = sorted({e.base_url.rstrip("/") for e in spec.endpoints})
+            identity: str | None = f"deployment:{spec.deployment}" if spec.deployment else " ".join(urls)
+        else:
+            identity = spec.base_url or os.environ.get(self.base_url_env) or None
+            self.pool = EndpointPool([Endpoint(identity, self.key_env)])
         # The endpoint is part of the cache key (DESIGN §9): the same model name on another server
-        # is another model. None means the SDK's default endpoint.
-        self.base_url: str | None = spec.base_url or os.environ.get(self.base_url_env) or None
+        # is another model. None means the SDK's default endpoint. With several endpoints, the
+        # deployment's identity (see the module docstring).
+        self.base_url: str | None = identity
         self.params: dict[str, Any] = {**self.default_params, **spec.params}
         self.max_turns = spec.max_turns
         self.timeout_s = spec.timeout_s
         if spec.prefill and not self.supports_prefill:
             raise ScenarioError(f"models: {spec.name}: prefill is supported for anthropic/ models only")
-        self._client: Any = None
         self._check_params()
 
     # --- configuration ----------------------------------------------------------------------
@@ -116,39 +134,78 @@ class RemoteProvider:
         """What changes the reply (the cache key): generation params and the turn bound."""
         return {**self.params, "max_turns": self.max_turns}
 
-    def api_key(self) -> str | None:
-        return os.environ.get(self.key_env) or None
+    def api_key(self, endpoint: Endpoint | None = None) -> str | None:
+        return os.environ.get(endpoint.key_env if endpoint else self.key_env) or None
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every key this provider may send: redacted from error messages."""
+        return tuple(k for e in self.pool.endpoints if (k := self.api_key(e)))
 
     def preflight_problem(self) -> str | None:
         """One line to print (exit 2) when this provider cannot work, checked before any trial."""
-        if not self.api_key():
-            return (f"{self.name}: no API key: set the environment variable {self.key_env}"
-                    + ("" if self.spec.api_key_env else " (or api_key_env: in the scenario)"))
+        for env in dict.fromkeys(e.key_env for e in self.pool.endpoints):
+            if not os.environ.get(env):
+                return (f"{self.name}: no API key: set the environment variable {env}"
+                        + ("" if self.spec.api_key_env or self.spec.endpoints else " (or api_key_env: in the scenario)"))
         return None
 
-    def endpoint(self) -> tuple[str, int]:
-        parts = urlsplit(self.base_url or self.default_base_url())
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        return parts.hostname or "localhost", port
+    def url_of(self, endpoint: Endpoint) -> str:
+        return endpoint.base_url or self.default_base_url()
+
+    def endpoint(self) -> tuple[tuple[str, int], ...]:
+        """Host and port of every endpoint (the preflight connects to each once)."""
+        found = []
+        for e in self.pool.endpoints:
+            parts = urlsplit(self.url_of(e))
+            found.append((parts.hostname or "localhost", parts.port or (443 if parts.scheme == "https" else 80)))
+        return tuple(found)
 
     def default_base_url(self) -> str:
         raise NotImplementedError
 
     async def check_reachable(self, timeout: float = 5.0) -> str | None:
-        """A TCP connect to the endpoint (no request, nothing billed); a problem line or None."""
-        host, port = self.endpoint()
-        try:
-            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-        except (OSError, TimeoutError) as exc:
-            reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__)
-            return f"{self.name}: cannot reach {self.base_url or self.default_base_url()} ({reason})"
-        writer.close()
+        """A TCP connect to each endpoint (no request, nothing billed); a problem line or None.
+        With several endpoints, one that answers is enough: the others are marked unhealthy
+        (they get calls again after the pool's cooldown) and a warning names them."""
+        results = await asyncio.gather(*(_connect_problem(host, port, timeout) for host, port in self.endpoint()))
+        down = [(e, reason) for e, reason in zip(self.pool.endpoints, results, strict=True) if reason]
+        if len(down) == len(self.pool.endpoints):
+            return "; ".join(f"{self.name}: cannot reach {self.url_of(e)} ({reason})" for e, reason in down)
+        for endpoint, reason in down:
+            self.pool.mark_down(endpoint)
+            print(f"warning: {self.name}: cannot reach {self.url_of(endpoint)} ({reason}); "
+                  "its calls go to the other endpoints", file=sys.stderr)
         return None
 
     # --- calling ----------------------------------------------------------------------------
 
-    async def _turn(self, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
+    def client(self, endpoint: Endpoint | None = None) -> Any:
+        """The SDK client of `endpoint` (default: the first), built on first use."""
+        endpoint = endpoint or self.pool.endpoints[0]
+        if endpoint.client is None:
+            endpoint.client = self._new_client(endpoint.base_url, self.api_key(endpoint))
+        return endpoint.client
+
+    def _new_client(self, base_url: str | None, api_key: str | None) -> Any:
         raise NotImplementedError
+
+    async def _turn(self, client: Any, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
+        raise NotImplementedError
+
+    async def _routed_turn(self, trial: TrialSpec, messages: list[dict[str, str]], system: str,
+                           prefill: str | None) -> tuple[TurnResult, str]:
+        """One HTTP request on the endpoint the pool picks, and that endpoint's URL. Its outcome
+        updates the endpoint's health; a failure is classified and remembered (the retry goes elsewhere)."""
+        async with self.pool.use(trial.extra.get(_FAILED_ON)) as endpoint:
+            try:
+                turn = await self._turn(self.client(endpoint), messages, system, prefill)
+            except Exception as exc:  # every SDK failure becomes a classified ProviderError
+                error = classify(exc, self.secrets())
+                self.pool.report(endpoint, error)
+                trial.extra[_FAILED_ON] = self.pool.index(endpoint)
+                raise error from None
+            self.pool.report(endpoint, None)
+            return turn, self.url_of(endpoint)
 
     async def generate(self, trial: TrialSpec) -> ModelReply:
         """One trial's exchange: the first reply, then `<NEXT/>` turns while it has not closed
@@ -161,10 +218,7 @@ class RemoteProvider:
         started = time.monotonic()
         while len(progress.texts) < self.max_turns:
             prefill = request.prefill if not progress.texts and self.supports_prefill else None
-            try:
-                turn = await self._turn(progress.messages, request.system, prefill)
-            except Exception as exc:  # every SDK failure becomes a classified ProviderError
-                raise classify(exc, (self.api_key() or "",)) from None
+            turn, progress.endpoint = await self._routed_turn(trial, progress.messages, request.system, prefill)
             text = (prefill or "") + turn.text
             progress.texts.append(text)
             progress.input_tokens += turn.input_tokens
@@ -175,6 +229,7 @@ class RemoteProvider:
             progress.messages = [*progress.messages, {"role": "assistant", "content": text.rstrip()},
                                  {"role": "user", "content": NEXT_TURN}]
         trial.extra.pop(_PARTIAL, None)
+        trial.extra.pop(_FAILED_ON, None)
         return ModelReply(
             text=f"\n\n{NEXT_TURN}\n\n".join(progress.texts),
             input_tokens=progress.input_tokens,
@@ -182,9 +237,20 @@ class RemoteProvider:
             latency_s=time.monotonic() - started,
             turns=len(progress.texts),
             stop_reason=progress.stop_reason,
+            endpoint=progress.endpoint,
         )
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        for endpoint in self.pool.endpoints:
+            if endpoint.client is not None:
+                client, endpoint.client = endpoint.client, None
+                await client.close()
+
+
+async def _connect_problem(host: str, port: int, timeout: float) -> str | None:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except (OSError, TimeoutError) as exc:
+        return "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__)
+    writer.close()
+    return None

@@ -32,21 +32,19 @@ class AnthropicProvider(RemoteProvider):
 
         return inspect.signature(AsyncMessages.create)
 
-    def client(self) -> Any:
-        if self._client is None:
-            import anthropic
+    def _new_client(self, base_url: str | None, api_key: str | None) -> Any:
+        import anthropic
 
-            self._client = anthropic.AsyncAnthropic(
-                api_key=self.api_key(), base_url=self.base_url, max_retries=0, timeout=self.timeout_s,
-                **fast_http_client(anthropic),
-            )
-        return self._client
+        return anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=base_url, max_retries=0, timeout=self.timeout_s,
+            **fast_http_client(anthropic),
+        )
 
-    async def _turn(self, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
+    async def _turn(self, client: Any, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
         sent = [*messages, {"role": "assistant", "content": prefill}] if prefill else messages
         kwargs: dict[str, Any] = {"system": system} if system else {}
         # documented `client.post`, the reply as parsed JSON; see OpenAIProvider._turn for why
-        body_text = await self.client().post(
+        body_text = await client.post(
             "/v1/messages", body=self.body(model=self.model, messages=sent, **kwargs), cast_to=str
         )
         data = json.loads(body_text)

@@ -24,6 +24,9 @@ class ModelReply:
     ground_truth: dict[str, Any] | None = None  # simulated organisms only
     cached: bool = False
     attempts: int = 1
+    # the URL that answered (one of a model's `endpoints`); not cached: the cache key and the
+    # cached reply are the deployment's, whichever replica answered
+    endpoint: str | None = None
 
     def to_cache(self) -> dict[str, Any]:
         return {

@@ -28,24 +28,22 @@ class OpenAIProvider(RemoteProvider):
 
         return inspect.signature(AsyncCompletions.create)
 
-    def client(self) -> Any:
-        if self._client is None:
-            import openai
+    def _new_client(self, base_url: str | None, api_key: str | None) -> Any:
+        import openai
 
-            self._client = openai.AsyncOpenAI(
-                api_key=self.api_key(), base_url=self.base_url, max_retries=0, timeout=self.timeout_s,
-                **fast_http_client(openai),
-            )
-        return self._client
+        return openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, max_retries=0, timeout=self.timeout_s,
+            **fast_http_client(openai),
+        )
 
-    async def _turn(self, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
+    async def _turn(self, client: Any, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
         sent = [{"role": "system", "content": system}, *messages] if system else messages
         # The SDK's documented `client.post` for the same endpoint, with the reply as parsed JSON
         # (`cast_to=str`, then json): the same wire request, auth and error handling as `create`, without its
         # per-call TypedDict transform of the messages and pydantic model of the reply, which cost
         # ~1.5 ms of CPU per call (benchmarks/api_sweep.py: 1.4x -> 1.12x the ideal for the bare
         # client). Parameter names are still checked against `create` up front.
-        body_text = await self.client().post(
+        body_text = await client.post(
             "/chat/completions", body=self.body(model=self.model, messages=sent), cast_to=str
         )
         data = json.loads(body_text)
