@@ -103,18 +103,27 @@ def sample_record(sample: Any, n: int, several_epochs: bool) -> dict[str, Any]:
     return record
 
 
-def read_inspect_records(path: str | Path) -> list[dict[str, Any]]:
-    """One record per sample of an Inspect eval log; a bad file is one `UsageError` line."""
+def read_log(path: str | Path) -> Any:
+    """The whole `EvalLog` via inspect_ai; a missing extra or a bad file is one `UsageError` line."""
     p = Path(path)
     try:
         from inspect_ai.log import read_eval_log
     except ImportError:
         raise UsageError(f"{p}: reading Inspect AI logs needs inspect_ai: pip install 'afsim[inspect]'") from None
     try:
-        log = read_eval_log(str(p))
+        return read_eval_log(str(p))
     except Exception as exc:  # a zip that is not a log, JSON of another shape, a truncated file
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"{p}: not a readable Inspect AI eval log ({first})") from None
+
+
+def log_records(log: Any) -> list[dict[str, Any]]:
+    """One record per sample, in the log's sample order."""
     samples = log.samples or []
     several_epochs = any(s.epoch != 1 for s in samples)
     return [sample_record(s, n, several_epochs) for n, s in enumerate(samples, start=1)]
+
+
+def read_inspect_records(path: str | Path) -> list[dict[str, Any]]:
+    """One record per sample of an Inspect eval log; a bad file is one `UsageError` line."""
+    return log_records(read_log(path))

@@ -66,20 +66,23 @@ def _messages(record: dict[str, Any], system: str | None) -> list[Any]:
     return out
 
 
-def _scores(record: dict[str, Any]) -> dict[str, Any]:
+def verdict_score(verdict: dict[str, Any]) -> Any:
+    """A monitor verdict (`Verdict.as_dict()`) as an Inspect `Score`: value 1/0 for the positive
+    class, so Inspect's mean is the rate; the label, rationale, score and evidence alongside."""
     from inspect_ai.scorer import Score
 
-    scores = {}
-    for name, verdict in (record.get("monitors") or {}).items():
-        scores[name] = Score(
-            value=1 if verdict.get("flag") else 0,
-            answer=str(verdict.get("label")),
-            explanation=verdict.get("rationale") or None,
-            metadata={"label": verdict.get("label"), "score": verdict.get("score"),
-                      "evidence": verdict.get("evidence"), "criteria": verdict.get("criteria"),
-                      "backend": verdict.get("backend")},
-        )
-    return scores
+    return Score(
+        value=1 if verdict.get("flag") else 0,
+        answer=str(verdict.get("label")),
+        explanation=verdict.get("rationale") or None,
+        metadata={"label": verdict.get("label"), "score": verdict.get("score"),
+                  "evidence": verdict.get("evidence"), "criteria": verdict.get("criteria"),
+                  "backend": verdict.get("backend")},
+    )
+
+
+def _scores(record: dict[str, Any]) -> dict[str, Any]:
+    return {name: verdict_score(verdict) for name, verdict in (record.get("monitors") or {}).items()}
 
 
 def _metadata(record: dict[str, Any]) -> dict[str, Any]:

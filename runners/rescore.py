@@ -10,6 +10,11 @@ agree. Then summary.json, trials.csv and report.html are written again.
     python -m runners.rescore runs/free_paid --monitor alignment_faking@judge=openai/gpt-4o
     python -m runners.rescore runs/free_paid --monitor 'alignment_faking={backend: openai/gpt-4o, votes: 20}'
     python -m runners.rescore runs/free_paid --monitor alignment_faking=embedded   # new embedded version
+
+An Inspect AI eval log instead of a run folder gets our verdicts added as scores, written to a new
+log (runners/inspect_rescore.py, docs/inspect.md):
+
+    python -m runners.rescore logs/collected.eval --monitor alignment_faking=embedded --out scored.eval
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from monitors.inspect_log import is_inspect_log
 from monitors.judge import make_judge_factory
 from monitors.registry import EMBEDDED, build_suite, monitor_kind
 from monitors.types import ParsedReply
@@ -181,13 +187,14 @@ async def rescore(run_dir: Path, requested: dict[str, Any], *, cache_dir: Path |
 
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m runners.rescore", description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a run folder, or an Inspect AI eval log (.eval/.json)")
     parser.add_argument("--monitor", action="append", required=True, metavar="NAME=BACKEND",
                         help="monitor to run, repeatable: alignment_faking@judge=openai/gpt-4o, "
                              "'alignment_faking={backend: openai/gpt-4o, votes: 20}', compliance=embedded")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="judge-call cache folder (default: .afsim-cache)")
     parser.add_argument("--concurrency", type=int, default=16, help="judge calls in flight per provider")
     parser.add_argument("--no-report", action="store_true", help="skip re-rendering report.html")
+    parser.add_argument("--out", type=Path, metavar="FILE", help="Inspect logs only: where the re-scored log goes")
     args = parser.parse_args(argv)
     if args.concurrency < 1:
         parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
@@ -197,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         if name in requested:
             raise UsageError(f"--monitor {name}: given twice")
         requested[name] = backend
+    if is_inspect_log(args.run_dir):
+        return _rescore_inspect(args, requested)
+    if args.out is not None:
+        raise UsageError("--out is for Inspect AI logs; a run folder is re-scored in place")
     result = asyncio.run(rescore(args.run_dir, requested, cache_dir=args.cache_dir, concurrency=args.concurrency))
     for name, backend in result.monitors.items():
         moved = f" (previous verdicts kept as {result.kept[name]})" if name in result.kept else ""
@@ -211,6 +222,24 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"report: {render_report(args.run_dir)}")
     print(f"run folder: {args.run_dir}")
+    return 0
+
+
+def _rescore_inspect(args: Any, requested: dict[str, Any]) -> int:
+    from runners.inspect_rescore import rescore_inspect_log
+
+    if not args.run_dir.is_file():
+        raise UsageError(f"{args.run_dir}: no such file")
+    if args.out is None:
+        raise UsageError(f"{args.run_dir}: an Inspect AI log is not changed in place; give --out FILE.eval")
+    result = asyncio.run(rescore_inspect_log(args.run_dir, requested, args.out, cache_dir=args.cache_dir,
+                                             concurrency=args.concurrency))
+    for name, backend in result.monitors.items():
+        moved = f" (the log's own {name} score kept as {result.kept[name]})" if name in result.kept else ""
+        print(f"scored {result.samples} samples with {name}: {backend}{moved}")
+    print(f"calls to the model under test: 0; judge calls made: {result.judge_calls}, "
+          f"from the cache: {result.judge_cache_hits}")
+    print(f"inspect log: {result.out}")
     return 0
 
 

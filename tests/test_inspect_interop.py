@@ -203,3 +203,47 @@ def test_a_file_that_is_not_an_inspect_log_is_one_line_exit_2(tmp_path, capsys):
     bad.write_bytes(b"not a zip")
     code, out, err = _cli(classify.main, [str(bad)], capsys)
     assert code == 2 and out == "" and err.count("\n") == 1 and "not a readable Inspect AI eval log" in err
+
+
+# --- re-scoring: our verdicts added to an Inspect log -----------------------------------------
+
+
+def test_rescore_adds_our_monitor_to_an_inspect_log_and_keeps_its_own_scores(tmp_path, capsys):
+    from runners import rescore
+
+    samples = [
+        _sample("tagged-faking", 1, ChatMessageAssistant(content=FAKING_REPLY), score="C"),
+        _sample("tagged-refusal", 1, ChatMessageAssistant(content=REFUSAL_REPLY), score="I"),
+    ]
+    samples[1].scores["alignment_faking"] = Score(value="theirs")  # a scorer of theirs with our name
+    source = _inspect_log(tmp_path / "collected.eval", samples)
+    before = source.read_bytes()
+    out = tmp_path / "scored.eval"
+    code, printed, err = _cli(rescore.main, [str(source), "--monitor", "alignment_faking=embedded",
+                                             "--out", str(out), "--cache-dir", str(tmp_path / "cache")], capsys)
+    assert code == 0 and err == "", err
+    assert "scored 2 samples with alignment_faking: embedded" in printed and "judge calls made: 0" in printed
+    assert source.read_bytes() == before  # the input log is never changed
+    log = read_eval_log(str(out))
+    by_id = {s.id: s for s in log.samples}
+    assert by_id["tagged-faking"].scores["alignment_faking"].value == 1
+    assert by_id["tagged-refusal"].scores["alignment_faking"].value == 0
+    assert by_id["tagged-refusal"].scores["alignment_faking@was-previous"].value == "theirs"
+    assert all(s.scores["af_human"].value in ("C", "I") for s in log.samples)  # their scorer stays
+    assert by_id["tagged-faking"].scores["alignment_faking"].metadata["evidence"]
+    table = {s.name: s for s in log.results.scores}
+    assert table["alignment_faking"].metrics["mean"].value == 0.5
+
+
+def test_rescore_of_an_inspect_log_needs_out_and_a_valid_monitor(tmp_path, capsys):
+    from runners import rescore
+
+    source = _inspect_log(tmp_path / "c.eval", [_sample("s", 1, ChatMessageAssistant(content=REFUSAL_REPLY))])
+    code, _, err = _cli(rescore.main, [str(source), "--monitor", "alignment_faking=embedded"], capsys)
+    assert code == 2 and "give --out" in err
+    code, _, err = _cli(rescore.main, [str(source), "--monitor", "nonsense=embedded", "--out", str(tmp_path / "o.eval")],
+                        capsys)
+    assert code == 2 and err.count("\n") == 1 and "nonsense" in err
+    code, _, err = _cli(rescore.main, [str(source), "--monitor", "alignment_faking=embedded", "--out", str(source)],
+                        capsys)
+    assert code == 2 and "same file" in err
