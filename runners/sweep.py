@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     scenario = apply_overrides(scenario, options)
     if args.dry_run:
-        from runners.pricing import plan_sweep
+        from runners.dry_run import plan_sweep
 
         print("\n".join(plan_sweep(scenario, options).lines()))
         return 0
