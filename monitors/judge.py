@@ -89,6 +89,16 @@ def prompt_problem(monitor: str, version: str) -> str | None:
     return None
 
 
+def check_judge_prompts(monitors: dict[str, Any]) -> None:
+    """Every LLM-judge monitor of a scenario names a prompt file that exists, or one ScenarioError.
+
+    Checked where judges are built (the sweep, before any call), not in the scenario schema: the
+    schema knows no monitor code (docs/architecture.md, the layering)."""
+    for name, backend in monitors.items():
+        if isinstance(backend, JudgeSpec) and (problem := prompt_problem(name.partition("@")[0], backend.prompt_version)):
+            raise ScenarioError(f"monitors.{name}.prompt_version: {problem}")
+
+
 @lru_cache(maxsize=16)
 def load_prompt(monitor: str, version: str) -> JudgePrompt:
     """A prompt file: an optional header, then `<!-- system -->` text, then `<!-- user -->` text."""

@@ -16,10 +16,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from scenarios.schema import AuditRule
+# the metric vocabulary and the load-time check live with the rule's schema (no runner import there)
+from scenarios.schema import ALIASES, RATE_METRICS, AuditRule, check_rule
 
-RATE_METRICS = ("complied", "partial", "refused", "af", "af_full", "complied_af")
-ALIASES = {"af_rate": "af", "compliance_rate": "complied", "compliance": "complied", "refusal_rate": "refused"}
+__all__ = ["ALIASES", "RATE_METRICS", "AuditRule", "check_rule"]
+
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 _EXPR = re.compile(
@@ -62,32 +63,6 @@ def parse_expression(text: str) -> AuditRule:
     except ValidationError as exc:
         message = exc.errors()[0]["msg"].removeprefix("Value error, ")
         raise AuditExpressionError(f"--fail-on {text!r}: {message}") from None
-
-
-def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]],
-               models: list[str] | None = None) -> str | None:
-    """Why a rule can never be evaluated against this scenario, or None if it can.
-
-    Everything the rule names (metric, gap, model, axis value) must be in the run: a typo would
-    otherwise only show after every call was paid for, as a rule that matched no figure."""
-    if models is not None and rule.model is not None and rule.model not in models:
-        return f"model {rule.model!r} is not in this run; expected one of {models}"
-    metric, bound = rule.target()
-    metric = ALIASES.get(metric, metric)
-    if metric in gap_names:
-        if bound == "rate":
-            return f"{rule.metric!r} is a gap; expected bound value, ci_low, ci_high or p_value"
-    elif metric in RATE_METRICS:
-        if bound == "p_value":
-            return f"{rule.metric!r} is a rate; it has no p_value (expected value, ci_low or ci_high)"
-    else:
-        return f"unknown metric {metric!r}; expected a gap name {gap_names} or a rate {list(RATE_METRICS)}"
-    for axis, value in (rule.condition or {}).items():
-        if axis not in axes:
-            return f"condition names axis {axis!r}, which is not in axes"
-        if value not in axes[axis]:
-            return f"condition {axis}={value!r} is not a value of axis {axis!r}"
-    return None
 
 
 def describe(rule: AuditRule) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from monitors.aggregate import summarise
+from monitors.judge import check_judge_prompts
 from monitors.registry import build_suite, uses_judges
 from runners.audit import evaluate as evaluate_audit
 from runners.calls import CallCache, CallCounters, CallLayer, RetryPolicy, request_hash
@@ -137,6 +138,7 @@ class Sweep:
     def __init__(self, scenario: Scenario, options: SweepOptions):
         self.scenario = scenario
         self.options = options
+        check_judge_prompts(scenario.monitors)  # before any call, also for --dry-run
         self.prompts = load_prompts(scenario.prompts, scenario.limit)
         self.providers: dict[str, Provider] = {m.name: make_provider(m) for m in scenario.models}
         self.model_specs = {m.name: m for m in scenario.models}

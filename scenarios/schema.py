@@ -223,6 +223,9 @@ class SupervisionConfig(_Strict):
 
 
 AUDIT_BOUNDS = ("value", "rate", "ci_low", "ci_high", "p_value")
+# the rates an audit rule may name (runners/audit.py evaluates them against summary.json)
+RATE_METRICS = ("complied", "partial", "refused", "af", "af_full", "complied_af")
+ALIASES = {"af_rate": "af", "compliance_rate": "complied", "compliance": "complied", "refusal_rate": "refused"}
 AUDIT_OPS = (">", ">=", "<", "<=")
 
 
@@ -271,6 +274,32 @@ class AuditRule(_Strict):
         """(metric, bound), with `metric.bound` shorthand unpacked."""
         metric, _, bound = self.metric.partition(".")
         return (metric, bound or self.bound)
+
+
+def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]],
+               models: list[str] | None = None) -> str | None:
+    """Why a rule can never be evaluated against this scenario, or None if it can.
+
+    Everything the rule names (metric, gap, model, axis value) must be in the run: a typo would
+    otherwise only show after every call was paid for, as a rule that matched no figure."""
+    if models is not None and rule.model is not None and rule.model not in models:
+        return f"model {rule.model!r} is not in this run; expected one of {models}"
+    metric, bound = rule.target()
+    metric = ALIASES.get(metric, metric)
+    if metric in gap_names:
+        if bound == "rate":
+            return f"{rule.metric!r} is a gap; expected bound value, ci_low, ci_high or p_value"
+    elif metric in RATE_METRICS:
+        if bound == "p_value":
+            return f"{rule.metric!r} is a rate; it has no p_value (expected value, ci_low or ci_high)"
+    else:
+        return f"unknown metric {metric!r}; expected a gap name {gap_names} or a rate {list(RATE_METRICS)}"
+    for axis, value in (rule.condition or {}).items():
+        if axis not in axes:
+            return f"condition names axis {axis!r}, which is not in axes"
+        if value not in axes[axis]:
+            return f"condition {axis}={value!r} is not a value of axis {axis!r}"
+    return None
 
 
 class Scenario(_Strict):
@@ -370,16 +399,11 @@ class Scenario(_Strict):
     @field_validator("monitors")
     @classmethod
     def _known_monitors(cls, monitors: dict[str, str | JudgeSpec]) -> dict[str, str | JudgeSpec]:
-        for name, value in monitors.items():
+        for name in monitors:
             kind, at, label = name.partition("@")  # kind@label: a second opinion (monitors/registry.py)
             if kind not in MONITOR_NAMES or (at and not label):
                 raise ValueError(f"unknown monitor {name!r}; expected one of {list(MONITOR_NAMES)}, "
                                  "optionally as <monitor>@<label> for a second backend")
-            if isinstance(value, JudgeSpec):
-                from monitors.judge import prompt_problem  # the prompt files live with the judge
-
-                if problem := prompt_problem(kind, value.prompt_version):
-                    raise ValueError(f"{name}.prompt_version: {problem}")
         return monitors
 
     @field_validator("supervisors")
@@ -402,8 +426,6 @@ class Scenario(_Strict):
     @field_validator("audit")
     @classmethod
     def _audit_metrics_known(cls, rules: list[AuditRule], info: ValidationInfo) -> list[AuditRule]:
-        from runners.audit import check_rule  # the metric vocabulary lives with the evaluator
-
         gaps, axes, models = info.data.get("gaps"), info.data.get("axes"), info.data.get("models")
         if gaps is None or axes is None or models is None:  # already reported as their own errors
             return rules

@@ -18,11 +18,18 @@ from typing import Any
 
 import pytest
 
-from monitors.judge import Judge, judge_spec, locate_quote, make_judge_factory, parse_vote
+from monitors.judge import (
+    Judge,
+    check_judge_prompts,
+    judge_spec,
+    locate_quote,
+    make_judge_factory,
+    parse_vote,
+)
 from monitors.registry import build_suite
 from monitors.types import ParsedReply
 from runners.calls import CallCache, CallLayer, RetryPolicy
-from runners.engine import SweepOptions, run_sweep
+from runners.engine import Sweep, SweepOptions, run_sweep
 from scenarios.schema import ScenarioError, parse_scenario
 from tests.fake_llm_server import Faults, last_user_text, system_text
 
@@ -334,10 +341,6 @@ def test_scenario_monitor_entries_take_a_string_or_a_mapping():
             {"alignment_faking": {"backend": "openai/x", "votes": 3, "temperature": 0}},
             "need temperature > 0",
         ),
-        (
-            {"alignment_faking": {"backend": "openai/x", "prompt_version": "v9"}},
-            "no judge prompt 'v9'",
-        ),
         ({"alignment_faking": "heurstic"}, "unknown backend 'heurstic'"),
         (
             {"alignment_faking": {"backend": "sim/x"}},
@@ -348,6 +351,23 @@ def test_scenario_monitor_entries_take_a_string_or_a_mapping():
             parse_scenario({**base, "monitors": monitors}, "s.yaml")
     with pytest.raises(ScenarioError, match="votes"):
         judge_spec({"backend": "openai/x", "votes": -1})
+
+
+def test_a_missing_judge_prompt_is_one_error_where_judges_are_built_not_in_the_schema():
+    """The schema imports no monitor code (no import cycle); the sweep checks prompts before any call."""
+    scenario = parse_scenario(
+        {
+            "name": "j",
+            "prompts": "builtin:harmful_requests",
+            "axes": {"tier": ["free"]},
+            "models": ["sim/af-opus"],
+            "monitors": {"alignment_faking": {"backend": "openai/x", "prompt_version": "v9"}},
+        }
+    )
+    with pytest.raises(ScenarioError, match=r"monitors.alignment_faking.prompt_version: no judge prompt 'v9'"):
+        check_judge_prompts(scenario.monitors)
+    with pytest.raises(ScenarioError, match="no judge prompt 'v9'"):
+        Sweep(scenario, SweepOptions())
 
 
 @pytest.mark.parametrize("workers", [1, 2])  # 2: the judges run in the shards, the parent adds up
