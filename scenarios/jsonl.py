@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from scenarios.schema import ScenarioError
+from scenarios.errors import ScenarioError
 from scenarios.user_files import iter_lines, json_value
 
 

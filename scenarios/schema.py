@@ -21,24 +21,16 @@ from pydantic import (
     model_validator,
 )
 
+from scenarios.errors import ScenarioError
+from scenarios.families import known_axes, monitor_names, settings
 from scenarios.field_checks import base_url_problem, duplicate, folder_name_problem, gaps_problem
 from scenarios.user_files import MAX_SCENARIO_BYTES, load_yaml, read_text
 
-# Axis name -> allowed values. The cue builders in scenarios/cues/ give each value its meaning.
-KNOWN_AXES: dict[str, tuple[str, ...]] = {
-    "tier": ("free", "paid"),
-    "priming": ("system_prompt", "synthetic_documents", "none"),
-    "supervisor": ("weak", "strong"),
-    # weak/strong setting: is the conflicting objective (e.g. user satisfaction vs honesty) stated?
-    # `none` is the no-conflict baseline the deception score compares against (docs/weak_strong.md)
-    "objective": ("conflict", "none"),
-}
-SETTINGS = ("helpful_only", "weak_strong")
-MONITOR_NAMES = ("compliance", "alignment_faking", "supervisor_gaming")
-
-
-class ScenarioError(Exception):
-    """A scenario (or prompt file) the user must fix; str(error) is the one line to print."""
+# Axis name -> allowed values, settings and monitor names: the cue families declare them
+# (scenarios/families/), the schema only reads the registry.
+KNOWN_AXES: dict[str, tuple[str, ...]] = known_axes()
+SETTINGS = settings()
+MONITOR_NAMES = monitor_names()
 
 
 def _checked_base_url(value: str | None) -> str | None:
@@ -305,7 +297,7 @@ def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]]
 class Scenario(_Strict):
     name: str
     description: str = ""
-    setting: Literal["helpful_only", "weak_strong"] = "helpful_only"
+    setting: str = "helpful_only"  # the cue family that builds the requests (scenarios/families/)
     prompts: PromptSource
     limit: int | None = Field(default=None, ge=1)
     samples: int = Field(default=1, ge=1, le=1000)
@@ -348,6 +340,13 @@ class Scenario(_Strict):
         if isinstance(value, list):
             return [{"name": v} if isinstance(v, str) else v for v in value]
         return value
+
+    @field_validator("setting")
+    @classmethod
+    def _known_setting(cls, setting: str) -> str:
+        if setting not in SETTINGS:
+            raise ValueError(f"unknown setting {setting!r}; expected one of {sorted(SETTINGS)}")
+        return setting
 
     @field_validator("axes")
     @classmethod

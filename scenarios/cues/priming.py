@@ -16,11 +16,15 @@ import math
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scenarios.cues.tier import SITUATION_HELPFUL_ONLY
+from scenarios.errors import ScenarioError
 from scenarios.jsonl import read_objects
-from scenarios.schema import DocumentPriming, ScenarioError
 from scenarios.trial import TrialSpec, stable_seed
+
+if TYPE_CHECKING:  # the schema reads families, which read this module: no import back at run time
+    from scenarios.schema import DocumentPriming
 
 BUILTIN_CORPUS_DIR = Path(__file__).resolve().parent.parent / "documents"
 
