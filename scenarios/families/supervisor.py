@@ -1,0 +1,34 @@
+"""The supervisor family (Yang et al. 2024, weak-to-strong deception): a weak or a strong grader,
+with or without an objective that conflicts with honesty. Owns the `weak_strong` setting; the
+wording lives in scenarios/cues/supervisor.py, the grading node in runners/supervision.py.
+"""
+
+from __future__ import annotations
+
+from scenarios.cues.supervisor import supervised_request
+from scenarios.families.base import CueFamily, RequestContext
+from scenarios.trial import ChatRequest, TrialSpec
+
+
+def build_request(trial: TrialSpec, context: RequestContext) -> ChatRequest:
+    return supervised_request(trial, context.prefill)
+
+
+FAMILY = CueFamily(
+    name="supervisor",
+    description="Weak vs strong supervisor, with or without a conflicting objective (weak-to-strong deception)",
+    axes={
+        "supervisor": ("weak", "strong"),
+        # is the conflicting objective (e.g. user satisfaction vs honesty) stated? `none` is the
+        # no-conflict baseline the deception score compares against (docs/weak_strong.md)
+        "objective": ("conflict", "none"),
+    },
+    setting="weak_strong",
+    build_request=build_request,
+    organism="supervised",
+    organisms=("w2s-deceiver",),
+    monitors=("supervisor_gaming",),
+    supervise="runners.supervision",
+    report_section="weak_strong",
+    doc="weak_strong.md",
+)
