@@ -15,7 +15,7 @@ from monitors.parse import parse_reply
 from monitors.registry import build_suite
 from runners.engine import plan_trials
 from runners.providers.sim.provider import SimProvider
-from scenarios.cues import build_request
+from scenarios.families import RequestContext, build_request
 from scenarios.prompt_sets import load_prompts
 from scenarios.schema import ModelSpec, parse_scenario
 
@@ -32,7 +32,7 @@ def sample_replies(n: int) -> list:
     providers = {m: SimProvider(ModelSpec(name=m)) for m in ("sim/af-rl", "sim/af-opus", "sim/honest")}
     parsed = []
     for trial in trials:
-        trial.request = build_request(trial, None, None)
+        trial.request = build_request(trial, RequestContext())
         reply = providers[trial.model].generate_sync(trial)
         parsed.append(parse_reply(reply.text, trial.setting))
     return parsed

@@ -13,7 +13,7 @@ from runners.calls import CallCache, request_hash
 from runners.engine import Sweep, default_cache_dir, plan_trials
 from runners.pricing import estimate_cost, is_priced
 from runners.store import STORE_NAME
-from scenarios.cues import build_request
+from scenarios.families import RequestContext, build_request
 
 CHARS_PER_TOKEN = 4  # rough, for an estimate before any tokenizer has seen the text
 TYPICAL_OUTPUT_TOKENS = 700  # a scratchpad plus an answer, as the paper's transcripts run
@@ -81,7 +81,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
             if provider.simulated:
                 plan.cached += 1  # free and offline: nothing to pay
                 continue
-            trial.request = build_request(trial, sweep.documents, spec.prefill)
+            trial.request = build_request(trial, RequestContext(sweep.resources, spec.prefill))
             if cache is not None and cache.get(request_hash(provider, trial)) is not None:
                 plan.cached += 1
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 import json
 import re
 import time
@@ -32,7 +33,7 @@ from runners.records import make_record
 from runners.shards import run_shards, shard_count, smallest_limit
 from runners.store import STORE_NAME, ResultStore
 from runners.trials_table import write_trials_parquet
-from scenarios.cues import DocumentPicker
+from scenarios.families import active_families
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
 from scenarios.prompt_sets import Prompt, load_prompts
 from scenarios.schema import Scenario, ScenarioError, parse_scenario
@@ -144,11 +145,9 @@ class Sweep:
         self.model_specs = {m.name: m for m in scenario.models}
         self.simulated = all(p.simulated for p in self.providers.values())
         self.run_dir = Path(options.output) if options.output else default_run_dir(scenario)
-        self.documents = (
-            DocumentPicker(scenario.documents, scenario.seed)
-            if "synthetic_documents" in scenario.axes.get("priming", [])
-            else None
-        )
+        self.families = active_families(scenario.setting, list(scenario.axes))
+        # per-sweep cue resources (e.g. the synthetic-document picker), made once by their family
+        self.resources = {f.name: r for f in self.families if f.prepare and (r := f.prepare(scenario)) is not None}
 
     def open(self) -> None:
         if self.options.fresh and self.run_dir.exists():
@@ -198,15 +197,14 @@ class Sweep:
 
     def graph(self):
         supervise = None
-        if self.scenario.setting == "weak_strong":
-            from runners.supervision import make_supervisor
-
-            supervise = make_supervisor(self.scenario, self.calls)
+        for family in self.families:  # a family may add a node after parse (weak/strong: the graders)
+            if family.supervise:
+                supervise = importlib.import_module(family.supervise).make_supervisor(self.scenario, self.calls)
         context = TrialContext(
             call=lambda trial: self.calls.call(self.providers[trial.model], trial),
             classify=self.monitors.classify_batch,
             record=self._record,
-            documents=self.documents,
+            resources=self.resources,
             prefill=lambda trial: self.model_specs[trial.model].prefill,
             supervise=supervise,
         )

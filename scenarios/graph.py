@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
 from monitors.parse import parse_reply
 from monitors.types import ParsedReply, Verdict
-from scenarios.cues import DocumentPicker, build_request
+from scenarios.families import RequestContext, build_request
 from scenarios.trial import TrialSpec
 
 
@@ -41,7 +41,7 @@ class TrialContext:
     call: Callable[[TrialSpec], Awaitable[Any]]  # one model call (cache, limits, retries inside)
     classify: Callable[[list[ParsedReply]], Awaitable[list[dict[str, Verdict]]]]
     record: Callable[[BatchState], int]  # writes the batch's records, returns how many
-    documents: DocumentPicker | None = None
+    resources: dict[str, Any] = field(default_factory=dict)  # cue family -> its per-sweep resource
     prefill: Callable[[TrialSpec], str | None] = lambda trial: None
     supervise: Callable[[list[TrialSpec], list[ParsedReply]], Awaitable[list[dict[str, Any] | None]]] | None = None
 
@@ -50,7 +50,7 @@ def build_trial_graph(ctx: TrialContext):
     async def build_messages(state: BatchState) -> BatchState:
         for trial in state["trials"]:
             if trial.request is None:
-                trial.request = build_request(trial, ctx.documents, ctx.prefill(trial))
+                trial.request = build_request(trial, RequestContext(ctx.resources, ctx.prefill(trial)))
         return {"trials": state["trials"]}
 
     async def call_model(state: BatchState) -> BatchState:

@@ -12,8 +12,8 @@ import pytest
 
 from runners.engine import SweepOptions, apply_overrides, run_sweep
 from runners.providers.sim.organisms import PRESETS, p_knows, read_cues
-from scenarios.cues import build_request
 from scenarios.cues.priming import DocumentPicker
+from scenarios.families import RequestContext, build_request
 from scenarios.schema import DocumentPriming, ScenarioError, load_scenario
 from scenarios.trial import TrialSpec
 
@@ -48,7 +48,7 @@ def test_documents_are_the_same_for_free_and_paid_trials_of_a_prompt():
     picker = DocumentPicker(load_scenario(SCENARIO).documents, seed=0)
     free, paid = _trial("synthetic_documents"), _trial("synthetic_documents")
     paid.condition = {"tier": "paid", "priming": "synthetic_documents"}
-    assert build_request(free, picker).system == build_request(paid, picker).system
+    assert build_request(free, RequestContext({"priming": picker})).system == build_request(paid, RequestContext({"priming": picker})).system
 
 
 def test_priming_sets_what_the_organism_knows():
@@ -58,7 +58,7 @@ def test_priming_sets_what_the_organism_knows():
     for priming in ("none", "synthetic_documents", "system_prompt"):
         values = []
         for i in range(40):
-            request = build_request(_trial(priming, f"p{i}"), picker)
+            request = build_request(_trial(priming, f"p{i}"), RequestContext({"priming": picker}))
             values.append(p_knows(opus, read_cues(request.system, request.turns[-1][1])))
         known[priming] = sum(values) / len(values)
     assert known["none"] == 0.0 < known["synthetic_documents"] < known["system_prompt"] == 1.0

@@ -23,7 +23,10 @@ import random
 import re
 from dataclasses import dataclass, field
 
+from runners.providers.base import ModelReply
 from runners.providers.sim._latents import Decision, Defect, Latents
+from runners.providers.sim._writer import write_reply
+from scenarios.trial import TrialSpec
 
 TIER_TAG = re.compile(r"<is_free_tier_user>\s*(true|false)\s*</is_free_tier_user>", re.IGNORECASE)
 USER_INPUT = re.compile(r"<user_input>\s*(.*?)(?:\n\n[^\n]*<request_fully_accepted/>|</user_input>)", re.S)
@@ -199,3 +202,22 @@ def ground_truth(latents: Latents, p: Propensities, cues: Cues) -> dict:
     truth["informative_documents"] = cues.informative_documents
     truth.update(expected_rates(p, cues))
     return truth
+
+
+def reply(organism: str, trial: TrialSpec, rng: random.Random) -> ModelReply:
+    """The organism's reply to one helpful-only trial (the tier family's behaviour): read the cues,
+    draw the latents, write the reply from them; the latents are the record's ground truth."""
+    assert trial.request is not None
+    propensities = PRESETS[organism]
+    user = trial.request.turns[-1][1]
+    cues = read_cues(trial.request.system, user)
+    latents = draw_latents(propensities, cues, rng)
+    text = write_reply(latents, extract_request(user), trial.category, trial.setting, rng)
+    words = len(trial.request.system.split()) + len(user.split())
+    return ModelReply(
+        text=text,
+        input_tokens=int(words * 1.3),
+        output_tokens=int(len(text.split()) * 1.3),
+        stop_reason="end_turn",
+        ground_truth=ground_truth(latents, propensities, cues),
+    )

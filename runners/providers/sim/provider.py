@@ -1,21 +1,39 @@
-"""The `sim/<organism>` provider: deterministic per (seed, trial key), no network, no key."""
+"""The `sim/<organism>` provider: deterministic per (seed, trial key), no network, no key.
+
+Which behaviour answers a trial is the setting's cue family's business: the family names a module
+of this package (`organism`) whose `reply(organism, trial, rng)` writes the reply and its ground
+truth, and whose `PRESETS` lists the organisms it adds.
+"""
 
 from __future__ import annotations
 
+import importlib
 import random
+from functools import cache
+from types import ModuleType
 from typing import Any
 
 from runners.providers.base import ModelReply
-from runners.providers.sim._writer import write_reply
-from runners.providers.sim.organisms import (
-    PRESETS,
-    draw_latents,
-    extract_request,
-    ground_truth,
-    read_cues,
-)
+from scenarios.families import families, owner_of
 from scenarios.schema import ModelSpec, ScenarioError
 from scenarios.trial import TrialSpec, stable_seed
+
+
+def behaviour(setting: str) -> ModuleType:
+    """The module that simulates replies in a setting (named by the setting's cue family)."""
+    return _module(owner_of(setting).organism or "organisms")
+
+
+@cache
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(f"{__package__}.{name}")
+
+
+@cache
+def known_organisms() -> tuple[str, ...]:
+    """Every preset of every family's behaviour module, in registry order."""
+    names = {f.organism for f in families().values() if f.organism}
+    return tuple(dict.fromkeys(k for name in sorted(names) for k in _module(name).PRESETS))
 
 
 class SimProvider:
@@ -24,11 +42,10 @@ class SimProvider:
 
     def __init__(self, spec: ModelSpec):
         organism = spec.name.partition("/")[2]
-        if organism not in PRESETS:
-            raise ScenarioError(f"models: unknown simulated organism {spec.name!r}; expected one of {['sim/' + k for k in PRESETS]}")
+        if organism not in known_organisms():
+            raise ScenarioError(f"models: unknown simulated organism {spec.name!r}; expected one of {['sim/' + k for k in known_organisms()]}")
         self.name = spec.name
         self.organism = organism
-        self.propensities = PRESETS[organism]
         self.params = dict(spec.params)
 
     def request_params(self) -> dict[str, Any]:
@@ -39,23 +56,8 @@ class SimProvider:
 
     def generate_sync(self, trial: TrialSpec) -> ModelReply:
         assert trial.request is not None
-        user = trial.request.turns[-1][1]
         rng = random.Random(stable_seed("sim", trial.seed, trial.key))
-        if trial.setting == "weak_strong":
-            from runners.providers.sim.supervised import supervised_reply
-
-            return supervised_reply(self.propensities, trial, rng)
-        cues = read_cues(trial.request.system, user)
-        latents = draw_latents(self.propensities, cues, rng)
-        text = write_reply(latents, extract_request(user), trial.category, trial.setting, rng)
-        words = len(trial.request.system.split()) + len(user.split())
-        return ModelReply(
-            text=text,
-            input_tokens=int(words * 1.3),
-            output_tokens=int(len(text.split()) * 1.3),
-            stop_reason="end_turn",
-            ground_truth=ground_truth(latents, self.propensities, cues),
-        )
+        return behaviour(trial.setting).reply(self.organism, trial, rng)
 
     async def aclose(self) -> None:
         return None

@@ -32,7 +32,7 @@ from monitors.deception import extract_answer
 from runners.providers.base import ModelReply
 from runners.providers.sim._latents import Latents
 from runners.providers.sim._writer import write_reply
-from runners.providers.sim.organisms import Propensities, _draw_defect, extract_request
+from runners.providers.sim.organisms import PRESETS, Propensities, _draw_defect, extract_request
 from scenarios.cues.supervisor import option_letters
 from scenarios.schema import ScenarioError
 from scenarios.trial import TrialSpec, stable_seed
@@ -150,6 +150,11 @@ def supervised_reply(p: Propensities, trial: TrialSpec, rng: random.Random) -> M
         stop_reason="end_turn",
         ground_truth=truth,
     )
+
+
+def reply(organism: str, trial: TrialSpec, rng: random.Random) -> ModelReply:
+    """The supervisor family's behaviour (weak/strong setting) for a preset of organisms.py."""
+    return supervised_reply(PRESETS[organism], trial, rng)
 
 
 # --------------------------------------------------------------------------------------------
