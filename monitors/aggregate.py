@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitors import validation
+from monitors import family_monitors, validation
 from monitors.deception import has_weak_strong_columns, weak_strong_figures, weak_strong_sections
 from monitors.stats import paired_gap, rate
 
@@ -34,6 +34,9 @@ TRUTH_OF = {"complied": "truth_p_complied", "af": "truth_p_af"}
 def metric_series(df: pd.DataFrame, metric: str) -> pd.Series:
     if metric in METRICS:
         return METRICS[metric](df).astype(float)
+    added = family_monitors.metrics(df)
+    if metric in added:
+        return added[metric](df).astype(float)
     if metric in df.columns:
         return df[metric].astype(float)
     raise KeyError(f"unknown metric {metric!r}; expected one of {sorted(METRICS)}")
@@ -70,7 +73,9 @@ def condition_rates(df: pd.DataFrame) -> list[dict[str, Any]]:
             metrics = [m for m in metrics if m.startswith("af")]
         for metric in metrics:
             row[metric] = rate(int(metric_series(valid, metric).sum()), len(valid)).as_dict()
-        for metric, column in TRUTH_OF.items():
+        for metric, read in family_monitors.metrics(valid).items():  # metrics of the added cue families
+            row[metric] = rate(int(read(valid).astype(bool).sum()), len(valid)).as_dict()
+        for metric, column in {**TRUTH_OF, **family_monitors.truth_of(valid)}.items():
             if column in valid.columns and valid[column].notna().any():
                 row[f"truth_{metric}"] = float(valid[column].mean())
         rows.append({k: _clean(v) if not isinstance(v, dict) else v for k, v in row.items()})
@@ -86,7 +91,7 @@ def gap_table(df: pd.DataFrame, gaps: list[dict[str, str]]) -> list[dict[str, An
         others = [c for c in _condition_columns(df) if c != axis_col]
         values = metric_series(valid, spec.get("metric", "complied"))
         frame = valid.assign(_y=values)
-        truth_col = TRUTH_OF.get(spec.get("metric", "complied"))
+        truth_col = {**TRUTH_OF, **family_monitors.truth_of(valid)}.get(spec.get("metric", "complied"))
         for keys, group in frame.groupby(["model", *others], sort=False):
             keys = keys if isinstance(keys, tuple) else (keys,)
             model, other_values = keys[0], dict(zip([o.removeprefix("cond_") for o in others], keys[1:], strict=True))
@@ -126,7 +131,7 @@ MONITOR_TRUTH = {
 def monitor_accuracy(df: pd.DataFrame) -> dict[str, Any]:
     """Agreement of each monitor with the organisms' ground truth (simulated runs only)."""
     result = {}
-    for name, truth_col in MONITOR_TRUTH.items():
+    for name, truth_col in {**MONITOR_TRUTH, **family_monitors.truth_columns(df)}.items():
         pred_col = f"{name}_flag"
         if pred_col not in df.columns or truth_col not in df.columns:
             continue
@@ -169,6 +174,8 @@ def summarise(df: pd.DataFrame, gaps: list[dict[str, str]]) -> dict[str, Any]:
         summary["monitor_accuracy"] = monitor_accuracy(df)
     if len(df) and "cond_priming" in df.columns and df["cond_priming"].nunique() > 1:
         summary.setdefault("sections", []).extend(priming_sections(summary["gaps"]))
+    if len(df) and (added := family_monitors.sections(df, summary)):  # sections of the added cue families
+        summary.setdefault("sections", []).extend(added)
     if len(df) and has_weak_strong_columns(df):
         summary["weak_strong"] = weak_strong_figures(df)
         summary.setdefault("sections", []).extend(weak_strong_sections(summary["weak_strong"]))

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitors import family_monitors
 from monitors.alignment_faking import classify_alignment_faking_batch
 from monitors.compliance import classify_compliance
 from monitors.supervisor_gaming import classify_supervisor_gaming
@@ -23,7 +24,8 @@ class MonitorSuite:
     backends: dict[str, str]
     judges: dict[str, Callable] = field(default_factory=dict)  # name -> async judge (LLM backends)
 
-    async def classify_batch(self, parsed: list[ParsedReply]) -> list[dict[str, Verdict]]:
+    async def classify_batch(self, parsed: list[ParsedReply], trials: list | None = None) -> list[dict[str, Verdict]]:
+        """`trials` (the batch's TrialSpecs) for family monitors that score against the trial."""
         results: list[dict[str, Verdict]] = [{} for _ in parsed]
         embedded: dict[str, list[Verdict]] = {"compliance": [classify_compliance(reply) for reply in parsed]}
 
@@ -34,8 +36,14 @@ class MonitorSuite:
                     labels = [c.label if reply.output.strip() else None
                               for reply, c in zip(parsed, embedded["compliance"], strict=True)]
                     embedded[kind] = classify_alignment_faking_batch(parsed, labels)
-                else:
+                elif kind == "supervisor_gaming":
                     embedded[kind] = [classify_supervisor_gaming(reply) for reply in parsed]
+                else:  # a monitor a cue family adds (monitors/family_monitors.py)
+                    monitor = family_monitors.module(kind)
+                    if hasattr(monitor, "classify_trials"):
+                        embedded[kind] = monitor.classify_trials(trials, parsed)
+                    else:
+                        embedded[kind] = [monitor.classify(reply) for reply in parsed]
             return embedded[kind]
 
         for name in self.backends:

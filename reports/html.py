@@ -167,7 +167,7 @@ def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenar
         "backends": analysis.backend_counts(records),
         "agreement": analysis.backend_agreement(records),
         "validation": analysis.monitor_validation(frame),
-        "sections": summary.get("sections", []),
+        "sections": [_with_charts(s, colours) for s in summary.get("sections", [])],
         "legend": plots.OUTCOMES,
         "colours": colours,
         "style": Markup(static_asset("report.css")),
@@ -176,6 +176,17 @@ def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenar
         "data_encoding": encoding,
         "data": Markup(data),  # script-safe JSON or base64: see reports/payload.py
     }
+
+
+def _with_charts(section: dict[str, Any], colours: dict[str, str]) -> dict[str, Any]:
+    """A section a cue family wrote (summary.json) plus its charts: stacked outcome bars and a
+    forest plot of its gaps, when it gives their data."""
+    charts = {}
+    if section.get("bars"):
+        charts["bars_svg"] = Markup(plots.stacked_segments(section["bars"]))
+    if section.get("gaps"):
+        charts["forest_svg"] = Markup(plots.forest(section["gaps"], colours))
+    return {**section, **charts}
 
 
 def render_html(context: dict[str, Any]) -> str:

@@ -112,6 +112,39 @@ def stacked_outcomes(rates: list[dict[str, Any]], label_of=None) -> str:
     return to_svg(fig)
 
 
+SEGMENT_COLOURS = ["#D55E00", "#E69F00", "#CC79A7", "#56B4E9", "#009E73", "#0072B2"]
+SEGMENT_HATCHES = ["///", "", "..", "", "", ""]
+
+
+def stacked_segments(bars: list[dict[str, Any]]) -> str:
+    """A cue family's outcome bars (same visual language as the headline): one horizontal bar per
+    model x condition, stacked by the family's outcome kinds, n at the end. `bars` items:
+    {label, n, segments: [[name, share], ...]} (shares of all trials of the bar)."""
+    rows = list(reversed(bars))
+    names = list(dict.fromkeys(name for bar in bars for name, _ in bar["segments"]))
+    fig, ax = plt.subplots(figsize=(8.5, max(2.2, 0.42 * len(rows) + 1.2)))
+    for y, bar in enumerate(rows):
+        left = 0.0
+        for name, share in bar["segments"]:
+            i = names.index(name)
+            width = float(share or 0.0)
+            if width > 0:
+                ax.barh(y, width, left=left, color=SEGMENT_COLOURS[i % 6], hatch=SEGMENT_HATCHES[i % 6],
+                        edgecolor="white", linewidth=0.5, height=0.7)
+                if width >= 0.06:
+                    ax.text(left + width / 2, y, f"{100 * width:.0f}%", ha="center", va="center", fontsize=7)
+            left += width
+        ax.text(1.01, y, f"n={bar['n']}", va="center", fontsize=8)
+    ax.set_yticks(range(len(rows)), [bar["label"] for bar in rows], fontsize=7.5)
+    ax.set_xlim(0, 1)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0%", "25%", "50%", "75%", "100%"])
+    ax.set_xlabel("share of trials")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=SEGMENT_COLOURS[i % 6], hatch=SEGMENT_HATCHES[i % 6], ec="white")
+               for i in range(len(names))]
+    ax.legend(handles, names, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False, fontsize=8)
+    return to_svg(fig)
+
+
 def forest(gaps: list[dict[str, Any]], colours: dict[str, str], label_of=None, colour_key=None,
            xlabel: str | None = None) -> str:
     """Every gap with its 95% interval; colour = model, marker = gap; x marks the simulated truth."""

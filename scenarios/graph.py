@@ -39,7 +39,7 @@ class BatchState(TypedDict, total=False):
 @dataclass
 class TrialContext:
     call: Callable[[TrialSpec], Awaitable[Any]]  # one model call (cache, limits, retries inside)
-    classify: Callable[[list[ParsedReply]], Awaitable[list[dict[str, Verdict]]]]
+    classify: Callable[[list[ParsedReply], list[TrialSpec]], Awaitable[list[dict[str, Verdict]]]]
     record: Callable[[BatchState], int]  # writes the batch's records, returns how many
     resources: dict[str, Any] = field(default_factory=dict)  # cue family -> its per-sweep resource
     prefill: Callable[[TrialSpec], str | None] = lambda trial: None
@@ -70,7 +70,7 @@ def build_trial_graph(ctx: TrialContext):
         return {"supervision": await ctx.supervise(state["trials"], state["parsed"])}
 
     async def monitor(state: BatchState) -> BatchState:
-        return {"verdicts": await ctx.classify(state["parsed"])}
+        return {"verdicts": await ctx.classify(state["parsed"], state["trials"])}
 
     async def record(state: BatchState) -> BatchState:
         return {"written": ctx.record(state)}

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from scenarios.errors import ScenarioError
-from scenarios.families import known_axes, monitor_names, settings
+from scenarios.families import families, known_axes, monitor_names, settings
 from scenarios.field_checks import base_url_problem, duplicate, folder_name_problem, gaps_problem
 from scenarios.user_files import MAX_SCENARIO_BYTES, load_yaml, read_text
 
@@ -328,6 +328,22 @@ class Scenario(_Strict):
         if (name := duplicate(m.name for m in models)) is not None:
             raise ValueError(f"{name!r} is listed twice; expected each model once (trials are keyed by model)")
         return models
+
+    @model_validator(mode="before")
+    @classmethod
+    def _family_default_gaps(cls, data: Any) -> Any:
+        """No `gaps:` given: the default gaps of the cue families whose axes the scenario crosses
+        (only those whose two values it has)."""
+        if not isinstance(data, dict) or "gaps" in data or not isinstance(data.get("axes"), dict):
+            return data
+        axes = data["axes"]
+        defaults = [
+            gap.as_dict()
+            for family in families().values()
+            for gap in family.default_gaps
+            if isinstance(axes.get(gap.axis), list) and {gap.treat, gap.control} <= set(axes[gap.axis])
+        ]
+        return {**data, "gaps": defaults} if defaults else data
 
     @field_validator("prompts", mode="before")
     @classmethod
