@@ -23,7 +23,7 @@ from langgraph.graph import END, START, StateGraph
 
 from monitors.parse import parse_reply
 from monitors.types import ParsedReply, Verdict
-from scenarios.families import RequestContext, build_request
+from scenarios.families import RequestContext, build_request, follow_up
 from scenarios.trial import TrialSpec
 
 
@@ -54,8 +54,25 @@ def build_trial_graph(ctx: TrialContext):
         return {"trials": state["trials"]}
 
     async def call_model(state: BatchState) -> BatchState:
-        replies = await asyncio.gather(*(ctx.call(trial) for trial in state["trials"]))
-        return {"replies": list(replies)}
+        trials = state["trials"]
+        replies = list(await asyncio.gather(*(ctx.call(trial) for trial in trials)))
+        # two-turn families (e.g. pushback after the first answer): the second request carries the
+        # first reply, and the trial's request becomes it, so the record shows every message sent
+        second = []
+        for i, (trial, reply) in enumerate(zip(trials, replies, strict=True)):
+            if reply.error is None and (request := follow_up(trial, reply.text)) is not None:
+                trial.extra["first_reply"] = reply.text
+                trial.request = request
+                second.append(i)
+        if second:
+            more = await asyncio.gather(*(ctx.call(trials[i]) for i in second))
+            for i, reply in zip(second, more, strict=True):
+                first = replies[i]
+                reply.input_tokens += first.input_tokens
+                reply.output_tokens += first.output_tokens
+                reply.turns += first.turns
+                replies[i] = reply
+        return {"replies": replies}
 
     async def parse(state: BatchState) -> BatchState:
         return {
