@@ -30,6 +30,14 @@ def _module(name: str) -> ModuleType:
 
 
 @cache
+def perceivers(axes: tuple[str, ...]) -> tuple[ModuleType, ...]:
+    """Behaviour modules of the modifier families whose axes a trial has (e.g. evaluation
+    awareness): each wraps the setting's behaviour with `reply_with(organism, trial, rng, base)`."""
+    return tuple(_module(f.organism) for f in families().values()
+                 if f.setting is None and f.organism and any(axis in f.axes for axis in axes))
+
+
+@cache
 def known_organisms() -> tuple[str, ...]:
     """Every preset of every family's behaviour module, in registry order."""
     names = {f.organism for f in families().values() if f.organism}
@@ -57,7 +65,10 @@ class SimProvider:
     def generate_sync(self, trial: TrialSpec) -> ModelReply:
         assert trial.request is not None
         rng = random.Random(stable_seed("sim", trial.seed, trial.key))
-        return behaviour(trial.setting).reply(self.organism, trial, rng)
+        base = behaviour(trial.setting)
+        for module in perceivers(tuple(trial.condition)):  # modifier families that change perception
+            return module.reply_with(self.organism, trial, rng, base)
+        return base.reply(self.organism, trial, rng)
 
     async def aclose(self) -> None:
         return None
