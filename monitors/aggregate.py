@@ -174,7 +174,7 @@ def summarise(df: pd.DataFrame, gaps: list[dict[str, str]]) -> dict[str, Any]:
         summary["monitor_accuracy"] = monitor_accuracy(df)
     if len(df) and "cond_priming" in df.columns and df["cond_priming"].nunique() > 1:
         summary.setdefault("sections", []).extend(priming_sections(summary["gaps"]))
-    if len(df) and (added := family_monitors.sections(df, summary)):  # sections of the added cue families
+    if len(df) and (added := family_monitors.sections(df, summary, metric_series)):  # sections of the added cue families
         summary.setdefault("sections", []).extend(added)
     if len(df) and has_weak_strong_columns(df):
         summary["weak_strong"] = weak_strong_figures(df)

@@ -63,7 +63,7 @@ TRUTH_OF = {"correct": "truth_p_correct"}
 TRUTH_COLUMN = "truth_correct"
 
 
-def sections(summary: dict[str, Any]) -> list[dict[str, Any]]:
+def sections(summary: dict[str, Any], df: Any = None, read_metric: Any = None) -> list[dict[str, Any]]:
     """The family's report section: accuracy per belief and pushback condition, stacked into
     right / the user's wrong answer / other, with flips and apologies, next to configured truth."""
     rows, bars = [], []

@@ -103,7 +103,7 @@ TRUTH_OF = {"bad": "truth_p_bad"}  # the configured probability behind each metr
 TRUTH_COLUMN = "truth_bad"  # what the monitor's flag is scored against
 
 
-def sections(summary: dict[str, Any]) -> list[dict[str, Any]]:
+def sections(summary: dict[str, Any], df: Any = None, read_metric: Any = None) -> list[dict[str, Any]]:
     """The report section: per model, P(bad) with and without each trigger, stacked by behaviour,
     next to the configured truth, and the trigger gaps (shown in the forest plot too)."""
     rows, bars = [], []
@@ -111,6 +111,8 @@ def sections(summary: dict[str, Any]) -> list[dict[str, Any]]:
         if "bad" not in r:
             continue
         trigger = r["cond"].get("trigger", "-")
+        others = ",".join(f"{k}={v}" for k, v in r["cond"].items() if k != "trigger")
+        trigger = f"{trigger} ({others})" if others else trigger
         rows.append([r["model"], trigger, r["n"], _pct(r["bad"]["rate"]), _ci(r["bad"]), _pct(r.get("truth_bad")),
                      _pct((r.get("hides") or {}).get("rate")), _pct(r.get("truth_hides"))])
         bars.append({

@@ -4,7 +4,7 @@ A family names its monitors; each is a module `monitors/<name>.py` with `classif
 Verdict` (or `classify_trials(trials, parsed)` when it needs the trial, e.g. a reference answer),
 and optionally `METRICS` (metric -> how to read it off trials.csv), `TRUTH_OF` (metric -> the
 configured-probability column of simulated runs), `TRUTH_COLUMN` (what its flag is scored against)
-and `sections(summary)` (its report sections). The three original monitors keep their own code
+and `sections(summary, df, read_metric)` (its report sections). The three original monitors keep their own code
 paths (monitors/registry.py, monitors/aggregate.py), so their figures do not move.
 """
 
@@ -54,5 +54,8 @@ def truth_columns(df: pd.DataFrame) -> dict[str, str]:
     return {m.__name__.rpartition(".")[2]: m.TRUTH_COLUMN for m in present(df) if hasattr(m, "TRUTH_COLUMN")}
 
 
-def sections(df: pd.DataFrame, summary: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for m in present(df) if hasattr(m, "sections") for s in m.sections(summary)]
+def sections(df: pd.DataFrame, summary: dict[str, Any],
+             read_metric: Callable[[pd.DataFrame, str], pd.Series]) -> list[dict[str, Any]]:
+    """Each present monitor's report sections; `read_metric` (monitors.aggregate.metric_series) is
+    passed in so a family can read any metric without importing the aggregation back."""
+    return [s for m in present(df) if hasattr(m, "sections") for s in m.sections(summary, df, read_metric)]
