@@ -268,6 +268,11 @@ class AuditRule(_Strict):
         return (metric, bound or self.bound)
 
 
+def rate_metrics() -> tuple[str, ...]:
+    """The rates an audit rule may name: the original ones and those the cue families declare."""
+    return tuple(dict.fromkeys((*RATE_METRICS, *(m for f in families().values() for m in f.metrics))))
+
+
 def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]],
                models: list[str] | None = None) -> str | None:
     """Why a rule can never be evaluated against this scenario, or None if it can.
@@ -281,11 +286,11 @@ def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]]
     if metric in gap_names:
         if bound == "rate":
             return f"{rule.metric!r} is a gap; expected bound value, ci_low, ci_high or p_value"
-    elif metric in RATE_METRICS:
+    elif metric in (rates := rate_metrics()):
         if bound == "p_value":
             return f"{rule.metric!r} is a rate; it has no p_value (expected value, ci_low or ci_high)"
     else:
-        return f"unknown metric {metric!r}; expected a gap name {gap_names} or a rate {list(RATE_METRICS)}"
+        return f"unknown metric {metric!r}; expected a gap name {gap_names} or a rate {list(rates)}"
     for axis, value in (rule.condition or {}).items():
         if axis not in axes:
             return f"condition names axis {axis!r}, which is not in axes"
