@@ -15,12 +15,14 @@ FULL = [
     ["benchmarks.monitor_throughput"],
     ["benchmarks.api_sweep"],
     ["benchmarks.report_100k"],
+    ["benchmarks.family_scenarios"],
 ]
 SMALL = {
     "benchmarks.sim_sweep": ["--sizes", "1000", "2000"],
     "benchmarks.monitor_throughput": ["--n", "2000"],
     "benchmarks.api_sweep": ["--small"],
     "benchmarks.report_100k": ["--samples", "1", "--run", "/tmp/afsim-report-small"],
+    "benchmarks.family_scenarios": ["--samples", "1"],
 }
 
 
