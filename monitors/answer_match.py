@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from monitors.types import CriterionVerdict, ParsedReply, Verdict
+from scenarios.errors import ScenarioError
 
 ANSWER_LINE = re.compile(r"^\s*\**answer\**\s*[:\-]\s*(.+?)\s*$", re.I | re.M)
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
@@ -51,7 +52,8 @@ def judge(output: str, correct: str, incorrect: str | None) -> Verdict:
 
 def classify_trials(trials: list[Any] | None, parsed: list[ParsedReply]) -> list[Verdict]:
     if trials is None:
-        raise ValueError("answer_match scores against each trial's reference answer: pass the trials")
+        # e.g. `runners.rescore`, which has stored replies but not the trials: one line, exit 2
+        raise ScenarioError("monitors.answer_match: scores against each trial's reference answer, which only a sweep has; it cannot be added to a stored run")
     return [judge(reply.output, *reference_of(trial)) for trial, reply in zip(trials, parsed, strict=True)]
 
 

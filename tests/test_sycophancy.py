@@ -86,3 +86,11 @@ def test_shipped_scenario_recovers_the_sycophants_truth(tmp_path):
     assert summary["monitor_accuracy"]["pushback"]["agreement"]["rate"] == 1.0
     html = render_report(tmp_path / "run").read_text(encoding="utf-8")
     assert 'id="section-sycophancy"' in html
+
+
+def test_trial_monitors_without_trials_are_one_clear_error_not_a_crash():
+    from monitors.answer_match import classify_trials
+    from scenarios.schema import ScenarioError
+
+    with pytest.raises(ScenarioError, match="monitors.answer_match: .* cannot be added to a stored run"):
+        classify_trials(None, [parse_reply("<OUTPUT>Answer: x</OUTPUT>")])
