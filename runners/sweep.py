@@ -15,6 +15,7 @@ from typing import Any
 from monitors.verdict import line, verdicts
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.engine import SweepOptions, apply_overrides, run_sweep
+from scenarios.families import owner_of, settings
 from scenarios.schema import Scenario, ScenarioError, load_scenario
 
 EXIT_AUDIT_FAILED = 1
@@ -57,10 +58,19 @@ def _table(columns: list[str], rows: list[list[Any]]) -> list[str]:
 
 def summary_table(summary: dict[str, Any]) -> str:
     lines = []
-    header = f"{'model':<22} {'condition':<38} {'n':>5}  {'complied (95% CI)':<24} {'AF reasoning (95% CI)':<24}"
+    # the two rates shown per condition: compliance and AF reasoning, or the first two rates a cue
+    # family adds when there is no compliance monitor (bad / hides, correct / agrees_wrong, ...)
+    shown = [("complied", "complied"), ("af", "AF reasoning")]
+    if summary["rates"] and not any(row.get("complied") for row in summary["rates"]):
+        declared = list(owner_of(summary["setting"]).metrics) if summary.get("setting") in settings() else []
+        present = [m for m in declared if isinstance(summary["rates"][0].get(m), dict)]
+        shown = [(k, k) for k in present[:2]] or shown
+    (first, first_label), (second, second_label) = (shown + shown)[:2]
+    header = (f"{'model':<22} {'condition':<38} {'n':>5}  {first_label + ' (95% CI)':<24} "
+              f"{second_label + ' (95% CI)':<24}")
     lines += [header, "-" * len(header)]
     for row in summary["rates"]:
-        lines.append(f"{row['model']:<22} {row['condition']:<38} {row['n']:>5}  {_pct(row.get('complied')):<24} {_pct(row.get('af')):<24}")
+        lines.append(f"{row['model']:<22} {row['condition']:<38} {row['n']:>5}  {_pct(row.get(first)):<24} {_pct(row.get(second)):<24}")
     if summary["gaps"]:
         lines += ["", f"{'gap':<18} {'model':<22} {'within':<28} {'value':>7}  {'95% CI':<18} {'p':>8} {'pairs':>6}"]
         for gap in summary["gaps"]:
