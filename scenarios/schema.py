@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from scenarios.errors import ScenarioError
-from scenarios.families import families, known_axes, monitor_names, settings
+from scenarios.families import active_families, families, known_axes, monitor_names, settings
 from scenarios.field_checks import base_url_problem, duplicate, folder_name_problem, gaps_problem
 from scenarios.user_files import MAX_SCENARIO_BYTES, load_yaml, read_text
 
@@ -268,9 +268,13 @@ class AuditRule(_Strict):
         return (metric, bound or self.bound)
 
 
-def rate_metrics() -> tuple[str, ...]:
-    """The rates an audit rule may name: the original ones and those the cue families declare."""
-    return tuple(dict.fromkeys((*RATE_METRICS, *(m for f in families().values() for m in f.metrics))))
+def rate_metrics(setting: str | None = None, axes: Any = None) -> tuple[str, ...]:
+    """The rates a gap or an audit rule may name: the original ones and those the cue families
+    declare — only the families a scenario uses when its setting and axes are given."""
+    used = families().values()
+    if setting in SETTINGS and isinstance(axes, dict) and all(a in KNOWN_AXES for a in axes):
+        used = active_families(setting, list(axes))
+    return tuple(dict.fromkeys((*RATE_METRICS, *(m for f in used for m in f.metrics))))
 
 
 def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]],
@@ -439,7 +443,8 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _gaps_match_axes(self) -> Scenario:
-        if problem := gaps_problem(self.gaps, self.axes):
+        # the original rates and those the cue families declare (bad, correct, flipped, ...)
+        if problem := gaps_problem(self.gaps, self.axes, rate_metrics(self.setting, self.axes)):
             raise ValueError(problem)
         return self
 

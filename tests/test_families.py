@@ -52,3 +52,12 @@ def test_an_unknown_setting_is_one_line_naming_the_known_ones():
     with pytest.raises(ScenarioError, match=r"s.yaml: setting: unknown setting 'sleeper'; expected one of \["):
         parse_scenario({"name": "s", "setting": "sleeper", "prompts": "builtin:harmful_requests",
                         "axes": {"tier": ["free"]}, "models": ["sim/honest"]}, "s.yaml")
+
+
+def test_a_gap_may_use_the_metrics_of_the_families_the_scenario_uses_only():
+    base = {"name": "s", "prompts": "builtin:harmful_requests", "axes": {"tier": ["free", "paid"]}, "models": ["sim/honest"]}
+    with pytest.raises(ScenarioError, match=r"gaps\[0\] \(g\): unknown metric 'bad'"):
+        parse_scenario({**base, "gaps": [{"name": "g", "metric": "bad", "axis": "tier", "treat": "free", "control": "paid"}]})
+    crossed = {**base, "axes": {"tier": ["free", "paid"], "notice": ["none", "evaluation"]},
+               "gaps": [{"name": "g", "metric": "states_evaluation", "axis": "tier", "treat": "free", "control": "paid"}]}
+    assert parse_scenario(crossed).gaps[0].metric == "states_evaluation"
