@@ -86,3 +86,38 @@ def evaluate(scores: Sequence[float], labels: Sequence[bool], threshold: float =
         "confusion": c,
         "at_max_fpr": at_fpr,
     }
+
+
+def _wilson(k: int, n: int) -> list[float] | None:
+    from monitors.stats import wilson
+
+    return [round(x, 4) for x in wilson(k, n)] if n else None
+
+
+def sensitivity_specificity(predicted: Sequence[bool], labels: Sequence[bool]) -> dict[str, Any]:
+    """Sensitivity and specificity with their counts and Wilson 95% intervals.
+
+    The counts are the point: an error-corrected rate (Rogan–Gladen) needs them to carry the
+    monitor's own uncertainty into its interval, not just the two proportions.
+    """
+    c = confusion(predicted, labels)
+    pos, neg = c["tp"] + c["fn"], c["tn"] + c["fp"]
+    return {
+        **c,
+        "sensitivity": round(c["tp"] / pos, 4) if pos else None,
+        "sensitivity_ci": _wilson(c["tp"], pos),
+        "specificity": round(c["tn"] / neg, 4) if neg else None,
+        "specificity_ci": _wilson(c["tn"], neg),
+    }
+
+
+def flag_rates_by_kind(flags: Sequence[bool], kinds: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Share flagged per kind of record (n, flagged, rate, Wilson 95% interval), e.g. the
+    false-positive rate on refusals that discuss training separately from complying replies:
+    errors that differ between conditions bias gaps (DESIGN §10)."""
+    out: dict[str, dict[str, Any]] = {}
+    for kind in sorted(set(kinds)):
+        idx = [i for i, k in enumerate(kinds) if k == kind]
+        k = sum(1 for i in idx if flags[i])
+        out[kind] = {"n": len(idx), "flagged": k, "rate": round(k / len(idx), 4), "ci": _wilson(k, len(idx))}
+    return out

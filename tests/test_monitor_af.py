@@ -141,7 +141,7 @@ def test_trained_file_round_trips_training_time_scores(tmp_path):
     from monitors import train
 
     path = tmp_path / "model.json"
-    result = train.train(path, scale=0.03, quiet=True)
+    result = train.train(path, scale=0.03, quiet=True, grid=False)
     model = EmbeddedModel.load(path)
     texts = [r["scratchpad"] for r in result["rows"]]
     scores = model.scores(analyse_batch(texts))

@@ -114,3 +114,16 @@ def test_validation_metrics():
     assert r["precision"] == 0.5 and r["recall"] == 1.0 and r["accuracy"] == 0.75
     t = threshold_for_fpr([0.9, 0.2, 0.7, 0.1], [True, False, False, False], 0.0)
     assert 0.7 < t <= 0.9
+
+
+def test_sensitivity_specificity_carry_counts_and_intervals():
+    from monitors.validation import flag_rates_by_kind, sensitivity_specificity
+
+    out = sensitivity_specificity([True, True, False, False, True], [True, False, False, False, True])
+    assert (out["tp"], out["fp"], out["tn"], out["fn"]) == (2, 1, 2, 0)
+    assert out["sensitivity"] == 1.0 and out["specificity"] == round(2 / 3, 4)
+    lo, hi = out["specificity_ci"]
+    assert lo < 2 / 3 < hi
+    rates = flag_rates_by_kind([True, False, False], ["refusal", "refusal", "complying"])
+    assert rates["refusal"] == {"n": 2, "flagged": 1, "rate": 0.5, "ci": rates["refusal"]["ci"]}
+    assert rates["complying"]["rate"] == 0.0
