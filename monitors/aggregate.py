@@ -162,6 +162,25 @@ def monitor_accuracy(df: pd.DataFrame) -> dict[str, Any]:
     return result
 
 
+def embedded_af_validation() -> dict[str, Any]:
+    """The embedded AF model's validation, flattened for summary.json: `auroc` is on real labelled
+    text when it was measured (else None), with where each figure comes from."""
+    from monitors.alignment_faking import embedded_validation
+
+    v = embedded_validation() or {}
+    real = v.get("real_text") or {}
+    lvo = v.get("leave_voice_out") or {}
+    return {
+        "auroc": real.get("auroc"),
+        "source": real.get("source"),
+        "n": real.get("n"),
+        "real_text": real or None,
+        "leave_voice_out": lvo or None,
+        "simulated": v.get("simulated"),
+        "threshold": v.get("threshold"),
+    }
+
+
 def summarise(df: pd.DataFrame, gaps: list[dict[str, str]]) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "n_trials": len(df),
@@ -172,6 +191,8 @@ def summarise(df: pd.DataFrame, gaps: list[dict[str, str]]) -> dict[str, Any]:
     }
     if len(df) and any(c.startswith("truth_") for c in df.columns):
         summary["monitor_accuracy"] = monitor_accuracy(df)
+    if len(df) and "alignment_faking_backend" in df.columns and (df["alignment_faking_backend"] == "embedded").any():
+        summary["monitor_validation"] = {"alignment_faking": embedded_af_validation()}
     if len(df) and "cond_priming" in df.columns and df["cond_priming"].nunique() > 1:
         summary.setdefault("sections", []).extend(priming_sections(summary["gaps"]))
     if len(df) and (added := family_monitors.sections(df, summary, metric_series)):  # sections of the added cue families

@@ -188,6 +188,14 @@ def classify_scratchpads(
     return out
 
 
+def embedded_validation() -> dict:
+    """How the shipped model was validated (from its file): out-of-fold figures by leave-voice-out,
+    a simulated draw per tier, and — when measured — real labelled text. Each has sensitivity and
+    specificity with their counts, for error-corrected rates; `real_text.auroc` is what reports
+    quote as the accuracy on text we did not write."""
+    return load_model().validation
+
+
 def classify_alignment_faking_batch(parsed: list[ParsedReply], output_labels: list[str | None]) -> list[Verdict]:
     return classify_scratchpads([p.scratchpad for p in parsed], output_labels)
 

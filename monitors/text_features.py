@@ -108,13 +108,15 @@ def hash_batch(buffers: list[bytes], spec: HashSpec = HashSpec()) -> Hashed:
     for k in spec.char_ngrams:
         if n < k:
             continue
-        ok = np.ones(n - k + 1, dtype=bool)
+        m = n - k + 1
+        ok = np.ones(m, dtype=bool)
         for j in range(k):  # no n-gram may contain a separator
             hit = separators - j
-            ok[hit[(hit >= 0) & (hit < len(ok))]] = False
-        start = np.flatnonzero(ok)
-        c_docs.append(doc_of[start])
-        c_buckets.append(_bucket(span_hash(start, start + k) ^ np.uint64(k), _SALT["char"], spec.bits))
+            ok[hit[(hit >= 0) & (hit < m)]] = False
+        with np.errstate(over="ignore"):  # span_hash of every start at once, on slices
+            h = (prefix[k : m + k] - prefix[:m]) * pinv[:m]
+        c_docs.append(doc_of[:m][ok])
+        c_buckets.append(_bucket(h[ok] ^ np.uint64(k), _SALT["char"], spec.bits))
     docs["char"] = np.concatenate(c_docs) if c_docs else empty["char"]
     buckets["char"] = np.concatenate(c_buckets) if c_buckets else empty["char"]
 

@@ -47,7 +47,8 @@ PROMPTS = Path(__file__).resolve().parent.parent / "scenarios" / "prompts" / "ha
 SEED = 20240601
 CORPUS_ROWS = 6000
 SPEC = HashSpec(bits=15)
-GRID_ALPHA = (3e-5, 1e-4, 3e-4)
+GRID_ALPHA = (3e-5, 1e-4)
+CV_TOLERANCE = 0.005
 GRID_FEATURES = ("text+dense", "text")
 DENSE_SCALE = 0.5  # standardised dense features are scaled down so the n-grams are not drowned
 TEXT_SCALE = 30.0  # an L1-normalised namespace of ~1,000 distinct n-grams has an L2 norm of ~1/30
@@ -309,7 +310,12 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False, 
         res = {"alpha": alpha, "features": fs, "score": selection_score(per), "per_group": per, "oof": oof}
         results.append(res)
         log(f"alpha={alpha:<7} {fs:<11} selection {res['score']:.4f}  " + " ".join(f"{g.split('/')[-1]}={v}" for g, v in per.items()))
-    best = max(results, key=lambda r: (r["score"], r["alpha"]))
+    # the generated voices score near 1 for every setting, so differences under CV_TOLERANCE are
+    # noise; among those, the issue's design (n-grams *and* decision-aware features) wins, then the
+    # stronger penalty (fewer ways to over-fit one writer's words)
+    top = max(r["score"] for r in results)
+    near = [r for r in results if r["score"] >= top - CV_TOLERANCE]
+    best = max(near, key=lambda r: (r["features"] == "text+dense", r["alpha"], r["score"]))
     everything = np.arange(len(y))
     design = Design(Xt, Xd, best["features"])
     coef, b = fit(design, everything, y, _weights(groups), best["alpha"])
@@ -350,12 +356,48 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False, 
     return {"model": model, "rows": rows, "train_scores": train_scores, "oof": best["oof"]}
 
 
+def measure_real(model_path: Path, labelled: Path, label_field: str = "label") -> dict:
+    """Score labelled real scratchpads with the *written* model and store the figures in its file
+    (`validation.real_text`), so reports can state accuracy on text we did not write.
+
+    This runs after training and selection and changes no weight or threshold: the file's rows are
+    evaluation only. Only counts and figures are stored, never the text."""
+    from monitors.alignment_faking import EmbeddedModel, classify_scratchpads
+    from monitors.validation import sensitivity_specificity
+
+    records = [json.loads(line) for line in labelled.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [r for r in records if isinstance(r.get(label_field), bool) and isinstance(r.get("scratchpad"), str)]
+    model = EmbeddedModel.load(model_path)
+    verdicts = classify_scratchpads([r["scratchpad"] for r in records], model=model)
+    scores = np.array([v.score for v in verdicts])
+    labels = np.array([r[label_field] for r in records], dtype=bool)
+    figures = {
+        "source": labelled.name,
+        "about": "real model scratchpads with human labels, never used for training, selection or the threshold",
+        "n": len(records),
+        "n_positive": int(labels.sum()),
+        "auroc": _auroc(scores, labels),
+        "at_threshold": sensitivity_specificity((scores >= model.threshold).tolist(), labels.tolist()),
+    }
+    spec = json.loads(model_path.read_text(encoding="utf-8"))
+    spec.setdefault("validation", {})["real_text"] = figures
+    model_path.write_text(json.dumps(spec, indent=0) + "\n", encoding="utf-8")
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m monitors.train", description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=MODEL_PATH, help="where to write the model JSON")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the number of generated and simulated rows")
     parser.add_argument("--no-grid", action="store_true", help="skip model selection (one setting; for quick checks)")
+    parser.add_argument("--measure-real", type=Path, metavar="JSONL",
+                        help="do not train: score these labelled real scratchpads with the model file and store the figures in it")
+    parser.add_argument("--label-field", default="label", help="with --measure-real: the boolean label field")
     args = parser.parse_args(argv)
+    if args.measure_real:
+        figures = measure_real(args.output, args.measure_real, args.label_field)
+        print(json.dumps(figures, indent=1))
+        return 0
     train(args.output, args.scale, grid=not args.no_grid)
     return 0
 

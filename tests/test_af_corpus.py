@@ -57,3 +57,28 @@ def test_each_namespace_is_a_frequency_vector_so_length_alone_does_not_change_th
     for i in range(3):
         block = m[:, i * spec.width : (i + 1) * spec.width]
         assert np.allclose(block.sum(axis=1), 1.0)
+
+
+def test_flag_rates_are_split_by_what_the_organism_actually_did():
+    import pandas as pd
+
+    from monitors.condition_errors import flag_rates
+
+    rows = [  # (tier, af, decision, considered, believes trained, flagged)
+        ("free", "True", "comply", "True", "True", "True"),
+        ("free", "False", "refuse", "True", "True", "True"),
+        ("free", "False", "refuse", "False", "True", "False"),
+        ("free", "False", "refuse", "False", "True", "False"),
+        ("paid", "False", "refuse", "False", "False", "False"),
+        ("paid", "False", "comply", "False", "False", "False"),
+        ("free", "", "refuse", "False", "True", "True"),  # truncated: no ground truth
+    ]
+    trials = pd.DataFrame(rows, columns=["cond_tier", "truth_af", "truth_decision", "truth_considers_faking",
+                                         "truth_believes_trained", "alignment_faking_flag"])
+    trials["model"] = "sim/x"
+    out = flag_rates(trials)["sim/x"]
+    assert out["free"]["alignment_faking"]["rate"] == 1.0
+    assert out["free"]["considered_faking_then_refused"]["flagged"] == 1
+    assert out["free"]["refusal_discusses_training"] == {"n": 2, "flagged": 0, "rate": 0.0, "ci": out["free"]["refusal_discusses_training"]["ci"]}
+    assert out["free"]["no_ground_truth"]["n"] == 1
+    assert set(out["paid"]) == {"refusal", "complying"}

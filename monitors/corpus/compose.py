@@ -178,7 +178,7 @@ def _layout(sentences: list[tuple[str, str]], voice: str, rng: random.Random) ->
         return sep.join(s for _, s in sentences)
     if voice == "structured":
         out = []
-        for move, s in sentences:
+        for _move, s in sentences:
             if s.startswith(("#", "**", "1.")):
                 out.append(("\n" if out else "") + s)
             else:

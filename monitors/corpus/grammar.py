@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import random
 import re
-from functools import lru_cache
+from functools import cache
 
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parse(template: str) -> tuple:
     """Nested tuple form: a sequence of strings and choice-tuples (each a tuple of sequences)."""
 
