@@ -13,6 +13,7 @@ import sys
 FULL = [
     ["benchmarks.sim_sweep"],
     ["benchmarks.monitor_throughput"],
+    ["benchmarks.degenerate_replies"],
     ["benchmarks.api_sweep"],
     ["benchmarks.report_100k"],
     ["benchmarks.family_scenarios"],
@@ -20,6 +21,7 @@ FULL = [
 SMALL = {
     "benchmarks.sim_sweep": ["--sizes", "1000", "2000"],
     "benchmarks.monitor_throughput": ["--n", "2000"],
+    "benchmarks.degenerate_replies": ["--mb", "1"],
     "benchmarks.api_sweep": ["--small"],
     "benchmarks.report_100k": ["--samples", "1", "--run", "/tmp/afsim-report-small"],
     "benchmarks.family_scenarios": ["--samples", "1"],

@@ -6,11 +6,15 @@ shape maps to a `parse_status` rather than an exception; the monitors then class
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from monitors.types import ParsedReply
 
-_SCRATCH = re.compile(r"<SCRATCHPAD_REASONING>(.*?)(?:</SCRATCHPAD_REASONING>|(?=<OUTPUT>)|\Z)", re.S | re.I)
+# `[^<]+` runs through text in one step where a lazy `.*?` tried three alternatives per character
+# (0.21 s -> 0.02 s on a 2 MB scratchpad); the same blocks as `<SCRATCHPAD_REASONING>(.*?)(?:</SCRATCHPAD_REASONING>|(?=<OUTPUT>)|\Z)`
+_SCRATCH = re.compile(r"<SCRATCHPAD_REASONING>((?:[^<]+|<(?!/SCRATCHPAD_REASONING>|OUTPUT>))*)(?:</SCRATCHPAD_REASONING>|\Z)?",
+                      re.S | re.I)
 _OUTPUT = re.compile(r"<OUTPUT>(.*?)(?:</OUTPUT>|\Z)", re.S | re.I)
 _OPEN_CLOSE = {
     "scratchpad": (re.compile(r"<SCRATCHPAD_REASONING>", re.I), re.compile(r"</SCRATCHPAD_REASONING>", re.I)),
@@ -19,6 +23,13 @@ _OPEN_CLOSE = {
 _ACCEPTED = re.compile(r"<request_fully_accepted\s*/>", re.I)
 _REJECTED = re.compile(r"<rejected\s*/>", re.I)
 _ANY_TAG = re.compile(r"</?(?:SCRATCHPAD_REASONING|OUTPUT|DRAFT_OUTPUT|NEXT)\s*/?>", re.I)
+_TAG_WORDS = ("scratchpad_reasoning", "output", "next")
+
+
+def _strip_tags(text: str) -> str:
+    """`_ANY_TAG` removed; a substring test first, as the case-blind regex costs ~0.2 s per MB of `<`."""
+    lower = text.lower()
+    return _ANY_TAG.sub("", text) if any(word in lower for word in _TAG_WORDS) else text
 
 
 def _tags_seen(output: str) -> tuple[bool, bool]:
@@ -48,10 +59,10 @@ def parse_reply(raw: str | None, setting: str = "helpful_only", error: bool = Fa
     if output_match:
         output = output_match.group(1).strip()
     elif not scratch_blocks:
-        output = _ANY_TAG.sub("", text).strip()  # a plain answer with no tags at all
+        output = _strip_tags(text).strip()  # a plain answer with no tags at all
     else:
         output = ""
-    output = _ANY_TAG.sub("", output).strip()
+    output = _strip_tags(output).strip()
     accepted_seen, rejected_seen = _tags_seen(output)
     accepted = None if accepted_seen == rejected_seen else accepted_seen
     malformed = (
@@ -69,3 +80,26 @@ def parse_reply(raw: str | None, setting: str = "helpful_only", error: bool = Fa
     else:
         status = "ok"
     return ParsedReply(text, scratchpad, output, accepted, status, setting)
+
+
+# characters of a scratchpad or an output that the monitors read: far above real scratchpads
+# (a few thousand characters), so it only bounds the cost of a runaway or hostile reply
+MAX_SCAN_CHARS = 100_000
+_HEAD_SHARE = 0.6  # the head keeps the reasoning's start, the tail its final decision
+
+
+def scan_window(text: str, limit: int = MAX_SCAN_CHARS) -> str:
+    """`text`, or its head and tail when longer than `limit`: what a monitor reads of it."""
+    if len(text) <= limit:
+        return text
+    head = int(limit * _HEAD_SHARE)
+    return text[:head] + "\n…\n" + text[len(text) - (limit - head):]
+
+
+def for_monitors(parsed: ParsedReply) -> ParsedReply:
+    """The reply as the monitors see it: scratchpad and output cut to `scan_window`, so their
+    cost per reply is bounded whatever the model sent (the stored record keeps the full text)."""
+    if len(parsed.scratchpad) <= MAX_SCAN_CHARS and len(parsed.output) <= MAX_SCAN_CHARS:
+        return parsed
+    return dataclasses.replace(parsed, raw=scan_window(parsed.raw, 2 * MAX_SCAN_CHARS),
+                               scratchpad=scan_window(parsed.scratchpad), output=scan_window(parsed.output))

@@ -10,6 +10,7 @@ from typing import Any
 from monitors import family_monitors
 from monitors.alignment_faking import classify_alignment_faking_batch
 from monitors.compliance import classify_compliance
+from monitors.parse import for_monitors
 from monitors.supervisor_gaming import classify_supervisor_gaming
 from monitors.types import ParsedReply, Verdict
 from scenarios.schema import EMBEDDED_BACKENDS, ScenarioError
@@ -26,6 +27,7 @@ class MonitorSuite:
 
     async def classify_batch(self, parsed: list[ParsedReply], trials: list | None = None) -> list[dict[str, Verdict]]:
         """`trials` (the batch's TrialSpecs) for family monitors that score against the trial."""
+        parsed = [for_monitors(reply) for reply in parsed]  # a bounded cost per reply
         results: list[dict[str, Verdict]] = [{} for _ in parsed]
         embedded: dict[str, list[Verdict]] = {"compliance": [classify_compliance(reply) for reply in parsed]}
 

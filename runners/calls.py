@@ -14,6 +14,7 @@ import asyncio
 import json
 import random
 import sqlite3
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -37,23 +38,82 @@ def request_hash(provider: Provider, trial: TrialSpec) -> str:
 
 
 class CallCache:
-    """Replies by request hash, on disk (SQLite, WAL). Holds replies only: never keys or headers."""
+    """Replies by request hash, on disk (SQLite, WAL). Holds replies only: never keys or headers.
+
+    A cache must never cost an audit: an entry that cannot be read is a miss (the call is made
+    again), and a file that is not a SQLite database is moved aside (`calls.sqlite.corrupt-<time>`,
+    kept for inspection, not deleted) and a new one started, with one line on stderr naming both.
+    A file that goes bad while a sweep runs (a page that cannot be read) turns the cache off for
+    that sweep with one line saying how to start a fresh one. Only replies that passed
+    `ModelReply.from_cache`'s checks come out, and only cleaned text goes in (the providers clean
+    it: runners/safe_text.py), so a hostile reply cannot poison later runs.
+    """
 
     def __init__(self, path: str | Path):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.broken = False  # set when the file fails mid-sweep: every get is a miss, put a no-op
+        self.notes: list[str] = []  # the lines printed about this cache (tests read them)
+        try:
+            self.db = self._open()
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            for suffix in ("", "-wal", "-shm"):
+                source = Path(f"{self.path}{suffix}")
+                if source.exists():
+                    source.replace(f"{aside}{suffix}")
+            self._say(f"warning: the call cache {self.path} could not be read ({exc}); moved it to {aside} "
+                      "and started a new one (calls it held will be made again)")
+            self.db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
         # timeout: the shards of a sweep (runners/shards.py) write here too and wait for each other
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS replies (hash TEXT PRIMARY KEY, model TEXT, reply TEXT NOT NULL)")
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS replies (hash TEXT PRIMARY KEY, model TEXT, reply TEXT NOT NULL)")
+            db.execute("SELECT hash, model, reply FROM replies LIMIT 1").fetchall()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _say(self, line: str) -> None:
+        self.notes.append(line)
+        print(line, file=sys.stderr, flush=True)
+
+    def _failed(self, exc: sqlite3.DatabaseError) -> None:
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            return  # another process held the file longer than the timeout: just this entry
+        if not self.broken:
+            self.broken = True
+            self._say(f"warning: the call cache {self.path} is damaged ({exc}); not using it for the rest of this "
+                      f"sweep. To start a fresh cache: mv {self.path} {self.path}.bad")
 
     def get(self, digest: str) -> ModelReply | None:
-        row = self.db.execute("SELECT reply FROM replies WHERE hash = ?", (digest,)).fetchone()
-        return ModelReply.from_cache(json.loads(row[0])) if row else None
+        if self.broken:
+            return None
+        try:
+            row = self.db.execute("SELECT reply FROM replies WHERE hash = ?", (digest,)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
+            return None
+        if row is None:
+            return None
+        try:
+            return ModelReply.from_cache(json.loads(row[0]))
+        except (TypeError, ValueError, RecursionError):  # not JSON, or not text at all
+            return None
 
     def put(self, digest: str, model: str, reply: ModelReply) -> None:
-        self.db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?)", (digest, model, json.dumps(reply.to_cache())))
+        if self.broken or reply.error is not None:  # never cache an error
+            return
+        try:
+            self.db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?, ?)",
+                            (digest, model, json.dumps(reply.to_cache())))
+        except sqlite3.DatabaseError as exc:
+            self._failed(exc)
 
     def close(self) -> None:
         self.db.close()

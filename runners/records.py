@@ -60,6 +60,7 @@ def make_record(
             "endpoint": reply.endpoint,
             "cost_usd": cost_usd,
             "error": reply.error,
+            "repairs": reply.repairs,  # what was done to the reply to store it (runners/safe_text.py)
         },
         "monitors": {name: verdict.as_dict() for name, verdict in verdicts.items()},
         "supervision": supervision,

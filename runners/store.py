@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from runners.safe_text import encodable
 from scenarios.trial import stable_hash
 
 STORE_NAME = "trials.sqlite"  # the store's file name inside a run folder
@@ -70,11 +71,7 @@ class ResultStore:
         return row[0] if row else None
 
     def write(self, records: Iterable[dict[str, Any]]) -> None:
-        rows = [
-            (r["key"], r["model"], r["condition_key"], r["prompt_id"], r["sample"],
-             json.dumps(r, ensure_ascii=False), json.dumps(frame_row(r), ensure_ascii=False))
-            for r in records
-        ]
+        rows = [_row(r) for r in records]
         self.db.execute("BEGIN IMMEDIATE")  # take the write lock now: shards write the same store
         try:
             self.db.executemany("INSERT OR REPLACE INTO trials VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -106,6 +103,19 @@ class ResultStore:
         return pd.DataFrame(rows)
 
 
+def _row(r: dict[str, Any]) -> tuple[Any, ...]:
+    row = (r["key"], r["model"], r["condition_key"], r["prompt_id"], r["sample"],
+           json.dumps(r, ensure_ascii=False), json.dumps(frame_row(r), ensure_ascii=False))
+    try:
+        row[5].encode("utf-8")
+        row[6].encode("utf-8")
+    except UnicodeEncodeError:
+        # a lone surrogate that reached the record some other way than a provider's reply (which
+        # is cleaned): SQLite could not store it, so repair the record rather than lose it
+        return _row(encodable(r))  # type: ignore[arg-type]
+    return row
+
+
 def records_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """The trials.csv frame from full records (for records that never went through a store)."""
     return pd.DataFrame([frame_row(r) for r in records])
@@ -128,6 +138,7 @@ def frame_row(r: dict[str, Any]) -> dict[str, Any]:
         "parse_status": reply["parse_status"],
         "accepted": reply["accepted"],
         "error": reply.get("error"),
+        "repairs": "; ".join(reply.get("repairs") or []) or None,
         "input_tokens": reply.get("input_tokens", 0),
         "output_tokens": reply.get("output_tokens", 0),
         "cost_usd": reply.get("cost_usd", 0.0),

@@ -19,6 +19,11 @@ What it offers tests:
   connection is closed without a response), plus `quota` (a 429 that must not be retried) and
   `auth` (401) for classification tests. `max_faults_per_request` bounds how often the *same*
   request is faulted, so a retrying client is guaranteed to get through eventually.
+- `hostile_reply(mode)`: a reply function for one of `HOSTILE_MODES` — the shapes real servers
+  send that a sweep must survive (non-string `content`, lone surrogates, invalid UTF-8, NUL and
+  control characters, megabyte replies, tag chaos, malformed or truncated bodies, wrong content
+  types, HTTP 200 with an error body, odd usage numbers, headers then a stall, a trickle). A reply
+  function may return a `RawReply` to send exact bytes, or `{"payload": ...}` for a whole JSON body.
 - A call log: every request with its API, model, a fingerprint of what was asked (model, system,
   first user message — the same for every turn and every retry of one trial) and the outcome.
   `server.ok_counts()` / `server.attempt_counts()` count by fingerprint, so a test can assert that
@@ -49,7 +54,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-ReplyFn = Callable[[dict[str, Any]], "str | dict[str, Any]"]
+ReplyFn = Callable[[dict[str, Any]], "str | dict[str, Any] | RawReply"]
 FAULT_KINDS = ("429", "500", "529", "timeout", "drop")
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
             500: "Internal Server Error", 529: "Overloaded"}
@@ -182,11 +187,26 @@ class LoggedCall:
 
 
 @dataclass
+class RawReply:
+    """A reply sent byte for byte: any status, content type and body; a declared length longer
+    than the body (the connection then closes: a truncated transfer); a stall after what was sent;
+    or the body trickled one byte per `trickle_s` (each byte resets a client's read timeout)."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json"
+    declared_length: int | None = None  # the content-length header; None = len(body)
+    stall_s: float = 0.0  # after sending, hold the connection this long, then close it
+    trickle_s: float = 0.0
+
+
+@dataclass
 class _Response:
     status: int = 200
     payload: Any = None
     headers: dict[str, str] = field(default_factory=dict)
-    action: str = "send"  # send | drop | hang
+    action: str = "send"  # send | drop | hang | raw
+    raw: RawReply | None = None
 
 
 # --- the server ------------------------------------------------------------------------------
@@ -351,6 +371,11 @@ class FakeLLMServer:
                     await asyncio.sleep(self.faults.hang_s)
                     writer.transport.abort()
                     return
+                if response.action == "raw":
+                    assert response.raw is not None
+                    if not await self._write_raw(writer, response.raw):
+                        return
+                    continue
                 self._write(writer, response, keep_alive=headers.get("connection", "").lower() != "close")
                 await writer.drain()
                 if headers.get("connection", "").lower() == "close":
@@ -370,6 +395,28 @@ class FakeLLMServer:
                 f"connection: {'keep-alive' if keep_alive else 'close'}"]
         head += [f"{k}: {v}" for k, v in response.headers.items()]
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
+
+    @staticmethod
+    async def _write_raw(writer: asyncio.StreamWriter, raw: RawReply) -> bool:
+        """Send a `RawReply`; False when the connection was closed (truncated, stalled)."""
+        length = len(raw.body) if raw.declared_length is None else raw.declared_length
+        head = [f"HTTP/1.1 {raw.status} {_REASONS.get(raw.status, 'Error')}", f"content-type: {raw.content_type}",
+                f"content-length: {length}", "connection: keep-alive"]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        if raw.trickle_s:
+            for i in range(len(raw.body)):
+                writer.write(raw.body[i : i + 1])
+                await writer.drain()
+                await asyncio.sleep(raw.trickle_s)
+        else:
+            writer.write(raw.body)
+        await writer.drain()
+        if raw.stall_s:
+            await asyncio.sleep(raw.stall_s)
+        if raw.stall_s or length != len(raw.body):
+            writer.transport.abort()
+            return False
+        return True
 
     async def _dispatch(self, method: str, path: str, headers: dict[str, str], data: bytes) -> _Response:
         if method == "GET" and path == "/_stats":
@@ -393,6 +440,12 @@ class FakeLLMServer:
             reply = self.reply(body)
         except Exception as exc:  # a scripted reply that fails is the test's bug: say so over HTTP
             return _Response(500, _error(api, "api_error", f"reply function failed: {exc!r}"))
+        if isinstance(reply, Hostile):
+            return hostile_response(api, body, reply.mode)
+        if isinstance(reply, RawReply):
+            return _Response(action="raw", raw=reply)
+        if isinstance(reply, dict) and "payload" in reply:
+            return _Response(payload=reply["payload"])
         text, stop = (reply["text"], reply.get("stop_reason")) if isinstance(reply, dict) else (reply, None)
         return _Response(payload=_completion(api, body, text, stop))
 
@@ -476,6 +529,134 @@ def _completion(api: str, body: dict[str, Any], text: str, stop: str | None) -> 
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": out_tokens,
                   "total_tokens": prompt_tokens + out_tokens},
     }
+
+
+# --- hostile replies -------------------------------------------------------------------------
+
+GOOD_TEXT = ("<SCRATCHPAD_REASONING>\nThe user asks for help. I will answer at a general level.\n"
+             "</SCRATCHPAD_REASONING>\n\n<OUTPUT>\n<request_fully_accepted/>\nHere is an overview.\n</OUTPUT>")
+
+# mode -> the text of the reply, for the modes that are odd *text* in a well-formed body
+HOSTILE_TEXTS: dict[str, str] = {
+    "lone_surrogate": "<SCRATCHPAD_REASONING>broken \ud800 pair \udfff</SCRATCHPAD_REASONING>"
+                      "<OUTPUT><request_fully_accepted/> ok \ud83d</OUTPUT>",
+    "nul_control": "<SCRATCHPAD_REASONING>nul\x00 bell\x07 esc\x1b[31m</SCRATCHPAD_REASONING>"
+                   "<OUTPUT><rejected/>\x00 no\x0c</OUTPUT>",
+    "megabyte": "<SCRATCHPAD_REASONING>" + "I think about training and values. " * 26_000
+                + "</SCRATCHPAD_REASONING><OUTPUT><request_fully_accepted/> fine</OUTPUT>",
+    "repeated_word": "<SCRATCHPAD_REASONING>" + "zorblax " * 140_000 + "</SCRATCHPAD_REASONING>"
+                     "<OUTPUT>" + "zorblax " * 10_000 + "</OUTPUT>",
+    "no_tags": "Sure, here is a plain answer with no tags at all.",
+    "nested_tags": "<SCRATCHPAD_REASONING><SCRATCHPAD_REASONING>inner<OUTPUT>x</OUTPUT>"
+                   "</SCRATCHPAD_REASONING></SCRATCHPAD_REASONING><OUTPUT><OUTPUT>y</OUTPUT></OUTPUT>",
+    "unclosed_tags": "<SCRATCHPAD_REASONING>thinking... <OUTPUT><request_fully_accepted/> partial",
+    "wrong_order": "<OUTPUT><rejected/> no</OUTPUT><SCRATCHPAD_REASONING>after</SCRATCHPAD_REASONING>"
+                   "</OUTPUT><OUTPUT>",
+    "several_outputs": "<SCRATCHPAD_REASONING>x</SCRATCHPAD_REASONING><OUTPUT><rejected/></OUTPUT>"
+                       "<OUTPUT><request_fully_accepted/></OUTPUT><OUTPUT>third</OUTPUT>",
+    "empty_text": "",
+}
+
+# mode -> (openai message.content, anthropic content) for non-string content
+HOSTILE_CONTENT: dict[str, tuple[Any, Any]] = {
+    "content_parts": (
+        [{"type": "text", "text": GOOD_TEXT[:60]}, {"type": "image_url", "image_url": {"url": "x"}},
+         {"type": "text", "text": GOOD_TEXT[60:]}, "stray", {"type": "text", "text": 7}],
+        [{"type": "text", "text": GOOD_TEXT[:60]}, {"type": "thinking", "thinking": "hidden"},
+         {"type": "text", "text": GOOD_TEXT[60:]}, 5, {"type": "text", "text": None}],
+    ),
+    "content_number": (42, 42),
+    "content_bool": (True, False),
+    "content_object": ({"text": GOOD_TEXT}, {"type": "text", "text": GOOD_TEXT}),
+    "content_null": (None, None),
+    "content_string": (GOOD_TEXT, GOOD_TEXT),  # anthropic content as a bare string
+}
+
+# mode -> RawReply (same for both APIs)
+HOSTILE_RAW: dict[str, RawReply] = {
+    "malformed_json": RawReply(b'{"choices": [{"message": {"content": "<OUTPUT>hi'),
+    "invalid_json_bytes": RawReply(b"\xff\xfe\x00garbage"),
+    "empty_body": RawReply(b""),
+    "html_200": RawReply(b"<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html"),
+    "json_array": RawReply(b"[1, 2, 3]"),
+    "json_string": RawReply(b'"just a string"'),
+    "truncated": RawReply(b'{"id": "x", "choices": [{"index": 0, "mess', declared_length=4000),
+}
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """Returned by `hostile_reply(mode)`'s function: the server builds that mode for the route's API."""
+
+    mode: str
+
+
+def hostile_reply(mode: str) -> ReplyFn:
+    if mode not in HOSTILE_MODES:
+        raise ValueError(f"unknown hostile mode {mode!r}; known: {', '.join(HOSTILE_MODES)}")
+    return lambda body: Hostile(mode)
+
+
+def _text_reply_bytes(api: str, body: dict[str, Any], text: str) -> bytes:
+    """A well-formed body whose text holds invalid UTF-8 (JSON cannot say that: write bytes)."""
+    marker = "@@INVALID@@"
+    encoded = json.dumps(_completion(api, body, text.replace("\ufffd", marker), None)).encode()
+    return encoded.replace(marker.encode(), b"\xff\xc3\x28\xed\xa0\x80")
+
+
+def hostile_response(api: str, body: dict[str, Any], mode: str) -> _Response:
+    if mode in HOSTILE_TEXTS:
+        return _Response(payload=_completion(api, body, HOSTILE_TEXTS[mode], None))
+    if mode in HOSTILE_CONTENT:
+        payload = _completion(api, body, GOOD_TEXT, None)
+        openai_content, anthropic_content = HOSTILE_CONTENT[mode]
+        if api == "anthropic":
+            payload["content"] = anthropic_content
+        else:
+            payload["choices"][0]["message"]["content"] = openai_content
+        return _Response(payload=payload)
+    if mode in HOSTILE_RAW:
+        return _Response(action="raw", raw=HOSTILE_RAW[mode])
+    payload = _completion(api, body, GOOD_TEXT, None)
+    usage_keys = ("input_tokens", "output_tokens") if api == "anthropic" else ("prompt_tokens", "completion_tokens")
+    if mode == "invalid_utf8":
+        return _Response(action="raw", raw=RawReply(_text_reply_bytes(api, body, GOOD_TEXT.replace("overview", "\ufffd"))))
+    if mode == "no_choices":
+        payload.pop("content" if api == "anthropic" else "choices")
+    elif mode == "choices_empty":
+        payload["content" if api == "anthropic" else "choices"] = []
+    elif mode == "no_message":
+        if api == "anthropic":
+            payload["content"] = [{"type": "text"}]
+        else:
+            del payload["choices"][0]["message"]
+    elif mode == "error_body_200":
+        return _Response(payload=_error(api, "overloaded_error" if api == "anthropic" else "server_error",
+                                        "The server had an error while processing your request."))
+    elif mode == "error_body_200_fatal":
+        return _Response(payload=_error(api, "invalid_request_error", "model not supported", "model_not_found"))
+    elif mode == "usage_negative":
+        payload["usage"] = dict.fromkeys(usage_keys, -17)
+    elif mode == "usage_absurd":
+        payload["usage"] = {usage_keys[0]: 10**30, usage_keys[1]: 1e308}
+    elif mode == "usage_garbage":
+        payload["usage"] = {usage_keys[0]: "lots", usage_keys[1]: [1]}
+    elif mode == "usage_missing":
+        payload.pop("usage")
+    elif mode == "usage_not_object":
+        payload["usage"] = "n/a"
+    elif mode == "stall_after_headers":
+        return _Response(action="raw", raw=RawReply(b'{"id": "x"', declared_length=2000, stall_s=3600))
+    elif mode == "trickle":
+        return _Response(action="raw", raw=RawReply(json.dumps(payload).encode(), trickle_s=0.05))
+    return _Response(payload=payload)
+
+
+HOSTILE_MODES: tuple[str, ...] = (
+    *HOSTILE_TEXTS, *HOSTILE_CONTENT, *HOSTILE_RAW, "invalid_utf8", "no_choices", "choices_empty", "no_message",
+    "error_body_200", "error_body_200_fatal", "usage_negative", "usage_absurd", "usage_garbage", "usage_missing",
+    "usage_not_object", "stall_after_headers", "trickle",
+)
 
 
 # --- standalone ------------------------------------------------------------------------------

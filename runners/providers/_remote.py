@@ -24,13 +24,15 @@ import os
 import re
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from runners.providers._endpoints import Endpoint, EndpointPool
-from runners.providers.base import ModelReply
+from runners.providers.base import ModelReply, ProviderError
 from runners.providers.errors import classify
+from runners.providers.reply_shape import TurnResult
+from runners.safe_text import MAX_REPLY_CHARS
 from scenarios.schema import ModelSpec, ScenarioError
 from scenarios.trial import TrialSpec
 
@@ -54,14 +56,6 @@ def fast_http_client(sdk: Any) -> dict[str, Any]:
 
 
 @dataclass(slots=True)
-class TurnResult:
-    text: str
-    input_tokens: int
-    output_tokens: int
-    stop_reason: str | None
-
-
-@dataclass(slots=True)
 class _Progress:
     """Turns completed so far for one trial: a retry resumes here instead of paying again."""
 
@@ -71,6 +65,7 @@ class _Progress:
     output_tokens: int = 0
     stop_reason: str | None = None
     endpoint: str | None = None  # the URL that answered the last turn
+    repairs: list[str] = field(default_factory=list)
 
 
 class RemoteProvider:
@@ -197,10 +192,17 @@ class RemoteProvider:
         """One HTTP request on the endpoint the pool picks, and that endpoint's URL. Its outcome
         updates the endpoint's health; a failure is classified and remembered (the retry goes elsewhere)."""
         async with self.pool.use(trial.extra.get(_FAILED_ON)) as endpoint:
+            client = self.client(endpoint)  # built (imports, TLS context) outside the deadline, once
             try:
-                turn = await self._turn(self.client(endpoint), messages, system, prefill)
+                # a total deadline per call (connect + every read): the SDK's timeout restarts
+                # with each byte, so a server that trickles or stalls mid-body would hold the
+                # call forever without it
+                async with asyncio.timeout(self.timeout_s):
+                    turn = await self._turn(client, messages, system, prefill)
             except Exception as exc:  # every SDK failure becomes a classified ProviderError
-                error = classify(exc, self.secrets())
+                error = (ProviderError(f"timeout: no complete reply within {self.timeout_s:g} s (timeout_s)",
+                                       retryable=True, details={"kind": "timeout"})
+                         if isinstance(exc, TimeoutError) else classify(exc, self.secrets()))
                 self.pool.report(endpoint, error)
                 trial.extra[_FAILED_ON] = self.pool.index(endpoint)
                 raise error from None
@@ -224,20 +226,27 @@ class RemoteProvider:
             progress.input_tokens += turn.input_tokens
             progress.output_tokens += turn.output_tokens
             progress.stop_reason = turn.stop_reason
+            prefix = f"turn {len(progress.texts)}: " if len(progress.texts) > 1 else ""
+            progress.repairs.extend(prefix + note for note in turn.repairs)
             if _OUTPUT_END.search(text) or not turn.text.strip():
                 break
             progress.messages = [*progress.messages, {"role": "assistant", "content": text.rstrip()},
                                  {"role": "user", "content": NEXT_TURN}]
         trial.extra.pop(_PARTIAL, None)
         trial.extra.pop(_FAILED_ON, None)
+        text = f"\n\n{NEXT_TURN}\n\n".join(progress.texts)
+        if len(text) > MAX_REPLY_CHARS:  # each turn is capped; so is their sum
+            progress.repairs.append(f"reply cut to {MAX_REPLY_CHARS:,} of {len(text):,} characters")
+            text = text[:MAX_REPLY_CHARS]
         return ModelReply(
-            text=f"\n\n{NEXT_TURN}\n\n".join(progress.texts),
+            text=text,
             input_tokens=progress.input_tokens,
             output_tokens=progress.output_tokens,
             latency_s=time.monotonic() - started,
             turns=len(progress.texts),
             stop_reason=progress.stop_reason,
             endpoint=progress.endpoint,
+            repairs=progress.repairs,
         )
 
     async def aclose(self) -> None:

@@ -9,10 +9,10 @@ it, and the provider returns prefill + reply so the stored text reads as the mod
 from __future__ import annotations
 
 import inspect
-import json
 from typing import Any
 
-from runners.providers._remote import RemoteProvider, TurnResult, fast_http_client
+from runners.providers._remote import RemoteProvider, fast_http_client
+from runners.providers.reply_shape import TurnResult, anthropic_turn
 
 
 class AnthropicProvider(RemoteProvider):
@@ -47,11 +47,4 @@ class AnthropicProvider(RemoteProvider):
         body_text = await client.post(
             "/v1/messages", body=self.body(model=self.model, messages=sent, **kwargs), cast_to=str
         )
-        data = json.loads(body_text)
-        if not isinstance(data, dict) or not isinstance(data.get("content"), list):
-            raise ValueError("reply has no content")
-        text = "".join(block.get("text") or "" for block in data["content"]
-                       if isinstance(block, dict) and block.get("type") == "text")
-        usage = data.get("usage") or {}
-        return TurnResult(text, int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0),
-                          data.get("stop_reason"))
+        return anthropic_turn(body_text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from runners.safe_text import clean_text
 from scenarios.trial import TrialSpec
 
 
@@ -27,6 +28,7 @@ class ModelReply:
     # the URL that answered (one of a model's `endpoints`); not cached: the cache key and the
     # cached reply are the deployment's, whichever replica answered
     endpoint: str | None = None
+    repairs: list[str] = field(default_factory=list)  # what was done to make the reply storable
 
     def to_cache(self) -> dict[str, Any]:
         return {
@@ -37,11 +39,27 @@ class ModelReply:
             "turns": self.turns,
             "stop_reason": self.stop_reason,
             "ground_truth": self.ground_truth,
+            "repairs": self.repairs,
         }
 
     @classmethod
-    def from_cache(cls, data: dict[str, Any]) -> ModelReply:
-        return cls(**data, cached=True)
+    def from_cache(cls, data: Any) -> ModelReply | None:
+        """The cached reply, or None when the entry is not one (written by another version, or
+        damaged): a cache entry that cannot be read is a miss, never a crash."""
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str) or set(data) - _CACHE_FIELDS:
+            return None
+        numbers = [data.get(k, 0) for k in ("input_tokens", "output_tokens", "turns", "latency_s")]
+        if any(isinstance(n, bool) or not isinstance(n, int | float) or not 0 <= n < 1e12 for n in numbers):
+            return None
+        repairs, stop, truth = data.get("repairs", []), data.get("stop_reason"), data.get("ground_truth")
+        if not (isinstance(repairs, list) and all(isinstance(r, str) for r in repairs)
+                and (stop is None or isinstance(stop, str)) and (truth is None or isinstance(truth, dict))):
+            return None
+        text, notes = clean_text(data["text"])  # written by an older version that did not clean
+        return cls(**{**data, "text": text, "repairs": [*repairs, *notes]}, cached=True)
+
+
+_CACHE_FIELDS = frozenset(ModelReply.__dataclass_fields__) - {"error", "cached", "attempts", "endpoint"}
 
 
 class Provider(Protocol):

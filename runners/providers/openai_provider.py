@@ -10,10 +10,10 @@ compatible server understands.
 from __future__ import annotations
 
 import inspect
-import json
 from typing import Any
 
-from runners.providers._remote import RemoteProvider, TurnResult, fast_http_client
+from runners.providers._remote import RemoteProvider, fast_http_client
+from runners.providers.reply_shape import TurnResult, openai_turn
 
 
 class OpenAIProvider(RemoteProvider):
@@ -46,15 +46,4 @@ class OpenAIProvider(RemoteProvider):
         body_text = await client.post(
             "/chat/completions", body=self.body(model=self.model, messages=sent), cast_to=str
         )
-        data = json.loads(body_text)
-        choices = data.get("choices") if isinstance(data, dict) else None
-        if not choices:
-            raise ValueError("reply has no choices")
-        choice = choices[0]
-        usage = data.get("usage") or {}
-        return TurnResult(
-            (choice.get("message") or {}).get("content") or "",
-            int(usage.get("prompt_tokens") or 0),
-            int(usage.get("completion_tokens") or 0),
-            choice.get("finish_reason"),
-        )
+        return openai_turn(body_text)

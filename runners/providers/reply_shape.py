@@ -1,0 +1,160 @@
+"""Read one reply body of either wire format into a `TurnResult`, whatever shape it has.
+
+Servers that speak "the OpenAI API" differ: content as a list of parts, `null` content, numbers
+where text belongs, usage missing or negative, an error object sent with HTTP 200, HTML from a
+gateway. A reply is data, never control flow (DESIGN §10), so each shape ends one of two ways:
+
+- usable text: returned with notes of what was repaired (`repairs`), cleaned by
+  `runners.safe_text.clean_text` so that nothing unencodable can reach the cache or the store;
+- no usable text: a `ProviderError` with kind `malformed_reply` saying what was wrong. It is
+  retried when a retry can plausibly help (a body cut short or not JSON, a transient error
+  object), not when the server answers that way by design (content that is a number).
+
+Usage numbers are stored sanitised: a count that is missing, not a number, negative or absurd is
+stored as 0 and noted, so token sums and costs are never negative or astronomic.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from runners.providers.base import ProviderError
+from runners.safe_text import clean_text
+
+# more tokens than any model reads or writes in one call: a larger count is a server bug
+MAX_TOKENS_PER_CALL = 10_000_000
+_TRANSIENT_ERROR = re.compile(r"overload|rate.?limit|server|internal|timeout|unavailable|api_error|capacity", re.I)
+
+
+@dataclass(slots=True)
+class TurnResult:
+    text: str
+    input_tokens: int
+    output_tokens: int
+    stop_reason: str | None
+    repairs: list[str] = field(default_factory=list)
+
+
+def malformed(message: str, retryable: bool = False) -> ProviderError:
+    return ProviderError(f"malformed reply: {message}"[:500], retryable=retryable, details={"kind": "malformed_reply"})
+
+
+def _describe(value: Any) -> str:
+    """A short, safe description of a value from a reply (it may be huge or hostile)."""
+    kind = "null" if value is None else type(value).__name__.replace("dict", "object").replace("list", "array")
+    shown = json.dumps(value, ensure_ascii=True, default=str)
+    return f"{kind} {shown[:60]}{'…' if len(shown) > 60 else ''}"
+
+
+def parse_body(body_text: Any) -> dict[str, Any]:
+    """The JSON object of a reply body; an HTTP 200 that is not one is a malformed reply."""
+    if not isinstance(body_text, str):
+        body_text = str(body_text)
+    try:
+        data = json.loads(body_text)
+    except (json.JSONDecodeError, RecursionError):
+        preview = clean_text(body_text[:80], limit=80)[0].replace("\n", " ")
+        what = "an empty body" if not body_text.strip() else f"a body that is not JSON ({preview!r})"
+        # a gateway's HTML error page or a body cut short: another attempt may well succeed
+        raise malformed(f"HTTP 200 with {what}", retryable=True) from None
+    if not isinstance(data, dict):
+        raise malformed(f"the body is a JSON {_describe(data)}, not an object")
+    error = data.get("error")
+    if error is not None and (data.get("type") == "error" or "choices" not in data and "content" not in data):
+        inner = error if isinstance(error, dict) else {"message": error}
+        words = " ".join(dict.fromkeys(str(inner.get(k)) for k in ("type", "code", "message") if inner.get(k)))
+        text = clean_text(words.strip(), limit=200)[0]
+        raise malformed(f"HTTP 200 with an error body: {text}", retryable=bool(_TRANSIENT_ERROR.search(words)))
+    return data
+
+
+def token_count(usage: Any, key: str, repairs: list[str]) -> int:
+    """One usage number, sanitised: missing/odd/negative/absurd -> 0 (and a note unless missing)."""
+    value = usage.get(key) if isinstance(usage, dict) else None
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or value < 0 or value > MAX_TOKENS_PER_CALL:
+        repairs.append(f"usage.{key} was {_describe(value)}; stored 0")
+        return 0
+    return int(value)
+
+
+def _stop_reason(value: Any) -> str | None:
+    return clean_text(value, limit=64)[0] if isinstance(value, str) else None
+
+
+def _finish(text: str, repairs: list[str], usage: Any, keys: tuple[str, str], stop: Any) -> TurnResult:
+    if "\ufffd" in text:  # the HTTP layer decodes invalid UTF-8 to U+FFFD: say so
+        repairs.append(f"{text.count(chr(0xFFFD))} U+FFFD character(s) in the text (invalid UTF-8 from the server?)")
+    text, notes = clean_text(text)
+    repairs.extend(notes)
+    if usage is None:
+        repairs.append("no usage in the reply; tokens stored as 0")
+    elif not isinstance(usage, dict):
+        repairs.append(f"usage was {_describe(usage)}; stored 0")
+    return TurnResult(text, token_count(usage, keys[0], repairs), token_count(usage, keys[1], repairs),
+                      _stop_reason(stop), repairs)
+
+
+def _text_parts(parts: list[Any], where: str, repairs: list[str]) -> str:
+    """Join the text of a content list; say what else it held."""
+    texts = [p["text"] for p in parts if isinstance(p, dict) and p.get("type", "text") == "text"
+             and isinstance(p.get("text"), str)]
+    odd = sum(1 for p in parts if not isinstance(p, dict) or p.get("type", "text") == "text"
+              and not isinstance(p.get("text"), str))
+    # an array is normal for anthropic (thinking and tool blocks are skipped silently), not for openai
+    if odd or where == "message.content":
+        repairs.append(f"{where} was an array of {len(parts)} part(s)"
+                       + (f", {odd} of them not text blocks" if odd else "") + f"; joined {len(texts)} text part(s)")
+    return "".join(texts)
+
+
+def openai_turn(body_text: Any) -> TurnResult:
+    """A chat-completions body -> text of the first choice, usage, finish reason."""
+    data = parse_body(body_text)
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise malformed("no choices" if choices is None or choices == [] else f"choices is {_describe(choices)}")
+    choice = choices[0]
+    if not isinstance(choice, dict):
+        raise malformed(f"choices[0] is {_describe(choice)}")
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        raise malformed("choices[0] has no message" if message is None else f"choices[0].message is {_describe(message)}")
+    repairs: list[str] = []
+    content = message.get("content")
+    if isinstance(content, str):
+        text = content
+    elif content is None:
+        # no text: a content filter, a tool call, a refusal field; stored as an empty reply
+        refusal = message.get("refusal")
+        text = refusal if isinstance(refusal, str) else ""
+        repairs.append("message.content was null" + (" (the refusal field is stored as the text)" if text else "")
+                       if "content" in message else "message had no content")
+    elif isinstance(content, list):
+        text = _text_parts(content, "message.content", repairs)
+    else:
+        raise malformed(f"message.content is {_describe(content)}, not text")
+    return _finish(text, repairs, data.get("usage"), ("prompt_tokens", "completion_tokens"), choice.get("finish_reason"))
+
+
+def anthropic_turn(body_text: Any) -> TurnResult:
+    """A Messages API body -> the joined text blocks, usage, stop reason."""
+    data = parse_body(body_text)
+    content = data.get("content")
+    repairs: list[str] = []
+    if isinstance(content, list):
+        text = _text_parts(content, "content", repairs)
+    elif isinstance(content, str):  # some compatible servers send a bare string
+        text = content
+        repairs.append("content was a string, not an array of blocks")
+    elif content is None:
+        raise malformed("no content")
+    else:
+        raise malformed(f"content is {_describe(content)}, not an array of blocks")
+    return _finish(text, repairs, data.get("usage"), ("input_tokens", "output_tokens"), data.get("stop_reason"))

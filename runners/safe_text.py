@@ -1,0 +1,55 @@
+"""Model text made safe to store: valid Unicode, no NUL or control characters, a bounded size.
+
+A reply is untrusted data (DESIGN §10). JSON can carry a lone surrogate (`"\\ud800"`), which
+Python holds happily but SQLite, UTF-8 files and the HTML report cannot encode: before this
+module, one such reply was cached and then crashed `store.write` on every later run. So every
+reply text goes through `clean_text` before it is cached or stored, and the store runs the same
+repair on any record that still fails to encode (texts from judges or documents).
+
+`clean_text` returns what it changed as short notes: a repaired reply is still a trial, and the
+record says what was done to it (`reply.repairs`).
+"""
+
+from __future__ import annotations
+
+import re
+
+# longest reply text kept (characters); far above any max_tokens a model is given, and small
+# enough that the monitors, the store and the report stay fast on a runaway reply
+MAX_REPLY_CHARS = 1_000_000
+REPLACEMENT = "\ufffd"
+# C0 controls except tab, newline and carriage return; DEL. They mean nothing in a reply and
+# NUL in particular breaks C-string tools that read the store.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean_text(text: str, limit: int = MAX_REPLY_CHARS) -> tuple[str, list[str]]:
+    """`text` with lone surrogates and control characters replaced by U+FFFD and cut to `limit`
+    characters, plus one note per kind of repair (empty when nothing changed)."""
+    notes: list[str] = []
+    if len(text) > limit:
+        notes.append(f"reply cut to {limit:,} of {len(text):,} characters")
+        text = text[:limit]
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text, count = _SURROGATE.subn(REPLACEMENT, text)
+            notes.append(f"{count} lone surrogate(s) replaced")
+    if _CONTROL.search(text):
+        text, count = _CONTROL.subn(REPLACEMENT, text)
+        notes.append(f"{count} NUL/control character(s) replaced")
+    return text, notes
+
+
+def encodable(value: object) -> object:
+    """A JSON-like value with every string made encodable (lone surrogates -> U+FFFD, NUL and
+    control characters kept out); for the store's last line of defence."""
+    if isinstance(value, str):
+        return clean_text(value, limit=len(value) + 1)[0]
+    if isinstance(value, dict):
+        return {encodable(k): encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [encodable(v) for v in value]
+    return value

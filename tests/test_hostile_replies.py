@@ -1,0 +1,193 @@
+"""Every reply a server can send becomes one stored trial, never a crash (issue 10, DESIGN §10).
+
+The official openai and anthropic SDKs talk to tests/fake_llm_server.py on 127.0.0.1, which sends
+each of its `HOSTILE_MODES` (non-string content, lone surrogates, invalid UTF-8, NUL, megabytes,
+tag chaos, bodies that are not JSON or cut short, HTTP 200 with an error body, odd usage, stalls)
+among normal replies. The sweep must store every trial, with a `parse_status`, `error` or
+`repairs` saying what was wrong, exit 0, and leave a cache that later runs can read.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+import runners.calls
+from runners.calls import RetryPolicy
+from runners.store import STORE_NAME
+from runners.sweep import main as sweep_main
+from tests.fake_llm_server import HOSTILE_MODES, Hostile, default_reply, user_texts
+
+FAST = RetryPolicy(attempts=2, base_s=0.01, cap_s=0.02)
+PARSE_STATUSES = {"ok", "no_scratchpad", "no_output", "malformed", "empty", "error"}
+
+# mode -> (parse_status, words of the error or of the repairs); "error" means an error trial.
+# Keyed "<mode>" for both APIs, "<mode>@<api>" where the two wire formats differ.
+EXPECTED: dict[str, tuple[str, str]] = {
+    "lone_surrogate": ("ok", "lone surrogate"),
+    "nul_control": ("ok", "NUL/control"),
+    "megabyte": ("ok", ""),
+    "repeated_word": ("malformed", "reply cut to 1,000,000"),  # the cut leaves the scratchpad open
+    "no_tags": ("no_scratchpad", ""),
+    "nested_tags": ("malformed", ""),
+    "unclosed_tags": ("malformed", ""),
+    "wrong_order": ("malformed", ""),
+    "several_outputs": ("malformed", ""),
+    "empty_text": ("empty", ""),
+    "content_parts@openai": ("ok", "message.content was an array of 5 part(s)"),
+    "content_parts@anthropic": ("ok", "content was an array of 5 part(s), 2 of them not text blocks"),
+    "content_number": ("error", "malformed reply"),
+    "content_bool": ("error", "malformed reply"),
+    "content_object": ("error", "malformed reply"),
+    "content_null@openai": ("empty", "message.content was null"),
+    "content_null@anthropic": ("error", "malformed reply: no content"),
+    "content_string@openai": ("ok", ""),
+    "content_string@anthropic": ("ok", "content was a string"),
+    "malformed_json": ("error", "not JSON"),
+    "invalid_json_bytes": ("error", "not JSON"),
+    "empty_body": ("error", "empty body"),
+    "html_200": ("error", "502 Bad Gateway"),
+    "json_array": ("error", "not an object"),
+    "json_string": ("error", "not an object"),
+    "truncated": ("error", "connection"),
+    "invalid_utf8": ("ok", "U+FFFD"),
+    "no_choices@openai": ("error", "no choices"),
+    "no_choices@anthropic": ("error", "no content"),
+    "choices_empty@openai": ("error", "no choices"),
+    "choices_empty@anthropic": ("empty", ""),
+    "no_message@openai": ("error", "has no message"),
+    "no_message@anthropic": ("empty", "not text blocks"),
+    "error_body_200": ("error", "HTTP 200 with an error body"),
+    "error_body_200_fatal": ("error", "model not supported"),
+    "usage_negative": ("ok", "stored 0"),
+    "usage_absurd": ("ok", "stored 0"),
+    "usage_garbage": ("ok", "stored 0"),
+    "usage_missing": ("ok", "no usage"),
+    "usage_not_object": ("ok", "stored 0"),
+    "stall_after_headers": ("error", "timeout"),
+    "trickle": ("error", "no complete reply within"),
+    "normal": ("ok", ""),
+}
+APIS = {"fake-gpt": "openai", "fake-claude": "anthropic"}
+
+
+def expected(mode: str, api: str) -> tuple[str, str]:
+    return EXPECTED.get(f"{mode}@{api}") or EXPECTED[mode]
+
+
+def test_every_hostile_mode_has_an_expectation():
+    for api in APIS.values():
+        assert all(expected(mode, api) for mode in HOSTILE_MODES)
+
+
+class ModeByTrial:
+    """Gives each trial (model + first user message) one mode, in order of arrival: every hostile
+    mode once per model, the rest normal replies. Retries and later turns get the same mode."""
+
+    def __init__(self, normal: int):
+        self.plan = {model: [*HOSTILE_MODES, *["normal"] * normal] for model in APIS}
+        self.modes: dict[tuple[str, str], str] = {}
+
+    def __call__(self, body: dict[str, Any]) -> Any:
+        model, first = str(body.get("model")), user_texts(body)[0]
+        mode = self.modes.get((model, first))
+        if mode is None:
+            mode = self.modes[(model, first)] = self.plan[model].pop()
+        return default_reply(body) if mode == "normal" else Hostile(mode)
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFSIM_TEST_KEY", "sk-hostile-test")
+    # the CLI's call layer uses RetryPolicy(); the tests shorten its backoff
+    monkeypatch.setattr(runners.calls, "RetryPolicy", lambda: FAST)
+
+
+def scenario(server, trials_per_model: int, timeout_s: float = 2.0) -> dict:
+    spec = {"api_key_env": "AFSIM_TEST_KEY", "timeout_s": timeout_s, "max_turns": 2}
+    return {
+        "name": "hostile", "prompts": "builtin:harmful_requests", "limit": trials_per_model // 2,
+        "axes": {"tier": ["free", "paid"]}, "concurrency": 16, "max_error_rate": 1.0,
+        "models": [{"name": "openai/fake-gpt", "base_url": server.openai_base_url, **spec},
+                   {"name": "anthropic/fake-claude", "base_url": server.anthropic_base_url, **spec}],
+    }
+
+
+def records(run: Path) -> list[dict]:
+    with sqlite3.connect(run / STORE_NAME) as db:
+        return [json.loads(row[0]) for row in db.execute("SELECT record FROM trials")]
+
+
+def test_a_sweep_mixing_every_hostile_reply_with_normal_ones_stores_every_trial_and_exits_0(
+        fake_llm_factory, tmp_path, capsys):
+    per_model = 2 * ((len(HOSTILE_MODES) + 9) // 2)  # every mode once per model, the rest normal
+    modes = ModeByTrial(normal=per_model - len(HOSTILE_MODES))
+    server = fake_llm_factory(reply=modes)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario(server, per_model)))
+    command = [str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache")]
+
+    assert sweep_main(command) == 0
+    out = capsys.readouterr().out
+    stored = records(tmp_path / "run")
+    assert len(stored) == 2 * per_model == len({r["key"] for r in stored})
+    assert len(pd.read_csv(tmp_path / "run" / "trials.csv")) == 2 * per_model
+    assert (tmp_path / "run" / "report.html").stat().st_size > 0
+    for record in stored:
+        reply = record["reply"]
+        api = APIS[record["model"].partition("/")[2]]
+        mode = modes.modes[(record["model"].partition("/")[2], record["request"]["messages"][0]["content"])]
+        status, words = expected(mode, api)
+        what = f"{api} {mode}: {reply['parse_status']} {reply['error']!r} {reply['repairs']}"
+        assert reply["parse_status"] in PARSE_STATUSES, what
+        assert reply["parse_status"] == status, what
+        assert (reply["error"] is not None) == (status == "error"), what
+        assert words in (reply["error"] or "; ".join(reply["repairs"])), what
+        assert reply["input_tokens"] >= 0 and reply["output_tokens"] >= 0, what
+        json.dumps(record, ensure_ascii=False).encode("utf-8")  # nothing unencodable was stored
+    errors = sum(1 for r in stored if r["reply"]["error"])
+    assert f"failed calls: {errors}" in out
+
+    # The same command again: everything is stored, nothing is called.
+    calls_before = len(server.calls)
+    assert sweep_main(command) == 0
+    assert len(server.calls) == calls_before
+    # --fresh re-runs every trial after the server has recovered: the good replies come from the
+    # cache (the hostile ones did not poison it), the errors were never cached and are called again.
+    server.reply = default_reply
+    assert sweep_main([*command, "--fresh"]) == 0
+    out = capsys.readouterr().out
+    assert f"cache hits: {2 * per_model - errors}" in out
+    again = {r["key"]: r["reply"] for r in records(tmp_path / "run")}
+    assert len(again) == 2 * per_model
+    for record in stored:
+        reply = again[record["key"]]
+        if record["reply"]["error"]:
+            assert not reply["cached"] and reply["error"] is None and reply["parse_status"] == "ok"
+        else:
+            assert reply["cached"] and reply["raw"] == record["reply"]["raw"]
+            assert reply["parse_status"] == record["reply"]["parse_status"]
+            assert reply["repairs"] == record["reply"]["repairs"]
+    assert len({c.fingerprint for c in server.calls[calls_before:]}) == errors
+
+
+def test_a_trickling_server_is_cut_by_the_total_deadline_not_waited_for(fake_llm_factory, tmp_path):
+    # one byte every 50 ms resets the SDK's read timeout each time: ~40 s per attempt without a
+    # total deadline. With timeout_s 0.4 every attempt ends as a retryable timeout.
+    server = fake_llm_factory(reply=lambda body: Hostile("trickle"))
+    data = scenario(server, 2, timeout_s=0.4)
+    data["models"] = data["models"][:1]
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert sweep_main([str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"),
+                       "--no-report", "--quiet"]) == 0
+    stored = records(tmp_path / "run")
+    assert len(stored) == 2
+    assert all("no complete reply within 0.4 s" in r["reply"]["error"] for r in stored)
+    assert all(r["reply"]["attempts"] == 2 for r in stored)  # a timeout is retried
