@@ -57,7 +57,12 @@ class CallCache:
         try:
             self.db = self._open()
         except sqlite3.DatabaseError as exc:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+            for n in range(2, 100):
+                if not aside.exists():
+                    break
+                aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
             for suffix in ("", "-wal", "-shm"):
                 source = Path(f"{self.path}{suffix}")
                 if source.exists():
