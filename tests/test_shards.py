@@ -33,9 +33,9 @@ def scenario_data(server, limit: int = 12, concurrency: int = 6, **extra) -> dic
     return {"name": "shards", "prompts": "builtin:harmful_requests", "limit": limit,
             "axes": {"tier": ["free", "paid"]}, "concurrency": concurrency,
             "models": [{"name": "openai/fake-gpt", "base_url": server.openai_base_url, "api_key_env": "AFSIM_TEST_KEY",
-                        "timeout_s": 0.5},
+                        "timeout_s": 5},
                        {"name": "anthropic/fake-claude", "base_url": server.anthropic_base_url,
-                        "api_key_env": "AFSIM_TEST_KEY", "timeout_s": 0.5, "prefill": "<"}],
+                        "api_key_env": "AFSIM_TEST_KEY", "timeout_s": 5, "prefill": "<"}],
             **extra}
 
 
