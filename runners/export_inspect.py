@@ -30,6 +30,7 @@ from typing import Any
 
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.store import STORE_NAME, ResultStore
+from scenarios.trial import stable_hash
 
 NEXT_TURN = "<NEXT/>"
 _TURN_SPLIT = f"\n\n{NEXT_TURN}\n\n"  # how runners/providers/_remote.py joins continuation turns
@@ -173,6 +174,10 @@ def eval_log(records: list[dict[str, Any]], texts: dict[str, str], scenario: dic
     return EvalLog(
         status="success",
         eval=EvalSpec(
+            # stable ids: exporting the same run again gives the same log identity
+            eval_id=stable_hash("eval", records[0]["run_id"], model)[:22],
+            run_id=str(records[0]["run_id"]),
+            task_id=stable_hash("task", records[0]["scenario"])[:22],
             created=created,
             task=str(records[0]["scenario"]),
             task_description=scenario.get("description"),

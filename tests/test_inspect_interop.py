@@ -68,6 +68,7 @@ def test_exported_simulated_run_is_opened_by_read_eval_log_one_sample_per_trial(
     log = read_eval_log(str(out))
     trials = pd.read_parquet(sim_run / "trials.parquet")
     assert log.status == "success" and log.eval.model == "sim/af-opus" and log.eval.task == "free_paid"
+    assert log.eval.run_id == "run" and log.eval.task_id and log.eval.eval_id
     assert len(log.samples) == len(trials) == 5 * 2 * 2
     assert len({(s.id, s.epoch) for s in log.samples}) == len(log.samples)
     assert {s.epoch for s in log.samples} == {1, 2}  # samples of a prompt are Inspect's epochs
