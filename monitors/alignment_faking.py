@@ -56,7 +56,7 @@ class EmbeddedModel:
         self.text_weights = None
         if self.hash_spec is not None:
             raw = base64.b64decode(spec["text_weights_f16_b64"])
-            self.text_weights = np.frombuffer(raw, dtype="<f2").astype(np.float64)
+            self.text_weights = np.frombuffer(raw, dtype="<f2").astype(np.float32)
             if len(self.text_weights) != self.hash_spec.n_columns:
                 raise ValueError("af_model.json: text weights do not match the hash layout")
         self.validation = spec.get("validation", {})

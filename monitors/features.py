@@ -32,7 +32,8 @@ each sentence is marked comply-with-objective or act-against-objective, for both
 negation scope and without hypotheticals ("if I refuse, ..."); the features are the shares, the
 last direction, and its interaction with the consequence reasoning.
 
-Speed is part of the contract (>= 5,000 scratchpads/s on one core): a whole batch is tokenised by
+Speed is part of the contract (the whole AF monitor, these features plus the hashed n-grams of
+`monitors.text_features`, >= 2,000 scratchpads of 2,400 characters per second on one core): a whole batch is tokenised by
 one bytes.translate per text and one split for the batch, words are looked up in a dict cache, and
 everything after that is numpy over all sentences of the batch at once.
 """

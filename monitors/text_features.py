@@ -79,7 +79,7 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
 def _bucket(h: np.ndarray, salt: int, bits: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         x = (h ^ np.uint64(salt)) * _MIX
-    return (x >> np.uint64(64 - bits)).astype(np.int64)
+    return x >> np.uint64(64 - bits)  # uint64 indexes numpy arrays as is: no copy to int64
 
 
 def hash_batch(buffers: list[bytes], spec: HashSpec = HashSpec()) -> Hashed:
@@ -157,7 +157,7 @@ def hashed_matrix(buffers: list[bytes], spec: HashSpec = HashSpec()) -> sparse.c
     for ns in NAMESPACES:
         d, b = h.docs[ns], h.buckets[ns]
         # counts per (document, bucket): unique keys come sorted, so they are already CSR order
-        keys, counts = np.unique(d * spec.width + b, return_counts=True)
+        keys, counts = np.unique(d * spec.width + b.astype(np.int64), return_counts=True)
         rows = keys // spec.width
         total = np.bincount(d, minlength=h.n_docs)
         indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=h.n_docs))])
@@ -169,11 +169,12 @@ def hashed_matrix(buffers: list[bytes], spec: HashSpec = HashSpec()) -> sparse.c
 def linear_scores(hashed: Hashed, weights: np.ndarray, spec: HashSpec = HashSpec()) -> np.ndarray:
     """`hashed_matrix(...) @ weights` without building the matrix: per namespace, the mean weight."""
     out = np.zeros(hashed.n_docs)
+    weights = np.asarray(weights)
     for i, ns in enumerate(NAMESPACES):
         d, b = hashed.docs[ns], hashed.buckets[ns]
         if not len(d):
             continue
-        w = weights[i * spec.width : (i + 1) * spec.width]
+        w = weights[i * spec.width : (i + 1) * spec.width]  # float32 from the model: half the cache
         total = np.bincount(d, weights=w[b], minlength=hashed.n_docs)
         count = np.bincount(d, minlength=hashed.n_docs)
         out += total / np.maximum(count, 1)

@@ -137,6 +137,8 @@ def test_registry_runs_the_batched_embedded_path():
     assert out[1]["compliance"].label == "refusal"
 
 
+# at 3% of the rows SGD stops at max_iter before its tolerance; the full training converges
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_trained_file_round_trips_training_time_scores(tmp_path):
     from monitors import train
 
