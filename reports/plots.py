@@ -49,14 +49,13 @@ def model_colours(models: list[str]) -> dict[str, str]:
     """One colour per model, chosen from the model's name (not its position), so a model has the
     same colour in every report and every comparison; a clash takes the next free colour."""
     colours: dict[str, str] = {}
+    legible = len(MODEL_COLOURS) - 1  # Okabe-Ito yellow reads badly on white: only when all others are taken
     for model in sorted(dict.fromkeys(models)):
-        start = zlib.crc32(model.encode("utf-8")) % len(MODEL_COLOURS)
+        start = zlib.crc32(model.encode("utf-8")) % legible
         taken = set(colours.values())
-        for step in range(len(MODEL_COLOURS)):
-            colour = MODEL_COLOURS[(start + step) % len(MODEL_COLOURS)]
-            if colour not in taken or len(taken) >= len(MODEL_COLOURS):
-                colours[model] = colour
-                break
+        order = [MODEL_COLOURS[(start + step) % legible] for step in range(legible)] + MODEL_COLOURS[legible:]
+        free = [c for c in order if c not in taken]
+        colours[model] = free[0] if free else order[0]
     return colours
 
 
