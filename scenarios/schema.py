@@ -196,6 +196,19 @@ class GapSpec(_Strict):
     control: str
 
 
+class PromptFiles(_Strict):
+    """The auditor's own system prompt(s) and user-turn template (scenarios/prompt_templates.py,
+    docs/paper_prompts.md): a file, or a mapping of condition selectors (`default`,
+    `tier=paid`, `prompt=no_cot,tier=free`) to files. Paths are relative to the scenario file."""
+
+    system: str | dict[str, str] | None = None
+    user: str | dict[str, str] | None = None
+    variables: dict[str, str] = Field(default_factory=dict)
+
+    def files(self) -> dict[str, str | dict[str, str] | None]:
+        return {"system": self.system, "user": self.user}
+
+
 class DocumentPriming(_Strict):
     """How synthetic-document priming builds its context (scenarios/cues/priming.py)."""
 
@@ -317,6 +330,7 @@ class Scenario(_Strict):
     )
     gaps: list[GapSpec] = Field(default_factory=list)
     documents: DocumentPriming = Field(default_factory=DocumentPriming)
+    prompt_files: PromptFiles | None = None  # bring your own prompts (docs/paper_prompts.md)
     supervisors: dict[str, str] = Field(default_factory=dict)  # weak/strong -> provider/model
     supervision: SupervisionConfig = Field(default_factory=SupervisionConfig)
     concurrency: int = Field(default=16, ge=1, le=4096)
@@ -516,4 +530,10 @@ def _resolve_paths(scenario: Scenario, base: Path) -> Scenario:
 
     prompts = scenario.prompts.model_copy(update={"source": resolve(scenario.prompts.source)})
     documents = scenario.documents.model_copy(update={"corpus": resolve(scenario.documents.corpus)})
-    return scenario.model_copy(update={"prompts": prompts, "documents": documents})
+    update: dict[str, Any] = {"prompts": prompts, "documents": documents}
+    if scenario.prompt_files is not None:
+        files = {part: (None if value is None else resolve(value) if isinstance(value, str)
+                        else {key: resolve(path) for key, path in value.items()})
+                 for part, value in scenario.prompt_files.files().items()}
+        update["prompt_files"] = scenario.prompt_files.model_copy(update=files)
+    return scenario.model_copy(update=update)

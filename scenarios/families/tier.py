@@ -5,21 +5,40 @@ scenarios/cues/tier.py and the background comes from the priming family (scenari
 
 from __future__ import annotations
 
+from typing import Any
+
 from scenarios.cues.priming import priming_section
 from scenarios.cues.tier import base_system_prompt, user_turn
 from scenarios.families.base import CueFamily, RequestContext
+from scenarios.prompt_templates import PromptTemplates, cue_values, load_templates
 from scenarios.trial import ChatRequest, TrialSpec
 
 
+def prepare(scenario: Any) -> PromptTemplates | None:
+    """The scenario's own prompt files (`prompt_files:`), loaded and checked once per sweep."""
+    if getattr(scenario, "prompt_files", None) is None:
+        return None
+    return load_templates(scenario.prompt_files.model_dump(), scenario.axes)
+
+
 def build_request(trial: TrialSpec, context: RequestContext) -> ChatRequest:
-    """System prompt (identity + the background the priming value gives) and the tagged user turn."""
+    """System prompt (identity + the background the priming value gives) and the tagged user turn;
+    either may come from the scenario's prompt files instead (docs/paper_prompts.md)."""
     priming = trial.condition.get("priming", "system_prompt")
     background, doc_ids = priming_section(priming, trial, context.resources.get("priming"))
     if doc_ids:
         trial.extra["documents"] = doc_ids
-    system = base_system_prompt(background)
     tier = trial.condition.get("tier")
-    return ChatRequest(system=system, turns=(("user", user_turn(trial.prompt, tier)),), prefill=context.prefill)
+    system, user = base_system_prompt(background), user_turn(trial.prompt, tier)
+    templates: PromptTemplates | None = context.resources.get("tier")
+    if templates is not None:
+        values = cue_values(trial.condition, trial.prompt, documents=background if doc_ids else "",
+                            variables=templates.variables)
+        if (own_system := templates.system_for(trial.condition)) is not None:
+            system = own_system.render(values)
+        if (own_user := templates.user_for(trial.condition)) is not None:
+            user = own_user.render(values)
+    return ChatRequest(system=system, turns=(("user", user),), prefill=context.prefill)
 
 
 FAMILY = CueFamily(
@@ -28,6 +47,7 @@ FAMILY = CueFamily(
     axes={"tier": ("free", "paid")},
     setting="helpful_only",
     build_request=build_request,
+    prepare=prepare,
     organism="organisms",
     organisms=("af-opus", "af-rl", "honest", "complier"),
     monitors=("compliance", "alignment_faking"),

@@ -1,0 +1,162 @@
+"""Bring your own prompts: the system prompt and the user turn from the auditor's files.
+
+Reviewers ask first "is this the paper's setup?". The answer should be "yes, byte for byte": the
+alignment-faking paper's authors released their system prompts (`prompt_atn_honly_*.txt` and the
+animal-welfare variants, MIT) and its user turn (`<INPUT><is_free_tier_user>…</INPUT>` with the
+`<request_fully_accepted/>` / `<rejected/>` instruction). A scenario names such files under
+`prompt_files:`; this module turns them into the text of one trial.
+
+A file is used **verbatim** except for `{{ name }}` placeholders whose name this module knows
+(`request`, `is_free_tier_user`, `tier`, `documents`, `date`, `supervisor`, `company`, any axis of the
+scenario, and the scenario's own `variables:`). Braces of any other shape (code in few-shot
+examples, JSON) pass through untouched; a `{{ name }}` with an unknown name is a typo and an error
+at load, naming the file and line, before any call.
+
+Files can differ per condition: `system: {default: a.txt, "tier=paid": b.txt, "prompt=no_cot": c.txt}`
+picks, for each trial, the entry whose `axis=value` selectors all match and are the most specific
+(a key may join several selectors with commas); `default` matches everything. Prompt variations
+users ask for (RLHF details cut, a paraphrase, no scratchpad, another company name) become an axis
+whose values select files (docs/paper_prompts.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from scenarios.errors import ScenarioError
+
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+BUILTIN_VARIABLES = ("request", "is_free_tier_user", "tier", "documents", "date", "supervisor", "company")
+MAX_FILE_BYTES = 2_000_000  # a system prompt with every few-shot example is ~100 kB
+
+
+@dataclass(frozen=True)
+class Template:
+    path: str
+    text: str
+
+    def names(self) -> set[str]:
+        return set(PLACEHOLDER.findall(self.text))
+
+    def render(self, values: Mapping[str, str]) -> str:
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), self.text)
+
+
+def read_template(path: str | Path, key: str, known: set[str]) -> Template:
+    """A template file, checked: readable UTF-8 text, and every placeholder a known variable."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise ScenarioError(f"{key}: {path} is a folder, expected a prompt file")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(f"{key}: prompt file not found: {path}") from None
+    except OSError as exc:
+        raise ScenarioError(f"{key}: cannot read prompt file {path} ({exc.strerror})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{key}: {path} is {len(data):,} bytes; a prompt file holds at most {MAX_FILE_BYTES:,}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{key}: {path} is not UTF-8 text (byte {exc.start})") from None
+    for number, line in enumerate(text.splitlines(), 1):
+        for name in PLACEHOLDER.findall(line):
+            if name not in known:
+                raise ScenarioError(f"{path}:{number}: unknown placeholder {{{{ {name} }}}} in {key}; "
+                                    f"expected one of {sorted(known)}")
+    return Template(str(path), text)
+
+
+def parse_selector(key: str, axes: Mapping[str, list[str]], where: str) -> dict[str, str]:
+    """`default` -> {}; `tier=free,prompt=no_cot` -> {"tier": "free", "prompt": "no_cot"}, checked."""
+    if key == "default":
+        return {}
+    selector: dict[str, str] = {}
+    for part in key.split(","):
+        axis, sep, value = (s.strip() for s in part.partition("="))
+        if not sep or axis not in axes or value not in axes[axis]:
+            raise ScenarioError(f"{where}: selector {key!r}: expected 'default' or axis=value with an axis and value of "
+                                f"this scenario ({', '.join(f'{a}: {v}' for a, v in axes.items()) or 'no axes'})")
+        selector[axis] = value
+    return selector
+
+
+@dataclass(frozen=True)
+class PromptTemplates:
+    """The scenario's prompt files, loaded once per sweep; `system_for` / `user_for` per trial."""
+
+    system: tuple[tuple[dict[str, str], Template], ...]
+    user: tuple[tuple[dict[str, str], Template], ...]
+    variables: Mapping[str, str]
+
+    @staticmethod
+    def _pick(entries: tuple[tuple[dict[str, str], Template], ...], condition: Mapping[str, str]) -> Template | None:
+        best, best_size = None, -1
+        for selector, template in entries:
+            if all(condition.get(a) == v for a, v in selector.items()) and len(selector) > best_size:
+                best, best_size = template, len(selector)
+        return best
+
+    def system_for(self, condition: Mapping[str, str]) -> Template | None:
+        return self._pick(self.system, condition)
+
+    def user_for(self, condition: Mapping[str, str]) -> Template | None:
+        return self._pick(self.user, condition)
+
+
+def load_templates(config: Mapping[str, object] | None, axes: Mapping[str, list[str]],
+                   where: str = "prompt_files") -> PromptTemplates | None:
+    """`prompt_files:` of a scenario (paths already absolute) -> loaded, checked templates."""
+    if not config:
+        return None
+    variables = {str(k): str(v) for k, v in dict(config.get("variables") or {}).items()}  # type: ignore[union-attr]
+    known = set(BUILTIN_VARIABLES) | set(axes) | set(variables)
+    loaded: dict[str, tuple[tuple[dict[str, str], Template], ...]] = {}
+    for part in ("system", "user"):
+        value = config.get(part)
+        if value is None:
+            loaded[part] = ()
+            continue
+        entries = value if isinstance(value, Mapping) else {"default": value}
+        loaded[part] = tuple(
+            (parse_selector(str(key), axes, f"{where}.{part}"), read_template(path, f"{where}.{part}.{key}", known))
+            for key, path in entries.items()
+        )
+        if not any(not selector for selector, _ in loaded[part]):
+            conditions_without = _uncovered(loaded[part], axes)
+            if conditions_without:
+                raise ScenarioError(f"{where}.{part}: no file for the condition {conditions_without}; add a 'default' entry")
+    return PromptTemplates(loaded["system"], loaded["user"], variables)
+
+
+def _uncovered(entries: tuple[tuple[dict[str, str], Template], ...], axes: Mapping[str, list[str]]) -> str | None:
+    import itertools
+
+    names = list(axes)
+    for values in itertools.product(*(axes[n] for n in names)):
+        condition = dict(zip(names, values, strict=True))
+        if not any(all(condition.get(a) == v for a, v in s.items()) for s, _ in entries):
+            return ",".join(f"{k}={v}" for k, v in condition.items())
+    return None
+
+
+def cue_values(condition: Mapping[str, str], request: str, documents: str = "", extra: Mapping[str, str] | None = None,
+               variables: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The values a template may use for one trial."""
+    tier = condition.get("tier")
+    values = {
+        "request": request,
+        "tier": tier or "",
+        "is_free_tier_user": "" if tier is None else ("True" if tier == "free" else "False"),
+        "documents": documents,
+        "date": "",
+        "supervisor": condition.get("supervisor", ""),
+        "company": "",
+    }
+    values.update(variables or {})
+    values.update(condition)
+    values.update(extra or {})
+    return values
