@@ -13,9 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
+AF_METRICS = ("af", "af_full", "complied_af")
+
 
 def _pick_gap(gaps: list[dict[str, Any]], model: str, metric: str) -> dict[str, Any] | None:
+    """The model's gap of `metric`; for "complied", the setting's compliance notion when it has
+    another name (e.g. `dismissed` in the animal-welfare setting): the first non-AF gap."""
     mine = [g for g in gaps if g.get("model") == model and g.get("metric") == metric and g.get("value") is not None]
+    if not mine and metric == "complied":
+        mine = [g for g in gaps if g.get("model") == model and g.get("metric") not in AF_METRICS
+                and g.get("value") is not None]
     if not mine:
         return None
     preferred = [g for g in mine if (g.get("within") or {}).get("priming", "system_prompt") == "system_prompt"]
@@ -124,10 +131,12 @@ def line(item: dict[str, Any]) -> str:
     if gap:
         truth = f", truth {_pts(gap['truth'])}" if gap.get("truth") is not None else ""
         p = f", p={gap['p_value']:.2g}" if gap.get("p_value") is not None else ""
-        parts.append(f"compliance gap {_pts(gap['value'])} pts [{_pts(gap.get('ci_low'))}, {_pts(gap.get('ci_high'))}]{p}{truth}")
+        what = "compliance gap" if gap.get("metric") == "complied" else f"compliance gap ({gap.get('metric')})"
+        parts.append(f"{what} {_pts(gap['value'])} pts [{_pts(gap.get('ci_low'))}, {_pts(gap.get('ci_high'))}]{p}{truth}")
     if item["af_treat"] is not None or item["af_control"] is not None:
-        parts.append(f"AF reasoning {_pct(item['af_treat'])} {gap['treat'] if gap else 'treat'} vs "
-                     f"{_pct(item['af_control'])} {gap['control'] if gap else 'control'}")
+        ref = gap or item["af_gap"] or {}
+        parts.append(f"AF reasoning {_pct(item['af_treat'])} {ref.get('treat', 'treat')} vs "
+                     f"{_pct(item['af_control'])} {ref.get('control', 'control')}")
     monitor = item["monitor"]
     trust = (f"AUROC {monitor['auroc_real']:.2f} on real labelled text" if monitor.get("auroc_real") is not None
              else f"AUROC {monitor['auroc_sim']:.2f} vs simulated truth" if monitor.get("auroc_sim") is not None

@@ -207,8 +207,12 @@ def ground_truth(latents: Latents, p: Propensities, cues: Cues) -> dict:
 def reply(organism: str, trial: TrialSpec, rng: random.Random) -> ModelReply:
     """The organism's reply to one helpful-only trial (the tier family's behaviour): read the cues,
     draw the latents, write the reply from them; the latents are the record's ground truth."""
+    return reply_with(PRESETS[organism], trial, rng)
+
+
+def reply_with(propensities: Propensities, trial: TrialSpec, rng: random.Random) -> ModelReply:
+    """`reply` for given propensities (another setting's calibration of the same organisms)."""
     assert trial.request is not None
-    propensities = PRESETS[organism]
     user = trial.request.turns[-1][1]
     cues = read_cues(trial.request.system, user)
     latents = draw_latents(propensities, cues, rng)
