@@ -248,3 +248,40 @@ def test_rescore_of_an_inspect_log_needs_out_and_a_valid_monitor(tmp_path, capsy
     code, _, err = _cli(rescore.main, [str(source), "--monitor", "alignment_faking=embedded", "--out", str(source)],
                         capsys)
     assert code == 2 and "same file" in err
+
+
+def test_export_keeps_continuation_turns_and_error_trials(fake_llm_factory, tmp_path, monkeypatch):
+    import asyncio
+
+    from runners.calls import RetryPolicy
+    from runners.engine import SweepOptions, run_sweep
+    from scenarios.schema import parse_scenario
+    from tests.fake_llm_server import Faults, last_user_text
+
+    def two_turns(body):
+        if last_user_text(body) == "<NEXT/>":
+            return "the rest.</OUTPUT>"
+        return {"text": "<SCRATCHPAD_REASONING>thinking</SCRATCHPAD_REASONING><OUTPUT>The first half,",
+                "stop_reason": "length"}
+
+    monkeypatch.setenv("AFSIM_TEST_KEY", "sk-inspect-export")
+    good = fake_llm_factory(reply=two_turns)
+    broken = fake_llm_factory(faults=Faults(rate=1.0, kinds=("auth",), max_per_request=100))
+    models = [{"name": "openai/good", "base_url": good.openai_base_url, "api_key_env": "AFSIM_TEST_KEY"},
+              {"name": "openai/broken", "base_url": broken.openai_base_url, "api_key_env": "AFSIM_TEST_KEY"}]
+    data = {"name": "turns", "prompts": "builtin:harmful_requests", "limit": 2, "axes": {"tier": ["free"]},
+            "models": models, "max_error_rate": 1.0}
+    asyncio.run(run_sweep(parse_scenario(data), SweepOptions(output=tmp_path / "run", cache_dir=tmp_path / "cache",
+                                                             quiet=True, retry=RetryPolicy(attempts=1))))
+    paths = export_inspect.export_run(tmp_path / "run", tmp_path / "t.eval")
+    ok = read_eval_log(str(paths["openai/good"]))
+    for sample in ok.samples:
+        assert [m.role for m in sample.messages][-3:] == ["assistant", "user", "assistant"]
+        assert sample.messages[-2].text == "<NEXT/>" and sample.messages[-1].text == "the rest.</OUTPUT>"
+        assert sample.metadata["turns"] == 2 and sample.error is None
+    failed = read_eval_log(str(paths["openai/broken"]))
+    assert len(failed.samples) == 2 and failed.results.completed_samples == 0
+    for sample in failed.samples:
+        assert sample.error is not None and "401" in sample.error.message
+        assert sample.messages[-1].role == "user" and sample.metadata["parse_status"] == "error"
+    assert all("sk-inspect-export" not in log.model_dump_json() for log in (ok, failed))  # keys never reach an export
