@@ -78,8 +78,8 @@ class TextTable:
 
 def sent_messages(record: dict[str, Any], texts: TextTable, system: int | None) -> dict[str, Any]:
     """Everything that was sent for one trial, as the transcript view shows it (Inspect-style):
-    system prompt (with any documents the model read first), each turn, the prefill, the
-    generation params and the document ids. `system` indexes the payload's `systems` (each a list
+    system prompt (with any documents the model read first), each turn, the prefill and the
+    document ids (the generation params travel once per model, in the payload's `params`). `system` indexes the payload's `systems` (each a list
     of paragraph indices); other texts are indices into its text table."""
     request = record.get("request") or {}
     sent: dict[str, Any] = {
@@ -90,8 +90,6 @@ def sent_messages(record: dict[str, Any], texts: TextTable, system: int | None) 
         sent["prefill"] = texts.ref(request["prefill"])
     if request.get("documents"):
         sent["documents"] = list(request["documents"])
-    if request.get("params"):
-        sent["params"] = request["params"]
     turns = (record.get("reply") or {}).get("turns")
     if turns and turns > 1:
         sent["calls"] = turns
@@ -140,6 +138,7 @@ def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None
     condition_values: dict[str, dict[str, str]] = {}
     prompts: dict[str, str] = {}
     texts = TextTable()
+    params: dict[str, Any] = {}  # generation params per model (the same for all its trials)
     system_index: dict[str, int | None] = {}
     systems: list[list[int]] = []
     rows = []
@@ -151,6 +150,7 @@ def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None
             if text is not None:
                 systems.append(texts.paragraphs(text))
         rows.append(trial_row(record, models, conditions, texts, system_index.get(ref) if ref else None))
+        params.setdefault(record["model"], (record.get("request") or {}).get("params"))
         condition_values.setdefault(record["condition_key"], record["condition"])
         prompts.setdefault(record["prompt_id"], record.get("prompt") or "")
     return {
@@ -161,6 +161,7 @@ def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None
         "pair": pair,
         "texts": texts.texts,
         "systems": systems,
+        "params": [params.get(m) for m in models],
         "rows": rows,
     }
 

@@ -261,7 +261,8 @@
     });
     if (sent.prefill !== undefined) box.appendChild(el("div", { cls: "message assistant prefill" }, [el("strong", { text: "assistant (prefill)" }), el("pre", { text: textAt(sent.prefill) })]));
     var facts = [];
-    if (sent.params) facts.push("params " + JSON.stringify(sent.params));
+    var params = (data.params || [])[r[C.model]];
+    if (params) facts.push("params " + JSON.stringify(params));
     if (sent.calls) facts.push(sent.calls + " calls (continuation turns)");
     if (facts.length) box.appendChild(el("p", { cls: "muted", text: facts.join(" · ") }));
     return box;
