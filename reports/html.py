@@ -24,6 +24,7 @@ from markupsafe import Markup
 from monitors.verdict import verdicts
 from reports import analysis, plots
 from reports.payload import GZIP_ABOVE, build_payload, encode_payload
+from runners import atomic
 from runners.store import STORE_NAME, ResultStore, records_frame
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -198,5 +199,5 @@ def render_report(run_dir: str | Path, gzip_above: int = GZIP_ABOVE) -> Path:
     summary, digests, scenario_text, frame, payload = load_run(run_dir)
     html = render_html(build_context(summary, digests, scenario_text, gzip_above, frame, payload))
     out = run_dir / "report.html"
-    out.write_text(html, encoding="utf-8")
+    atomic.write_text(out, html)  # a browser or CI step may read it while a sweep re-renders
     return out

@@ -1,16 +1,28 @@
-"""Bad input ends a CLI with one clear line and exit code 2, never a traceback (DESIGN §8)."""
+"""How a CLI ends: bad input is one clear line and exit 2, never a traceback (DESIGN §8); a bug
+is one line, exit 4 and a log file holding the traceback — never exit 1, which scripts and CI read
+as "the audit failed" (DESIGN §10: a crash must never read as a verdict)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sqlite3
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import NoReturn
 
 from scenarios.schema import ScenarioError
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL_ERROR = 4
+# environment variables whose values never reach a crash log (API keys, tokens)
+_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.I)
+_KEY_SHAPED = re.compile(r"\b(sk|key|api|tok)[-_][A-Za-z0-9_\-*.]{6,}", re.I)
 
 
 class UsageError(Exception):
@@ -35,10 +47,37 @@ def run_cli(main: Callable[[], int]) -> None:
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         code = EXIT_BAD_INPUT
     except sqlite3.DatabaseError as exc:  # a run folder whose store is not a SQLite database
-        print(f"error: the run folder's store cannot be read ({exc}); use another --output or --fresh",
-              file=sys.stderr)
+        # the store and the call cache name their own file; this is any other SQLite file
+        print(f"error: a database file cannot be read ({exc})", file=sys.stderr)
         code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted: completed trials are stored; run the same command again to resume", file=sys.stderr)
         code = 130
+    except Exception as exc:  # a bug: one line, the traceback in a file, its own exit code
+        log = write_crash_log(exc)
+        first = (str(exc) or type(exc).__name__).splitlines()[0][:300]
+        print(f"internal error (a bug in afsim, not an audit result): {type(exc).__name__}: {redact_secrets(first)}; "
+              f"traceback in {log}", file=sys.stderr)
+        code = EXIT_INTERNAL_ERROR
     sys.exit(code)
+
+
+def redact_secrets(text: str) -> str:
+    """Remove the values of secret-named environment variables and key-shaped tokens."""
+    for name, value in os.environ.items():
+        if len(value) >= 8 and _SECRET_NAME.search(name):
+            text = text.replace(value, "[redacted]")
+    return _KEY_SHAPED.sub("[redacted]", text)
+
+
+def write_crash_log(exc: BaseException) -> Path:
+    """The traceback (and a forked shard's, carried as `exc.remote_traceback`) in a temp file."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    text = f"afsim internal error at {stamp}\ncommand: {' '.join(sys.argv)}\n\n"
+    text += "".join(traceback.format_exception(exc))
+    if remote := getattr(exc, "remote_traceback", None):
+        text += f"\nin the shard process:\n{remote}"
+    fd, path = tempfile.mkstemp(prefix=f"afsim-crash-{stamp}-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as handle:
+        handle.write(redact_secrets(text))
+    return Path(path)

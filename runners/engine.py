@@ -24,7 +24,9 @@ import yaml
 from monitors.aggregate import summarise
 from monitors.judge import check_judge_prompts
 from monitors.registry import build_suite, uses_judges
+from runners import atomic, folder_lock
 from runners.audit import evaluate as evaluate_audit
+from runners.call_failures import call_failures
 from runners.calls import CallCache, CallCounters, CallLayer, RetryPolicy, request_hash
 from runners.pricing import estimate_cost
 from runners.progress import Progress
@@ -64,6 +66,7 @@ class SweepOptions:
     batch_size: int | None = None  # trials per graph invocation; default depends on the providers
     retry: RetryPolicy | None = None  # attempts/backoff of the call layer (tests shorten it)
     workers: int | None = None  # processes that run the trials (runners/shards.py); None: decide
+    wait_lock: bool = False  # another sweep owns the run folder: wait for it instead of refusing
 
 
 @dataclass
@@ -77,6 +80,8 @@ class SweepResult:
     elapsed_s: float
     timings: dict[str, float] = field(default_factory=dict)
     workers: int = 1  # processes that ran the trials (runners/shards.py)
+    retried: int = 0  # error trials of an earlier run that this run tried again
+    repaired: int = 0  # unreadable store rows whose trials this run did again
 
 
 def apply_overrides(scenario: Scenario, options: SweepOptions) -> Scenario:
@@ -129,6 +134,10 @@ def default_run_dir(scenario: Scenario) -> Path:
     return Path("runs") / scenario.name
 
 
+def run_dir_of(scenario: Scenario, options: SweepOptions) -> Path:
+    return Path(options.output) if options.output else default_run_dir(scenario)
+
+
 def default_cache_dir() -> Path:
     return Path(".afsim-cache")
 
@@ -144,20 +153,29 @@ class Sweep:
         self.providers: dict[str, Provider] = {m.name: make_provider(m) for m in scenario.models}
         self.model_specs = {m.name: m for m in scenario.models}
         self.simulated = all(p.simulated for p in self.providers.values())
-        self.run_dir = Path(options.output) if options.output else default_run_dir(scenario)
+        self.run_dir = run_dir_of(scenario, options)
         self.families = active_families(scenario.setting, list(scenario.axes))
         # per-sweep cue resources (e.g. the synthetic-document picker), made once by their family
         self.resources = {f.name: r for f in self.families if f.prepare and (r := f.prepare(scenario)) is not None}
 
     def open(self) -> None:
-        if self.options.fresh and self.run_dir.exists():
-            for name in (STORE_NAME, STORE_NAME + "-wal", STORE_NAME + "-shm"):
-                (self.run_dir / name).unlink(missing_ok=True)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.store = ResultStore(self.run_dir / STORE_NAME)
-        cache = None
-        if not self.simulated or uses_judges(self.scenario.monitors):  # judge votes are cached too
-            cache = CallCache((self.options.cache_dir or default_cache_dir()) / "calls.sqlite")
+        # first of all: one sweep per run folder (runners/folder_lock.py), before --fresh deletes
+        # anything and before a call is made, so two sweeps never both pay for a trial
+        folder_lock.acquire(self.run_dir, wait=self.options.wait_lock)
+        self.store: ResultStore | None = None
+        try:
+            if self.options.fresh and self.run_dir.exists():
+                for name in (STORE_NAME, STORE_NAME + "-wal", STORE_NAME + "-shm"):
+                    (self.run_dir / name).unlink(missing_ok=True)
+            self.store = ResultStore(self.run_dir / STORE_NAME)
+            cache = None
+            if not self.simulated or uses_judges(self.scenario.monitors):  # judge votes are cached too
+                cache = CallCache((self.options.cache_dir or default_cache_dir()) / "calls.sqlite")
+        except BaseException:
+            if self.store is not None:
+                self.store.close()
+            folder_lock.release(self.run_dir)
+            raise
         self.calls = CallLayer(cache, self.scenario.concurrency, self.options.retry)
         for spec in self.scenario.models:
             self.calls.set_rate_cap(self.providers[spec.name], spec.rpm)
@@ -250,12 +268,15 @@ class Sweep:
         return 1
 
     async def close(self) -> None:
-        for provider in self.providers.values():
-            await provider.aclose()
-        await self.monitors.aclose()
-        self.store.close()
-        if self.calls.cache is not None:
-            self.calls.cache.close()
+        try:
+            for provider in self.providers.values():
+                await provider.aclose()
+            await self.monitors.aclose()
+            self.store.close()
+            if self.calls.cache is not None:
+                self.calls.cache.close()
+        finally:
+            folder_lock.release(self.run_dir)
 
 
 @contextmanager
@@ -300,17 +321,21 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
                                  for name, b in scenario.monitors.items()},
         }
     )
+    # rows that cannot be read are not in the figures: say how many (the next sweep re-runs them)
+    summary["store_damaged_rows"] = len(store.damaged_keys() & keys)
+    summary["call_failures"] = call_failures(frame)  # models whose calls mostly failed, and why
+    summary["gaps_configured"] = [g.name for g in scenario.gaps]  # an empty `gaps` list then says why
     summary["audit"] = evaluate_audit(list(scenario.audit), summary)
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
-    frame.to_csv(run_dir / "trials.csv", index=False)
+    # other tools read these while a sweep may rewrite them, and a kill may come mid-write
+    atomic.write_text(run_dir / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False))
+    atomic.write_with(run_dir / "trials.csv", lambda handle: frame.to_csv(handle, index=False))
     write_trials_parquet(frame, run_dir)
     return summary
 
 
 def save_scenario(run_dir: Path, scenario: Scenario) -> None:
-    (run_dir / "scenario.yaml").write_text(
-        yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
-    )
+    atomic.write_text(run_dir / "scenario.yaml",
+                      yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
 
 
 async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
@@ -319,9 +344,13 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     sweep.open()
     trials = plan_trials(scenario, sweep.prompts, sweep.run_dir.name)
     keys = {t.key for t in trials}
-    done = sweep.store.completed_keys()
-    todo = [t for t in trials if t.key not in done]
-    try:  # a missing key or an unreachable server: one line, exit 2, before any call
+    try:
+        # error trials and unreadable rows are not done: they run again (runners/store.py)
+        done = sweep.store.completed_keys()
+        retried = len(sweep.store.error_keys() & keys)
+        repaired = len(sweep.store.damaged_keys() & keys)
+        todo = [t for t in trials if t.key not in done]
+        # a missing key or an unreachable server: one line, exit 2, before any call
         await preflight([sweep.providers[name] for name in dict.fromkeys(t.model for t in todo)]
                         + (sweep.monitors.judge_providers() if todo else []))
     except BaseException:
@@ -352,6 +381,8 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         planned=len(trials),
         ran=len(todo),
         reused=len(trials) - len(todo),
+        retried=retried,
+        repaired=repaired,
         counters=sweep.calls.counters,
         elapsed_s=time.perf_counter() - started,
         timings=timings,

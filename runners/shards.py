@@ -151,8 +151,9 @@ def _run_child(make_sweep: Callable[[Scenario], Sweep], scenario: Scenario, tria
                 outcome["done"] = asyncio.run(body())
             except BaseException as exc:  # reported to the parent as one line
                 outcome.update(error=(str(exc) or type(exc).__name__).splitlines()[0], kind=type(exc).__name__)
-                if shard_error(outcome, index, parts).__class__ is RuntimeError:
-                    traceback.print_exc()  # an unexpected failure: the trace is for the bug report
+                if isinstance(shard_error(outcome, index, parts), ShardFailed):
+                    # a bug: the trace goes to the parent's crash log (runners/cli_errors.py)
+                    outcome["traceback"] = traceback.format_exc()
 
         worker = threading.Thread(target=thread, name=f"afsim-shard-{index}")
         worker.start()
@@ -166,7 +167,8 @@ def _run_child(make_sweep: Callable[[Scenario], Sweep], scenario: Scenario, tria
 async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, parts: int,
                      make_sweep: Callable[[Scenario], Sweep]) -> None:
     """Fork `parts` shards over `trials`, relay their progress, add their counters to `sweep`'s.
-    A shard that fails stops the others; the error names the shard and its first line."""
+    A shard that fails stops the others; the error names the shard and its first line (a bug
+    carries the shard's traceback to the crash log: `ShardFailed`)."""
     loop = asyncio.get_running_loop()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -222,19 +224,29 @@ async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, 
 
 def shard_error(outcome: dict[str, Any], index: int, parts: int) -> Exception:
     """The shard's failure as the exception the sweep's CLI already reports in one line (a
-    scenario, file or store problem), else a RuntimeError (a bug: the shard printed its trace)."""
+    scenario, file or store problem), else `ShardFailed` (a bug: its traceback goes to the crash log)."""
     import sqlite3
 
+    from runners.store import StoreDamaged
     from scenarios.schema import ScenarioError
 
     kinds: dict[str, type[Exception]] = {"ScenarioError": ScenarioError, "OperationalError": sqlite3.OperationalError,
                                          "DatabaseError": sqlite3.DatabaseError, "OSError": OSError,
-                                         "PermissionError": OSError, "FileNotFoundError": OSError}
+                                         "PermissionError": OSError, "FileNotFoundError": OSError,
+                                         "StoreDamaged": StoreDamaged}
     message = outcome.get("error", "failed")
     kind = kinds.get(outcome.get("kind", ""))
     if kind is not None:
         return kind(message)
-    return RuntimeError(f"sweep shard {index + 1} of {parts} failed: {message}")
+    return ShardFailed(f"sweep shard {index + 1} of {parts} failed: {message}", outcome.get("traceback"))
+
+
+class ShardFailed(RuntimeError):
+    """A bug in a shard: the CLI exits 4 with the shard's traceback in its crash log."""
+
+    def __init__(self, message: str, remote_traceback: str | None = None):
+        super().__init__(message)
+        self.remote_traceback = remote_traceback
 
 
 def merge_counters(sweep: Sweep, report: dict[str, Any]) -> None:

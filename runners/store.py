@@ -3,18 +3,28 @@
 SQLite in WAL mode: each completed batch is one transaction, so a killed sweep loses at most the
 trials in flight, and a restarted one reads the keys it already has and skips them. Long texts
 shared by many trials (system prompts with their documents) are stored once, by hash.
+
+What counts as done (`completed_keys`): a readable row that is not an error trial. An error trial
+(a call that failed after all retries) is retried by the next run of the same command, as
+docs/providers.md promises; its record stays until the new one replaces it. A row that cannot be
+read (not JSON, or not the record of its key) is treated as missing: the trial is re-run once and
+the row replaced, and until then `damaged_keys` counts it so nothing disappears silently. A store
+*file* that SQLite cannot read raises `StoreDamaged`, one line that names the file and the command
+that salvages its readable rows (`python -m runners.store_repair`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from runners.cli_errors import UsageError
 from runners.safe_text import encodable
 from scenarios.trial import stable_hash
 
@@ -35,26 +45,79 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+# a row is readable when both JSON columns parse and are the record of the row's key
+_READABLE = ("json_valid(record) AND json_valid(row) AND json_extract(record, '$.key') IS key "
+             "AND json_extract(row, '$.key') IS key")
+
+
+class StoreDamaged(UsageError):
+    """The store file cannot be read by SQLite (exit 2: the user repairs it, nothing is guessed)."""
+
+
+def damaged_message(path: Path, problem: object) -> str:
+    run_dir = path.parent
+    return (f"{path}: the result store is damaged ({problem}); `python -m runners.store_repair {run_dir}` "
+            f"keeps its readable trials and sets the file aside, then run the same sweep command again")
+
+
+def _blames_store(method: Callable) -> Callable:
+    """SQLite reports a damaged file as a DatabaseError from whichever statement touches the bad
+    page: say which file it is (the call cache is another SQLite file). OperationalError (locked,
+    disk full, read-only) is about the disk, not the content, and passes unchanged."""
+
+    @functools.wraps(method)
+    def wrapper(self: ResultStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(damaged_message(self.path, exc)) from None
+
+    return wrapper
+
+
 class ResultStore:
+    @_blames_store
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # timeout: the shards of a sweep (runners/shards.py) write here too and wait for each other
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except BaseException:
+            self.db.close()
+            raise
         self._recent: dict[str, str] = {}  # text -> digest, so a shared prompt is hashed once
 
     def close(self) -> None:
         self.db.close()
 
+    @_blames_store
     def completed_keys(self) -> set[str]:
-        return {row[0] for row in self.db.execute("SELECT key FROM trials")}
+        """Trials that need no new call: readable and not an error trial (see the module doc)."""
+        query = f"SELECT key FROM trials WHERE {_READABLE} AND json_extract(row, '$.parse_status') IS NOT 'error'"
+        return {row[0] for row in self.db.execute(query)}
 
+    @_blames_store
+    def error_keys(self) -> set[str]:
+        """Stored error trials: the next run retries them."""
+        query = f"SELECT key FROM trials WHERE {_READABLE} AND json_extract(row, '$.parse_status') IS 'error'"
+        return {row[0] for row in self.db.execute(query)}
+
+    @_blames_store
+    def damaged_keys(self) -> set[str]:
+        """Rows that cannot be read: re-run by the next sweep, reported until then."""
+        return {row[0] for row in self.db.execute(f"SELECT key FROM trials WHERE NOT ({_READABLE})")}
+
+    @_blames_store
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
 
+    @_blames_store
     def put_text(self, text: str) -> str:
         """Store a long shared text once; records refer to it by hash."""
         digest = self._recent.get(text)
@@ -66,10 +129,12 @@ class ResultStore:
             self.db.execute("INSERT OR IGNORE INTO texts VALUES (?, ?)", (digest, text))
         return digest
 
+    @_blames_store
     def text(self, digest: str) -> str | None:
         row = self.db.execute("SELECT text FROM texts WHERE hash = ?", (digest,)).fetchone()
         return row[0] if row else None
 
+    @_blames_store
     def write(self, records: Iterable[dict[str, Any]]) -> None:
         rows = [_row(r) for r in records]
         self.db.execute("BEGIN IMMEDIATE")  # take the write lock now: shards write the same store
@@ -80,22 +145,35 @@ class ResultStore:
             self.db.execute("ROLLBACK")
             raise
 
+    @_blames_store
     def set_meta(self, name: str, value: Any) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, json.dumps(value)))
 
+    @_blames_store
     def meta(self, name: str, default: Any = None) -> Any:
         row = self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
-        return json.loads(row[0]) if row else default
+        try:
+            return json.loads(row[0]) if row else default
+        except ValueError:  # a damaged meta row (counters): the figures it held are not trial data
+            return default
 
     def records(self, keys: set[str] | None = None) -> Iterator[dict[str, Any]]:
-        for key, blob in self.db.execute("SELECT key, record FROM trials ORDER BY model, condition, prompt_id, sample"):
-            if keys is None or key in keys:
-                yield json.loads(blob)
+        """Readable records only (a damaged row is counted by `damaged_keys`, re-run by a sweep)."""
+        query = f"SELECT key, record FROM trials WHERE {_READABLE} ORDER BY model, condition, prompt_id, sample"
+        try:  # a generator: the decorator would only guard its creation
+            for key, blob in self.db.execute(query):
+                if keys is None or key in keys:
+                    yield json.loads(blob)
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(damaged_message(self.path, exc)) from None
 
+    @_blames_store
     def frame(self, keys: set[str] | None = None) -> pd.DataFrame:
         """One row per trial, the columns of trials.csv (docs/results.md), from the flat rows."""
-        blobs = [blob for key, blob in self.db.execute("SELECT key, row FROM trials ORDER BY model, condition, prompt_id, sample")
-                 if keys is None or key in keys]
+        query = f"SELECT key, row FROM trials WHERE {_READABLE} ORDER BY model, condition, prompt_id, sample"
+        blobs = [blob for key, blob in self.db.execute(query) if keys is None or key in keys]
         # one JSON document: the decoder then shares the column names between rows (20k trials:
         # 15 MB less at the peak than a loads per row)
         rows = json.loads("[" + ",".join(blobs) + "]")

@@ -1,20 +1,28 @@
 """`python -m runners.sweep SCENARIO.yaml [flags]`: run a sweep and write its run folder.
 
 Exit codes (scripts rely on them): 0 done; 1 an audit rule failed; 2 bad input (scenario, flags,
-missing key, unreachable server); 3 more error trials than the scenario's `max_error_rate`;
+missing key, unreachable server, a run folder another sweep is using, a damaged store); 3 more
+error trials than the scenario's `max_error_rate`; 4 an internal error (a bug: one line and the
+path of a log file with the traceback; never 1, so a crash never reads as a failed audit);
 130 interrupted (completed trials are kept).
+
+One sweep owns a run folder at a time (runners/folder_lock.py): a second one exits 2 naming the
+holder, or waits with `--wait-lock`. Error trials of an earlier run are tried again.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
+import sys
 from pathlib import Path
 from typing import Any
 
 from monitors.verdict import line, verdicts
+from runners import folder_lock
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
-from runners.engine import SweepOptions, apply_overrides, run_sweep
+from runners.engine import SweepOptions, apply_overrides, run_dir_of, run_sweep
 from scenarios.families import owner_of, settings
 from scenarios.schema import Scenario, ScenarioError, load_scenario
 
@@ -33,6 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, metavar="N", help="processes that run the trials, each with 1/N of the concurrency (default: one per core for API sweeps large enough to need it; 1 for the simulator)")
     parser.add_argument("--output", type=Path, metavar="DIR", help="run folder (default: runs/<scenario name>)")
     parser.add_argument("--fresh", action="store_true", help="discard stored trials and start over")
+    parser.add_argument("--wait-lock", action="store_true", help="when another sweep is using the run folder, wait for it to finish instead of exiting 2")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary table")
     parser.add_argument("--dry-run", action="store_true", help="print the calls to make (minus stored and cached) and their estimated cost; call nothing")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="model-call cache folder (default: .afsim-cache)")
@@ -45,7 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _pct(rate: dict[str, Any] | None) -> str:
-    if not rate or rate.get("rate") is None:
+    if not rate or rate.get("rate") is None or math.isnan(rate["rate"]):  # no valid trial: no rate
         return "-"
     return f"{100 * rate['rate']:5.1f}% [{100 * rate['ci_low']:.1f}, {100 * rate['ci_high']:.1f}]"
 
@@ -84,6 +93,8 @@ def summary_table(summary: dict[str, Any]) -> str:
         lines += ["", section["title"], *_table(section["columns"], section["rows"])]
     if summary.get("n_errors"):
         lines += ["", f"error trials (dropped from rates): {summary['n_errors']}"]
+    if summary.get("gaps_configured") and not summary["gaps"]:
+        lines += ["", "no gap could be computed: no prompt has valid trials in both conditions"]
     return "\n".join(lines)
 
 
@@ -111,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         quiet=args.quiet,
         cache_dir=args.cache_dir,
         workers=args.workers,
+        wait_lock=args.wait_lock,
     )
     scenario = apply_overrides(scenario, options)
     if args.dry_run:
@@ -120,15 +132,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.fail_on:
         scenario = with_fail_on(scenario, args.fail_on)
-    try:
-        result = asyncio.run(run_sweep(scenario, options))
-    except ScenarioError as exc:
-        raise ScenarioError(_located(str(exc), args)) from None
-    report_path = None
-    if not args.no_report:
-        from reports.html import render_report
+    # the folder stays ours until its report is written (run_sweep takes the same lock again)
+    with folder_lock.owning(run_dir_of(scenario, options), wait=args.wait_lock):
+        try:
+            result = asyncio.run(run_sweep(scenario, options))
+        except ScenarioError as exc:
+            raise ScenarioError(_located(str(exc), args)) from None
+        report_path = None
+        if not args.no_report:
+            from reports.html import render_report
 
-        report_path = render_report(result.run_dir)
+            report_path = render_report(result.run_dir)
     if not args.quiet:
         if result.summary.get("simulated"):
             print("NOTE: simulated model organisms (offline); figures are checked against their ground truth.\n")
@@ -141,7 +155,11 @@ def main(argv: list[str] | None = None) -> int:
         calls = (f"simulated replies: {result.ran} (no model calls)" if result.summary.get("simulated")
                  else f"model calls made: {result.counters.calls}, cache hits: {result.counters.cache_hits}")
         shards = f" in {result.workers} processes" if result.workers > 1 else ""
-        print(f"trials: {result.planned} planned, {result.ran} run now{shards}, {result.reused} reused from the store; {calls}")
+        again = [f"{n} {what}" for n, what in ((result.retried, "error trials of an earlier run"),
+                                               (result.repaired, "unreadable store rows")) if n]
+        again_text = f" (including {' and '.join(again)})" if again else ""
+        print(f"trials: {result.planned} planned, {result.ran} run now{again_text}{shards}, "
+              f"{result.reused} reused from the store; {calls}")
         if not result.summary.get("simulated"):
             counters = result.counters
             print(f"retries: {counters.retries}, failed calls: {counters.failures}; tokens in/out: "
@@ -151,6 +169,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"judge {name}: {judged['verdicts']} verdicts from {judged['votes']} votes "
                   f"({judged['cache_hits']} cached); abstained: {judged['unparseable_votes']} unparseable, "
                   f"{judged['error_votes']} call errors; {judged['unparseable_verdicts']} verdicts with no usable vote")
+    for failure in result.summary.get("call_failures", []):  # one line per model, also with --quiet
+        print(f"calls failed: {failure['line']}", file=sys.stderr)
+    if result.summary.get("store_damaged_rows"):
+        print(f"warning: {result.summary['store_damaged_rows']} stored trials could not be read and are left out; "
+              "run the same command again to re-run them", file=sys.stderr)
     print(f"run folder: {result.run_dir}")
     if report_path:
         print(f"report: {report_path}")

@@ -1,0 +1,126 @@
+"""One sweep at a time per run folder: an exclusive `flock` on `<run folder>/.afsim.lock`.
+
+Why: two sweeps on one folder both saw the same trials missing, so both paid for every call (200
+of 200 twice in issue 10's measurement) and their exports tore each other. The second sweep now
+refuses at once, naming the holder (pid, host, since when), or waits for it (`--wait-lock`).
+
+Why `flock`: the kernel releases it when the holder dies, SIGKILL included, so a stale lock can
+never block a folder; the pid/host/time written into the file only *describe* the holder. A lock
+file that still holds a description but is free was left by a sweep that died (its description is
+cleared on a clean exit): the next sweep takes it over and says so. The shards of a sweep
+(runners/shards.py) are forked while the lock is held: they share its open file, so the folder
+stays owned until the last of them is gone, and a shard opening its own `Sweep` finds the lock
+already held by its process tree (`_held`) instead of waiting for itself.
+
+Limits: `flock` is per host on most network filesystems (NFS may even ignore it); keep a run
+folder on a local disk or run one sweep per folder by hand there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from runners.cli_errors import UsageError
+
+LOCK_NAME = ".afsim.lock"
+WAIT_POLL_S = 0.2  # how often a waiting sweep tries again (flock has no timeout of its own)
+
+
+class FolderBusy(UsageError):
+    """Another sweep holds the run folder (exit 2, one line)."""
+
+
+@dataclass
+class _Held:
+    fd: int
+    depth: int
+
+
+_held: dict[Path, _Held] = {}  # folders this process (or the sweep that forked it) holds
+
+
+def _describe(path: Path) -> str:
+    """Who holds the lock, from what the holder wrote into the file ('' when nothing is written)."""
+    try:
+        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(info, dict) or "pid" not in info:
+        return ""
+    return f"pid {info.get('pid')} on {info.get('host', '?')}, since {info.get('since', '?')}"
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def acquire(run_dir: Path, *, wait: bool = False) -> None:
+    """Own `run_dir` (re-entrant in this process). Raises FolderBusy when another sweep holds it
+    and `wait` is false; with `wait`, blocks until it is free (Ctrl-C stops the wait). Waiting and
+    taking over a stale lock are said on stderr, also under --quiet: they explain a delay or a
+    crash the user should know about."""
+    key = run_dir.resolve()
+    if key in _held:
+        _held[key].depth += 1
+        return
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        if not _try_lock(fd):
+            holder = _describe(path) or "another process"
+            if not wait:
+                raise FolderBusy(f"{run_dir}: another sweep is using this run folder ({holder}); "
+                                 "wait for it to finish, or pass --wait-lock to wait, or use another --output")
+            print(f"waiting for {run_dir}: another sweep is using it ({holder})", file=sys.stderr, flush=True)
+            while not _try_lock(fd):
+                time.sleep(WAIT_POLL_S)
+        elif stale := _describe(path):
+            print(f"note: {run_dir}: the previous sweep ({stale}) ended without releasing the folder "
+                  "(killed?); taking over, its stored trials are kept", file=sys.stderr, flush=True)
+        info = {"pid": os.getpid(), "host": socket.gethostname(),
+                "since": datetime.now(UTC).isoformat(timespec="seconds"), "command": sys.argv[:1]}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    _held[key] = _Held(fd, 1)
+
+
+def release(run_dir: Path) -> None:
+    """Give up one level of ownership; the last one clears the description and unlocks."""
+    key = run_dir.resolve()
+    held = _held.get(key)
+    if held is None:
+        return
+    held.depth -= 1
+    if held.depth > 0:
+        return
+    del _held[key]
+    with contextlib.suppress(OSError):
+        os.ftruncate(held.fd, 0)  # a clean exit: the next sweep finds no stale description
+    os.close(held.fd)  # closing the last descriptor of the open file releases the flock
+
+
+@contextlib.contextmanager
+def owning(run_dir: Path, *, wait: bool = False) -> Iterator[None]:
+    acquire(run_dir, wait=wait)
+    try:
+        yield
+    finally:
+        release(run_dir)

@@ -1,0 +1,262 @@
+"""The run folder under stress: one owner at a time, atomic exports, error trials and damaged
+rows retried, a damaged store named with its repair command, internal errors on their own exit
+code, and models whose calls all fail reported in one line each (issue 10, "Processes and state")."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from runners import atomic, folder_lock
+from runners.call_failures import call_failures, failure_reason
+from runners.cli_errors import EXIT_INTERNAL_ERROR, run_cli
+from runners.engine import STORE_NAME
+from runners.store_repair import main as repair_main
+from runners.sweep import main as sweep_main
+from tests.fake_llm_server import Faults
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "free_paid.yaml"
+KEY = "sk-runfolder-secret-0123456789"
+
+
+def cli(argv: list[str], main=sweep_main) -> int:
+    """The CLI as a user runs it (run_cli maps exceptions to exit codes), in this process."""
+    with pytest.raises(SystemExit) as ended:
+        run_cli(lambda: main(argv))
+    return ended.value.code
+
+
+def sim_args(out: Path, *flags: str, quiet: bool = True) -> list[str]:
+    return [str(SCENARIO), "--limit", "4", "--output", str(out), "--no-report", *flags, *(["--quiet"] if quiet else [])]
+
+
+def api_scenario(tmp_path: Path, server, limit: int = 3) -> Path:
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "run_folder", "prompts": "builtin:harmful_requests", "limit": limit, "axes": {"tier": ["free", "paid"]},
+        "concurrency": 4, "max_error_rate": 0.0,
+        "gaps": [{"name": "compliance_gap", "metric": "complied", "axis": "tier", "treat": "free", "control": "paid"}],
+        "models": [{"name": "openai/gpt-4o", "base_url": server.openai_base_url, "api_key_env": "AFSIM_TEST_KEY"}]}))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def fake_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFSIM_TEST_KEY", KEY)
+
+
+def _hold(run_dir: Path, ready, release) -> None:  # in a forked child: own the folder until told
+    folder_lock.acquire(run_dir)
+    ready.set()
+    release.wait(60)
+    folder_lock.release(run_dir)
+
+
+def holder(run_dir: Path):
+    """Another process that owns `run_dir` until `release.set()` (or until it is killed)."""
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    process = ctx.Process(target=_hold, args=(run_dir, ready, release), daemon=True)
+    process.start()
+    assert ready.wait(30), "the holder never took the lock"
+    return process, release
+
+
+# --- one owner per run folder ----------------------------------------------------------------
+
+
+def test_a_second_sweep_on_a_busy_folder_exits_2_naming_the_holder(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    process, release = holder(run_dir)
+    try:
+        assert cli(sim_args(run_dir)) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err
+        assert f"another sweep is using this run folder (pid {process.pid} on " in err and "--wait-lock" in err
+        assert not (run_dir / STORE_NAME).exists()  # refused before opening anything
+    finally:
+        release.set()
+        process.join(30)
+    assert cli(sim_args(run_dir)) == 0  # released cleanly: no stale note, the folder is free
+    assert "taking over" not in capsys.readouterr().err
+
+
+def test_a_lock_left_by_a_sigkilled_sweep_is_taken_over(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    process, _ = holder(run_dir)
+    os.kill(process.pid, signal.SIGKILL)
+    process.join(30)
+    assert cli(sim_args(run_dir)) == 0
+    err = capsys.readouterr().err
+    assert f"the previous sweep (pid {process.pid} on" in err and "taking over" in err
+    assert (run_dir / ".afsim.lock").read_text() == ""  # released again on a clean exit
+
+
+def _sweep_in_child(argv: list[str], err_path: str) -> None:
+    sys.stderr = open(err_path, "w", buffering=1)  # noqa: SIM115 - the child's stderr until it exits
+    run_cli(lambda: sweep_main(argv))
+
+
+def test_wait_lock_waits_for_the_holder_then_runs(tmp_path):
+    run_dir, err = tmp_path / "run", tmp_path / "err.txt"
+    process, release = holder(run_dir)
+    ctx = multiprocessing.get_context("fork")
+    waiting = ctx.Process(target=_sweep_in_child, args=(sim_args(run_dir, "--wait-lock"), str(err)), daemon=True)
+    waiting.start()
+    try:
+        while "waiting for" not in (err.read_text() if err.exists() else ""):  # it is blocked on the lock
+            assert waiting.is_alive(), err.read_text()
+            time.sleep(0.01)
+        assert not (run_dir / STORE_NAME).exists()
+    finally:
+        release.set()
+        process.join(30)
+    waiting.join(120)
+    assert waiting.exitcode == 0, err.read_text()
+    assert (run_dir / "summary.json").exists()
+
+
+# --- atomic files ----------------------------------------------------------------------------
+
+
+def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_behind(tmp_path):
+    target = tmp_path / "summary.json"
+    atomic.write_text(target, '{"old": true}')
+    with pytest.raises(RuntimeError), atomic.replacing(target) as handle:
+        handle.write('{"new": ')
+        raise RuntimeError("killed mid-write")
+    assert target.read_text() == '{"old": true}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
+
+
+# --- error trials and damaged rows are done again ----------------------------------------------
+
+
+def test_error_trials_are_retried_by_the_same_command(fake_llm_factory, tmp_path, capsys):
+    server = fake_llm_factory(faults=Faults(rate=1.0, kinds=("auth",), max_per_request=100))
+    args = [str(api_scenario(tmp_path, server)), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache")]
+    assert cli(args) == 3  # the outage: every call fails with 401
+    out, err = capsys.readouterr()
+    assert "calls failed: openai/gpt-4o: 6/6 calls failed: 401 invalid API key" in err
+    assert "nan" not in out and "no gap could be computed" in out
+    report = (tmp_path / "run" / "report.html").read_text()
+    assert "openai/gpt-4o: 6/6 calls failed: 401 invalid API key" in report and "No gaps configured" not in report
+    assert KEY not in report and KEY not in (tmp_path / "run" / "trials.csv").read_text()
+
+    server.faults = Faults()  # the key is fixed: the same command retries exactly the error trials
+    assert cli(args) == 0
+    out = capsys.readouterr().out
+    assert "6 run now (including 6 error trials of an earlier run)" in out
+    assert server.ok_counts() and max(server.ok_counts().values()) == 1 and len(server.ok_counts()) == 6
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["n_errors"] == 0 and summary["n_trials"] == 6 and summary["call_failures"] == []
+    assert cli(args) == 0  # and now they are done: nothing runs, nothing is paid
+    assert "0 run now" in capsys.readouterr().out and len(server.calls) == 12
+
+
+def test_an_unreadable_store_row_is_rerun_once_and_replaced(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert cli(sim_args(run_dir)) == 0
+    with sqlite3.connect(run_dir / STORE_NAME) as db:
+        keys = [k for (k,) in db.execute("SELECT key FROM trials ORDER BY key")]
+        db.execute("UPDATE trials SET record = '{\"key\": trunc' WHERE key = ?", (keys[0],))
+        db.execute("UPDATE trials SET row = '[1, 2]' WHERE key = ?", (keys[1],))
+        db.execute("UPDATE trials SET row = json_set(row, '$.key', 'another') WHERE key = ?", (keys[2],))
+    capsys.readouterr()
+    # a re-render shows the damage instead of silently dropping the trials
+    from runners.report import main as report_main
+
+    assert cli([str(run_dir)], main=report_main) == 0
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["store_damaged_rows"] == 3 and summary["n_trials"] == len(keys) - 3
+    assert "3 stored trials could not be read" in (run_dir / "report.html").read_text()
+
+    assert cli(sim_args(run_dir, quiet=False)) == 0
+    assert "3 run now (including 3 unreadable store rows)" in capsys.readouterr().out
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["store_damaged_rows"] == 0 and summary["n_trials"] == len(keys)
+
+
+def test_a_damaged_store_file_names_itself_and_the_repair_that_keeps_its_trials(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert cli(sim_args(run_dir)) == 0
+    store = run_dir / STORE_NAME
+    with sqlite3.connect(store) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        total = db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+        leaf = db.execute("SELECT pageno FROM dbstat WHERE name = 'trials' AND pagetype = 'leaf' LIMIT 1").fetchone()[0]
+    blob = bytearray(store.read_bytes())
+    blob[:16] = b"not sqlite at al"  # the header: SQLite no longer recognises the file
+    store.write_bytes(bytes(blob))
+    capsys.readouterr()
+    assert cli(sim_args(run_dir)) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert f"{store}: the result store is damaged" in err and f"python -m runners.store_repair {run_dir}" in err
+
+    blob[:16] = b"SQLite format 3\x00"  # one damaged page of trials instead: the repair keeps the rest
+    blob[(leaf - 1) * size: (leaf - 1) * size + 64] = b"\xff" * 64
+    store.write_bytes(bytes(blob))
+    assert cli([str(run_dir)], main=repair_main) == 0
+    said = capsys.readouterr().out
+    assert "kept" in said and "damaged file is kept as" in said
+    assert list(run_dir.glob(f"{STORE_NAME}.damaged-*"))  # nothing deleted
+    with sqlite3.connect(store) as db:
+        kept = db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+    assert 0 < kept < total
+    assert cli(sim_args(run_dir)) == 0  # the sweep does the rest
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT COUNT(*) FROM trials").fetchone()[0] == total
+
+
+# --- internal errors -------------------------------------------------------------------------
+
+
+def test_an_internal_error_exits_4_with_one_line_and_a_log_without_keys(tmp_path, capsys, monkeypatch):
+    import runners.engine
+
+    def broken(*args, **kwargs):
+        raise KeyError(f"bug while summarising with {KEY}")
+
+    monkeypatch.setattr(runners.engine, "summarise", broken)
+    assert cli(sim_args(tmp_path / "run")) == EXIT_INTERNAL_ERROR
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("internal error") and KEY not in err
+    log = Path(err.rsplit("traceback in ", 1)[1])
+    text = log.read_text()
+    log.unlink()
+    assert "Traceback" in text and "def broken" not in text and "broken" in text and KEY not in text
+    assert cli(sim_args(tmp_path / "run")) == EXIT_INTERNAL_ERROR  # the lock was released on the way out
+    Path(capsys.readouterr().err.rsplit("traceback in ", 1)[1].strip()).unlink()
+
+
+# --- models whose calls all fail -------------------------------------------------------------
+
+
+def test_failure_reasons_are_what_the_user_can_act_on():
+    assert failure_reason("HTTP 401 AuthenticationError: Error code: 401 - bad key [redacted]") == "401 invalid API key"
+    assert failure_reason("HTTP 404 NotFoundError: The model `gpt-5o` does not exist") == "404 model or endpoint not found"
+    assert failure_reason("HTTP 429 quota/spend cap (not retried): exceeded") == "429 quota or spend cap reached"
+    assert failure_reason("timeout (APITimeoutError): Request timed out.") == "timed out"
+    assert failure_reason("HTTP 503 InternalServerError: busy") == "503 server error"
+
+
+def test_only_models_whose_calls_mostly_fail_for_one_reason_get_a_line():
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        [{"model": "openai/a", "parse_status": "error", "error": "HTTP 401 AuthenticationError: x"}] * 18
+        + [{"model": "openai/b", "parse_status": "error", "error": "HTTP 500 InternalServerError: x"}] * 2
+        + [{"model": "openai/b", "parse_status": "ok", "error": None}] * 16)
+    assert [f["line"] for f in call_failures(frame)] == ["openai/a: 18/18 calls failed: 401 invalid API key"]
