@@ -7,7 +7,9 @@ refuses at once, naming the holder (pid, host, since when), or waits for it (`--
 Why `flock`: the kernel releases it when the holder dies, SIGKILL included, so a stale lock can
 never block a folder; the pid/host/time written into the file only *describe* the holder. A lock
 file that still holds a description but is free was left by a sweep that died (its description is
-cleared on a clean exit): the next sweep takes it over and says so. The shards of a sweep
+cleared on a clean exit): the next sweep takes it over and says so; if the sweep was killed a
+moment ago, its shards may still hold the lock while they die, so a sweep whose described holder
+no longer exists waits for them (up to DYING_HOLDER_S) instead of refusing. The shards of a sweep
 (runners/shards.py) are forked while the lock is held: they share its open file, so the folder
 stays owned until the last of them is gone, and a shard opening its own `Sweep` finds the lock
 already held by its process tree (`_held`) instead of waiting for itself.
@@ -34,6 +36,7 @@ from runners.cli_errors import UsageError
 
 LOCK_NAME = ".afsim.lock"
 WAIT_POLL_S = 0.2  # how often a waiting sweep tries again (flock has no timeout of its own)
+DYING_HOLDER_S = 10.0  # how long the shards of a killed sweep may take to die before we say "busy"
 
 
 class FolderBusy(UsageError):
@@ -49,15 +52,33 @@ class _Held:
 _held: dict[Path, _Held] = {}  # folders this process (or the sweep that forked it) holds
 
 
-def _describe(path: Path) -> str:
-    """Who holds the lock, from what the holder wrote into the file ('' when nothing is written)."""
+def _holder(path: Path) -> dict:
+    """What the holder wrote into the lock file ({} when nothing readable is written)."""
     try:
         info = json.loads(path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
-        return ""
-    if not isinstance(info, dict) or "pid" not in info:
-        return ""
-    return f"pid {info.get('pid')} on {info.get('host', '?')}, since {info.get('since', '?')}"
+        return {}
+    return info if isinstance(info, dict) and "pid" in info else {}
+
+
+def _describe(path: Path) -> str:
+    info = _holder(path)
+    return f"pid {info.get('pid')} on {info.get('host', '?')}, since {info.get('since', '?')}" if info else ""
+
+
+def _holder_is_dead(path: Path) -> bool:
+    """The described holder was a process on this host that no longer exists: what still holds
+    the lock are its shards, which die with it (runners/shards.py) within moments."""
+    info = _holder(path)
+    if info.get("host") != socket.gethostname() or not isinstance(info.get("pid"), int):
+        return False
+    try:
+        os.kill(info["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists, owned by someone else
+        return False
+    return False
 
 
 def _try_lock(fd: int) -> bool:
@@ -81,7 +102,10 @@ def acquire(run_dir: Path, *, wait: bool = False) -> None:
     path = run_dir / LOCK_NAME
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-        if not _try_lock(fd):
+        deadline = time.monotonic() + DYING_HOLDER_S
+        while not (locked := _try_lock(fd)) and _holder_is_dead(path) and time.monotonic() < deadline:
+            time.sleep(0.01)  # a SIGKILLed sweep's shards are still on their way out
+        if not locked:
             holder = _describe(path) or "another process"
             if not wait:
                 raise FolderBusy(f"{run_dir}: another sweep is using this run folder ({holder}); "
