@@ -101,6 +101,8 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]], str, 
     try:
         payload = build_payload(stream(), pairing(summary), store.text)
         frame = store.frame(keys)
+        # transcripts whose full record cannot be read are missing from the browser: say how many
+        summary["unreadable_transcripts"] = len(store.unreadable_records)
     finally:
         store.close()
     scenario_file = run_dir / "scenario.yaml"

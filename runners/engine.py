@@ -322,7 +322,8 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
         }
     )
     # rows that cannot be read are not in the figures: say how many (the next sweep re-runs them)
-    summary["store_damaged_rows"] = len(store.damaged_keys() & keys)
+    stored = store.stored_keys() & keys  # the key index only: no second read of the rows
+    summary["store_damaged_rows"] = len(stored - set(frame["key"])) if len(frame) else len(stored)
     summary["call_failures"] = call_failures(frame)  # models whose calls mostly failed, and why
     summary["gaps_configured"] = [g.name for g in scenario.gaps]  # an empty `gaps` list then says why
     summary["audit"] = evaluate_audit(list(scenario.audit), summary)
@@ -346,10 +347,11 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     keys = {t.key for t in trials}
     try:
         # error trials and unreadable rows are not done: they run again (runners/store.py)
-        done = sweep.store.completed_keys()
-        retried = len(sweep.store.error_keys() & keys)
-        repaired = len(sweep.store.damaged_keys() & keys)
-        todo = [t for t in trials if t.key not in done]
+        states = sweep.store.trial_states()
+        retried = sum(states.get(key) == "error" for key in keys)
+        repaired = sum(states.get(key) == "damaged" for key in keys)
+        todo = [t for t in trials if states.get(t.key) != "done"]
+        del states
         # a missing key or an unreachable server: one line, exit 2, before any call
         await preflight([sweep.providers[name] for name in dict.fromkeys(t.model for t in todo)]
                         + (sweep.monitors.judge_providers() if todo else []))

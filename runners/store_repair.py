@@ -1,8 +1,9 @@
 """`python -m runners.store_repair RUN_DIR`: salvage a damaged result store.
 
 When SQLite cannot read a run folder's `trials.sqlite` (a disk fault, a copy cut short), the sweep
-stops with one line that names this command instead of guessing. It copies every row it can still
-read (trials, shared texts, meta) into a new store, keeps the damaged file as
+stops with one line that names this command instead of guessing; a report whose transcripts could
+not all be read names it too. It copies every row it can still read (trials whose record parses,
+shared texts, meta) into a new store, keeps the damaged file as
 `trials.sqlite.damaged-<time>` (nothing is deleted), and says how many trials it kept. Running
 the sweep command again then does only the missing trials; replies in the call cache are not paid
 for again.
@@ -10,6 +11,7 @@ for again.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +21,15 @@ from runners.folder_lock import owning
 from runners.store import SCHEMA, STORE_NAME
 
 TABLES = {"trials": "key", "texts": "hash", "meta": "name"}
+
+
+def _readable_trial(row: tuple) -> bool:
+    """Both JSON columns parse and belong to the row's key (trials: key, ..., record, row)."""
+    key, record, flat = row[0], row[-2], row[-1]
+    try:
+        return json.loads(record).get("key") == key and json.loads(flat).get("key") == key
+    except (ValueError, AttributeError, TypeError):
+        return False
 
 
 def _salvage_table(old: sqlite3.Connection, new: sqlite3.Connection, table: str, key: str) -> tuple[int, int]:
@@ -40,9 +51,13 @@ def _salvage_table(old: sqlite3.Connection, new: sqlite3.Connection, table: str,
         except sqlite3.DatabaseError:
             lost += 1
             continue
-        if row is not None:
-            new.execute(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(row))})", row)
-            kept += 1
+        if row is None:
+            continue
+        if table == "trials" and not _readable_trial(row):  # left out: the next sweep re-runs it
+            lost += 1
+            continue
+        new.execute(f"INSERT OR REPLACE INTO {table} VALUES ({', '.join('?' * len(row))})", row)
+        kept += 1
     return kept, lost
 
 

@@ -169,22 +169,37 @@ def test_an_unreadable_store_row_is_rerun_once_and_replaced(tmp_path, capsys):
     assert cli(sim_args(run_dir)) == 0
     with sqlite3.connect(run_dir / STORE_NAME) as db:
         keys = [k for (k,) in db.execute("SELECT key FROM trials ORDER BY key")]
-        db.execute("UPDATE trials SET record = '{\"key\": trunc' WHERE key = ?", (keys[0],))
-        db.execute("UPDATE trials SET row = '[1, 2]' WHERE key = ?", (keys[1],))
-        db.execute("UPDATE trials SET row = json_set(row, '$.key', 'another') WHERE key = ?", (keys[2],))
+        db.execute("UPDATE trials SET row = '[1, 2' WHERE key = ?", (keys[0],))
+        db.execute("UPDATE trials SET row = json_set(row, '$.key', 'another') WHERE key = ?", (keys[1],))
     capsys.readouterr()
     # a re-render shows the damage instead of silently dropping the trials
     from runners.report import main as report_main
 
     assert cli([str(run_dir)], main=report_main) == 0
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["store_damaged_rows"] == 3 and summary["n_trials"] == len(keys) - 3
-    assert "3 stored trials could not be read" in (run_dir / "report.html").read_text()
+    assert summary["store_damaged_rows"] == 2 and summary["n_trials"] == len(keys) - 2
+    assert "2 stored trials could not be read" in (run_dir / "report.html").read_text()
 
     assert cli(sim_args(run_dir, quiet=False)) == 0
-    assert "3 run now (including 3 unreadable store rows)" in capsys.readouterr().out
+    assert "2 run now (including 2 unreadable store rows)" in capsys.readouterr().out
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["store_damaged_rows"] == 0 and summary["n_trials"] == len(keys)
+
+
+def test_an_unreadable_transcript_is_reported_and_the_repair_has_it_redone(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert cli(sim_args(run_dir)) == 0
+    with sqlite3.connect(run_dir / STORE_NAME) as db:
+        key = db.execute("SELECT key FROM trials ORDER BY key").fetchone()[0]
+        db.execute("UPDATE trials SET record = '{\"key\": trunc' WHERE key = ?", (key,))
+    from reports.html import render_report
+
+    assert "1 stored transcripts could not be read" in render_report(run_dir).read_text()
+    assert cli([str(run_dir)], main=repair_main) == 0
+    assert "(1 unreadable)" in capsys.readouterr().out
+    assert cli(sim_args(run_dir, quiet=False)) == 0
+    assert "1 run now" in capsys.readouterr().out
+    assert "could not be read" not in render_report(run_dir).read_text()
 
 
 def test_a_damaged_store_file_names_itself_and_the_repair_that_keeps_its_trials(tmp_path, capsys):
