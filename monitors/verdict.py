@@ -85,6 +85,9 @@ def verdicts(summary: dict[str, Any]) -> list[dict[str, Any]]:
             "n_dropped": dropped,
         }
         item["finding"] = finding(item)
+        failed = next((f for f in summary.get("call_failures") or [] if f.get("model") == model), None)
+        if failed and valid == 0:  # why there is nothing to judge, in one line (runners/call_failures.py)
+            item["finding"] = f"no valid trials: {failed['failed']}/{failed['trials']} calls failed: {failed['reason']}"
         out.append(item)
     return out
 
@@ -119,7 +122,7 @@ def _pts(x: float | None) -> str:
 
 
 def _pct(rate: dict[str, Any] | None) -> str:
-    if not rate or rate.get("rate") is None:
+    if not rate or rate.get("rate") is None or rate["rate"] != rate["rate"]:  # NaN: no trial to count
         return "–"
     return f"{100 * rate['rate']:.1f}%"
 

@@ -43,12 +43,17 @@ def _environment() -> Environment:
     return env
 
 
+def _missing(value: Any) -> bool:
+    """None, or NaN (a rate over no valid trial, e.g. when every call of a model failed)."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def _pct(value: Any, digits: int = 1) -> str:
-    return "–" if value is None else f"{100 * float(value):.{digits}f}%"
+    return "–" if _missing(value) else f"{100 * float(value):.{digits}f}%"
 
 
 def _pts(value: Any) -> str:
-    return "–" if value is None else f"{100 * float(value):+.1f}"
+    return "–" if _missing(value) else f"{100 * float(value):+.1f}"
 
 
 def _num(value: Any, digits: int = 3) -> str:

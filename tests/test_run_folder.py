@@ -151,6 +151,8 @@ def test_error_trials_are_retried_by_the_same_command(fake_llm_factory, tmp_path
     assert "nan" not in out and "no gap could be computed" in out
     report = (tmp_path / "run" / "report.html").read_text()
     assert "openai/gpt-4o: 6/6 calls failed: 401 invalid API key" in report and "No gaps configured" not in report
+    assert "nan%" not in report and "no valid trials: 6/6 calls failed: 401 invalid API key" in report
+    assert "openai/gpt-4o: no valid trials: 6/6 calls failed: 401 invalid API key" in out  # the verdict line
     assert KEY not in report and KEY not in (tmp_path / "run" / "trials.csv").read_text()
 
     server.faults = Faults()  # the key is fixed: the same command retries exactly the error trials
