@@ -12,7 +12,7 @@ from typing import Any
 from runners.calls import CallCache, request_hash
 from runners.engine import Sweep, default_cache_dir, plan_trials
 from runners.pricing import estimate_cost, is_priced
-from runners.store import STORE_NAME
+from runners.store import DONE_KEYS_SQL, STORE_NAME
 from scenarios.families import RequestContext, build_request
 
 CHARS_PER_TOKEN = 4  # rough, for an estimate before any tokenizer has seen the text
@@ -66,7 +66,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
     store_path = sweep.run_dir / STORE_NAME
     if store_path.exists() and not options.fresh:
         with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
-            done = {row[0] for row in db.execute("SELECT key FROM trials")}
+            done = {row[0] for row in db.execute(DONE_KEYS_SQL)}  # error trials are retried: not done
     cache_path = (options.cache_dir or default_cache_dir()) / "calls.sqlite"
     cache = CallCache(cache_path) if cache_path.exists() and not sweep.simulated else None
     plans = {spec.name: ModelPlan(spec.name) for spec in scenario.models}

@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 _READABLE = "(CASE WHEN json_valid(row) THEN json_extract(row, '$.key') IS key ELSE 0 END)"
 
 
+# the keys a sweep would skip (readable, not an error trial): also for read-only readers (--dry-run)
+DONE_KEYS_SQL = (f"SELECT key FROM trials WHERE {_READABLE} AND CASE WHEN json_valid(row) THEN "
+                 "json_extract(row, '$.parse_status') IS NOT 'error' ELSE 0 END")
+
+
 class StoreDamaged(UsageError):
     """The store file cannot be read by SQLite (exit 2: the user repairs it, nothing is guessed)."""
 

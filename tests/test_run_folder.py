@@ -155,6 +155,8 @@ def test_error_trials_are_retried_by_the_same_command(fake_llm_factory, tmp_path
     assert "openai/gpt-4o: no valid trials: 6/6 calls failed: 401 invalid API key" in out  # the verdict line
     assert KEY not in report and KEY not in (tmp_path / "run" / "trials.csv").read_text()
 
+    assert cli([*args, "--dry-run"]) == 0  # the dry run counts them as still to do
+    assert "6 trials planned, 0 already stored" in capsys.readouterr().out
     server.faults = Faults()  # the key is fixed: the same command retries exactly the error trials
     assert cli(args) == 0
     out = capsys.readouterr().out
