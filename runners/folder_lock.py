@@ -12,7 +12,8 @@ moment ago, its shards may still hold the lock while they die, so a sweep whose 
 no longer exists waits for them (up to DYING_HOLDER_S) instead of refusing. The shards of a sweep
 (runners/shards.py) are forked while the lock is held: they share its open file, so the folder
 stays owned until the last of them is gone, and a shard opening its own `Sweep` finds the lock
-already held by its process tree (`_held`) instead of waiting for itself.
+already held by its process tree (`_held`) instead of waiting for itself. A sweep that created
+the folder and stops before writing anything in it (bad input) removes it again.
 
 Limits: `flock` is per host on most network filesystems (NFS may even ignore it); keep a run
 folder on a local disk or run one sweep per folder by hand there.
@@ -47,6 +48,7 @@ class FolderBusy(UsageError):
 class _Held:
     fd: int
     depth: int
+    created: bool  # this sweep made the run folder: remove it if it stays empty (bad input)
 
 
 _held: dict[Path, _Held] = {}  # folders this process (or the sweep that forked it) holds
@@ -78,7 +80,11 @@ def _holder_is_dead(path: Path) -> bool:
         return True
     except OSError:  # exists, owned by someone else
         return False
-    return False
+    try:  # a zombie is dead too: killed, not yet reaped by its parent
+        with open(f"/proc/{info['pid']}/stat", encoding="ascii", errors="replace") as stat:
+            return stat.read().rpartition(")")[2].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 def _try_lock(fd: int) -> bool:
@@ -98,8 +104,25 @@ def acquire(run_dir: Path, *, wait: bool = False) -> None:
     if key in _held:
         _held[key].depth += 1
         return
-    run_dir.mkdir(parents=True, exist_ok=True)
+    created = not run_dir.exists()
     path = run_dir / LOCK_NAME
+    while True:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = _lock(run_dir, path, wait)
+        except FileNotFoundError:  # the folder was removed by an owner that refused (see `release`)
+            continue
+        try:  # a releasing owner may have removed the file we locked: lock the one that is there
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+    _held[key] = _Held(fd, 1, created)
+
+
+def _lock(run_dir: Path, path: Path, wait: bool) -> int:
+    """Open and flock the lock file (see `acquire`); returns the locked descriptor."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         deadline = time.monotonic() + DYING_HOLDER_S
@@ -123,7 +146,7 @@ def acquire(run_dir: Path, *, wait: bool = False) -> None:
     except BaseException:
         os.close(fd)
         raise
-    _held[key] = _Held(fd, 1)
+    return fd
 
 
 def release(run_dir: Path) -> None:
@@ -138,6 +161,9 @@ def release(run_dir: Path) -> None:
     del _held[key]
     with contextlib.suppress(OSError):
         os.ftruncate(held.fd, 0)  # a clean exit: the next sweep finds no stale description
+        if held.created and os.listdir(run_dir) == [LOCK_NAME]:  # refused before writing anything
+            (run_dir / LOCK_NAME).unlink()
+            run_dir.rmdir()
     os.close(held.fd)  # closing the last descriptor of the open file releases the flock
 
 

@@ -10,6 +10,7 @@ import os
 import signal
 import sqlite3
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -100,6 +101,31 @@ def test_a_lock_left_by_a_sigkilled_sweep_is_taken_over(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"the previous sweep (pid {process.pid} on" in err and "taking over" in err
     assert (run_dir / ".afsim.lock").read_text() == ""  # released again on a clean exit
+
+
+def _hold_with_a_dying_shard(run_dir: Path, ready, shard_exit) -> None:
+    """A sweep that forks a 'shard' sharing its lock, then is SIGKILLed by the test; the shard
+    outlives it until `shard_exit` is set (a real shard dies by PR_SET_PDEATHSIG moments later)."""
+    folder_lock.acquire(run_dir)
+    if os.fork() == 0:
+        shard_exit.wait(60)
+        os._exit(0)
+    ready.set()
+    time.sleep(60)
+
+
+def test_a_sweep_started_while_a_killed_sweeps_shards_die_waits_for_them(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    ctx = multiprocessing.get_context("fork")
+    ready, shard_exit = ctx.Event(), ctx.Event()
+    process = ctx.Process(target=_hold_with_a_dying_shard, args=(run_dir, ready, shard_exit), daemon=True)
+    process.start()
+    assert ready.wait(30)
+    os.kill(process.pid, signal.SIGKILL)
+    process.join(30)
+    threading.Timer(0.3, shard_exit.set).start()  # the orphaned shard dies a moment later
+    assert cli(sim_args(run_dir)) == 0  # waited for it instead of calling the folder busy
+    assert f"the previous sweep (pid {process.pid} on" in capsys.readouterr().err
 
 
 def _sweep_in_child(argv: list[str], err_path: str) -> None:
