@@ -46,7 +46,7 @@ def run_cli(main: Callable[[], int]) -> None:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         code = EXIT_BAD_INPUT
-    except sqlite3.DatabaseError as exc:  # a run folder whose store is not a SQLite database
+    except sqlite3.DatabaseError as exc:  # a SQLite file neither the store nor the cache recognised
         # the store and the call cache name their own file; this is any other SQLite file
         print(f"error: a database file cannot be read ({exc})", file=sys.stderr)
         code = EXIT_BAD_INPUT
