@@ -154,10 +154,14 @@ def test_a_sweep_mixing_every_hostile_reply_with_normal_ones_stores_every_trial_
     errors = sum(1 for r in stored if r["reply"]["error"])
     assert f"failed calls: {errors}" in out
 
-    # The same command again: everything is stored, nothing is called.
+    # The same command again: no stored reply is called again; only the error trials are retried
+    # (issue 10: the next run of the same command retries error trials; here they fail again).
     calls_before = len(server.calls)
     assert sweep_main(command) == 0
-    assert len(server.calls) == calls_before
+    retried = {(c.model, c.first_user) for c in server.calls[calls_before:]}
+    errored = {(r["model"].partition("/")[2], r["request"]["messages"][0]["content"][:200])
+               for r in stored if r["reply"]["error"]}
+    assert retried == errored
     # --fresh re-runs every trial after the server has recovered: the good replies come from the
     # cache (the hostile ones did not poison it), the errors were never cached and are called again.
     server.reply = default_reply
