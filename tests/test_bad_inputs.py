@@ -255,6 +255,22 @@ CASES: list[Case] = [
     ],
     Case("documents corpus missing", scenario({"axes": {"tier": ["free", "paid"], "priming": ["synthetic_documents"]},
                                                "documents": {"corpus": "missing.jsonl"}}), "missing.jsonl"),
+    *[
+        Case(f"documents corpus {label}", lambda f, content=content: (
+            (f / "corpus.jsonl").write_bytes(content),
+            scenario({"axes": {"tier": ["free", "paid"], "priming": ["synthetic_documents"]},
+                      "documents": {"corpus": "corpus.jsonl"}})(f))[1], expect)
+        for label, content, expect in [
+            ("bad line", b'{"id": "d1", "text": "a"}\n{"id": \n', "corpus.jsonl:2"),
+            ("not UTF-8", '{"id": "d1", "text": "caf\xe9"}\n'.encode("latin-1"), "corpus.jsonl:1"),
+            ("UTF-16", '{"id": "d1", "text": "a"}\n'.encode("utf-16"), "UTF-16"),
+            ("empty", b"", "empty"),
+            ("record without text", b'{"id": "d1"}\n', "corpus.jsonl:1"),
+        ]
+    ],
+    Case("documents corpus is a directory", lambda f: ((f / "corpus.jsonl").mkdir(), scenario(
+        {"axes": {"tier": ["free", "paid"], "priming": ["synthetic_documents"]}, "documents": {"corpus": "corpus.jsonl"}})(f))[1],
+        "directory"),
     Case("supervision probes 0", scenario({"supervision": {"probes": 0}}), "probes"),
     Case("supervision unknown key", scenario({"supervision": {"colour": "red"}}), "colour"),
     Case("supervisors unknown role", scenario({"supervisors": {"boss": "sim/weak-judge"}}), "boss"),
@@ -331,6 +347,9 @@ CASES: list[Case] = [
             (("--colour", "red"), "--colour"),
         ]
     ],
+    Case("--output under a file", lambda f: ((f / "taken").write_text("x"), scenario(None, "--output", str(f / "taken" / "run"))(f))[1], "taken"),
+    Case("--cache-dir is a file", lambda f: ((f / "calls").write_text("x"), scenario(None, "--cache-dir", str(f / "calls"))(f))[1], "--cache-dir"),
+    Case("API key variable unset", scenario(at=("models", 1, "api_key_env"), value="AFSIM_UNSET_KEY"), "AFSIM_UNSET_KEY"),
     Case("--output is a file", lambda f: ((f / "taken").write_text("x"), scenario(None, "--output", str(f / "taken"))(f))[1], "taken"),
     # --- prompt files: CSV ---
     Case("csv latin-1", prompt_file("p.csv", "id,prompt\n1,Caf\xe9 au lait recipe\n".encode("latin-1")), "p.csv"),
@@ -401,7 +420,8 @@ def _materialise(case: Case, folder: Path, server: FakeLLMServer) -> list[str]:
             if FAKE_URL.encode() in data:
                 path.write_bytes(data.replace(FAKE_URL.encode(), server.openai_base_url.encode()))
     output = [] if "--output" in args else ["--output", str(folder / "run")]
-    return [*args, "--quiet", *output, "--cache-dir", str(folder / "cache")]
+    cache = [] if "--cache-dir" in args else ["--cache-dir", str(folder / "cache")]
+    return [*args, "--quiet", *output, *cache]
 
 
 def run_in_process(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int | None, str]:
@@ -450,9 +470,10 @@ def test_base_scenario_runs_and_calls_the_fake_server(tmp_path: Path, fake_serve
     assert (tmp_path / "run" / "trials.csv").exists()
 
 
-SUBPROCESS = ["utf-16-le with BOM", "alias bomb in axes", "deeply nested flow lists", "name parent escape",
-              "base_url bad IPv6", "gap with unknown metric", "audit model not in run", "csv field over the csv limit",
-              "prompt path is a symlink loop", "jsonl lone surrogate"]
+# one per layer (file bytes, YAML bounds, a field check, a cross-field check, a prompt file); each
+# costs a fresh interpreter importing the whole sweep, so the bulk runs in-process above
+SUBPROCESS = ["utf-16-le with BOM", "alias bomb in axes", "base_url bad IPv6", "audit model not in run",
+              "jsonl lone surrogate"]
 
 
 @pytest.mark.parametrize("name", SUBPROCESS)
