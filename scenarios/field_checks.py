@@ -10,6 +10,8 @@ schema turns into `file: key: reason` (DESIGN §10 "Validate before spending").
 from __future__ import annotations
 
 import ipaddress
+import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -95,4 +97,44 @@ def gaps_problem(gaps: Sequence[Any], axes: Mapping[str, Sequence[str]], metrics
             return f"{where}: treat and control are both {gap.treat!r}; expected two different values of axis {gap.axis!r}"
     if (name := duplicate(g.name for g in gaps)) is not None:
         return f"two gaps are named {name!r}; expected one name per gap (summary.json and audit rules refer to it)"
+    return None
+
+
+# Generation parameters whose values we know; others are passed through (the provider checks
+# their names against its SDK). (kind, low, high): a value outside is refused at load instead of
+# becoming one HTTP 400 error trial per call.
+PARAM_RANGES: dict[str, tuple[type, float, float]] = {
+    "temperature": (float, 0.0, 2.0),
+    "top_p": (float, 0.0, 1.0),
+    "top_k": (int, 1, 1_000_000),
+    "max_tokens": (int, 1, 10_000_000),
+    "max_completion_tokens": (int, 1, 10_000_000),
+    "presence_penalty": (float, -2.0, 2.0),
+    "frequency_penalty": (float, -2.0, 2.0),
+    "n": (int, 1, 1),  # one reply per call: samples are separate trials
+    "seed": (int, -(2**63), 2**63 - 1),
+}
+
+
+def params_problem(params: Mapping[str, Any]) -> str | None:
+    """Why these generation params cannot be sent, or None: each must survive JSON (a YAML date
+    would not, and would fail every call and the cache key), and the known ones must be in range."""
+    for key, value in params.items():
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            return f"{key}: {value!r} is not a JSON value; expected a number, string, list or mapping"
+        if key not in PARAM_RANGES:
+            continue
+        kind, low, high = PARAM_RANGES[key]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or (kind is int and not isinstance(value, int)) or not low <= value <= high or (
+                isinstance(value, float) and math.isnan(value)):
+            expected = f"an integer in {low:g}-{high:g}" if kind is int else f"a number in {low:g}-{high:g}"
+            return f"{key}: expected {expected}, got {value!r}"
+    if "stop" in params and not (isinstance(params["stop"], str) or (
+            isinstance(params["stop"], list) and all(isinstance(v, str) for v in params["stop"]))):
+        return f"stop: expected a string or a list of strings, got {params['stop']!r}"
+    if "extra_body" in params and not isinstance(params["extra_body"], dict):
+        return f"extra_body: expected a mapping, got {params['extra_body']!r}"
     return None

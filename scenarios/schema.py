@@ -23,7 +23,13 @@ from pydantic import (
 
 from scenarios.errors import ScenarioError
 from scenarios.families import active_families, families, known_axes, monitor_names, settings
-from scenarios.field_checks import base_url_problem, duplicate, folder_name_problem, gaps_problem
+from scenarios.field_checks import (
+    base_url_problem,
+    duplicate,
+    folder_name_problem,
+    gaps_problem,
+    params_problem,
+)
 from scenarios.user_files import MAX_SCENARIO_BYTES, load_yaml, read_text
 
 # Axis name -> allowed values, settings and monitor names: the cue families declare them
@@ -37,6 +43,12 @@ def _checked_base_url(value: str | None) -> str | None:
     if value is not None and (problem := base_url_problem(value)):
         raise ValueError(problem)
     return value
+
+
+def _checked_params(params: dict[str, Any]) -> dict[str, Any]:
+    if problem := params_problem(params):
+        raise ValueError(problem)
+    return params
 
 
 class _Strict(BaseModel):
@@ -141,6 +153,11 @@ class ModelSpec(_Strict):
             raise ValueError("endpoints: the same base_url (with the same api_key_env) is listed twice")
         return self
 
+    @field_validator("params")
+    @classmethod
+    def _params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        return _checked_params(params)
+
     @property
     def provider(self) -> str:
         return self.name.partition("/")[0]
@@ -172,6 +189,11 @@ class JudgeSpec(_Strict):
     @classmethod
     def _base_url(cls, value: str | None) -> str | None:
         return _checked_base_url(value)
+
+    @field_validator("params")
+    @classmethod
+    def _params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        return _checked_params(params)
 
     @field_validator("backend")
     @classmethod

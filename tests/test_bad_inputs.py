@@ -241,6 +241,24 @@ CASES: list[Case] = [
         ]
     ],
     *[
+        Case(f"model params {label}", scenario(at=("models", 1, "params"), value=params), expect)
+        for label, params, expect in [
+            ("temperature a word", {"temperature": "hot"}, "temperature"),
+            ("temperature negative", {"temperature": -0.5}, "temperature"),
+            ("temperature a bool", {"temperature": True}, "temperature"),
+            ("max_tokens zero", {"max_tokens": 0}, "max_tokens"),
+            ("max_tokens a float", {"max_tokens": 100.5}, "max_tokens"),
+            ("top_p above 1", {"top_p": 1.5}, "top_p"),
+            ("n above 1", {"n": 4}, "n: expected"),
+            ("stop a number", {"stop": 5}, "stop"),
+            ("extra_body a list", {"extra_body": [1]}, "extra_body"),
+            ("a YAML date", {"seed": __import__("datetime").date(2024, 1, 1)}, "not a JSON value"),
+            ("unknown to the SDK", {"temperatur": 0.5}, "temperatur"),
+        ]
+    ],
+    Case("judge params temperature a word", scenario(at=("monitors", "compliance"),
+                                                     value={**JUDGE, "params": {"max_tokens": "lots"}}), "max_tokens"),
+    *[
         Case(f"judge {key} = {value!r}", scenario(at=("monitors", "compliance"), value={**JUDGE, key: value}), key)
         for key, value in [
             ("votes", 0), ("votes", 101), ("temperature", -1), ("temperature", 2.5), ("threshold", 2),
