@@ -13,7 +13,8 @@ The model is a logistic regression over hashed word and character n-grams (`moni
 and, optionally, the decision-aware evidence features of `monitors.features`. It is chosen by
 **leave-voice-out** cross-validation: each voice of the corpus, the hand-written dev rows, the
 hand-written extra rows and the simulator are held out in turn (trained on all the others), and the
-selection score gives the hand-written groups — another author — half of the weight. The threshold
+selection score gives the hand-written groups — another author — half of the weight; settings within
+CV_TOLERANCE of the best are tied, and among them n-grams + decision features win. The threshold
 is the cut with the best mean F1 over the out-of-fold scores and the simulated rows, among cuts that
 keep the out-of-fold false-positive rate on refusals that discuss training at or under 5%.
 """
