@@ -1,35 +1,63 @@
-"""Interval estimates for rates and paired gaps (Miller, *Adding Error Bars to Evals*, 2024).
+"""The public statistics of afsim: rates, paired gaps, multiplicity and error-corrected rates.
 
-- A single rate: Wilson score interval (good coverage near 0 and 1, where evals live).
-- A gap between two conditions that share prompts: a *paired* analysis. Each prompt contributes
-  one difference (its mean outcome under `treat` minus under `control`, averaging its samples, so
-  samples of one prompt are a cluster and never count as independent); the gap is the mean of the
-  per-prompt differences, its standard error is the standard error of that mean (the cluster-robust
-  SE), the interval uses Student's t with n_prompts - 1 degrees of freedom and the p-value is the
-  paired t-test. With one binary outcome per prompt (every difference 0 or ±1) the t interval
-  undercovers when discordant prompts are few, so binary pairs always use the exact McNemar
-  (binomial) test on discordant pairs and Newcombe's hybrid score interval for paired proportions
-  (method 10; the correlation term without the continuity adjustment).
-Coverage of these intervals is checked by simulation in tests/test_stats.py.
+Other tools import this module; its functions are pure and documented with what they take and
+return. One interval method per statistic, and every p-value comes from *inverting the same
+interval* (the p-value is the largest alpha whose (1 - alpha) interval still contains 0), so
+"the 95% interval excludes 0" and "p < 0.05" always agree. docs/results.md explains the choices;
+benchmarks/coverage.py measures their coverage by simulation over prompts x samples x rates x gaps
+with prompt heterogeneity (Beta prompt effects), and tests/test_stats.py keeps a few hard cells.
+
+Statistics (Miller, *Adding Error Bars to Evals*, 2024, for the why):
+
+- `rate(k, n)`: one rate over independent trials, Wilson score interval.
+- `clustered_rate(successes, trials)`: one rate over prompts that each have several samples. The
+  samples of a prompt are correlated (a hard prompt is hard every time), so the Wilson interval is
+  computed (with continuity correction, which keeps coverage above nominal at rates near 0 or 1
+  with tens of trials) on the *effective* sample size n / deff, where the design effect deff is the ratio of the
+  cluster-robust variance of the rate to its binomial variance (never below 1), and the Wilson
+  critical value is Student's t with n_prompts - 1 degrees of freedom (few clusters estimate deff
+  poorly). With one sample per prompt this is the plain Wilson interval.
+- `paired_gap(treat, control, ...)`: rate(treat) - rate(control) over the same prompts, paired by
+  prompt and clustered by prompt: the MOVER combination (Newcombe 1998 method 10; Zou & Donner
+  2008) of the two clustered Wilson intervals with the correlation of the two rates estimated from
+  the per-prompt residuals. It never has zero width (each Wilson interval has positive width for
+  any finite n), stays inside [-1, 1], and its p-value is its own test inversion.
+- `holm` / `benjamini_hochberg`: adjusted p-values for families of gaps (category breakdowns,
+  many-gap tables, audit rules that span several gaps).
+- `corrected_rate` / `corrected_gap`: Rogan-Gladen estimates that account for a monitor's errors,
+  with intervals that include the uncertainty of its sensitivity and specificity
+  (monitors/correction.py holds the method).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 Z95 = 1.959963984540054
+ALPHA = 0.05
+# the largest critical value the test inversion searches; a bound that has not reached 0 there
+# gets the tail probability of this value (about 1e-80 under the normal), never exactly 0
+Q_MAX = 19.0
 
 
 @dataclass(frozen=True, slots=True)
 class Rate:
+    """A rate with its 95% interval. `n` trials, `k` successes; `n_prompts` clusters (None when the
+    trials were treated as independent), `design_effect` the variance inflation the interval used
+    (1.0 = independent trials), `method` names the interval."""
+
     n: int
     k: int
     rate: float
     ci_low: float
     ci_high: float
+    n_prompts: int | None = None
+    design_effect: float = 1.0
+    method: str = "wilson"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -37,81 +65,41 @@ class Rate:
 
 @dataclass(frozen=True, slots=True)
 class Gap:
+    """rate(treat) - rate(control) over shared prompts, with its 95% interval and the p-value of
+    the same construction. `n_pairs` prompts with trials in both conditions; `se` the
+    cluster-robust standard error (for reading, not used by the interval); `design_effect` per arm
+    (treat, control)."""
+
     value: float
     ci_low: float
     ci_high: float
     p_value: float
-    n_pairs: int  # prompts with trials in both conditions
+    n_pairs: int
     se: float
     method: str
     treat_rate: float
     control_rate: float
+    correlation: float = 0.0
+    design_effect_treat: float = 1.0
+    design_effect_control: float = 1.0
+    n_eff_treat: float = math.nan
+    n_eff_control: float = math.nan
+    df: float = math.inf
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
-    if n == 0:
-        return (math.nan, math.nan)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    low = 0.0 if k == 0 else max(0.0, centre - half)
-    high = 1.0 if k == n else min(1.0, centre + half)
-    return (low, high)
+GAP_METHOD = "paired MOVER of clustered Wilson intervals (by prompt); p from test inversion"
+RATE_METHOD = "continuity-corrected Wilson on the design-effect-adjusted n (clustered by prompt)"
 
 
-def rate(successes: int, n: int) -> Rate:
-    low, high = wilson(successes, n)
-    return Rate(n, successes, successes / n if n else math.nan, low, high)
+# --------------------------------------------------------------------------------------------
+# Distribution functions (scipy.special, imported where used: scipy.stats costs ~1 s of import
+# time, which every CLI, including one that only reports a bad flag, would otherwise pay)
+# --------------------------------------------------------------------------------------------
 
 
-def paired_gap(treat: np.ndarray, control: np.ndarray) -> Gap:
-    """Gap between per-prompt mean outcomes; `treat[i]` and `control[i]` belong to prompt i."""
-    treat = np.asarray(treat, dtype=float)
-    control = np.asarray(control, dtype=float)
-    n = len(treat)
-    if n == 0:
-        return Gap(math.nan, math.nan, math.nan, math.nan, 0, math.nan, "none", math.nan, math.nan)
-    diff = treat - control
-    value = float(diff.mean())
-    binary = np.all(np.isin(treat, (0.0, 1.0))) and np.all(np.isin(control, (0.0, 1.0)))
-    if binary:
-        return _paired_binary(treat, control)
-    se = float(diff.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-    if n < 2 or se == 0.0:
-        return Gap(value, value, value, 1.0 if value == 0 else math.nan, n, se, "paired-t", float(treat.mean()), float(control.mean()))
-    t = t_quantile(0.975, n - 1)
-    p_value = t_two_sided_p(value / se, n - 1)
-    return Gap(value, value - t * se, value + t * se, p_value, n, se, "paired-t (cluster by prompt)", float(treat.mean()), float(control.mean()))
-
-
-def _paired_binary(treat: np.ndarray, control: np.ndarray) -> Gap:
-    """One sample per prompt: Newcombe's interval (method 10) and the exact McNemar test."""
-    n = len(treat)
-    b = int(np.sum((treat == 1) & (control == 0)))  # discordant: only treat
-    c = int(np.sum((treat == 0) & (control == 1)))  # discordant: only control
-    p1, p2 = float(treat.mean()), float(control.mean())
-    value = p1 - p2
-    l1, u1 = wilson(int(treat.sum()), n)
-    l2, u2 = wilson(int(control.sum()), n)
-    a = int(np.sum((treat == 1) & (control == 1)))
-    d = n - a - b - c
-    # correlation term of Newcombe (1998), method 10
-    denom = (a + b) * (c + d) * (a + c) * (b + d)
-    phi = (a * d - b * c) / math.sqrt(denom) if denom > 0 else 0.0
-    phi = max(phi, 0.0) if (a * d - b * c) > 0 else phi
-    dl = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
-    du = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
-    p_value = 1.0 if b + c == 0 else sign_test_p(b, b + c)
-    se = math.sqrt(max(0.0, (b + c) / n - value * value) / n) if n > 1 else math.nan
-    return Gap(value, max(-1.0, value - dl), min(1.0, value + du), p_value, n, se, "paired (Newcombe + exact McNemar)", p1, p2)
-
-
-# scipy.special, imported where used: scipy.stats costs ~1 s of import time, which every CLI
-# (including one that only reports a bad flag) would otherwise pay.
 def t_quantile(p: float, df: float) -> float:
     from scipy.special import stdtrit
 
@@ -131,13 +119,299 @@ def sign_test_p(k: int, n: int) -> float:
     return 1.0 if n == 0 else float(min(1.0, 2 * bdtr(min(k, n - k), n, 0.5)))
 
 
+def critical_value(df: np.ndarray | float, alpha: float = ALPHA) -> np.ndarray:
+    """Two-sided critical value: Student's t with `df` degrees of freedom (inf = normal)."""
+    from scipy.special import stdtrit
+
+    df = np.asarray(df, dtype=float)
+    return np.where(np.isinf(df), Z95 if alpha == ALPHA else _z(alpha), stdtrit(np.where(np.isinf(df), 1.0, df), 1 - alpha / 2))
+
+
+def _z(alpha: float) -> float:
+    from scipy.special import ndtri
+
+    return float(ndtri(1 - alpha / 2))
+
+
+def two_sided_p(q: np.ndarray, df: np.ndarray | float) -> np.ndarray:
+    """The alpha whose critical value is q (inverse of `critical_value`)."""
+    from scipy.special import ndtr, stdtr
+
+    q = np.asarray(q, dtype=float)
+    df = np.broadcast_to(np.asarray(df, dtype=float), q.shape)
+    normal = 2 * ndtr(-q)
+    student = 2 * stdtr(np.where(np.isinf(df), 1.0, df), -q)
+    return np.where(np.isinf(df), normal, student)
+
+
+# --------------------------------------------------------------------------------------------
+# Vectorised cores (last axis = prompts; any leading axes = independent data sets). The public
+# functions below and benchmarks/coverage.py call these, so the benchmark measures this code.
+# --------------------------------------------------------------------------------------------
+
+
+def wilson_bounds(p: np.ndarray, n: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score bounds for a proportion p observed on (effective) n trials, critical value q."""
+    p, n, q = np.broadcast_arrays(np.asarray(p, float), np.asarray(n, float), np.asarray(q, float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q2n = q * q / n
+        denom = 1 + q2n
+        centre = (p + q2n / 2) / denom
+        half = q * np.sqrt(p * (1 - p) / n + q2n / (4 * n)) / denom
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
+def wilson_cc_bounds(p: np.ndarray, n: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score bounds with continuity correction (Newcombe 1998, method 4). Used for single
+    rates: plain Wilson dips to ~90% coverage at rates near 0 or 1 with tens of trials, the
+    corrected one stays above nominal there at a small cost in width."""
+    p, n, q = np.broadcast_arrays(np.asarray(p, float), np.asarray(n, float), np.asarray(q, float))
+    q2 = q * q
+    with np.errstate(invalid="ignore", divide="ignore"):
+        denom = 2 * (n + q2)
+        lo = (2 * n * p + q2 - 1 - q * np.sqrt(np.maximum(q2 - 2 - 1 / n + 4 * p * (n * (1 - p) + 1), 0.0))) / denom
+        hi = (2 * n * p + q2 + 1 + q * np.sqrt(np.maximum(q2 + 2 - 1 / n + 4 * p * (n * (1 - p) - 1), 0.0))) / denom
+    lo = np.where(p <= 0, 0.0, lo)
+    hi = np.where(p >= 1, 1.0, hi)
+    return np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class ClusterParts:
+    """What the intervals need from one arm: rate, trials, effective n, design effect, the
+    per-prompt residuals (k_i - p m_i) and the degrees of freedom of the critical value."""
+
+    p: np.ndarray
+    trials: np.ndarray
+    n_eff: np.ndarray
+    deff: np.ndarray
+    resid: np.ndarray
+    df: np.ndarray
+    n_prompts: np.ndarray
+
+
+def cluster_parts(successes: np.ndarray, trials: np.ndarray) -> ClusterParts:
+    """Rate and design effect of per-prompt counts (arrays of shape (..., prompts)).
+
+    The design effect is the cluster-robust (sandwich, with the n/(n-1) small-sample factor)
+    variance of the ratio estimate divided by its binomial variance, floored at 1. When the rate
+    is 0 or 1 the data carry no information about clustering: deff is the mean number of samples
+    per prompt (the worst case, samples of a prompt identical), so an all-zero run of 20 prompts x
+    5 samples is read as 20 independent observations, not 100.
+    """
+    k = np.asarray(successes, dtype=float)
+    m = np.asarray(trials, dtype=float)
+    total = m.sum(-1)
+    n_prompts = (m > 0).sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k.sum(-1) / total
+        resid = k - p[..., None] * m
+        robust = (resid**2).sum(-1) / (total**2) * n_prompts / np.maximum(n_prompts - 1, 1)
+        binomial = p * (1 - p) / total
+        deff = np.where(binomial > 0, np.maximum(robust / binomial, 1.0), np.maximum(total / np.maximum(n_prompts, 1), 1.0))
+    clustered = total > n_prompts  # some prompt has more than one trial
+    deff = np.where(clustered, deff, 1.0)
+    df = np.where(clustered, effective_df(resid, n_prompts), np.inf)
+    return ClusterParts(p, total, total / deff, deff, resid, df, n_prompts)
+
+
+def effective_df(resid: np.ndarray, n_prompts: np.ndarray) -> np.ndarray:
+    """Degrees of freedom of a cluster-robust variance: the effective number of clusters
+    (sum r^2)^2 / sum r^4 minus 1 (Satterthwaite; Carter, Schnepel & Steigerwald 2017), between 1
+    and n_prompts - 1. When a few prompts carry all the variation (a rare behaviour seen on two
+    prompts out of a hundred) the variance rests on those few and the critical value says so."""
+    s2 = (resid**2).sum(-1)
+    s4 = (resid**4).sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = np.where(s4 > 0, s2 * s2 / np.where(s4 > 0, s4, 1.0), n_prompts)
+    return np.clip(g - 1, 1, np.maximum(n_prompts - 1, 1))
+
+
+def _mover_bounds(a: ClusterParts, b: ClusterParts, phi: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    l1, u1 = wilson_bounds(a.p, a.n_eff, q)
+    l2, u2 = wilson_bounds(b.p, b.n_eff, q)
+    d = a.p - b.p
+    lo = d - np.sqrt(np.maximum(0.0, (a.p - l1) ** 2 - 2 * phi * (a.p - l1) * (u2 - b.p) + (u2 - b.p) ** 2))
+    hi = d + np.sqrt(np.maximum(0.0, (u1 - a.p) ** 2 - 2 * phi * (u1 - a.p) * (b.p - l2) + (b.p - l2) ** 2))
+    return np.clip(lo, -1.0, 1.0), np.clip(hi, -1.0, 1.0)
+
+
+def paired_gap_arrays(k_treat: np.ndarray, m_treat: np.ndarray, k_control: np.ndarray, m_control: np.ndarray, alpha: float = ALPHA) -> dict[str, np.ndarray]:
+    """Vectorised paired gap: value, ci_low, ci_high, p_value (and parts) for arrays whose last
+    axis is the prompts (a prompt is paired by position in the four arrays)."""
+    a = cluster_parts(k_treat, m_treat)
+    b = cluster_parts(k_control, m_control)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ss = np.sqrt((a.resid**2).sum(-1) * (b.resid**2).sum(-1))
+        phi = np.where(ss > 0, (a.resid * b.resid).sum(-1) / np.where(ss > 0, ss, 1.0), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diff_resid = a.resid / a.trials[..., None] - b.resid / b.trials[..., None]
+    df = effective_df(diff_resid, np.minimum(a.n_prompts, b.n_prompts))
+    q95 = critical_value(df, alpha)
+    lo, hi = _mover_bounds(a, b, phi, q95)
+    d = a.p - b.p
+    # test inversion: the critical value q* at which the bound on the side of 0 touches 0
+    upper_side = d > 0  # the lower bound is the one that can cross 0
+    q_lo = np.zeros_like(d)
+    q_hi = np.full_like(d, Q_MAX)
+    for _ in range(45):
+        mid = (q_lo + q_hi) / 2
+        l_mid, h_mid = _mover_bounds(a, b, phi, mid)
+        excludes = np.where(upper_side, l_mid > 0, h_mid < 0)
+        q_lo = np.where(excludes, mid, q_lo)
+        q_hi = np.where(excludes, q_hi, mid)
+    p = np.where(d == 0, 1.0, two_sided_p(q_lo, df))
+    # the bisection's last bit must not contradict the interval: "excludes 0" <=> "p < alpha"
+    excl = (lo > 0) | (hi < 0)
+    p = np.where(excl, np.minimum(p, np.nextafter(alpha, 0)), np.maximum(p, alpha))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var_a = (a.resid**2).sum(-1) / a.trials**2
+        var_b = (b.resid**2).sum(-1) / b.trials**2
+        cov = (a.resid * b.resid).sum(-1) / (a.trials * b.trials)
+        n = np.minimum(a.n_prompts, b.n_prompts)
+        se = np.sqrt(np.maximum(var_a + var_b - 2 * cov, 0.0) * n / np.maximum(n - 1, 1))
+    return {"value": d, "ci_low": lo, "ci_high": hi, "p_value": p, "se": se, "phi": phi,
+            "treat": a, "control": b, "df": df}
+
+
+def clustered_rate_arrays(successes: np.ndarray, trials: np.ndarray, alpha: float = ALPHA) -> tuple[np.ndarray, np.ndarray, ClusterParts]:
+    """Vectorised clustered Wilson bounds (last axis = prompts)."""
+    parts = cluster_parts(successes, trials)
+    lo, hi = wilson_cc_bounds(parts.p, parts.n_eff, critical_value(parts.df, alpha))
+    return lo, hi, parts
+
+
+# --------------------------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------------------------
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of k successes in n independent trials; (nan, nan) when n = 0."""
+    if n == 0:
+        return (math.nan, math.nan)
+    low, high = wilson_bounds(k / n, n, z)
+    return (0.0 if k == 0 else float(low), 1.0 if k == n else float(high))
+
+
+def rate(successes: int, n: int) -> Rate:
+    """A rate over n independent trials (e.g. a monitor's agreement over labelled rows): Wilson
+    95% interval. For trials that share prompts use `clustered_rate`."""
+    low, high = wilson(successes, n)
+    return Rate(n, successes, successes / n if n else math.nan, low, high)
+
+
+def clustered_rate(successes: Sequence[float] | np.ndarray, trials: Sequence[float] | np.ndarray, alpha: float = ALPHA) -> Rate:
+    """A rate over prompts with possibly several samples each.
+
+    successes[i], trials[i]: the successes and trials of prompt i (trials may differ between
+    prompts, e.g. when error trials were dropped). Returns a `Rate` whose interval is Wilson on the
+    design-effect-adjusted n with a t critical value (effective number of prompts - 1 df) and
+    continuity correction; with one trial per prompt it is the continuity-corrected Wilson interval.
+    The rate itself is total successes / total trials. Successes may be fractional (a prompt's
+    share times its trials): for values in [0, 1] the binomial variance bounds the true one, so
+    the interval stays valid.
+    """
+    k = np.asarray(successes, dtype=float)
+    m = np.asarray(trials, dtype=float)
+    keep = m > 0
+    k, m = k[keep], m[keep]
+    total, hits = int(m.sum()), int(round(k.sum()))
+    if total == 0:
+        return Rate(0, 0, math.nan, math.nan, math.nan, 0, 1.0, RATE_METHOD)
+    lo, hi, parts = clustered_rate_arrays(k, m, alpha)
+    return Rate(total, hits, float(parts.p), float(lo), float(hi), int(len(k)), float(parts.deff), RATE_METHOD)
+
+
+def paired_gap(
+    treat: Sequence[float] | np.ndarray,
+    control: Sequence[float] | np.ndarray,
+    n_treat: Sequence[float] | np.ndarray | None = None,
+    n_control: Sequence[float] | np.ndarray | None = None,
+    alpha: float = ALPHA,
+) -> Gap:
+    """rate(treat) - rate(control) over shared prompts, paired and clustered by prompt.
+
+    treat[i], control[i]: prompt i's mean outcome (share of its trials that succeeded) under each
+    condition; n_treat[i], n_control[i]: its number of trials there (default 1 each: one sample per
+    prompt). Returns a `Gap` with the (1 - alpha) interval (MOVER of clustered Wilson intervals,
+    inside [-1, 1], never zero width) and the p-value from inverting that interval, so the interval
+    excludes 0 exactly when p < alpha. The value is the difference of trial-weighted rates (with
+    equal samples per prompt: the mean per-prompt difference).
+    """
+    t = np.asarray(treat, dtype=float)
+    c = np.asarray(control, dtype=float)
+    mt = np.ones_like(t) if n_treat is None else np.asarray(n_treat, dtype=float)
+    mc = np.ones_like(c) if n_control is None else np.asarray(n_control, dtype=float)
+    keep = (mt > 0) & (mc > 0) & ~np.isnan(t) & ~np.isnan(c)
+    t, c, mt, mc = t[keep], c[keep], mt[keep], mc[keep]
+    n = len(t)
+    if n == 0:
+        return Gap(math.nan, math.nan, math.nan, math.nan, 0, math.nan, "none", math.nan, math.nan)
+    out = paired_gap_arrays(t * mt, mt, c * mc, mc, alpha)
+    return Gap(
+        float(out["value"]), float(out["ci_low"]), float(out["ci_high"]), float(out["p_value"]), n,
+        float(out["se"]), GAP_METHOD, float(out["treat"].p), float(out["control"].p), float(out["phi"]),
+        float(out["treat"].deff), float(out["control"].deff), float(out["treat"].n_eff),
+        float(out["control"].n_eff), float(out["df"]),
+    )
+
+
+def gap_interval(gap: Gap | dict, alpha: float) -> tuple[float, float]:
+    """The interval of a computed gap at another level (e.g. alpha / k for k simultaneous gaps),
+    from the parts a `Gap` (or its summary.json row) keeps: the two rates, their effective n, the
+    correlation and the degrees of freedom. Same construction as `paired_gap`."""
+    get = gap.get if isinstance(gap, dict) else lambda key: getattr(gap, key)
+    df = get("df")
+    df = math.inf if df is None else float(df)
+    parts = [ClusterParts(np.asarray(get(f"{arm}_rate"), float), np.nan, np.asarray(get(f"n_eff_{arm}"), float),
+                          np.nan, np.zeros(1), np.asarray(df), np.nan) for arm in ("treat", "control")]
+    lo, hi = _mover_bounds(parts[0], parts[1], np.asarray(get("correlation") or 0.0, float), critical_value(df, alpha))
+    return float(lo), float(hi)
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjusted p-values (family-wise error control; None/nan stay None).
+
+    Reject every hypothesis whose adjusted p is below alpha and the chance of any false rejection in
+    the family stays below alpha, whatever the dependence between the tests.
+    """
+    idx = [i for i, p in enumerate(p_values) if p is not None and not math.isnan(p)]
+    out: list[float | None] = [None] * len(p_values)
+    m = len(idx)
+    running = 0.0
+    for rank, i in enumerate(sorted(idx, key=lambda j: p_values[j])):
+        running = max(running, min(1.0, (m - rank) * float(p_values[i])))
+        out[i] = running
+    return out
+
+
+def benjamini_hochberg(p_values: Sequence[float | None]) -> list[float | None]:
+    """Benjamini-Hochberg adjusted p-values (false discovery rate; None/nan stay None)."""
+    idx = [i for i, p in enumerate(p_values) if p is not None and not math.isnan(p)]
+    out: list[float | None] = [None] * len(p_values)
+    m = len(idx)
+    running = 1.0
+    for rank, i in reversed(list(enumerate(sorted(idx, key=lambda j: p_values[j])))):
+        running = min(running, float(p_values[i]) * m / (rank + 1))
+        out[i] = min(1.0, running)
+    return out
+
+
 def welch_difference(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
-    """mean(a) - mean(b) with a Welch 95% interval (unequal variances)."""
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    """mean(a) - mean(b) with a Welch 95% interval (unequal variances); when both samples have no
+    spread the interval is the Newcombe interval of the two shares instead of a zero-width one."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     value = float(a.mean() - b.mean())
+    if len(a) < 2 or len(b) < 2:
+        return value, -1.0, 1.0
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     se = math.sqrt(va + vb)
     if se == 0:
-        return value, value, value
+        la, ua = wilson(int(round(a.sum())), len(a)) if np.all(np.isin(a, (0.0, 1.0))) else wilson_bounds(float(a.mean()), len(a), Z95)
+        lb, ub = wilson(int(round(b.sum())), len(b)) if np.all(np.isin(b, (0.0, 1.0))) else wilson_bounds(float(b.mean()), len(b), Z95)
+        pa, pb = float(a.mean()), float(b.mean())
+        return value, max(-1.0, value - math.hypot(pa - float(la), float(ub) - pb)), min(1.0, value + math.hypot(float(ua) - pa, pb - float(lb)))
     df = (va + vb) ** 2 / ((va**2 / (len(a) - 1) if va else 0.0) + (vb**2 / (len(b) - 1) if vb else 0.0))
     half = t_quantile(0.975, df) * se
     return value, value - half, value + half

@@ -1,0 +1,172 @@
+"""Coverage of afsim's intervals by simulation: `python -m benchmarks.coverage [--reps N] [--full]`.
+
+The data look like real audits: `prompts` prompts drawn from a population in which each prompt
+has its own propensity (a Beta prompt effect with intraclass correlation `icc` around the
+condition's mean rate), `samples` replies per prompt per condition, and a prompt keeps its
+difficulty rank across the two conditions (its propensities are the same quantile of the control
+and treat Beta distributions). The treat rate is control + gap, or control - gap where that would
+pass 100%. The target of every interval is the *population* value (the Beta means), not the value
+on the prompts drawn — the figure an audit team gates a release on.
+
+Printed, per intraclass correlation: the minimum coverage of the 95% gap interval and of the
+clustered rate intervals (both conditions), and the largest type-I error of p < 0.05 under gap 0,
+for each prompts x samples block, then the worst cells. Targets: coverage >= 94% in every cell,
+type-I error <= 6.5%. Then the planning check (monitors.power): for three cells, the planned
+minimal detectable gap and the power simulated at that gap (target ~80%), and the coverage of the
+Rogan-Gladen corrected rate. Exit code is 0 whatever the figures (benchmarks never fail on them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from monitors.power import TABLE_SIZE, beta_quantiles, minimal_detectable_gap
+from monitors.stats import ALPHA, clustered_rate_arrays, paired_gap_arrays
+
+PROMPTS = (20, 50, 100, 400)
+SAMPLES = (1, 3, 5)
+GAPS = (0.0, 0.02, 0.10, 0.30)
+CONTROL_RATES = (0.02, 0.10, 0.50, 0.95)
+ICCS = (0.2, 0.5)
+POWER_CELLS = ((100, 3, 0.10, 0.2), (400, 1, 0.10, 0.2), (50, 5, 0.50, 0.5))  # prompts, samples, control, icc
+
+
+def treat_rate(control: float, gap: float) -> float:
+    return control + gap if control + gap <= 1 else control - gap
+
+
+@dataclass(frozen=True)
+class Cell:
+    prompts: int
+    samples: int
+    gap: float
+    control: float
+    icc: float
+
+
+@dataclass
+class CellResult:
+    cell: Cell
+    gap_coverage: float
+    type1: float | None  # only under gap 0
+    rate_coverage_control: float
+    rate_coverage_treat: float
+    power: float  # share of data sets with p < 0.05
+
+
+def draw(cell: Cell, reps: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Successes per prompt (reps x prompts) in treat and control, and the two population rates."""
+    qc = beta_quantiles(cell.control, cell.icc)
+    qt = beta_quantiles(treat_rate(cell.control, cell.gap), cell.icc)
+    u = rng.integers(0, TABLE_SIZE, size=(reps, cell.prompts))
+    kt = rng.binomial(cell.samples, qt[u]).astype(float)
+    kc = rng.binomial(cell.samples, qc[u]).astype(float)
+    return kt, kc, float(qt.mean()), float(qc.mean())
+
+
+def simulate_cell(cell: Cell, reps: int, rng: np.random.Generator) -> CellResult:
+    kt, kc, pop_t, pop_c = draw(cell, reps, rng)
+    m = np.full_like(kt, cell.samples)
+    out = paired_gap_arrays(kt, m, kc, m)
+    truth = pop_t - pop_c
+    covered = (out["ci_low"] <= truth) & (truth <= out["ci_high"])
+    significant = out["p_value"] < ALPHA
+    lo_t, hi_t, _ = clustered_rate_arrays(kt, m)
+    lo_c, hi_c, _ = clustered_rate_arrays(kc, m)
+    return CellResult(
+        cell,
+        float(covered.mean()),
+        float(significant.mean()) if cell.gap == 0 else None,
+        float(((lo_c <= pop_c) & (pop_c <= hi_c)).mean()),
+        float(((lo_t <= pop_t) & (pop_t <= hi_t)).mean()),
+        float(significant.mean()),
+    )
+
+
+def grid(icc: float) -> list[Cell]:
+    return [Cell(n, s, g, c, icc) for n, s, g, c in itertools.product(PROMPTS, SAMPLES, GAPS, CONTROL_RATES)]
+
+
+def _fmt(cell: Cell) -> str:
+    return (f"{cell.prompts:>3} prompts x {cell.samples} samples, control {100 * cell.control:>4.0f}%, "
+            f"gap {100 * cell.gap:>2.0f}pt, ICC {cell.icc}")
+
+
+def coverage_tables(reps: int, seed: int, full: bool) -> list[CellResult]:
+    rng = np.random.default_rng(seed)
+    results: list[CellResult] = []
+    for icc in ICCS:
+        cells = [simulate_cell(cell, reps, rng) for cell in grid(icc)]
+        results += cells
+        print(f"\nICC {icc}: {reps} replicates per cell; 95% intervals; target population values")
+        print(f"{'prompts':>7} {'samples':>7}  {'min gap cov':>11}  {'mean gap cov':>12}  {'max type-I':>10}  {'min rate cov':>12}")
+        for n, s in itertools.product(PROMPTS, SAMPLES):
+            block = [r for r in cells if r.cell.prompts == n and r.cell.samples == s]
+            print(f"{n:>7} {s:>7}  {100 * min(r.gap_coverage for r in block):>10.1f}%  "
+                  f"{100 * np.mean([r.gap_coverage for r in block]):>11.1f}%  "
+                  f"{100 * max(r.type1 for r in block if r.type1 is not None):>9.1f}%  "
+                  f"{100 * min(min(r.rate_coverage_control, r.rate_coverage_treat) for r in block):>11.1f}%")
+        if full:
+            print(f"\n{'cell':<62} {'gap cov':>8} {'type-I':>7} {'rate cov c/t':>14} {'power':>6}")
+            for r in cells:
+                t1 = "-" if r.type1 is None else f"{100 * r.type1:.1f}%"
+                print(f"{_fmt(r.cell):<62} {100 * r.gap_coverage:>7.1f}% {t1:>7} "
+                      f"{100 * r.rate_coverage_control:>6.1f}/{100 * r.rate_coverage_treat:<6.1f} {100 * r.power:>5.1f}%")
+    return results
+
+
+def print_worst(results: list[CellResult]) -> None:
+    def worst(label: str, key, reverse: bool = False, pool=results) -> None:
+        ranked = sorted(pool, key=key, reverse=reverse)[:5]
+        print(f"\nworst cells, {label}:")
+        for r in ranked:
+            print(f"  {100 * key(r):5.1f}%  {_fmt(r.cell)}")
+
+    worst("gap coverage", lambda r: r.gap_coverage)
+    worst("rate coverage", lambda r: min(r.rate_coverage_control, r.rate_coverage_treat))
+    worst("type-I error under gap 0", lambda r: r.type1, reverse=True, pool=[r for r in results if r.type1 is not None])
+    gap_min = min(r.gap_coverage for r in results)
+    rate_min = min(min(r.rate_coverage_control, r.rate_coverage_treat) for r in results)
+    t1_max = max(r.type1 for r in results if r.type1 is not None)
+    print(f"\nover {len(results)} cells: min gap coverage {100 * gap_min:.1f}% (target >= 94%, ratio {gap_min / 0.94:.3f}); "
+          f"min clustered-rate coverage {100 * rate_min:.1f}% (ratio {rate_min / 0.94:.3f}); "
+          f"max type-I error {100 * t1_max:.1f}% (target <= 6.5%, ratio {t1_max / 0.065:.3f})")
+
+
+def power_check(reps: int, seed: int) -> None:
+    """Planned minimal detectable gap (monitors.power) vs the power of paired_gap simulated there."""
+    rng = np.random.default_rng(seed + 1)
+    print("\nplanning check: minimal detectable gap at 80% power (monitors.power) vs simulated power of paired_gap")
+    for prompts, samples, control, icc in POWER_CELLS:
+        mdg = minimal_detectable_gap(control, prompts, samples, icc)
+        result = simulate_cell(Cell(prompts, samples, mdg, control, icc), reps, rng)
+        print(f"  {prompts:>3} prompts x {samples} samples, control {100 * control:.0f}%, ICC {icc}: "
+              f"MDG {100 * mdg:.1f} points -> simulated power {100 * result.power:.1f}% (target 80%, ratio {result.power / 0.8:.3f})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.coverage", description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=2000, help="replicates per cell (default 2000)")
+    parser.add_argument("--seed", type=int, default=20240)
+    parser.add_argument("--full", action="store_true", help="print every cell")
+    parser.add_argument("--power-only", action="store_true", help="only the planning check")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    if args.power_only:
+        power_check(args.reps, args.seed)
+        return 0
+    results = coverage_tables(args.reps, args.seed, args.full)
+    print_worst(results)
+    power_check(max(args.reps, 2000), args.seed)
+    print(f"\n{len(results)} cells x {args.reps} replicates in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

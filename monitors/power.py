@@ -1,0 +1,190 @@
+"""Planning a sweep: how small a gap it can detect, and how many prompts x samples a gap needs.
+
+    python -m monitors.power --gap 0.05 --base-rate 0.10              # prompts needed per samples
+    python -m monitors.power --prompts 100 --samples 3 --base-rate 0.1  # smallest detectable gap
+
+The model behind the figures is the one benchmarks/coverage.py simulates: each prompt has its own
+propensity, drawn from a Beta distribution around the condition's rate with intraclass correlation
+`icc` (how much prompts differ: 0 = all alike), and a prompt keeps its difficulty rank in both
+conditions. The variance of one prompt's difference between the conditions is then
+
+    Var(p_treat - p_control) over prompts  +  E[p(1 - p)] / samples  for each condition,
+
+and the paired test on n prompts detects a gap g with power Phi((|g| sqrt(n) - q sd_0) / sd_g),
+q the two-sided critical value, sd_0 and sd_g the per-prompt standard deviations under no gap and
+under g. The minimal detectable gap (MDG) is the smallest g whose power reaches the target (80%).
+benchmarks/coverage.py checks this against the power of the real test (monitors.stats.paired_gap)
+by simulation. A gap the planner calls detectable can still be missed 20% of the time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+TABLE_SIZE = 4096  # equally likely prompt propensities per Beta distribution
+DEFAULT_ICC = 0.2
+POWER = 0.8
+ALPHA = 0.05
+SAMPLES_SHOWN = (1, 3, 5, 10)
+
+
+@lru_cache(maxsize=512)
+def beta_quantiles(mean: float, icc: float) -> np.ndarray:
+    """TABLE_SIZE equally likely prompt propensities of a Beta with this mean and intraclass
+    correlation (icc = 1 / (a + b + 1)); icc 0 = every prompt has the mean."""
+    mean = min(max(mean, 1e-9), 1 - 1e-9)
+    if icc <= 0:
+        return np.full(TABLE_SIZE, mean)
+    from scipy.special import betaincinv
+
+    strength = 1 / icc - 1
+    u = (np.arange(TABLE_SIZE) + 0.5) / TABLE_SIZE
+    return betaincinv(mean * strength, (1 - mean) * strength, u)
+
+
+def per_prompt_sd(control: float, treat: float, samples: int, icc: float) -> float:
+    """Standard deviation of one prompt's difference (treat mean - control mean over its samples)."""
+    qt, qc = beta_quantiles(treat, icc), beta_quantiles(control, icc)
+    between = float(np.var(qt - qc))
+    within = float(np.mean(qt * (1 - qt)) + np.mean(qc * (1 - qc))) / samples
+    return math.sqrt(between + within)
+
+
+def expected_half_width(base_rate: float, treat: float, prompts: int, samples: int, icc: float, alpha: float = ALPHA) -> float:
+    """The half-width on the side of 0 that monitors.stats.paired_gap gives on data that look
+    exactly as expected (its Wilson intervals are asymmetric near 0 and 1, which a plain
+    normal formula misses)."""
+    from monitors.stats import ClusterParts, _mover_bounds, critical_value
+
+    qt, qc = beta_quantiles(treat, icc), beta_quantiles(base_rate, icc)
+    deff = 1 + (samples - 1) * icc
+    n_trials = prompts * samples
+    var_t = float(np.var(qt)) + float(np.mean(qt * (1 - qt))) / samples
+    var_c = float(np.var(qc)) + float(np.mean(qc * (1 - qc))) / samples
+    cov = float(np.mean((qt - qt.mean()) * (qc - qc.mean())))
+    phi = cov / math.sqrt(var_t * var_c) if var_t > 0 and var_c > 0 else 0.0
+    arms = [ClusterParts(np.asarray(p), n_trials, np.asarray(n_trials / deff), deff, np.zeros(1), np.asarray(prompts - 1.0), prompts)
+            for p in (treat, base_rate)]
+    low, high = _mover_bounds(arms[0], arms[1], np.asarray(phi), critical_value(prompts - 1.0, alpha))
+    gap = treat - base_rate
+    return float(gap - low) if gap >= 0 else float(high - gap)
+
+
+def power(gap: float, base_rate: float, prompts: int, samples: int, icc: float = DEFAULT_ICC, alpha: float = ALPHA) -> float:
+    """Planned power of the paired test (monitors.stats.paired_gap) to find `gap` (treat =
+    base_rate + gap) on `prompts` prompts with `samples` replies per prompt and condition: the
+    chance that the estimate lands farther from 0 than the interval's expected half-width."""
+    from scipy.special import ndtr
+
+    treat = base_rate + gap
+    if not 0 <= treat <= 1 or prompts < 2:
+        return math.nan
+    sd1 = per_prompt_sd(base_rate, treat, samples, icc) / math.sqrt(prompts)
+    if sd1 == 0:
+        return 1.0 if gap else 0.0
+    return float(ndtr((abs(gap) - expected_half_width(base_rate, treat, prompts, samples, icc, alpha)) / sd1))
+
+
+def minimal_detectable_gap(base_rate: float, prompts: int, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA) -> float | None:
+    """The smallest gap above `base_rate` detected with power >= target; None if even the largest
+    possible gap (treat rate 100%) falls short."""
+    top = 1.0 - base_rate
+    if top <= 0 or power(top, base_rate, prompts, samples, icc, alpha) < target:
+        return None
+    low, high = 0.0, top
+    for _ in range(40):
+        mid = (low + high) / 2
+        if power(mid, base_rate, prompts, samples, icc, alpha) >= target:
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def prompts_needed(gap: float, base_rate: float, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA, most: int = 1_000_000) -> int | None:
+    """The fewest prompts that detect `gap` with power >= target at `samples` per prompt (None:
+    more than `most`)."""
+    if power(gap, base_rate, most, samples, icc, alpha) < target:
+        return None
+    low, high = 2, most
+    while low < high:
+        mid = (low + high) // 2
+        if power(gap, base_rate, mid, samples, icc, alpha) >= target:
+            high = mid
+        else:
+            low = mid + 1
+    return low
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    samples: int
+    prompts: int | None
+
+    def text(self) -> str:
+        if self.prompts is None:
+            return f"  {self.samples:>2} samples per prompt: more than 1,000,000 prompts"
+        trials = 2 * self.prompts * self.samples
+        return f"  {self.samples:>2} samples per prompt: {self.prompts:>7,} prompts ({trials:,} trials over both conditions)"
+
+
+def _rate(text: str) -> float:
+    value = float(text)
+    if value > 1:  # "5" means 5 points
+        value /= 100
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a rate in [0, 1] (or points in [0, 100]), got {text}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2 (the project's bad-input convention)
+        print(f"error: {self.prog}: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _Parser(prog="python -m monitors.power", description="How many prompts x samples a gap needs, or the smallest gap a plan detects (80% power, 95% two-sided).")
+    parser.add_argument("--gap", type=_rate, help="gap to detect, e.g. 0.05 or 5 (points)")
+    parser.add_argument("--base-rate", type=_rate, required=True, help="rate in the control condition, e.g. 0.1")
+    parser.add_argument("--prompts", type=int, help="planned prompts (with --samples: prints the minimal detectable gap)")
+    parser.add_argument("--samples", type=int, help="replies per prompt per condition")
+    parser.add_argument("--icc", type=float, default=DEFAULT_ICC, help=f"how much prompts differ: intraclass correlation of prompt propensities (default {DEFAULT_ICC})")
+    parser.add_argument("--power", type=float, default=POWER, help=f"target power (default {POWER})")
+    args = parser.parse_args(argv)
+    if not 0 <= args.icc < 1:
+        parser.error(f"--icc must be in [0, 1), got {args.icc}")
+    if not 0 < args.power < 1:
+        parser.error(f"--power must be in (0, 1), got {args.power}")
+    if args.samples is not None and args.samples < 1:
+        parser.error(f"--samples must be at least 1, got {args.samples}")
+    if args.prompts is not None and args.prompts < 2:
+        parser.error(f"--prompts must be at least 2, got {args.prompts}")
+    assumptions = f"control rate {100 * args.base_rate:.1f}%, prompt ICC {args.icc}, {100 * args.power:.0f}% power, 95% two-sided"
+    if args.prompts is not None:
+        samples = args.samples or 1
+        mdg = minimal_detectable_gap(args.base_rate, args.prompts, samples, args.icc, args.power)
+        shown = "none below 100%" if mdg is None else f"{100 * mdg:.1f} points"
+        print(f"{args.prompts} prompts x {samples} samples: minimal detectable gap {shown} ({assumptions})")
+        if args.gap is not None:
+            print(f"power to detect {100 * args.gap:.1f} points: {100 * power(args.gap, args.base_rate, args.prompts, samples, args.icc):.0f}%")
+        return 0
+    if args.gap is None:
+        parser.error("give --gap (prompts needed) or --prompts (minimal detectable gap)")
+    if args.base_rate + args.gap > 1:
+        parser.error(f"--base-rate {args.base_rate} + --gap {args.gap} is above 100%")
+    print(f"to detect a gap of {100 * args.gap:.1f} points ({assumptions}):")
+    for samples in [args.samples] if args.samples else SAMPLES_SHOWN:
+        print(PlanLine(samples, prompts_needed(args.gap, args.base_rate, samples, args.icc, args.power)).text())
+    print("more samples help only up to the prompt-to-prompt variation; prompts are the lever")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
