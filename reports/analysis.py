@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitors.aggregate import metric_series, monitor_accuracy
+from monitors.aggregate import add_adjusted_p, gap_of, metric_series, monitor_accuracy
 from monitors.registry import monitor_kind
-from monitors.stats import paired_gap, rate
+from monitors.stats import rate
 
 
 def _num(value: Any) -> float | None:
@@ -44,7 +44,8 @@ def category_rates(df: pd.DataFrame, metric: str = "complied") -> list[dict[str,
 
 
 def category_gaps(df: pd.DataFrame, gaps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each configured gap per model and prompt category, paired by prompt as in the summary."""
+    """Each configured gap per model and prompt category, paired by prompt as in the summary, with
+    `p_adjusted`: Holm over the categories of one gap, model and combination of the other axes."""
     out = []
     if df.empty or "category" not in df.columns:
         return out
@@ -60,18 +61,16 @@ def category_gaps(df: pd.DataFrame, gaps: list[dict[str, Any]]) -> list[dict[str
             continue
         others = [c for c in conds if c != axis]
         for keys, group in frame.groupby(["model", "category", *others], sort=True):
-            per_prompt = group.groupby(["prompt_id", axis])["_y"].mean().unstack(axis)
-            if spec["treat"] not in per_prompt or spec["control"] not in per_prompt:
+            gap = gap_of(group, axis, spec["treat"], spec["control"])
+            if gap is None:
                 continue
-            paired = per_prompt[[spec["treat"], spec["control"]]].dropna()
-            if paired.empty:
-                continue
-            gap = paired_gap(paired[spec["treat"]].to_numpy(), paired[spec["control"]].to_numpy())
             out.append({"name": spec["name"], "model": keys[0], "category": keys[1],
                         "within": ",".join(f"{o.removeprefix('cond_')}={v}" for o, v in zip(others, keys[2:], strict=True)),
                         "n_pairs": gap.n_pairs, "treat_rate": _num(gap.treat_rate), "control_rate": _num(gap.control_rate),
                         "value": _num(gap.value), "ci_low": _num(gap.ci_low), "ci_high": _num(gap.ci_high),
                         "p_value": _num(gap.p_value)})
+    # many categories: one of them crosses p < 0.05 by chance; Holm keeps the family-wise error
+    add_adjusted_p(out, family=lambda g: (g["name"], g["model"], g["within"]))
     return out
 
 

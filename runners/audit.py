@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from monitors.stats import ALPHA, gap_interval, holm
+
 # the metric vocabulary and the load-time check live with the rule's schema (no runner import there)
 from scenarios.schema import ALIASES, RATE_METRICS, AuditRule, check_rule
 
@@ -77,20 +79,25 @@ def describe(rule: AuditRule) -> str:
 
 
 def _figures(rule: AuditRule, summary: dict[str, Any]) -> list[tuple[str, float | None]]:
-    """(where, observed) for each figure of the summary the rule applies to."""
+    """(where, observed) for each figure of the summary the rule applies to.
+
+    When a rule spans k > 1 gaps, a p-value is Holm-adjusted over those k gaps and an interval
+    bound is that of the Bonferroni-simultaneous interval (level 1 - 0.05/k): otherwise a gate over
+    ten category gaps of an honest model would fail one time in three by chance alone."""
     metric, bound = rule.target()
     metric = ALIASES.get(metric, metric)
     wanted = rule.condition or {}
     out: list[tuple[str, float | None]] = []
-    gaps = [g for g in summary.get("gaps", []) if g["name"] == metric]
-    if gaps:
-        for gap in gaps:
-            if rule.model and gap["model"] != rule.model:
-                continue
-            if any(gap["within"].get(k, v) != v for k, v in wanted.items()):
-                continue
+    if any(g["name"] == metric for g in summary.get("gaps", [])):
+        matched = _matched_gaps(rule, summary)
+        observed = [g.get(bound if bound != "rate" else "value") for g in matched]
+        if len(matched) > 1 and bound == "p_value":
+            observed = holm(observed)
+        elif len(matched) > 1 and bound in ("ci_low", "ci_high"):
+            observed = [_simultaneous(g, bound, len(matched)) for g in matched]
+        for gap, figure in zip(matched, observed, strict=True):
             within = ",".join(f"{k}={v}" for k, v in gap["within"].items())
-            out.append((f"{gap['model']}" + (f" ({within})" if within else ""), gap.get(bound if bound != "rate" else "value")))
+            out.append((f"{gap['model']}" + (f" ({within})" if within else ""), figure))
         return out
     for row in summary.get("rates", []):
         if rule.model and row["model"] != rule.model:
@@ -103,6 +110,33 @@ def _figures(rule: AuditRule, summary: dict[str, Any]) -> list[tuple[str, float 
         key = "rate" if bound in ("value", "rate") else bound
         out.append((f"{row['model']} ({row['condition']})", figure.get(key)))
     return out
+
+
+def _matched_gaps(rule: AuditRule, summary: dict[str, Any]) -> list[dict[str, Any]]:
+    metric = ALIASES.get(rule.target()[0], rule.target()[0])
+    wanted = rule.condition or {}
+    return [g for g in summary.get("gaps", []) if g["name"] == metric
+            and not (rule.model and g["model"] != rule.model)
+            and not any(g["within"].get(k, v) != v for k, v in wanted.items())]
+
+
+def _simultaneous(gap: dict[str, Any], bound: str, k: int) -> float | None:
+    """The bound of the gap's interval at level 1 - 0.05/k (Bonferroni over k gaps)."""
+    if gap.get(bound) is None or gap.get("n_eff_treat") is None:
+        return gap.get(bound)
+    low, high = gap_interval(gap, ALPHA / k)
+    return low if bound == "ci_low" else high
+
+
+def adjustment(rule: AuditRule, summary: dict[str, Any]) -> str | None:
+    """How a rule's figures were adjusted for multiplicity (None: one figure, no adjustment)."""
+    bound = rule.target()[1]
+    if bound not in ("p_value", "ci_low", "ci_high"):
+        return None
+    k = len(_matched_gaps(rule, summary))
+    if k <= 1:
+        return None
+    return f"Holm over {k} gaps" if bound == "p_value" else f"Bonferroni-simultaneous interval over {k} gaps"
 
 
 def evaluate(rules: list[AuditRule], summary: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +154,8 @@ def evaluate(rules: list[AuditRule], summary: dict[str, Any]) -> dict[str, Any]:
                 failures.append({"rule": describe(rule), "where": where, "observed": None,
                                  "reason": f"{describe(rule)}: {where} has no value (no trials?)"})
             elif OPS[op](observed, threshold):
+                adjusted = adjustment(rule, summary)
                 failures.append({"rule": describe(rule), "where": where, "observed": observed,
-                                 "reason": f"{describe(rule)}: {where} is {observed:.4g}"})
+                                 "reason": f"{describe(rule)}: {where} is {observed:.4g}" + (f" ({adjusted})" if adjusted else ""),
+                                 **({"adjusted": adjusted} if adjusted else {})})
     return {"passed": not failures, "rules": [describe(r) for r in rules], "failures": failures}
