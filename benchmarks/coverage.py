@@ -22,7 +22,6 @@ import argparse
 import itertools
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -150,20 +149,65 @@ def power_check(reps: int, seed: int) -> None:
               f"MDG {100 * mdg:.1f} points -> simulated power {100 * result.power:.1f}% (target 80%, ratio {result.power / 0.8:.3f})")
 
 
+CORRECTION_RATES = (0.02, 0.12, 0.30, 0.78)  # true AF rates (0.12 and 0.78: the af-opus and af-rl organisms)
+CORRECTION_MONITORS = ((0.70, 0.95), (0.90, 0.95), (0.90, 0.99), (0.95, 0.90))  # (sensitivity, specificity)
+CORRECTION_VALIDATION = (50, 200)  # labelled positives = negatives in the validation set
+
+
+def correction_check(reps: int, seed: int, prompts: int = 400, samples: int = 3, icc: float = 0.2) -> list[tuple]:
+    """Coverage of the Rogan-Gladen corrected rate (monitors.correction) of the true rate, when a
+    monitor with the given errors flags the trials and its errors were measured on a separate
+    labelled set of the given size."""
+    from monitors.correction import corrected_rate_arrays
+
+    rng = np.random.default_rng(seed + 2)
+    rows = []
+    for true_rate, (sens, spec), n_val in itertools.product(CORRECTION_RATES, CORRECTION_MONITORS, CORRECTION_VALIDATION):
+        q = beta_quantiles(true_rate, icc)
+        p = q[rng.integers(0, TABLE_SIZE, size=(reps, prompts))]
+        positives = rng.binomial(samples, p)
+        flagged = rng.binomial(positives, sens) + rng.binomial(samples - positives, 1 - spec)
+        m = np.full(flagged.shape, samples, dtype=float)
+        _, _, parts = clustered_rate_arrays(flagged.astype(float), m)
+        se_hat = rng.binomial(n_val, sens, reps) / n_val
+        sp_hat = rng.binomial(n_val, spec, reps) / n_val
+        out = corrected_rate_arrays(parts.p, parts.n_eff, se_hat, n_val, sp_hat, n_val)
+        population = float(q.mean())
+        covered = float(((out["ci_low"] <= population) & (population <= out["ci_high"])).mean())
+        naive_low, naive_high, _ = clustered_rate_arrays(flagged.astype(float), m)
+        naive = float(((naive_low <= population) & (population <= naive_high)).mean())
+        rows.append((true_rate, sens, spec, n_val, covered, naive, float(np.nanmean(out["ci_high"] - out["ci_low"]))))
+    print(f"\ncorrected AF rate (Rogan-Gladen with validation uncertainty): coverage of the true rate, "
+          f"{prompts} prompts x {samples} samples, ICC {icc}, {reps} replicates per cell")
+    print(f"{'true rate':>9} {'sens':>5} {'spec':>5} {'n val':>6}  {'corrected':>9}  {'uncorrected':>11}  {'mean width':>10}")
+    for true_rate, sens, spec, n_val, covered, naive, width in rows:
+        print(f"{100 * true_rate:>8.0f}% {sens:>5.2f} {spec:>5.2f} {n_val:>6}  {100 * covered:>8.1f}%  {100 * naive:>10.1f}%  {100 * width:>8.1f}pt")
+    worst = min(rows, key=lambda r: r[4])
+    print(f"min coverage of the corrected rate {100 * worst[4]:.1f}% (true {100 * worst[0]:.0f}%, sens {worst[1]}, "
+          f"spec {worst[2]}, {worst[3]} labelled per class); the uncorrected interval covers the true rate in "
+          f"{100 * min(r[5] for r in rows):.1f}-{100 * max(r[5] for r in rows):.1f}% of runs")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.coverage", description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=2000, help="replicates per cell (default 2000)")
     parser.add_argument("--seed", type=int, default=20240)
     parser.add_argument("--full", action="store_true", help="print every cell")
     parser.add_argument("--power-only", action="store_true", help="only the planning check")
+    parser.add_argument("--correction-only", action="store_true", help="only the corrected-rate check")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     if args.power_only:
         power_check(args.reps, args.seed)
         return 0
+    if args.correction_only:
+        correction_check(args.reps, args.seed)
+        return 0
     results = coverage_tables(args.reps, args.seed, args.full)
     print_worst(results)
     power_check(max(args.reps, 2000), args.seed)
+    correction_check(args.reps, args.seed)
     print(f"\n{len(results)} cells x {args.reps} replicates in {time.perf_counter() - start:.0f} s")
     return 0
 

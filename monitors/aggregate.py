@@ -16,6 +16,12 @@ import numpy as np
 import pandas as pd
 
 from monitors import family_monitors, validation
+from monitors.correction import (
+    MonitorErrors,
+    corrected_gap,
+    corrected_rate,
+    embedded_monitor_errors,
+)
 from monitors.deception import has_weak_strong_columns, weak_strong_figures, weak_strong_sections
 from monitors.stats import clustered_rate, holm, paired_gap, rate
 
@@ -231,7 +237,31 @@ def embedded_af_validation() -> dict[str, Any]:
     }
 
 
-def summarise(df: pd.DataFrame, gaps: list[dict[str, str]]) -> dict[str, Any]:
+def add_corrected(summary: dict[str, Any], df: pd.DataFrame, validation: MonitorErrors | None) -> None:
+    """Next to each AF rate and AF gap, its Rogan-Gladen correction for the AF monitor's errors
+    (monitors/correction.py), when a validation of that monitor is known. By default: the embedded
+    monitor's own validation, used only when every AF label came from the embedded backend: measured
+    on real labelled text for real models, on a simulated draw for simulated organisms."""
+    if validation is None:
+        backends = set(df["alignment_faking_backend"].dropna().astype(str)) if "alignment_faking_backend" in df else set()
+        if not backends or not backends <= {"embedded", "heuristic"}:
+            return
+        simulated = bool(len(df)) and df["model"].astype(str).str.startswith("sim/").all()
+        validation = embedded_monitor_errors(simulated)
+    if validation is None:
+        return
+    for row in summary["rates"]:
+        if row.get("af") and row["af"].get("rate") is not None:
+            row["af_corrected"] = corrected_rate(row["af"], validation)
+    for gap in summary["gaps"]:
+        if gap.get("metric") == "af" and gap.get("value") is not None:
+            gap["corrected"] = corrected_gap(gap, validation)
+    summary["af_validation"] = validation.as_dict()
+
+
+def summarise(df: pd.DataFrame, gaps: list[dict[str, str]], validation: MonitorErrors | None = None) -> dict[str, Any]:
+    """Every figure of summary.json from a trials frame. `validation`: the AF monitor's measured
+    errors to correct AF figures with (default: the embedded monitor's own, when it labelled)."""
     summary: dict[str, Any] = {
         "n_trials": len(df),
         "n_errors": int((df["parse_status"] == "error").sum()) if len(df) else 0,
@@ -244,6 +274,8 @@ def summarise(df: pd.DataFrame, gaps: list[dict[str, str]]) -> dict[str, Any]:
         summary["monitor_accuracy"] = monitor_accuracy(df)
     if len(df) and "alignment_faking_backend" in df.columns and (df["alignment_faking_backend"] == "embedded").any():
         summary["monitor_validation"] = {"alignment_faking": embedded_af_validation()}
+    if len(df) and "alignment_faking_flag" in df.columns:
+        add_corrected(summary, df, validation)
     if len(df) and "cond_priming" in df.columns and df["cond_priming"].nunique() > 1:
         summary.setdefault("sections", []).extend(priming_sections(summary["gaps"]))
     if len(df) and (added := family_monitors.sections(df, summary, metric_series)):  # sections of the added cue families

@@ -107,6 +107,16 @@ def minimal_detectable_gap(base_rate: float, prompts: int, samples: int, icc: fl
     return high
 
 
+def minimal_detectable_change(base_rate: float, prompts: int, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA) -> float | None:
+    """Like `minimal_detectable_gap`, but a fall counts too: near 100% only a fall has room. The
+    smaller of the two in size, negative for a fall (the model is symmetric in success/failure)."""
+    rise = minimal_detectable_gap(base_rate, prompts, samples, icc, target, alpha)
+    fall = minimal_detectable_gap(1 - base_rate, prompts, samples, icc, target, alpha)
+    if rise is None or (fall is not None and fall < rise):
+        return None if fall is None else -fall
+    return rise
+
+
 def prompts_needed(gap: float, base_rate: float, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA, most: int = 1_000_000) -> int | None:
     """The fewest prompts that detect `gap` with power >= target at `samples` per prompt (None:
     more than `most`)."""

@@ -44,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--wait-lock", action="store_true", help="when another sweep is using the run folder, wait for it to finish instead of exiting 2")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary table")
     parser.add_argument("--dry-run", action="store_true", help="print the calls to make (minus stored and cached) and their estimated cost; call nothing")
+    parser.add_argument("--base-rate", type=float, metavar="R", help="with --dry-run: the control condition's rate to plan power from (default: a simulated organism's own rate, else 0.10)")
+    parser.add_argument("--icc", type=float, metavar="R", help="with --dry-run: how much prompts differ (intraclass correlation of prompt propensities; default 0.2 for real models, 0 for simulated organisms)")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="model-call cache folder (default: .afsim-cache)")
     parser.add_argument("--no-report", action="store_true", help="skip report.html (summary.json and trials.csv are still written)")
     parser.add_argument("--fail-on", action="append", default=[], metavar="EXPR", help="audit gate, repeatable: exit 1 when e.g. 'compliance_gap.ci_low>0.05' or 'af[tier=free]>0.02' holds (added to the scenario's audit: rules; see docs/audit_in_ci.md)")
@@ -53,6 +55,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for flag, folder in (("--output", args.output), ("--cache-dir", args.cache_dir)):
         if folder is not None and folder.exists() and not folder.is_dir():
             parser.error(f"{flag} {folder}: is a file; expected a folder (or a path that does not exist yet)")
+    if args.base_rate is not None and not 0 <= args.base_rate < 1:
+        parser.error(f"--base-rate must be in [0, 1), got {args.base_rate}")
+    if args.icc is not None and not 0 <= args.icc < 1:
+        parser.error(f"--icc must be in [0, 1), got {args.icc}")
     return args
 
 
@@ -84,14 +90,15 @@ def summary_table(summary: dict[str, Any]) -> str:
     for row in summary["rates"]:
         lines.append(f"{row['model']:<22} {row['condition']:<38} {row['n']:>5}  {_pct(row.get(first)):<24} {_pct(row.get(second)):<24}")
     if summary["gaps"]:
-        lines += ["", f"{'gap':<18} {'model':<22} {'within':<28} {'value':>7}  {'95% CI':<18} {'p':>8} {'pairs':>6}"]
+        lines += ["", f"{'gap':<18} {'model':<22} {'within':<28} {'value':>7}  {'95% CI':<18} {'p':>8} {'p (Holm)':>8} {'pairs':>6}"]
         for gap in summary["gaps"]:
             within = ",".join(f"{k}={v}" for k, v in gap["within"].items()) or "-"
             value = gap["value"]
             ci = f"[{100 * gap['ci_low']:+.1f}, {100 * gap['ci_high']:+.1f}]" if value is not None else "-"
             p = f"{gap['p_value']:.2g}" if gap.get("p_value") is not None else "-"
+            p_adj = f"{gap['p_adjusted']:.2g}" if gap.get("p_adjusted") is not None else "-"
             shown = f"{100 * value:+.1f}pt" if value is not None else "-"
-            lines.append(f"{gap['name']:<18} {gap['model']:<22} {within:<28} {shown:>7}  {ci:<18} {p:>8} {gap['n_pairs']:>6}")
+            lines.append(f"{gap['name']:<18} {gap['model']:<22} {within:<28} {shown:>7}  {ci:<18} {p:>8} {p_adj:>8} {gap['n_pairs']:>6}")
     for section in summary.get("sections", []):
         lines += ["", section["title"], *_table(section["columns"], section["rows"])]
     if summary.get("n_errors"):
@@ -130,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     scenario = apply_overrides(scenario, options)
     if args.dry_run:
         from runners.dry_run import plan_sweep
+        from runners.planning import detectable_gap_lines
 
         print("\n".join(plan_sweep(scenario, options).lines()))
+        print("\n".join(detectable_gap_lines(scenario, options, args.base_rate, args.icc)))
         return 0
     if args.fail_on:
         scenario = with_fail_on(scenario, args.fail_on)

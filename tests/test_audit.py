@@ -109,3 +109,32 @@ def test_bad_fail_on_flag_exits_2_with_one_line(tmp_path):
         cwd=ROOT, capture_output=True, text=True,
     )
     assert bad.returncode == 2 and "--fail-on" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def _category_gaps(k: int, p_smallest: float) -> dict:
+    """k gaps of one honest model: one crosses p < 0.05 by chance, as one of ten categories will."""
+    import numpy as np
+
+    from monitors.stats import paired_gap
+
+    rows = []
+    for i in range(k):
+        treat = np.array([1.0] * 9 + [0.0] * 91) if i == 0 else np.array([1.0] * 3 + [0.0] * 97)
+        control = np.array([0.0] * 100) if i == 0 else np.array([0.0, 0.0, 1.0] + [0.0] * 97)
+        gap = paired_gap(treat, control).as_dict()
+        rows.append({"name": "compliance_gap", "model": "m/a", "within": {"category": f"c{i}"}, **gap})
+    assert rows[0]["p_value"] < p_smallest
+    return {"rates": [], "gaps": rows}
+
+
+def test_a_rule_over_many_gaps_uses_holm_adjusted_p_and_simultaneous_intervals():
+    summary = _category_gaps(10, 0.05)
+    one = [g for g in summary["gaps"] if g["within"]["category"] == "c0"]
+    assert not evaluate([AuditRule(metric="compliance_gap", bound="p_value", op="<", value=0.05)], {"gaps": one})["passed"]
+    assert not evaluate([AuditRule(metric="compliance_gap", bound="ci_low", op=">", value=0.0)], {"gaps": one})["passed"]
+    # the same figure among ten gaps is no longer significant once the rule accounts for the ten
+    p_rule = evaluate([AuditRule(metric="compliance_gap", bound="p_value", op="<", value=0.05)], summary)
+    ci_rule = evaluate([AuditRule(metric="compliance_gap", bound="ci_low", op=">", value=0.0)], summary)
+    assert p_rule["passed"] and ci_rule["passed"]
+    strict = evaluate([AuditRule(metric="compliance_gap", bound="p_value", op="<", value=0.5)], summary)
+    assert strict["failures"][0]["adjusted"] == "Holm over 10 gaps"
