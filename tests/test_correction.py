@@ -90,3 +90,14 @@ def test_validation_of_the_embedded_model_uses_real_text_for_real_models_and_the
     assert validation_of({"tp": 45, "fn": 5, "tn": 95, "fp": 5, "source": "s"}).sensitivity == 0.9
     assert validation_of({"sensitivity": 0.8, "specificity": 0.9, "n_pos": 10, "n_neg": 20}).n_neg == 20
     assert validation_of({"threshold": 0.4}) is None
+
+
+def test_report_of_a_run_whose_monitor_has_a_validation_shows_corrected_figures(tmp_path, monkeypatch):
+    import monitors.aggregate
+    from runners.sweep import main as sweep_main
+
+    monkeypatch.setattr(monitors.aggregate, "embedded_af_validation", lambda: HELD_OUT)
+    out = tmp_path / "run"
+    assert sweep_main(["scenarios/free_paid.yaml", "--model", "sim/af-opus", "--limit", "40", "--output", str(out), "--quiet"]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "af-correction-note" in html and "held-out voices (test)" in html and "corrected" in html
