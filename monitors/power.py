@@ -108,13 +108,13 @@ def minimal_detectable_gap(base_rate: float, prompts: int, samples: int, icc: fl
 
 
 def minimal_detectable_change(base_rate: float, prompts: int, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA) -> float | None:
-    """Like `minimal_detectable_gap`, but a fall counts too: near 100% only a fall has room. The
-    smaller of the two in size, negative for a fall (the model is symmetric in success/failure)."""
-    rise = minimal_detectable_gap(base_rate, prompts, samples, icc, target, alpha)
+    """Like `minimal_detectable_gap`, but in the direction with more room: a rise from a rate up to
+    50%, a fall (negative) from above 50%, where a rise soon hits 100% (the model is symmetric in
+    success and failure)."""
+    if base_rate <= 0.5:
+        return minimal_detectable_gap(base_rate, prompts, samples, icc, target, alpha)
     fall = minimal_detectable_gap(1 - base_rate, prompts, samples, icc, target, alpha)
-    if rise is None or (fall is not None and fall < rise):
-        return None if fall is None else -fall
-    return rise
+    return None if fall is None else -fall
 
 
 def prompts_needed(gap: float, base_rate: float, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA, most: int = 1_000_000) -> int | None:

@@ -20,16 +20,22 @@ ORGANISM_RATE = {"complied": "p_complied", "af": "p_af"}
 def organism_rates(scenario: Any, sweep: Any, trials: list[Any]) -> dict[tuple[str, str, str], float]:
     """(model, metric, 'axis=value') -> the simulated organism's mean configured probability over
     the trials with that axis value (only sim models; only metrics organisms know)."""
-    from runners.providers.sim.organisms import expected_rates, read_cues
-    from scenarios.cues import build_request
+    from runners.providers.sim import organisms
+    from runners.providers.sim.provider import behaviour
+    from scenarios.families import RequestContext, build_request
 
     sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for trial in trials:
         provider = sweep.providers[trial.model]
-        if not getattr(provider, "simulated", False) or not hasattr(provider, "propensities") or trial.sample:
+        # only the tier family's organisms state complied/af probabilities; others plan from --base-rate
+        organism = getattr(provider, "organism", None)
+        if trial.sample or not getattr(provider, "simulated", False) or organism not in organisms.PRESETS:
             continue
-        request = build_request(trial, sweep.documents, sweep.model_specs[trial.model].prefill)
-        rates = expected_rates(provider.propensities, read_cues(request.system, request.turns[-1][1]))
+        if behaviour(trial.setting) is not organisms:
+            continue
+        request = build_request(trial, RequestContext(sweep.resources, sweep.model_specs[trial.model].prefill))
+        cues = organisms.read_cues(request.system, request.turns[-1][1])
+        rates = organisms.expected_rates(organisms.PRESETS[organism], cues)
         for metric, key in ORGANISM_RATE.items():
             for axis, value in trial.condition.items():
                 acc = sums[(trial.model, metric, f"{axis}={value}")]
