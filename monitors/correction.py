@@ -94,22 +94,27 @@ def corrected_rate(observed: dict[str, Any], errors: MonitorErrors) -> dict[str,
 def corrected_gap(gap: dict[str, Any], treat: MonitorErrors, control: MonitorErrors | None = None, z: float = Z95) -> dict[str, Any]:
     """The corrected version of a gap row of summary.json (treat/control rates, `se`).
 
-    With one validation for both conditions the correction divides the gap by Se + Sp - 1, whose
-    uncertainty is added (delta method) to the gap's own clustered standard error. With one per
+    With one validation for both conditions the correction divides the gap and its own (paired,
+    clustered) interval by Se + Sp - 1, and widens it by that divisor's uncertainty (delta method),
+    so it is never narrower than the uncorrected interval scaled. With one per
     condition the two corrected rates are differenced, their validation uncertainties independent."""
     control = control or treat
-    ap_t, ap_c, se_gap = gap["treat_rate"], gap["control_rate"], gap.get("se") or 0.0
+    ap_t, ap_c = gap["treat_rate"], gap["control_rate"]
     if control is treat:
         se_t, _ = _adjusted(np.asarray(treat.sensitivity), np.asarray(treat.n_pos, float), z)
         sp_t, _ = _adjusted(np.asarray(treat.specificity), np.asarray(treat.n_neg, float), z)
         j, j_t = treat.youden, float(se_t + sp_t - 1)
-        if j_t <= 0 or math.isnan(j_t):
+        if j_t <= 0 or math.isnan(j_t) or gap.get("ci_low") is None:
             return {"value": None, "ci_low": -1.0, "ci_high": 1.0, "method": METHOD, "validation": treat.as_dict()}
-        d = (ap_t - ap_c) / j_t
-        var_j = float(se_t * (1 - se_t)) / (treat.n_pos + z * z) + float(sp_t * (1 - sp_t)) / (treat.n_neg + z * z)
-        half = z * math.sqrt(se_gap**2 / j_t**2 + d**2 * var_j / j_t**2)
-        value = (ap_t - ap_c) / j if j > 0 else None
-        return {"value": value, "ci_low": max(-1.0, d - half), "ci_high": min(1.0, d + half), "method": METHOD,
+        observed = ap_t - ap_c
+        d = observed / j_t
+        sd_j = math.sqrt(float(se_t * (1 - se_t)) / (treat.n_pos + z * z) + float(sp_t * (1 - sp_t)) / (treat.n_neg + z * z))
+        # the gap's own (paired, clustered) interval scaled by 1/J, widened by J's uncertainty
+        w_j = z * abs(d) * sd_j / j_t
+        low = d - math.hypot((observed - gap["ci_low"]) / j_t, w_j)
+        high = d + math.hypot((gap["ci_high"] - observed) / j_t, w_j)
+        value = observed / j if j > 0 else None
+        return {"value": value, "ci_low": max(-1.0, low), "ci_high": min(1.0, high), "method": METHOD,
                 "validation": treat.as_dict()}
     rates = []
     for ap, n_eff, errors in ((ap_t, gap.get("n_eff_treat"), treat), (ap_c, gap.get("n_eff_control"), control)):
@@ -154,7 +159,7 @@ def validation_of(validation: dict[str, Any], simulated: bool = False) -> Monito
         sim = validation["simulated"]
         tiers = [t for t in (sim.get("by_tier") or {}).values() if isinstance(t, dict)]
         pooled = {k: sum(int(t.get(k) or 0) for t in tiers) for k in ("tp", "fn", "tn", "fp")} if tiers else sim.get("at_threshold")
-        found = _from_counts(pooled, f"simulated organisms: {sim.get('about') or 'a simulated draw'}")
+        found = _from_counts(pooled, str(sim.get("about") or "a simulated draw of the organisms"))
         if found:
             return found
     real = validation.get("real_text")

@@ -39,10 +39,11 @@ def test_a_monitor_no_better_than_chance_cannot_be_corrected_for():
 
 
 def test_corrected_gap_divides_by_youden_and_keeps_both_uncertainties():
-    gap = {"treat_rate": 0.20, "control_rate": 0.06, "se": 0.02, "n_pairs": 400, "n_eff_treat": 400, "n_eff_control": 400}
+    gap = {"treat_rate": 0.20, "control_rate": 0.06, "value": 0.14, "ci_low": 0.10, "ci_high": 0.18, "se": 0.02,
+           "n_pairs": 400, "n_eff_treat": 400, "n_eff_control": 400}
     fixed = corrected_gap(gap, HELD_OUT)
     assert fixed["value"] == pytest.approx(0.14 / 0.85)
-    assert fixed["ci_high"] - fixed["ci_low"] > 2 * 1.96 * 0.02 / 0.85  # wider than the gap's own error alone
+    assert fixed["ci_high"] - fixed["ci_low"] > 0.08 / 0.85  # wider than the gap's own interval, scaled
     per_condition = corrected_gap(gap, HELD_OUT, MonitorErrors(0.90, 0.80, 200, 200, "refusals that discuss training"))
     assert per_condition["value"] > fixed["value"]  # false flags in control removed
     assert per_condition["validation"]["control"]["source"] == "refusals that discuss training"
@@ -96,7 +97,7 @@ def test_report_of_a_run_whose_monitor_has_a_validation_shows_corrected_figures(
     import monitors.aggregate
     from runners.sweep import main as sweep_main
 
-    monkeypatch.setattr(monitors.aggregate, "embedded_af_validation", lambda: HELD_OUT)
+    monkeypatch.setattr(monitors.aggregate, "embedded_monitor_errors", lambda simulated: HELD_OUT)
     out = tmp_path / "run"
     assert sweep_main(["scenarios/free_paid.yaml", "--model", "sim/af-opus", "--limit", "40", "--output", str(out), "--quiet"]) == 0
     html = (out / "report.html").read_text(encoding="utf-8")
