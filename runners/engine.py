@@ -342,8 +342,8 @@ def save_scenario(run_dir: Path, scenario: Scenario) -> None:
 async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     started = time.perf_counter()
     sweep = Sweep(scenario, options)
-    if not sweep.run_dir.exists():  # a new run: every model will be called, and a missing key
-        try:  # must not leave an empty run folder behind (servers are checked below, once open)
+    if not (sweep.run_dir / STORE_NAME).exists():  # a new run: every model will be called, and a
+        try:  # missing key must not leave a run folder behind (servers are checked below, once open)
             await preflight(list(sweep.providers.values()), check_network=False)
         except ScenarioError:
             for provider in sweep.providers.values():
