@@ -23,6 +23,7 @@ import yaml
 
 from monitors.aggregate import summarise
 from monitors.judge import check_judge_prompts
+from monitors.parse import parse_reply
 from monitors.registry import build_suite, uses_judges
 from runners import atomic, folder_lock
 from runners.audit import evaluate as evaluate_audit
@@ -221,6 +222,7 @@ class Sweep:
         context = TrialContext(
             call=lambda trial: self.calls.call(self.providers[trial.model], trial),
             classify=self.monitors.classify_batch,
+            parse=parse_reply,
             record=self._record,
             resources=self.resources,
             prefill=lambda trial: self.model_specs[trial.model].prefill,

@@ -17,22 +17,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
-from monitors.parse import parse_reply
-from monitors.types import ParsedReply, Verdict
 from scenarios.families import RequestContext, build_request, follow_up
 from scenarios.trial import TrialSpec
+
+if TYPE_CHECKING:  # what the injected parser and monitors return; the graph imports no monitor code
+    from monitors.types import ParsedReply, Verdict
 
 
 class BatchState(TypedDict, total=False):
     trials: list[TrialSpec]
     replies: list[Any]  # runners.providers.base.ModelReply
-    parsed: list[ParsedReply]
+    parsed: list[Any]  # monitors.types.ParsedReply
     supervision: list[dict[str, Any] | None]
-    verdicts: list[dict[str, Verdict]]
+    verdicts: list[dict[str, Any]]  # monitor name -> monitors.types.Verdict
     written: int
 
 
@@ -40,6 +41,7 @@ class BatchState(TypedDict, total=False):
 class TrialContext:
     call: Callable[[TrialSpec], Awaitable[Any]]  # one model call (cache, limits, retries inside)
     classify: Callable[[list[ParsedReply], list[TrialSpec]], Awaitable[list[dict[str, Verdict]]]]
+    parse: Callable[..., ParsedReply]  # monitors.parse.parse_reply(raw, setting, error=...)
     record: Callable[[BatchState], int]  # writes the batch's records, returns how many
     resources: dict[str, Any] = field(default_factory=dict)  # cue family -> its per-sweep resource
     prefill: Callable[[TrialSpec], str | None] = lambda trial: None
@@ -77,7 +79,7 @@ def build_trial_graph(ctx: TrialContext):
     async def parse(state: BatchState) -> BatchState:
         return {
             "parsed": [
-                parse_reply(reply.text, trial.setting, error=reply.error is not None)
+                ctx.parse(reply.text, trial.setting, error=reply.error is not None)
                 for trial, reply in zip(state["trials"], state["replies"], strict=True)
             ]
         }
