@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
@@ -168,6 +169,40 @@ class CallCounters:
     failures: int = 0
 
 
+@dataclass(slots=True)
+class Waiting:
+    """One call the sweep is waiting for: which model, in which state since when."""
+
+    model: str
+    state: str  # queued (rate cap / concurrency limit) | calling | backoff (after an error)
+    since: float
+    error: str = ""  # the kind of the last error, while in backoff
+
+
+def describe_waiting(waiting: list[Waiting], now: float) -> str:
+    """The progress line's account of what a sweep waits for, e.g.
+    `openai/gpt-4o: 8 calling (oldest 95 s), 2 in backoff (timeout)`: a hung endpoint shows up
+    as calls that grow old, a failing one as calls in backoff."""
+    by_model: dict[str, list[Waiting]] = {}
+    for wait in waiting:
+        by_model.setdefault(wait.model, []).append(wait)
+    parts = []
+    for model, waits in sorted(by_model.items(), key=lambda item: -len(item[1])):
+        calling = [w for w in waits if w.state == "calling"]
+        backoff = [w for w in waits if w.state == "backoff"]
+        queued = len(waits) - len(calling) - len(backoff)
+        bits = []
+        if calling:
+            bits.append(f"{len(calling)} calling (oldest {now - min(w.since for w in calling):.0f} s)")
+        if backoff:
+            kinds = sorted({w.error for w in backoff if w.error})
+            bits.append(f"{len(backoff)} in backoff" + (f" ({', '.join(kinds)})" if kinds else ""))
+        if queued:
+            bits.append(f"{queued} queued")
+        parts.append(f"{model}: {', '.join(bits)}")
+    return "; ".join(parts)
+
+
 class CallLayer:
     def __init__(self, cache: CallCache | None, concurrency: int, policy: RetryPolicy | None = None):
         self.cache = cache
@@ -176,6 +211,11 @@ class CallLayer:
         self.counters = CallCounters()
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._caps: dict[str, RateCap] = {}
+        self.waiting: dict[int, Waiting] = {}  # calls not yet answered, by id(trial)
+
+    def waiting_line(self) -> str:
+        """What the sweep waits for now (for the progress line); empty when nothing."""
+        return describe_waiting(list(self.waiting.values()), time.monotonic())
 
     def _limit(self, provider: Provider) -> asyncio.Semaphore:
         key = f"{provider.name.partition('/')[0]}@{provider.base_url}"
@@ -196,25 +236,44 @@ class CallLayer:
             self.counters.cache_hits += 1
             return hit
         started = time.monotonic()
-        try:  # the common case without the retry machinery: its set-up costs ~0.1 ms per call
-            reply = await self._attempt(provider, trial)
-            attempts = 1
-        except ProviderError as first:
-            reply, attempts = await self._retry(provider, trial, first, started)
-            if reply.error is not None:
-                self.counters.failures += 1
-                return reply
+        self.waiting[id(trial)] = Waiting(provider.name, "queued", started)
+        try:
+            try:  # the common case without the retry machinery: its set-up costs ~0.1 ms per call
+                reply = await self._attempt(provider, trial)
+                attempts = 1
+            except ProviderError as first:
+                reply, attempts = await self._retry(provider, trial, first, started)
+                if reply.error is not None:
+                    self.counters.failures += 1
+                    return reply
+        finally:
+            self.waiting.pop(id(trial), None)
         reply.attempts = attempts
         if self.cache is not None:
             self.cache.put(digest, provider.name, reply)
         return reply
 
     async def _attempt(self, provider: Provider, trial: TrialSpec) -> ModelReply:
+        wait = self.waiting.get(id(trial))
+        if wait is not None:
+            wait.state, wait.since = "queued", time.monotonic()
         if cap := self._caps.get(provider.name):
             await cap.wait()
         async with self._limit(provider):
             self.counters.calls += 1
+            if wait is not None:
+                wait.state, wait.since = "calling", time.monotonic()
             return await provider.generate(trial)
+
+    def _backoff(self, trial: TrialSpec, error: BaseException | None) -> None:
+        if (wait := self.waiting.get(id(trial))) is not None:
+            wait.state, wait.since = "backoff", time.monotonic()
+            wait.error = str((getattr(error, "details", None) or {}).get("kind") or "")
+
+    def _wait_after(self, trial: TrialSpec, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        self._backoff(trial, error)
+        return self.policy.backoff(state.attempt_number + 1, error)
 
     async def _retry(self, provider: Provider, trial: TrialSpec, first: ProviderError,
                      started: float) -> tuple[ModelReply, int]:
@@ -223,13 +282,13 @@ class CallLayer:
         try:
             if not first.retryable or self.policy.attempts <= 1:
                 raise first
+            self._backoff(trial, first)
             await asyncio.sleep(self.policy.backoff(1, first))
             retrying = AsyncRetrying(
                 retry=retry_if_exception(lambda e: isinstance(e, ProviderError) and e.retryable),
                 stop=stop_after_attempt(self.policy.attempts - 1)
                 | stop_after_delay(max(0.0, self.policy.total_s - (time.monotonic() - started))),
-                wait=lambda state: self.policy.backoff(state.attempt_number + 1, state.outcome.exception()
-                                                       if state.outcome else None),
+                wait=lambda state: self._wait_after(trial, state),
                 reraise=True,
             )
             async for attempt in retrying:

@@ -266,7 +266,12 @@ class Sweep:
                 for trial in batch:  # stored now; drop the messages so memory stays flat
                     trial.request = None
 
-        await asyncio.gather(*(worker() for _ in range(window)))
+        watcher = None if self.simulated else progress.watch(self.calls.waiting_line)
+        try:
+            await asyncio.gather(*(worker() for _ in range(window)))
+        finally:
+            if watcher is not None:
+                watcher.cancel()
         return 1
 
     async def close(self) -> None:

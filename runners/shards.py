@@ -123,6 +123,17 @@ class _PipeProgress:
     def update(self, n: int) -> None:
         os.write(self.fd, f"progress {n}\n".encode())
 
+    def watch(self, describe: Callable[[], str]) -> asyncio.Task[None]:
+        """Send what this shard waits for every REFRESH_S (the parent shows it on its bar)."""
+        from runners.progress import REFRESH_S
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(REFRESH_S)
+                os.write(self.fd, f"status {describe()}\n".encode())
+
+        return asyncio.get_running_loop().create_task(loop())
+
 
 def _run_child(make_sweep: Callable[[Scenario], Sweep], scenario: Scenario, trials: list[TrialSpec],
                index: int, parts: int, fd: int, parent: int) -> None:
@@ -193,6 +204,8 @@ async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, 
             while line := await reader.readline():
                 if line.startswith(b"progress "):
                     progress.update(int(line.split()[1]))
+                elif line.startswith(b"status "):
+                    progress.status(line[7:].decode("utf-8", "replace").strip(), f"shard {children.index((pid, pipe))}")
                 else:
                     outcome = json.loads(line)
         finally:

@@ -118,7 +118,8 @@ class ModelSpec(_Strict):
     prefill: str | None = None  # assistant prefill (anthropic); the paper prefills "<"
     max_turns: int = Field(default=4, ge=1, le=16)  # <NEXT/> continuations, bounded
     rpm: int | None = Field(default=None, ge=1)  # optional requests-per-minute cap
-    timeout_s: float = Field(default=300.0, gt=0, le=3600)  # per HTTP request; not in the cache key
+    # total deadline of one HTTP call (connect + the whole reply), then a retryable timeout; not in the cache key
+    timeout_s: float = Field(default=120.0, gt=0, le=3600)
     # USD per million [input, output] tokens; overrides the table
     price: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] | None = None
 
@@ -183,7 +184,7 @@ class JudgeSpec(_Strict):
     api_key_env: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)  # other generation params (max_tokens, ...)
     rpm: int | None = Field(default=None, ge=1)
-    timeout_s: float = Field(default=300.0, gt=0, le=3600)
+    timeout_s: float = Field(default=120.0, gt=0, le=3600)  # total deadline per call, as for models
 
     @field_validator("base_url")
     @classmethod
