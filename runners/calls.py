@@ -28,6 +28,7 @@ from tenacity import (
     stop_after_delay,
 )
 
+from runners.providers._remote import REQUESTS
 from runners.providers.base import ModelReply, Provider, ProviderError
 from scenarios.trial import TrialSpec, stable_hash
 
@@ -163,7 +164,7 @@ class RetryPolicy:
 
 @dataclass
 class CallCounters:
-    calls: int = 0  # attempts that reached the provider
+    calls: int = 0  # HTTP requests made (every attempt and every continuation turn)
     cache_hits: int = 0
     retries: int = 0
     failures: int = 0
@@ -260,10 +261,15 @@ class CallLayer:
         if cap := self._caps.get(provider.name):
             await cap.wait()
         async with self._limit(provider):
-            self.counters.calls += 1
             if wait is not None:
                 wait.state, wait.since = "calling", time.monotonic()
-            return await provider.generate(trial)
+            # "model calls" are HTTP requests: a trial's <NEXT/> continuation turns count too
+            # (the remote providers count them on the trial); at least one per attempt
+            before = trial.extra.get(REQUESTS, 0)
+            try:
+                return await provider.generate(trial)
+            finally:
+                self.counters.calls += max(1, trial.extra.get(REQUESTS, 0) - before)
 
     def _backoff(self, trial: TrialSpec, error: BaseException | None) -> None:
         if (wait := self.waiting.get(id(trial))) is not None:

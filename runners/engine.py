@@ -11,6 +11,7 @@ import asyncio
 import gc
 import importlib
 import json
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -39,8 +40,8 @@ from runners.trials_table import write_trials_parquet
 from scenarios.families import active_families
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
 from scenarios.prompt_sets import Prompt, load_prompts
-from scenarios.schema import Scenario, ScenarioError, parse_scenario
-from scenarios.trial import TrialSpec, conditions_of
+from scenarios.schema import ModelSpec, Scenario, ScenarioError, parse_scenario
+from scenarios.trial import TrialSpec, conditions_of, stable_hash
 
 VERSION = "0.1.0"
 # trials in flight per call slot (API sweeps): a batch waits for its slowest call, so a retrying or
@@ -106,10 +107,27 @@ def apply_overrides(scenario: Scenario, options: SweepOptions) -> Scenario:
         raise ScenarioError(f"command line: {message}") from None
 
 
+BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
+
+
+def resolved_base_url(spec: ModelSpec) -> str | None:
+    """The endpoint a model is called at: its `base_url`, else the SDK's environment variable."""
+    return spec.base_url or os.environ.get(BASE_URL_ENV.get(spec.provider, ""), "") or None
+
+
+def request_settings(spec: ModelSpec) -> str:
+    """What, besides the prompt, changes a model's request (DESIGN §10), as a digest for the trial
+    key: base URL, generation params, prefill and turn limit. Not timeouts, rates or prices."""
+    if spec.provider == "sim":
+        return ""
+    return stable_hash(resolved_base_url(spec), spec.params, spec.prefill, spec.max_turns)
+
+
 def plan_trials(scenario: Scenario, prompts: list[Prompt], run_id: str) -> list[TrialSpec]:
     """Every trial of the sweep: models x conditions x prompts x samples, in a stable order."""
     trials = []
     for model in scenario.models:
+        settings = request_settings(model)
         for condition in conditions_of(scenario.axes):
             for prompt in prompts:
                 for sample in range(scenario.samples):
@@ -126,6 +144,7 @@ def plan_trials(scenario: Scenario, prompts: list[Prompt], run_id: str) -> list[
                             seed=scenario.seed,
                             setting=scenario.setting,
                             answer=prompt.answer,
+                            settings=settings,
                         )
                     )
     return trials
@@ -308,6 +327,8 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
     re-rendering)."""
     frame = store.frame(keys)
     summary = summarise(frame, [g.model_dump() for g in scenario.gaps])
+    judges = store.meta("judges", {})
+    judge_cost = sum(float(j.get("cost_usd", 0.0)) for j in judges.values())
     summary.update(
         {
             "scenario": scenario.name,
@@ -321,9 +342,11 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
                 "input": int(frame["input_tokens"].sum()) if len(frame) else 0,
                 "output": int(frame["output_tokens"].sum()) if len(frame) else 0,
             },
-            "cost_usd": round(float(frame["cost_usd"].sum()), 4) if len(frame) else 0.0,
+            # the models' replies plus the LLM judges' votes paid for in this run folder
+            "cost_usd": round((float(frame["cost_usd"].sum()) if len(frame) else 0.0) + judge_cost, 4),
+            "judge_cost_usd": round(judge_cost, 4),
             "calls": store.meta("calls", {}),
-            "judges": store.meta("judges", {}),
+            "judges": judges,
             "monitor_backends": {name: b if isinstance(b, str) else b.model_dump(mode="json")
                                  for name, b in scenario.monitors.items()},
         }
@@ -341,9 +364,25 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
     return summary
 
 
+def merge_judge_counters(stored: dict[str, Any], now: dict[str, Any]) -> dict[str, Any]:
+    """The judges' counters over every run into one folder: a resumed sweep adds what it did, so
+    the calls and cost of votes paid before an interruption are not forgotten."""
+    merged = {name: dict(counts) for name, counts in stored.items()}
+    for name, counts in now.items():
+        into = merged.setdefault(name, {})
+        for key, value in counts.items():
+            into[key] = into.get(key, 0) + value
+    return merged
+
+
 def save_scenario(run_dir: Path, scenario: Scenario) -> None:
-    atomic.write_text(run_dir / "scenario.yaml",
-                      yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+    """The scenario as run, with each model's endpoint written out (also when it came from
+    OPENAI_BASE_URL / ANTHROPIC_BASE_URL), so a re-render plans the same trial keys."""
+    data = scenario.model_dump(mode="json")
+    for model, spec in zip(data.get("models") or [], scenario.models, strict=True):
+        if spec.provider != "sim" and resolved_base_url(spec):
+            model["base_url"] = resolved_base_url(spec)
+    atomic.write_text(run_dir / "scenario.yaml", yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
@@ -386,8 +425,9 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         t0 = time.perf_counter()
         # kept in the store, so summary.json has them and a re-render keeps them
         sweep.store.set_meta("calls", dict(sweep.calls.counters.__dict__))
-        sweep.store.set_meta("judges", {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items()
-                                        if hasattr(j, "counters")})
+        sweep.store.set_meta("judges", merge_judge_counters(
+            sweep.store.meta("judges", {}),
+            {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")}))
         summary = write_run_files(sweep.run_dir, scenario, sweep.store, keys, sweep.simulated)
         timings["aggregate_s"] = time.perf_counter() - t0
         await sweep.close()

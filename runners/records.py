@@ -55,6 +55,8 @@ def make_record(
             "output_tokens": reply.output_tokens,
             "latency_s": round(reply.latency_s, 4),
             "turns": reply.turns,
+            "stop_reason": reply.stop_reason,  # of the last turn; `length`/`max_tokens`: cut off
+            "truncated": reply.truncated_turns > 0,
             "attempts": reply.attempts,
             "cached": reply.cached,
             "endpoint": reply.endpoint,

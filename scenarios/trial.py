@@ -68,12 +68,18 @@ class TrialSpec:
     answer: str | None = None
     request: ChatRequest | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # cue bookkeeping (document ids, ...)
+    # a digest of the model's request settings (base URL, generation params, prefill, turn limit;
+    # DESIGN §10): empty for the simulated organisms, which have none
+    settings: str = ""
     condition_key: str = field(init=False)
     # The identity of a trial in the store: a re-run with the same key reuses the stored result, so
-    # everything that changes what the trial *is* (the prompt's text, the seed) belongs in it.
+    # everything that changes what the trial *is* (the prompt's text, the seed, the settings of the
+    # request: after changing max_tokens a re-run must not reuse replies made with the old value)
+    # belongs in it.
     key: str = field(init=False)
 
     def __post_init__(self) -> None:
         self.condition_key = condition_id(self.condition)
-        self.key = stable_hash(self.scenario, self.model, self.condition_key, self.prompt_id,
-                               self.prompt, self.sample, self.seed)
+        parts: tuple[Any, ...] = (self.scenario, self.model, self.condition_key, self.prompt_id,
+                                  self.prompt, self.sample, self.seed)
+        self.key = stable_hash(*parts, self.settings) if self.settings else stable_hash(*parts)

@@ -210,7 +210,7 @@ def test_dry_run_counts_calls_and_cost_and_calls_nothing(fake_llm, tmp_path, cap
     args = [str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache")]
     assert sweep_main([*args, "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "10 calls to make (0 cached)" in out and "$" in out
+    assert "10 calls to make (0 cached; up to 40 with <NEXT/> turns)" in out and "$" in out
     assert fake_llm.calls == []
     assert sweep_main([*args, "--quiet", "--no-report"]) == 0
     calls_after_sweep = len(fake_llm.calls)

@@ -38,6 +38,12 @@ from scenarios.trial import TrialSpec
 
 NEXT_TURN = "<NEXT/>"
 _OUTPUT_END = re.compile(r"</OUTPUT>", re.I)
+# a reply in the paper's format that has not reached its answer yet: it reasoned in a scratchpad
+# (the paper's harness answers such a turn with <NEXT/>) or says <NEXT/> itself
+_ASKS_TO_GO_ON = re.compile(r"</?SCRATCHPAD_REASONING>|<NEXT\s*/>", re.I)
+# the stop reasons of a reply cut off by max_tokens (OpenAI-compatible / Anthropic wire values)
+TRUNCATED = frozenset({"length", "max_tokens"})
+REQUESTS = "_requests"  # trial.extra key: HTTP requests made for this trial (the call layer counts them)
 _PARTIAL = "_continuation"  # trial.extra key: turns already paid for, kept across retries
 _FAILED_ON = "_failed_endpoint"  # trial.extra key: the endpoint that failed the last attempt (a retry avoids it)
 
@@ -66,6 +72,18 @@ class _Progress:
     stop_reason: str | None = None
     endpoint: str | None = None  # the URL that answered the last turn
     repairs: list[str] = field(default_factory=list)
+    truncated_turns: int = 0
+
+
+def with_prefill(prefill: str | None, text: str) -> str:
+    """The model's full turn: prefill + continuation. Some servers (llama-server's /v1/messages)
+    return the prefill as part of the reply; prepending it again would double every tag in it
+    and make every trial malformed, so an echoed prefill is kept once."""
+    if not prefill:
+        return text
+    if text.lstrip().startswith(prefill.strip()):
+        return text.lstrip()
+    return prefill + text
 
 
 class RemoteProvider:
@@ -211,8 +229,12 @@ class RemoteProvider:
 
     async def generate(self, trial: TrialSpec) -> ModelReply:
         """One trial's exchange: the first reply, then `<NEXT/>` turns while it has not closed
-        `</OUTPUT>`, at most `max_turns` calls. Turns already answered survive a retry (kept on
-        the trial), so a failure in turn 3 does not pay for turns 1-2 again."""
+        `</OUTPUT>` *and* either was cut off (stop reason `length` / `max_tokens`) or is in the
+        paper's format and not done (a scratchpad, or `<NEXT/>` itself): a model that ignores the
+        format and stops on its own is not asked again, which would only cost `max_turns` calls per
+        trial. At most `max_turns` calls. Turns already answered survive a retry (kept on the
+        trial), so a failure in turn 3 does not pay for turns 1-2 again. Every HTTP request is
+        counted in `trial.extra[REQUESTS]`, so "model calls" counts requests, not trials."""
         request = trial.request
         assert request is not None
         progress: _Progress = trial.extra.get(_PARTIAL) or _Progress(messages=request.messages(), texts=[])
@@ -220,15 +242,19 @@ class RemoteProvider:
         started = time.monotonic()
         while len(progress.texts) < self.max_turns:
             prefill = request.prefill if not progress.texts and self.supports_prefill else None
+            trial.extra[REQUESTS] = trial.extra.get(REQUESTS, 0) + 1
             turn, progress.endpoint = await self._routed_turn(trial, progress.messages, request.system, prefill)
-            text = (prefill or "") + turn.text
+            text = with_prefill(prefill, turn.text)
             progress.texts.append(text)
             progress.input_tokens += turn.input_tokens
             progress.output_tokens += turn.output_tokens
             progress.stop_reason = turn.stop_reason
             prefix = f"turn {len(progress.texts)}: " if len(progress.texts) > 1 else ""
             progress.repairs.extend(prefix + note for note in turn.repairs)
+            progress.truncated_turns += turn.stop_reason in TRUNCATED
             if _OUTPUT_END.search(text) or not turn.text.strip():
+                break
+            if turn.stop_reason not in TRUNCATED and not _ASKS_TO_GO_ON.search(text):
                 break
             progress.messages = [*progress.messages, {"role": "assistant", "content": text.rstrip()},
                                  {"role": "user", "content": NEXT_TURN}]
@@ -247,6 +273,7 @@ class RemoteProvider:
             stop_reason=progress.stop_reason,
             endpoint=progress.endpoint,
             repairs=progress.repairs,
+            truncated_turns=progress.truncated_turns,
         )
 
     async def aclose(self) -> None:

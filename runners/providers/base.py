@@ -20,7 +20,8 @@ class ModelReply:
     output_tokens: int = 0
     latency_s: float = 0.0
     turns: int = 1
-    stop_reason: str | None = None
+    stop_reason: str | None = None  # of the last turn: `length` / `max_tokens` = cut off
+    truncated_turns: int = 0  # turns cut off by max_tokens
     error: str | None = None  # set when the call failed after all retries
     ground_truth: dict[str, Any] | None = None  # simulated organisms only
     cached: bool = False
@@ -38,6 +39,7 @@ class ModelReply:
             "latency_s": self.latency_s,
             "turns": self.turns,
             "stop_reason": self.stop_reason,
+            "truncated_turns": self.truncated_turns,
             "ground_truth": self.ground_truth,
             "repairs": self.repairs,
         }

@@ -157,4 +157,11 @@ def anthropic_turn(body_text: Any) -> TurnResult:
         raise malformed("no content")
     else:
         raise malformed(f"content is {_describe(content)}, not an array of blocks")
-    return _finish(text, repairs, data.get("usage"), ("input_tokens", "output_tokens"), data.get("stop_reason"))
+    turn = _finish(text, repairs, data.get("usage"), ("input_tokens", "output_tokens"), data.get("stop_reason"))
+    # with prompt caching `input_tokens` is only the uncached rest: the tokens read from or written to
+    # the cache are reported apart (llama-server: a 600-token prompt recorded as 1 token)
+    turn.input_tokens += sum(token_count(data.get("usage"), key, turn.repairs) for key in ANTHROPIC_CACHE_TOKENS)
+    return turn
+
+
+ANTHROPIC_CACHE_TOKENS = ("cache_read_input_tokens", "cache_creation_input_tokens")
