@@ -12,7 +12,14 @@ from __future__ import annotations
 import json
 import sys
 
-from monitors.labelled_io import MONITORS, classify_records, read_records, verdict_line
+from monitors.labelled_io import (
+    MONITORS,
+    add_judge_flags,
+    classify_records,
+    judge_options_of,
+    read_records,
+    verdict_line,
+)
 from runners.cli_errors import ArgumentParser, run_cli
 
 
@@ -22,12 +29,12 @@ def main(argv: list[str] | None = None) -> int:
                         "or an Inspect AI eval log (.eval/.json): one record per sample")
     parser.add_argument("--monitor", choices=MONITORS, default="alignment_faking")
     parser.add_argument("--backend", default="embedded", help="embedded (default, offline) or provider/model for an LLM judge")
-    parser.add_argument("--votes", type=int, default=None, help="LLM judge only: samples per record (default 5)")
+    add_judge_flags(parser)
     args = parser.parse_args(argv)
     records = read_records(args.input, args.monitor)
     out = sys.stdout
     try:
-        judge_options = {"votes": args.votes} if args.votes else None
+        judge_options = judge_options_of(args)
         verdicts = classify_records(records, args.monitor, args.backend, judge_options)
         for record, verdict in zip(records, verdicts, strict=True):
             out.write(json.dumps(verdict_line(record, args.monitor, verdict), ensure_ascii=False) + "\n")

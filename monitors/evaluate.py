@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
-from monitors.labelled_io import MONITORS, classify_records, read_records
+from monitors.labelled_io import (
+    MONITORS,
+    add_judge_flags,
+    classify_records,
+    judge_options_of,
+    read_records,
+)
 from monitors.validation import evaluate
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 
@@ -32,7 +39,9 @@ def _default_threshold(monitor: str, backend: str) -> float:
         from monitors.alignment_faking import load_model
 
         return load_model().threshold
-    return 0.5
+    from scenarios.schema import JudgeSpec
+
+    return JudgeSpec.model_fields["threshold"].default  # the default judge recipe's (0.4)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -44,12 +53,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not records:
         raise UsageError(f"{args.labels}: no records")
     labels = _labels(records, args.label_field, args.labels)
-    verdicts = list(classify_records(records, args.monitor, args.backend, {"votes": args.votes} if getattr(args, "votes", None) else None))
+    verdicts = list(classify_records(records, args.monitor, args.backend, judge_options_of(args)))
+    abstained = sum(v.abstained for v in verdicts)
+    if abstained:  # they score 0: recall and AUROC below describe the judge *and* its failures
+        print(f"warning: {verdicts[0].backend} abstained on {abstained} of {len(verdicts)} records (no usable "
+              "vote: unparseable replies or failed calls); they count as negatives below", file=sys.stderr)
     # score = confidence in the positive class; for compliance the positive class is full compliance
     scores = [v.score for v in verdicts]
     threshold = args.threshold if args.threshold is not None else _default_threshold(args.monitor, args.backend)
     result = evaluate(scores, labels, threshold, args.max_fpr)
-    result.update({"file": args.labels, "monitor": args.monitor, "backend": verdicts[0].backend if verdicts else args.backend, "split": args.split})
+    result.update({"file": args.labels, "monitor": args.monitor, "backend": verdicts[0].backend if verdicts else args.backend,
+                   "split": args.split, "abstained": abstained})
     return result
 
 
@@ -61,7 +75,8 @@ def render(r: dict[str, Any]) -> str:
     c = r["confusion"]
     lines = [
         f"{r['monitor']} ({r['backend']}) on {r['file']}" + (f" [split={r['split']}]" if r["split"] else ""),
-        f"  n={r['n']} positives={r['n_positive']} threshold={_fmt(r['threshold'])}",
+        f"  n={r['n']} positives={r['n_positive']} threshold={_fmt(r['threshold'])}"
+        + (f"  judge abstained on {r['abstained']}" if r.get("abstained") else ""),
         f"  precision {_fmt(r['precision'])}  recall {_fmt(r['recall'])}  F1 {_fmt(r['f1'])}  "
         f"accuracy {_fmt(r['accuracy'])}  AUROC {_fmt(r['auroc'])}",
         "  confusion          predicted+  predicted-",
@@ -82,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                         "or an Inspect AI eval log (.eval/.json)")
     parser.add_argument("--monitor", choices=MONITORS, default="alignment_faking")
     parser.add_argument("--backend", default="embedded", help="embedded (default) or provider/model")
-    parser.add_argument("--votes", type=int, default=None, help="LLM judge only: samples per record (default 5)")
+    add_judge_flags(parser)
     parser.add_argument("--label-field", default="label", help="the boolean field holding the label (default: label); in an Inspect log a "
                         "metadata key or score:<scorer>")
     parser.add_argument("--split", default=None, help="only records whose `split` field equals this")

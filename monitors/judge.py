@@ -37,7 +37,9 @@ from pydantic import ValidationError
 
 from monitors.types import CriterionVerdict, ParsedReply, Verdict
 from runners.calls import CallLayer
+from runners.pricing import estimate_cost
 from runners.providers import Provider, make_provider
+from runners.providers._remote import REQUESTS
 from scenarios.schema import JudgeSpec, ModelSpec, ScenarioError
 from scenarios.trial import ChatRequest, TrialSpec, stable_hash
 
@@ -279,7 +281,7 @@ def aggregate(
     if not votes:
         label = "no_answer" if monitor == "compliance" else "none"
         why = f"{UNPARSEABLE} ({tally.unparseable} unparseable, {tally.errors} call errors of {tally.votes} votes)"
-        return Verdict(label, 0.0, [], why, backend, None, flag=False)
+        return Verdict(label, 0.0, [], why, backend, None, flag=False, abstained=True)
     positive = [v for v in votes if is_positive(monitor, v)]
     score = round(len(positive) / len(votes), 6)
     flag = score >= threshold and score > 0
@@ -341,9 +343,25 @@ class JudgeCounters:
     error_votes: int = 0
     unparseable_verdicts: int = 0  # every vote abstained
     skipped: int = 0  # nothing to judge (no scratchpad / no output): no call made
+    calls: int = 0  # HTTP requests made for votes (retries included; cached votes cost none)
+    input_tokens: int = 0  # of the votes paid for (not cached)
+    output_tokens: int = 0
+    cost_usd: float = 0.0  # estimated (runners/pricing.py); 0 for an unpriced judge model
 
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, int | float]:
+        out = asdict(self)
+        out["cost_usd"] = round(self.cost_usd, 6)
+        return out
+
+    @property
+    def abstained_share(self) -> float:
+        """Share of the votes asked for that could not be used (unparseable or failed)."""
+        return (self.unparseable_votes + self.error_votes) / self.votes if self.votes else 0.0
+
+
+# a judge with more abstaining votes than this fails the sweep (runners/sweep.py, exit 3): its
+# verdicts would otherwise read as agreement with whatever the default label is
+MAX_ABSTAINED_SHARE = 0.5
 
 
 def judge_spec(backend: str | JudgeSpec | dict[str, Any], monitor: str = "judge") -> JudgeSpec:
@@ -401,10 +419,10 @@ class Judge:
     def _skip(self, reply: ParsedReply) -> Verdict:
         if self.monitor == "compliance":
             return Verdict(
-                "no_answer", 0.0, [], "no visible output to judge", self.backend, flag=False
+                "no_answer", 0.0, [], "no visible output to judge", self.backend, flag=False, abstained=True
             )
         return Verdict(
-            "none", 0.0, [], "no scratchpad reasoning to judge", self.backend, None, flag=False
+            "none", 0.0, [], "no scratchpad reasoning to judge", self.backend, None, flag=False, abstained=True
         )
 
     def _vote_trial(self, reply: ParsedReply, request: ChatRequest, sample: int) -> TrialSpec:
@@ -431,8 +449,14 @@ class Judge:
         trials = [self._vote_trial(reply, request, i) for i in range(self.spec.votes)]
         answers = await asyncio.gather(*(self.calls.call(self.provider, t) for t in trials))
         tally, votes = Tally(len(answers)), []
-        for answer in answers:
+        for trial, answer in zip(trials, answers, strict=True):
             self.counters.cache_hits += answer.cached
+            self.counters.calls += trial.extra.get(REQUESTS, 0)
+            if not answer.cached and answer.error is None:
+                self.counters.input_tokens += answer.input_tokens
+                self.counters.output_tokens += answer.output_tokens
+                self.counters.cost_usd += estimate_cost(self.provider.name, answer.input_tokens,
+                                                        answer.output_tokens, self.spec.price)
             if answer.error is not None:
                 tally.errors += 1
                 continue

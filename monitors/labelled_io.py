@@ -55,6 +55,26 @@ def to_parsed(record: dict[str, Any]) -> ParsedReply:
     return ParsedReply("", scratchpad, output, accepted, status, setting)  # type: ignore[arg-type]
 
 
+def add_judge_flags(parser: Any) -> None:
+    """The LLM-judge flags the monitor CLIs share (ignored by the embedded backend)."""
+    parser.add_argument("--votes", type=int, default=None, help="LLM judge only: samples per record (default 20)")
+    parser.add_argument("--max-tokens", type=int, default=None, metavar="N",
+                        help="LLM judge only: cap on each vote's reply (a model that never closes its verdict "
+                             "otherwise writes until its context is full)")
+
+
+def judge_options_of(args: Any) -> dict[str, Any] | None:
+    """`--votes` / `--max-tokens` as JudgeSpec fields, or None when neither was given."""
+    options: dict[str, Any] = {}
+    if getattr(args, "votes", None):
+        options["votes"] = args.votes
+    if getattr(args, "max_tokens", None) is not None:
+        if args.max_tokens < 1:
+            raise UsageError(f"--max-tokens must be at least 1, got {args.max_tokens}")
+        options["params"] = {"max_tokens": args.max_tokens}
+    return options or None
+
+
 def _judge_factory():
     """The LLM-judge factory for `--backend provider/model`, with the sweep's disk cache."""
     from monitors.judge import make_judge_factory
@@ -102,4 +122,5 @@ def verdict_line(record: dict[str, Any], monitor: str, verdict: Verdict) -> dict
         "evidence": d["evidence"],
         "rationale": d["rationale"],
         "backend": d["backend"],
+        "abstained": d.get("abstained", False),  # an LLM judge with no usable vote on this record
     }

@@ -36,6 +36,9 @@ class Verdict:
     backend: str = "heuristic"
     criteria: dict[str, CriterionVerdict] | None = None
     flag: bool = False  # the positive class: complied / fakes alignment / games the supervisor
+    # an LLM judge none of whose votes could be used: no call was made on the reply, so it must
+    # not count as agreeing (or disagreeing) with anything
+    abstained: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         # by hand: dataclasses.asdict deep-copies recursively and cost more than the monitor itself
@@ -45,7 +48,7 @@ class Verdict:
                 name: {"met": c.met, "score": c.score, "evidence": list(c.evidence)}
                 for name, c in self.criteria.items()
             }
-        return {
+        out = {
             "label": self.label,
             "score": self.score,
             "evidence": list(self.evidence),
@@ -54,3 +57,6 @@ class Verdict:
             "criteria": criteria,
             "flag": self.flag,
         }
+        if self.abstained:
+            out["abstained"] = True
+        return out

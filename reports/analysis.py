@@ -97,27 +97,39 @@ def backend_agreement(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     Verdicts of one monitor by several backends are stored under `name` and `name@backend` (or
     `name:backend`); every pair of backends that both judged a trial is compared on the flag.
+    A verdict where an LLM judge abstained (no usable vote) is no judgement: it is left out of the
+    comparison and counted, so a judge that abstained on every trial shows no agreement, not 100%.
     """
     flags: dict[str, dict[str, dict[str, bool]]] = {}
+    abstained: dict[tuple[str, str], int] = {}
     for record in records:
         for key, verdict in (record.get("monitors") or {}).items():
             base = monitor_kind(key)
             backend = str(verdict.get("backend"))
-            flags.setdefault(base, {}).setdefault(backend, {})[record["key"]] = bool(verdict.get("flag"))
+            by_trial = flags.setdefault(base, {}).setdefault(backend, {})
+            if verdict.get("abstained"):
+                abstained[base, backend] = abstained.get((base, backend), 0) + 1
+                continue
+            by_trial[record["key"]] = bool(verdict.get("flag"))
     out = []
     for monitor, by_backend in flags.items():
         names = sorted(by_backend)
         for i, first in enumerate(names):
             for second in names[i + 1 :]:
                 shared = sorted(set(by_backend[first]) & set(by_backend[second]))
+                skipped = abstained.get((monitor, first), 0) + abstained.get((monitor, second), 0)
                 if not shared:
+                    if skipped:
+                        out.append({"monitor": monitor, "first": first, "second": second, "n": 0,
+                                    "agreement": None, "ci_low": None, "ci_high": None, "kappa": None,
+                                    "abstained": skipped})
                     continue
                 a = np.array([by_backend[first][k] for k in shared], dtype=float)
                 b = np.array([by_backend[second][k] for k in shared], dtype=float)
                 agree = rate(int((a == b).sum()), len(shared))
                 out.append({"monitor": monitor, "first": first, "second": second, "n": len(shared),
                             "agreement": agree.rate, "ci_low": agree.ci_low, "ci_high": agree.ci_high,
-                            "kappa": _kappa(a, b)})
+                            "kappa": _kappa(a, b), "abstained": skipped})
     return out
 
 

@@ -121,7 +121,8 @@ def _digest(record: dict[str, Any]) -> dict[str, Any]:
         "key": record["key"],
         "model": record["model"],
         "completed_at": record.get("completed_at"),
-        "monitors": {name: {"backend": v.get("backend"), "label": v.get("label"), "flag": v.get("flag")}
+        "monitors": {name: {"backend": v.get("backend"), "label": v.get("label"), "flag": v.get("flag"),
+                            "abstained": v.get("abstained", False)}
                      for name, v in (record.get("monitors") or {}).items()},
     }
 

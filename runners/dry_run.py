@@ -1,6 +1,10 @@
 """The `--dry-run` plan of a sweep: the calls it would make (minus stored trials and cached
 replies) and what they would cost. Kept apart from runners/pricing.py, which only knows prices, so
 the engine can use prices without the price table depending back on the engine.
+
+Counts HTTP requests, as the sweep's "model calls" does: a trial is one request, plus up to
+`max_turns - 1` `<NEXT/>` continuations; an LLM-judge monitor adds `votes` requests for every trial
+it will read. Reads the store and the cache if they exist; writes nothing, calls nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from scenarios.families import RequestContext, build_request
 
 CHARS_PER_TOKEN = 4  # rough, for an estimate before any tokenizer has seen the text
 TYPICAL_OUTPUT_TOKENS = 700  # a scratchpad plus an answer, as the paper's transcripts run
+TYPICAL_VERDICT_TOKENS = 400  # a judge's quotes and verdict block
+DEFAULT_MAX_TOKENS = 4096
 
 
 @dataclass
@@ -29,10 +35,18 @@ class ModelPlan:
     typical_usd: float = 0.0
     max_usd: float = 0.0  # every turn uses max_tokens
     key_problem: str | None = None
+    max_turns: int = 1  # requests per trial at most (<NEXT/> continuations)
+    judge: str | None = None  # the monitor this judge labels; None for a model under test
+    votes: int = 1  # requests per judged trial (judges)
 
     @property
     def calls(self) -> int:
-        return self.trials - self.cached
+        """Requests at least: one per trial to run (or `votes` per judged trial)."""
+        return (self.trials - self.cached) * self.votes
+
+    @property
+    def max_calls(self) -> int:
+        return self.calls * self.max_turns
 
 
 @dataclass
@@ -46,20 +60,30 @@ class SweepPlan:
         for m in self.models:
             cost = (f"~${m.typical_usd:.2f} (at most ${m.max_usd:.2f})" if m.priced
                     else "unpriced (add price: [in, out] to the model or an AFSIM_PRICES file)")
-            out.append(f"  {m.model}: {m.calls} calls to make ({m.cached} cached), ~{m.input_tokens:,} input tokens, {cost}")
+            if m.judge:
+                out.append(f"  judge {m.judge} ({m.model}): {m.calls} calls to make ({m.votes} votes for each of "
+                           f"{m.trials} trials; fewer when a reply has nothing to judge or a vote is cached), "
+                           f"~{m.input_tokens:,} input tokens, {cost}")
+            else:
+                turns = f"; up to {m.max_calls} with <NEXT/> turns" if m.max_calls > m.calls else ""
+                out.append(f"  {m.model}: {m.calls} calls to make ({m.cached} cached{turns}), "
+                           f"~{m.input_tokens:,} input tokens, {cost}")
             if m.key_problem:
                 out.append(f"    note: {m.key_problem}")
         total = sum(m.typical_usd for m in self.models)
         top = sum(m.max_usd for m in self.models)
-        out.append(f"total: {sum(m.calls for m in self.models)} calls, estimated ~${total:.2f} (at most ${top:.2f})")
+        calls, most = sum(m.calls for m in self.models), sum(m.max_calls for m in self.models)
+        shown = f"{calls} calls" + (f" (up to {most})" if most > calls else "")
+        out.append(f"total: {shown}, estimated ~${total:.2f} (at most ${top:.2f})")
         return out
 
 
-def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
-    """Count the calls a sweep would make (minus stored trials and cached replies) and price them.
+def _max_tokens(params: dict[str, Any]) -> int:
+    return int(params.get("max_tokens") or params.get("max_completion_tokens") or DEFAULT_MAX_TOKENS)
 
-    Reads the store and the cache if they exist; writes nothing, calls nothing.
-    """
+
+def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
+    """Count the calls a sweep would make (minus stored trials and cached replies) and price them."""
     sweep = Sweep(scenario, options)
     trials = plan_trials(scenario, sweep.prompts, sweep.run_dir.name)
     done: set[str] = set()
@@ -69,11 +93,14 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
             done = {row[0] for row in db.execute(DONE_KEYS_SQL)}  # error trials are retried: not done
     cache_path = (options.cache_dir or default_cache_dir()) / "calls.sqlite"
     cache = CallCache(cache_path) if cache_path.exists() and not sweep.simulated else None
-    plans = {spec.name: ModelPlan(spec.name) for spec in scenario.models}
+    plans = {spec.name: ModelPlan(spec.name, max_turns=1 if spec.provider == "sim" else spec.max_turns)
+             for spec in scenario.models}
+    todo = 0
     try:
         for trial in trials:
             if trial.key in done:
                 continue
+            todo += 1
             provider = sweep.providers[trial.model]
             spec = sweep.model_specs[trial.model]
             plan = plans[trial.model]
@@ -87,7 +114,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
                 continue
             chars = len(trial.request.system) + sum(len(text) for _, text in trial.request.turns)
             tokens_in = chars // CHARS_PER_TOKEN
-            max_out = int(provider.request_params().get("max_tokens") or provider.request_params().get("max_completion_tokens") or 4096)
+            max_out = _max_tokens(provider.request_params())
             plan.input_tokens += tokens_in
             plan.priced = is_priced(trial.model, spec.price)
             plan.typical_usd += estimate_cost(trial.model, tokens_in, min(max_out, TYPICAL_OUTPUT_TOKENS), spec.price)
@@ -101,4 +128,34 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
         provider = sweep.providers[name]
         if plan.calls and hasattr(provider, "preflight_problem"):
             plan.key_problem = provider.preflight_problem()
-    return SweepPlan(len(trials), len(done & {t.key for t in trials}), list(plans.values()))
+    judges = judge_plans(scenario, todo)
+    return SweepPlan(len(trials), len(done & {t.key for t in trials}), [*plans.values(), *judges])
+
+
+def judge_plans(scenario: Any, trials: int) -> list[ModelPlan]:
+    """The votes of each LLM-judge monitor over `trials` new trials, priced like the models: the
+    prompt file's length plus a typical reply in, a typical verdict (at most max_tokens) out."""
+    from monitors.judge import judge_spec, load_prompt
+    from monitors.registry import EMBEDDED, monitor_kind
+    from runners.providers import make_provider
+    from scenarios.schema import ModelSpec
+
+    out = []
+    for name, backend in scenario.monitors.items():
+        if isinstance(backend, str) and backend in EMBEDDED:
+            continue
+        spec = judge_spec(backend, name)
+        prompt = load_prompt(monitor_kind(name), spec.prompt_version)
+        provider = make_provider(ModelSpec(name=spec.backend, base_url=spec.base_url, api_key_env=spec.api_key_env,
+                                           params=spec.params, max_turns=1))
+        votes = trials * spec.votes
+        tokens_in = (len(prompt.system) + len(prompt.user)) // CHARS_PER_TOKEN + TYPICAL_OUTPUT_TOKENS
+        max_out = _max_tokens(provider.request_params())
+        plan = ModelPlan(spec.backend, trials=trials, judge=name, votes=spec.votes,
+                         input_tokens=votes * tokens_in, priced=is_priced(spec.backend, spec.price))
+        plan.typical_usd = estimate_cost(spec.backend, votes * tokens_in, votes * min(max_out, TYPICAL_VERDICT_TOKENS), spec.price)
+        plan.max_usd = estimate_cost(spec.backend, votes * tokens_in, votes * max_out, spec.price)
+        if votes and hasattr(provider, "preflight_problem"):
+            plan.key_problem = provider.preflight_problem()
+        out.append(plan)
+    return out

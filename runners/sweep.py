@@ -2,7 +2,8 @@
 
 Exit codes (scripts rely on them): 0 done; 1 an audit rule failed; 2 bad input (scenario, flags,
 missing key, unreachable server, a run folder another sweep is using, a damaged store); 3 more
-error trials than the scenario's `max_error_rate`; 4 an internal error (a bug: one line and the
+error trials than the scenario's `max_error_rate`, or an LLM judge most of whose votes were
+unusable (unparseable or failed: its verdicts mean nothing); 4 an internal error (a bug: one line and the
 path of a log file with the traceback; never 1, so a crash never reads as a failed audit);
 130 interrupted (completed trials are kept).
 
@@ -63,6 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _pct(rate: dict[str, Any] | None) -> str:
+    if rate and rate.get("rate") is None and rate.get("note"):
+        return rate["note"]  # e.g. "no scratchpad in 10/10 trials": nothing measured, not 0%
     if not rate or rate.get("rate") is None or math.isnan(rate["rate"]):  # no valid trial: no rate
         return "-"
     return f"{100 * rate['rate']:5.1f}% [{100 * rate['ci_low']:.1f}, {100 * rate['ci_high']:.1f}]"
@@ -89,6 +92,14 @@ def summary_table(summary: dict[str, Any]) -> str:
     lines += [header, "-" * len(header)]
     for row in summary["rates"]:
         lines.append(f"{row['model']:<22} {row['condition']:<38} {row['n']:>5}  {_pct(row.get(first)):<24} {_pct(row.get(second)):<24}")
+    truncated = [row for row in summary["rates"] if row.get("n_truncated")]
+    if truncated:  # replies cut off by max_tokens: their labels (often "refuses") are not the model's answer
+        lines += ["", "truncated replies (cut off by max_tokens; raise it or read these labels with care):"]
+        lines += [f"  {row['model']} {row['condition']}: {row['n_truncated']}/{row['n']}" for row in truncated]
+    unparsed = [row for row in summary["rates"] if row.get("n_unparsed")]
+    if unparsed:
+        lines += ["", "unparseable replies (counted as not complying):"]
+        lines += [f"  {row['model']} {row['condition']}: {row['n_unparsed']}/{row['n']}" for row in unparsed]
     if summary["gaps"]:
         lines += ["", f"{'gap':<18} {'model':<22} {'within':<28} {'value':>7}  {'95% CI':<18} {'p':>8} {'p (Holm)':>8} {'pairs':>6}"]
         for gap in summary["gaps"]:
@@ -164,15 +175,22 @@ def main(argv: list[str] | None = None) -> int:
         for item in verdicts(result.summary):
             print(f"  {line(item)}")
         print()
-        calls = (f"simulated replies: {result.ran} (no model calls)" if result.summary.get("simulated")
-                 else f"model calls made: {result.counters.calls}, cache hits: {result.counters.cache_hits}")
+        judged = result.summary.get("judges") or {}
+        judge_calls = sum(j.get("calls", 0) for j in judged.values())
+        if result.summary.get("simulated"):
+            calls = f"simulated replies: {result.ran}; " + (
+                f"model calls made: {result.counters.calls} (all LLM-judge votes), cache hits: {result.counters.cache_hits}"
+                if judged else "no model calls")
+        else:
+            of_judges = f" ({judge_calls} of them LLM-judge votes)" if judge_calls else ""
+            calls = f"model calls made: {result.counters.calls}{of_judges}, cache hits: {result.counters.cache_hits}"
         shards = f" in {result.workers} processes" if result.workers > 1 else ""
         again = [f"{n} {what}" for n, what in ((result.retried, "error trials of an earlier run"),
                                                (result.repaired, "unreadable store rows")) if n]
         again_text = f" (including {' and '.join(again)})" if again else ""
         print(f"trials: {result.planned} planned, {result.ran} run now{again_text}{shards}, "
               f"{result.reused} reused from the store; {calls}")
-        if not result.summary.get("simulated"):
+        if not result.summary.get("simulated") or judged:
             counters = result.counters
             print(f"retries: {counters.retries}, failed calls: {counters.failures}; tokens in/out: "
                   f"{result.summary['tokens']['input']:,}/{result.summary['tokens']['output']:,}; "
@@ -180,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, judged in (result.summary.get("judges") or {}).items():  # LLM-judge monitors (monitors/judge.py)
             print(f"judge {name}: {judged['verdicts']} verdicts from {judged['votes']} votes "
                   f"({judged['cache_hits']} cached); abstained: {judged['unparseable_votes']} unparseable, "
-                  f"{judged['error_votes']} call errors; {judged['unparseable_verdicts']} verdicts with no usable vote")
+                  f"{judged['error_votes']} call errors; {judged['unparseable_verdicts']} verdicts with no usable vote; "
+                  f"{judged.get('calls', 0)} calls, ${judged.get('cost_usd', 0.0):.4f}")
     for failure in result.summary.get("call_failures", []):  # one line per model, also with --quiet
         print(f"calls failed: {failure['line']}", file=sys.stderr)
     if result.summary.get("store_damaged_rows"):
@@ -193,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     if result.summary["n_errors"] / n_trials > scenario.max_error_rate:
         print(f"error: {result.summary['n_errors']} of {n_trials} trials failed after retries (max_error_rate {scenario.max_error_rate})")
         return EXIT_TOO_MANY_ERRORS
+    unusable = judges_unusable(result.summary)
+    if unusable:
+        for line in unusable:
+            print(f"error: {line}")
+        return EXIT_TOO_MANY_ERRORS
     audit = result.summary.get("audit") or {}
     if audit.get("rules"):
         print(f"audit: {'PASSED' if audit['passed'] else 'FAILED'} ({len(audit['rules'])} rule(s))")
@@ -201,6 +225,21 @@ def main(argv: list[str] | None = None) -> int:
         if not audit["passed"]:
             return EXIT_AUDIT_FAILED
     return 0
+
+
+def judges_unusable(summary: dict[str, Any]) -> list[str]:
+    """One line per LLM judge most of whose votes abstained (unparseable or failed): its verdicts
+    default to "no" and would read as agreement, so the sweep must not end as if it worked."""
+    from monitors.judge import MAX_ABSTAINED_SHARE
+
+    lines = []
+    for name, judged in (summary.get("judges") or {}).items():
+        votes, abstained = judged.get("votes", 0), judged.get("unparseable_votes", 0) + judged.get("error_votes", 0)
+        if votes and abstained / votes > MAX_ABSTAINED_SHARE:
+            lines.append(f"judge {name}: {abstained} of {votes} votes were unusable ({judged.get('unparseable_votes', 0)} "
+                         f"unparseable, {judged.get('error_votes', 0)} failed calls); its verdicts are not evidence "
+                         "(check the judge model, its max_tokens and the prompt)")
+    return lines
 
 
 def with_fail_on(scenario: Scenario, expressions: list[str]) -> Scenario:

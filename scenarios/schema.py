@@ -176,15 +176,18 @@ class JudgeSpec(_Strict):
     """
 
     backend: str  # provider/model, e.g. openai/gpt-4o
-    votes: int = Field(default=5, ge=1, le=100)
+    # the default recipe is the strongest published one (DESIGN §6): 20 votes at temperature 1,
+    # flagged when at least 40% of the votes find all four criteria
+    votes: int = Field(default=20, ge=1, le=100)
     temperature: float = Field(default=1.0, ge=0.0, le=2.0)
-    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    threshold: float = Field(default=0.4, ge=0.0, le=1.0)
     prompt_version: str = Field(default="v1", pattern=r"^v[0-9]+$")
     base_url: str | None = None
     api_key_env: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)  # other generation params (max_tokens, ...)
     rpm: int | None = Field(default=None, ge=1)
     timeout_s: float = Field(default=120.0, gt=0, le=3600)  # total deadline per call, as for models
+    price: tuple[float, float] | None = None  # USD per million [input, output] tokens; overrides the table
 
     @field_validator("base_url")
     @classmethod

@@ -328,7 +328,7 @@ def test_scenario_monitor_entries_take_a_string_or_a_mapping():
     )
     assert scenario.monitors["compliance"] == "heuristic"
     assert (
-        scenario.monitors["alignment_faking"].votes == 5
+        scenario.monitors["alignment_faking"].votes == 20
         and scenario.monitors["alignment_faking"].temperature == 1.0
     )
     assert scenario.monitors["supervisor_gaming"].votes == 3
