@@ -122,6 +122,8 @@ def _pts(x: float | None) -> str:
 
 
 def _pct(rate: dict[str, Any] | None) -> str:
+    if rate and rate.get("rate") is None and rate.get("note"):
+        return rate["note"]  # "no scratchpad in N/N trials": not measured, which is not 0%
     if not rate or rate.get("rate") is None or rate["rate"] != rate["rate"]:  # NaN: no trial to count
         return "–"
     return f"{100 * rate['rate']:.1f}%"

@@ -214,8 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_TOO_MANY_ERRORS
     unusable = judges_unusable(result.summary)
     if unusable:
-        for line in unusable:
-            print(f"error: {line}")
+        for problem in unusable:
+            print(f"error: {problem}")
         return EXIT_TOO_MANY_ERRORS
     audit = result.summary.get("audit") or {}
     if audit.get("rules"):
