@@ -11,7 +11,6 @@ import asyncio
 import gc
 import importlib
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from runners.calls import CallCache, CallCounters, CallLayer, RetryPolicy, reque
 from runners.pricing import estimate_cost
 from runners.progress import Progress
 from runners.providers import Provider, make_provider, preflight
+from runners.providers._remote import endpoint_identity
 from runners.records import make_record
 from runners.shards import run_shards, shard_count, smallest_limit
 from runners.store import STORE_NAME, ResultStore
@@ -107,20 +107,13 @@ def apply_overrides(scenario: Scenario, options: SweepOptions) -> Scenario:
         raise ScenarioError(f"command line: {message}") from None
 
 
-BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
-
-
-def resolved_base_url(spec: ModelSpec) -> str | None:
-    """The endpoint a model is called at: its `base_url`, else the SDK's environment variable."""
-    return spec.base_url or os.environ.get(BASE_URL_ENV.get(spec.provider, ""), "") or None
-
-
 def request_settings(spec: ModelSpec) -> str:
     """What, besides the prompt, changes a model's request (DESIGN §10), as a digest for the trial
-    key: base URL, generation params, prefill and turn limit. Not timeouts, rates or prices."""
+    key: the endpoint (as the cache key knows it), generation params, prefill and turn limit. Not
+    timeouts, rates or prices."""
     if spec.provider == "sim":
         return ""
-    return stable_hash(resolved_base_url(spec), spec.params, spec.prefill, spec.max_turns)
+    return stable_hash(endpoint_identity(spec), spec.params, spec.prefill, spec.max_turns)
 
 
 def plan_trials(scenario: Scenario, prompts: list[Prompt], run_id: str) -> list[TrialSpec]:
@@ -380,8 +373,8 @@ def save_scenario(run_dir: Path, scenario: Scenario) -> None:
     OPENAI_BASE_URL / ANTHROPIC_BASE_URL), so a re-render plans the same trial keys."""
     data = scenario.model_dump(mode="json")
     for model, spec in zip(data.get("models") or [], scenario.models, strict=True):
-        if spec.provider != "sim" and resolved_base_url(spec):
-            model["base_url"] = resolved_base_url(spec)
+        if spec.provider != "sim" and not spec.endpoints and endpoint_identity(spec):
+            model["base_url"] = endpoint_identity(spec)
     atomic.write_text(run_dir / "scenario.yaml", yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 

@@ -86,6 +86,19 @@ def with_prefill(prefill: str | None, text: str) -> str:
     return prefill + text
 
 
+BASE_URL_ENV = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
+
+
+def endpoint_identity(spec: ModelSpec) -> str | None:
+    """What the cache and trial keys know a model's endpoint by: the `deployment` name, else the
+    endpoints' URLs (sorted), else `base_url` or the SDK's environment variable; None for the
+    SDK's default endpoint."""
+    if spec.endpoints:
+        urls = sorted({e.base_url.rstrip("/") for e in spec.endpoints})
+        return f"deployment:{spec.deployment}" if spec.deployment else " ".join(urls)
+    return spec.base_url or os.environ.get(BASE_URL_ENV.get(spec.provider, ""), "") or None
+
+
 class RemoteProvider:
     """Base of the HTTP providers. Subclasses set the class attributes and implement `_turn`."""
 
@@ -102,13 +115,11 @@ class RemoteProvider:
         self.model = spec.name.partition("/")[2]
         self.spec = spec
         self.key_env = spec.api_key_env or self.key_env_default
+        identity = endpoint_identity(spec)
         if spec.endpoints:
             self.pool = EndpointPool([Endpoint(e.base_url, e.api_key_env or self.key_env, e.concurrency)
                                       for e in spec.endpoints])
-            urls = sorted({e.base_url.rstrip("/") for e in spec.endpoints})
-            identity: str | None = f"deployment:{spec.deployment}" if spec.deployment else " ".join(urls)
         else:
-            identity = spec.base_url or os.environ.get(self.base_url_env) or None
             self.pool = EndpointPool([Endpoint(identity, self.key_env)])
         # The endpoint is part of the cache key (DESIGN §9): the same model name on another server
         # is another model. None means the SDK's default endpoint. With several endpoints, the
