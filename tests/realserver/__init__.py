@@ -1,0 +1,1 @@
+"""A real llama-server (llama.cpp) with a real small model, for the tests marked `realserver`."""
