@@ -168,11 +168,14 @@ def test_continuing_prefill_is_still_prepended(fake_llm_factory):
 
 
 def test_anthropic_input_tokens_include_cache_reads_and_writes():
-    from runners.providers.anthropic_provider import input_tokens
+    from runners.providers.reply_shape import anthropic_turn
+
+    def body(usage: dict) -> str:
+        return json.dumps({"content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn", "usage": usage})
 
     usage = {"input_tokens": 1, "cache_read_input_tokens": 580, "cache_creation_input_tokens": 20, "output_tokens": 9}
-    assert input_tokens(usage) == 601
-    assert input_tokens({"input_tokens": 7}) == 7 and input_tokens(None) == 0
+    assert anthropic_turn(body(usage)).input_tokens == 601
+    assert anthropic_turn(body({"input_tokens": 7, "output_tokens": 1})).input_tokens == 7
 
 
 # --- figures: unparseable replies, untagged answers, AF without a scratchpad -------------------
