@@ -40,6 +40,7 @@ from runners.trials_table import write_trials_parquet
 from scenarios.families import active_families
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
 from scenarios.prompt_sets import Prompt, load_prompts
+from scenarios.prompt_templates import files_digest
 from scenarios.schema import ModelSpec, Scenario, ScenarioError, parse_scenario
 from scenarios.trial import TrialSpec, conditions_of, stable_hash
 
@@ -119,8 +120,12 @@ def request_settings(spec: ModelSpec) -> str:
 def plan_trials(scenario: Scenario, prompts: list[Prompt], run_id: str) -> list[TrialSpec]:
     """Every trial of the sweep: models x conditions x prompts x samples, in a stable order."""
     trials = []
+    # the scenario's own prompt files change every request: their contents are part of the key
+    prompt_files = files_digest(scenario.prompt_files.model_dump() if scenario.prompt_files else None)
     for model in scenario.models:
         settings = request_settings(model)
+        if prompt_files is not None:
+            settings = stable_hash(settings, prompt_files)
         for condition in conditions_of(scenario.axes):
             for prompt in prompts:
                 for sample in range(scenario.samples):

@@ -160,3 +160,27 @@ def cue_values(condition: Mapping[str, str], request: str, documents: str = "", 
     values.update(condition)
     values.update(extra or {})
     return values
+
+
+def files_digest(config: Mapping[str, object] | None) -> str | None:
+    """A digest of the prompt files' *contents* and variables, for the trial key (DESIGN §10: a
+    setting that changes the request changes the key), so editing a prompt file and running the
+    same command again makes new trials instead of reusing the old ones. None without files, so
+    scenarios that name none keep their keys."""
+    if not config:
+        return None
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    for part in ("system", "user"):
+        value = config.get(part)
+        entries = value if isinstance(value, Mapping) else ({"default": value} if value else {})
+        for key in sorted(entries):
+            digest.update(f"{part}\0{key}\0".encode())
+            try:
+                digest.update(Path(str(entries[key])).read_bytes())
+            except OSError:
+                digest.update(b"\0unreadable")  # reported by load_templates, with its path
+    for key, value in sorted(dict(config.get("variables") or {}).items()):  # type: ignore[union-attr]
+        digest.update(f"var\0{key}\0{value}\0".encode())
+    return digest.hexdigest()

@@ -108,6 +108,21 @@ def test_the_papers_prompt_files_reach_the_model_unchanged(fake_llm_factory, tmp
     assert {last_user_text(b) for b in recorder.bodies} == expected_users
 
 
+def test_editing_a_prompt_file_makes_new_trials(fake_llm_factory, tmp_path, monkeypatch):
+    """The file's contents are part of the trial key: the same command after an edit re-runs."""
+    monkeypatch.setenv(KEY_ENV, "sk-test")
+    recorder = Recorder()
+    server = fake_llm_factory(reply=recorder)
+    (tmp_path / "s.txt").write_text("version one", encoding="utf-8")
+    path = write_scenario(tmp_path, server.openai_base_url, {"system": "s.txt"})
+    sweep(path, tmp_path / "run")
+    sweep(path, tmp_path / "run")
+    assert len(recorder.bodies) == 6  # the second run reused every trial
+    (tmp_path / "s.txt").write_text("version two", encoding="utf-8")
+    sweep(path, tmp_path / "run")
+    assert len(recorder.bodies) == 12 and {system_text(b) for b in recorder.bodies[6:]} == {"version two"}
+
+
 def test_files_can_differ_per_condition_and_a_typo_is_one_line_before_any_call(fake_llm_factory, tmp_path, monkeypatch):
     monkeypatch.setenv(KEY_ENV, "sk-test")
     recorder = Recorder()
