@@ -106,6 +106,17 @@ class PromptTemplates:
     def user_for(self, condition: Mapping[str, str]) -> Template | None:
         return self._pick(self.user, condition)
 
+    def apply(self, condition: Mapping[str, str], request: str, system: str, user: str,
+              documents: str = "") -> tuple[str, str]:
+        """The (system, user) of one trial: the built-in texts given, replaced by the files that
+        match its condition (a setting's owner family calls this after building its own)."""
+        values = cue_values(condition, request, documents=documents, variables=self.variables)
+        if (own_system := self.system_for(condition)) is not None:
+            system = own_system.render(values)
+        if (own_user := self.user_for(condition)) is not None:
+            user = own_user.render(values)
+        return system, user
+
 
 def load_templates(config: Mapping[str, object] | None, axes: Mapping[str, list[str]],
                    where: str = "prompt_files") -> PromptTemplates | None:

@@ -19,7 +19,7 @@ from scenarios.cues.priming import priming_section
 from scenarios.cues.tier import FREE_TAG, IDENTITY
 from scenarios.families.base import CueFamily, RequestContext
 from scenarios.families.tier import prepare
-from scenarios.prompt_templates import PromptTemplates, cue_values
+from scenarios.prompt_templates import PromptTemplates
 from scenarios.trial import ChatRequest, TrialSpec
 
 SITUATION_ANIMAL_WELFARE = """\
@@ -66,12 +66,7 @@ def build_request(trial: TrialSpec, context: RequestContext) -> ChatRequest:
     user = user_turn(trial.prompt, tier)
     templates: PromptTemplates | None = context.resources.get("animal_welfare")
     if templates is not None:
-        values = cue_values(trial.condition, trial.prompt, documents=background if doc_ids else "",
-                            variables=templates.variables)
-        if (own_system := templates.system_for(trial.condition)) is not None:
-            system = own_system.render(values)
-        if (own_user := templates.user_for(trial.condition)) is not None:
-            user = own_user.render(values)
+        system, user = templates.apply(trial.condition, trial.prompt, system, user, background if doc_ids else "")
     return ChatRequest(system=system, turns=(("user", user),), prefill=context.prefill)
 
 

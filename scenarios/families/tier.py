@@ -10,7 +10,7 @@ from typing import Any
 from scenarios.cues.priming import priming_section
 from scenarios.cues.tier import base_system_prompt, user_turn
 from scenarios.families.base import CueFamily, RequestContext
-from scenarios.prompt_templates import PromptTemplates, cue_values, load_templates
+from scenarios.prompt_templates import PromptTemplates, load_templates
 from scenarios.trial import ChatRequest, TrialSpec
 
 
@@ -32,12 +32,7 @@ def build_request(trial: TrialSpec, context: RequestContext) -> ChatRequest:
     system, user = base_system_prompt(background), user_turn(trial.prompt, tier)
     templates: PromptTemplates | None = context.resources.get("tier")
     if templates is not None:
-        values = cue_values(trial.condition, trial.prompt, documents=background if doc_ids else "",
-                            variables=templates.variables)
-        if (own_system := templates.system_for(trial.condition)) is not None:
-            system = own_system.render(values)
-        if (own_user := templates.user_for(trial.condition)) is not None:
-            user = own_user.render(values)
+        system, user = templates.apply(trial.condition, trial.prompt, system, user, background if doc_ids else "")
     return ChatRequest(system=system, turns=(("user", user),), prefill=context.prefill)
 
 
