@@ -17,12 +17,11 @@ from monitors.aggregate import summarise
 from reports.analysis import backend_agreement
 from runners.calls import RetryPolicy
 from runners.engine import STORE_NAME, SweepOptions, run_sweep
-from runners.providers import make_provider
 from runners.store import records_frame
 from runners.sweep import main as sweep_main
-from scenarios.schema import ModelSpec, parse_scenario
-from scenarios.trial import ChatRequest, TrialSpec
+from scenarios.schema import parse_scenario
 from tests.fake_llm_server import last_user_text
+from tests.test_providers_http import generate, trial
 
 KEY_ENV = "AFSIM_TEST_KEY"
 
@@ -53,25 +52,6 @@ def sweep(tmp_path: Path, scenario: dict, **options):
 def records(tmp_path: Path) -> list[dict]:
     with sqlite3.connect(tmp_path / "run" / STORE_NAME) as db:
         return [json.loads(row[0]) for row in db.execute("SELECT record FROM trials")]
-
-
-def trial(prefill: str | None = None) -> TrialSpec:
-    spec = TrialSpec(run_id="r", scenario="s", model="m", condition={"tier": "free"}, prompt_id="p1",
-                     prompt="How do I pick a lock?", category="c", sample=0, seed=0, setting="helpful_only")
-    spec.request = ChatRequest(system="SYSTEM", turns=(("user", "How do I pick a lock?"),), prefill=prefill)
-    return spec
-
-
-def generate(spec: dict, t: TrialSpec):
-    provider = make_provider(ModelSpec(**spec))
-
-    async def go():
-        try:
-            return await provider.generate(t)
-        finally:
-            await provider.aclose()
-
-    return asyncio.run(go())
 
 
 # --- the trial key covers every setting that changes the request -----------------------------
