@@ -21,6 +21,8 @@ whose values select files (docs/paper_prompts.md).
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -144,8 +146,6 @@ def load_templates(config: Mapping[str, object] | None, axes: Mapping[str, list[
 
 
 def _uncovered(entries: tuple[tuple[dict[str, str], Template], ...], axes: Mapping[str, list[str]]) -> str | None:
-    import itertools
-
     names = list(axes)
     for values in itertools.product(*(axes[n] for n in names)):
         condition = dict(zip(names, values, strict=True))
@@ -180,8 +180,6 @@ def files_digest(config: Mapping[str, object] | None) -> str | None:
     scenarios that name none keep their keys."""
     if not config:
         return None
-    import hashlib
-
     digest = hashlib.blake2b(digest_size=16)
     for part in ("system", "user"):
         value = config.get(part)
