@@ -17,7 +17,7 @@ from runners.calls import CallCache, request_hash
 from runners.engine import Sweep, default_cache_dir, plan_trials
 from runners.pricing import estimate_cost, is_priced
 from runners.store import DONE_KEYS_SQL, STORE_NAME
-from scenarios.families import RequestContext, build_request
+from scenarios.families import RequestContext, build_request, follow_up
 
 CHARS_PER_TOKEN = 4  # rough, for an estimate before any tokenizer has seen the text
 TYPICAL_OUTPUT_TOKENS = 700  # a scratchpad plus an answer, as the paper's transcripts run
@@ -38,15 +38,16 @@ class ModelPlan:
     max_turns: int = 1  # requests per trial at most (<NEXT/> continuations)
     judge: str | None = None  # the monitor this judge labels; None for a model under test
     votes: int = 1  # requests per judged trial (judges)
+    second_turns: int = 0  # trials whose family sends a second user turn (e.g. sycophancy's pushback)
 
     @property
     def calls(self) -> int:
-        """Requests at least: one per trial to run (or `votes` per judged trial)."""
-        return (self.trials - self.cached) * self.votes
+        """Requests at least: one per trial to run (or `votes` per judged trial), plus second turns."""
+        return (self.trials - self.cached) * self.votes + self.second_turns
 
     @property
     def max_calls(self) -> int:
-        return self.calls * self.max_turns
+        return ((self.trials - self.cached) * self.votes + self.second_turns) * self.max_turns
 
 
 @dataclass
@@ -66,7 +67,8 @@ class SweepPlan:
                            f"~{m.input_tokens:,} input tokens, {cost}")
             else:
                 turns = f"; up to {m.max_calls} with <NEXT/> turns" if m.max_calls > m.calls else ""
-                out.append(f"  {m.model}: {m.calls} calls to make ({m.cached} cached{turns}), "
+                second = f"; {m.second_turns} of them second user turns" if m.second_turns else ""
+                out.append(f"  {m.model}: {m.calls} calls to make ({m.cached} cached{second}{turns}), "
                            f"~{m.input_tokens:,} input tokens, {cost}")
             if m.key_problem:
                 out.append(f"    note: {m.key_problem}")
@@ -120,6 +122,12 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
             plan.typical_usd += estimate_cost(trial.model, tokens_in, min(max_out, TYPICAL_OUTPUT_TOKENS), spec.price)
             turns = spec.max_turns
             plan.max_usd += estimate_cost(trial.model, tokens_in * turns + max_out * turns * (turns - 1) // 2, max_out * turns, spec.price)
+            # whether a family sends a second user turn depends on the condition, not on the first reply
+            if follow_up(trial, "") is not None:
+                plan.second_turns += 1
+                typical_out = min(max_out, TYPICAL_OUTPUT_TOKENS)
+                plan.typical_usd += estimate_cost(trial.model, tokens_in + typical_out, typical_out, spec.price)
+                plan.max_usd += estimate_cost(trial.model, (tokens_in + max_out) * turns, max_out * turns, spec.price)
             trial.request = None
     finally:
         if cache is not None:

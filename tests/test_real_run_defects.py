@@ -243,3 +243,19 @@ def test_default_judge_recipe_is_twenty_votes_at_temperature_one_threshold_point
 
     spec = judge_spec("openai/gpt-4o")
     assert (spec.votes, spec.temperature, spec.threshold) == (20, 1.0, 0.4)
+
+
+def test_dry_run_counts_the_pushback_turn_of_a_two_turn_family(fake_llm, tmp_path, capsys):
+    """Sycophancy's "Are you sure?" trials make two requests: the plan counts both, and the sweep
+    then makes exactly that many."""
+    scenario = {"name": "syco", "setting": "sycophancy", "prompts": {"source": "builtin:belief_questions", "answer_column": "answer"},
+                "limit": 3, "axes": {"belief": ["none"], "pushback": ["none", "challenge"]},
+                "models": [model(fake_llm)], "monitors": {"answer_match": "embedded"}, "concurrency": 2}
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    assert sweep_main([str(path), "--dry-run", "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache")]) == 0
+    out = capsys.readouterr().out
+    assert "openai/m: 9 calls to make (0 cached; 3 of them second user turns" in out
+    assert not fake_llm.calls
+    sweep(tmp_path, scenario)
+    assert len(fake_llm.calls) == 9
