@@ -1,9 +1,10 @@
 """Render `report.html` for a run folder from its store and summary (no model calls).
 
 One self-contained file: charts are inline SVG, styles and the transcript browser's script are
-inline, trial data is an embedded JSON (or gzip) payload; nothing is fetched. Every string that
-came from a model is escaped: jinja2 autoescapes the template, the payload is script-safe JSON
-(reports/payload.py) and the browser script puts model text on the page only via textContent.
+inline, trial data is embedded JSON (or gzip) in parts the browser decodes as it needs them;
+nothing is fetched. Every string that came from a model is escaped: jinja2 autoescapes the
+template, the payload is script-safe JSON (reports/payload.py) and the browser script puts model
+text on the page only via textContent.
 A Content-Security-Policy admits only the report's own script (by hash) and no network at all,
 so even a missed escape could neither run an injected script nor call home.
 """
@@ -23,7 +24,7 @@ from markupsafe import Markup
 
 from monitors.verdict import verdicts
 from reports import analysis, plots
-from reports.payload import GZIP_ABOVE, build_payload, encode_payload
+from reports.payload import CHUNK_TRIALS, GZIP_ABOVE, Payload, build_payload, encode_payload
 from runners import atomic
 from runners.store import STORE_NAME, ResultStore, records_frame
 
@@ -83,7 +84,8 @@ def csp(script: str) -> str:
     )
 
 
-def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]], str, pd.DataFrame, dict[str, Any]]:
+def load_run(run_dir: Path, gzip_above: int = GZIP_ABOVE,
+             chunk_trials: int = CHUNK_TRIALS) -> tuple[dict[str, Any], list[dict[str, Any]], str, pd.DataFrame, Payload]:
     """summary.json, a digest of each trial it counts (store order), the scenario file as run, the
     flat trial frame (from the store's flat rows) and the transcript browser's payload.
 
@@ -104,7 +106,7 @@ def load_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]], str, 
 
     store = ResultStore(run_dir / STORE_NAME)
     try:
-        payload = build_payload(stream(), pairing(summary), store.text)
+        payload = build_payload(stream(), pairing(summary), store.text, chunk_trials, gzip_above)
         frame = store.frame(keys)
         # transcripts whose full record cannot be read are missing from the browser: say how many
         summary["unreadable_transcripts"] = len(store.unreadable_records)
@@ -149,17 +151,17 @@ def header_facts(summary: dict[str, Any], records: list[dict[str, Any]]) -> dict
 
 def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenario_text: str,
                   gzip_above: int = GZIP_ABOVE, frame: pd.DataFrame | None = None,
-                  payload: dict[str, Any] | None = None) -> dict[str, Any]:
+                  payload: Payload | None = None) -> dict[str, Any]:
     """`records` may be full records or `_digest`s (then `frame` and `payload` must be given)."""
     if frame is None:
         frame = records_frame(records)
     if payload is None:
-        payload = build_payload(records, pairing(summary))
+        payload = build_payload(records, pairing(summary), gzip_above=gzip_above)
     colours = plots.model_colours(summary.get("models") or sorted({r["model"] for r in records}))
     gaps_config = [{k: g[k] for k in ("name", "metric", "axis", "treat", "control")}
                    for g in {(g["name"]): g for g in summary.get("gaps", [])}.values()]
     by_category = analysis.category_rates(frame)
-    encoding, data = encode_payload(payload, gzip_above)
+    encoded = encode_payload(payload, gzip_above)
     script = static_asset("browser.js")
     return {
         "summary": summary,
@@ -182,8 +184,12 @@ def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenar
         "style": Markup(static_asset("report.css")),
         "script": Markup(script),
         "csp": csp(script),
-        "data_encoding": encoding,
-        "data": Markup(data),  # script-safe JSON or base64: see reports/payload.py
+        # script-safe JSON or base64 (see reports/payload.py): the index is decoded at load, the
+        # text table and each chunk of trials when a trial is opened
+        "data_encoding": encoded.encoding,
+        "data_index": Markup(encoded.index),
+        "data_texts": Markup(encoded.texts),
+        "data_chunks": [Markup(chunk) for chunk in encoded.chunks],
     }
 
 
@@ -202,9 +208,9 @@ def render_html(context: dict[str, Any]) -> str:
     return _environment().get_template("report.html.j2").render(**context)
 
 
-def render_report(run_dir: str | Path, gzip_above: int = GZIP_ABOVE) -> Path:
+def render_report(run_dir: str | Path, gzip_above: int = GZIP_ABOVE, chunk_trials: int = CHUNK_TRIALS) -> Path:
     run_dir = Path(run_dir)
-    summary, digests, scenario_text, frame, payload = load_run(run_dir)
+    summary, digests, scenario_text, frame, payload = load_run(run_dir, gzip_above, chunk_trials)
     html = render_html(build_context(summary, digests, scenario_text, gzip_above, frame, payload))
     out = run_dir / "report.html"
     atomic.write_text(out, html)  # a browser or CI step may read it while a sweep re-renders

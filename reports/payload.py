@@ -1,9 +1,19 @@
 """The transcript browser's data: every trial, compact, embedded so that model text cannot escape.
 
-Trials travel as one JSON document inside `<script type="application/json">` (never executed).
-Model output may contain `</script>`, so `<`, `>` and `&` are written as \\u escapes (still valid
-JSON, read back unchanged by JSON.parse), and U+2028/U+2029 too. Large runs are gzip-compressed and
-base64-encoded instead (the browser inflates them with DecompressionStream): a 100k-trial run
+The data is split so that opening a 100k-trial report decodes only what the table shows:
+
+- the **index** (`trial-index`): per trial only the table's light columns (model, condition,
+  prompt, sample, labels, monitor scores, key), stored column by column, plus the model and
+  condition tables, prompt texts and the pairing axis. Filters and sorts run on it over every trial.
+- **chunks** (`trial-chunk-K`): the heavy parts of trials K*CHUNK_TRIALS … (scratchpad, output,
+  raw reply, monitor evidence, ground truth, messages sent), column by column, each its own element,
+  decoded only when a trial of that block is opened (or every chunk, once, for a text search).
+- the **text table** (`trial-texts`): system prompts and user turns the chunks' messages point into.
+
+Each part travels inside `<script type="application/json">` (never executed). Model output may
+contain `</script>`, so `<`, `>` and `&` are written as \\u escapes (still valid JSON, read back
+unchanged by JSON.parse), and U+2028/U+2029 too. Above GZIP_ABOVE trials each part is gzip-compressed
+and base64-encoded instead (the browser inflates it with DecompressionStream): a 100k-trial run
 stays a file that mails and opens. Either way the page shows model text only through
 `textContent`, never as HTML.
 """
@@ -14,25 +24,38 @@ import base64
 import gzip
 import json
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
-# columns of one row of the browser's table; the JS reads them by these names
-COLUMNS = [
-    "model", "condition", "prompt_id", "category", "sample", "parse_status", "error", "accepted",
-    "compliance", "af", "af_flag", "scratchpad", "output", "raw", "monitors", "truth", "key",
-    "sent", "af_score",
+# the index's columns (one list per column, a value per trial); the JS reads them by these names
+INDEX_COLUMNS = [
+    "model", "condition", "prompt_id", "category", "sample", "parse_status", "error", "compliance",
+    "af", "af_flag", "key",
 ]
-GZIP_ABOVE = 20_000  # trials; below this the payload is plain (readable) JSON
+# a chunk's columns (one list per column, a value per trial of the chunk)
+CHUNK_COLUMNS = ["scratchpad", "output", "raw", "accepted", "monitors", "truth", "sent"]
+CHUNK_TRIALS = 1000  # trials per chunk: opening a trial inflates ~2 MB of JSON, not the whole run
+GZIP_ABOVE = 20_000  # trials; up to this the parts are plain (readable) JSON
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 _TRUTH_KEYS = ("complied", "af", "fakes_alignment", "decision", "sees_harm", "believes_trained", "defect")
 
 
-def script_safe_json(value: Any) -> str:
-    """JSON that can sit inside a <script> element whatever strings it holds."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def script_safe(text: str) -> str:
+    """JSON text made safe to sit inside a <script> element: the escaped characters can only occur
+    inside JSON strings, where their \\u escapes read back unchanged."""
     for char, escape in _ESCAPES.items():
         text = text.replace(char, escape)
     return text
+
+
+def script_safe_json(value: Any) -> str:
+    """JSON that can sit inside a <script> element whatever strings it holds."""
+    return script_safe(_json(value))
 
 
 def _monitors(record: dict[str, Any]) -> dict[str, Any]:
@@ -79,8 +102,9 @@ class TextTable:
 def sent_messages(record: dict[str, Any], texts: TextTable, system: int | None) -> dict[str, Any]:
     """Everything that was sent for one trial, as the transcript view shows it (Inspect-style):
     system prompt (with any documents the model read first), each turn, the prefill and the
-    document ids (the generation params travel once per model, in the payload's `params`). `system` indexes the payload's `systems` (each a list
-    of paragraph indices); other texts are indices into its text table."""
+    document ids (the generation params travel once per model, in the index's `params`). `system`
+    indexes the text table's `systems` (each a list of paragraph indices); other texts are indices
+    into its `texts`."""
     request = record.get("request") or {}
     sent: dict[str, Any] = {
         "system": system,
@@ -96,43 +120,107 @@ def sent_messages(record: dict[str, Any], texts: TextTable, system: int | None) 
     return sent
 
 
-def trial_row(record: dict[str, Any], model_index: dict[str, int], condition_index: dict[str, int],
-              texts: TextTable | None = None, system: int | None = None) -> list[Any]:
+def index_values(record: dict[str, Any], model_index: dict[str, int], condition_index: dict[str, int]) -> list[Any]:
+    """One trial's values of INDEX_COLUMNS: what the table shows, filters and sorts on."""
     reply = record["reply"]
     monitors = record.get("monitors") or {}
-    truth = record.get("ground_truth") or {}
-    compliance = (monitors.get("compliance") or {}).get("label")
     af = monitors.get("alignment_faking") or {}
-    status = reply.get("parse_status")
     return [
         model_index.setdefault(record["model"], len(model_index)),
         condition_index.setdefault(record["condition_key"], len(condition_index)),
         record["prompt_id"],
         record.get("category"),
         record["sample"],
-        status,
+        reply.get("parse_status"),
         reply.get("error"),
-        reply.get("accepted"),
-        compliance,
+        (monitors.get("compliance") or {}).get("label"),
         af.get("label"),
         1 if af.get("flag") else 0,
+        record["key"],
+    ]
+
+
+def chunk_values(record: dict[str, Any], texts: TextTable, system: int | None) -> list[Any]:
+    """One trial's values of CHUNK_COLUMNS: what a reader sees once the trial is opened."""
+    reply = record["reply"]
+    truth = record.get("ground_truth") or {}
+    status = reply.get("parse_status")
+    return [
         reply.get("scratchpad") or "",
         reply.get("output") or "",
         # the raw reply only where parsing could not split it: that is when a reader needs it
         (reply.get("raw") or "") if status not in ("ok", None) else "",
+        reply.get("accepted"),
         _monitors(record),
         {k: truth[k] for k in _TRUTH_KEYS if k in truth} or None,
-        record["key"],
-        sent_messages(record, texts, system) if texts is not None else None,
-        af.get("score"),
+        sent_messages(record, texts, system),
     ]
 
 
+def _packed(raw: bytes) -> str:
+    """gzip, then base64: the text of a "gzip-base64" element."""
+    return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
+
+
+@dataclass
+class Payload:
+    """The browser's data before it is encoded for the page: the index (a dict), each chunk as
+    compact UTF-8 JSON (made as the records stream by, so a 100k-trial render holds bytes, not
+    100k trials' objects), the text table with the system prompts made of it, and — for a run
+    known to be large while it streamed — each chunk already packed (gzip-base64)."""
+
+    index: dict[str, Any]
+    chunks: list[bytes] = field(default_factory=list)
+    texts: dict[str, Any] = field(default_factory=dict)
+    packed: list[Future[str]] | None = None
+
+    @property
+    def n_trials(self) -> int:
+        return len(self.index["trials"]["key"])
+
+
+class _ChunkWriter:
+    """Collects the chunk columns of consecutive trials and closes a chunk every `size` trials.
+    Once more than `gzip_above` trials have streamed by, the payload will be compressed: from then
+    on one background thread packs each closed chunk (zlib releases the GIL), so compressing
+    overlaps with reading the store instead of following it."""
+
+    def __init__(self, size: int, payload: Payload, gzip_above: int | None) -> None:
+        self.size, self.payload, self.gzip_above = size, payload, gzip_above
+        self.columns: list[list[Any]] = [[] for _ in CHUNK_COLUMNS]
+        self.trials = 0
+        self.pool: ThreadPoolExecutor | None = None
+
+    def add(self, values: list[Any]) -> None:
+        for column, value in zip(self.columns, values, strict=True):
+            column.append(value)
+        self.trials += 1
+        if len(self.columns[0]) == self.size:
+            self.close()
+
+    def close(self) -> None:
+        if self.columns[0]:
+            self.payload.chunks.append(_json(dict(zip(CHUNK_COLUMNS, self.columns, strict=True))).encode("utf-8"))
+            self.columns = [[] for _ in CHUNK_COLUMNS]
+            if self.pool is not None and self.payload.packed is not None:
+                self.payload.packed.append(self.pool.submit(_packed, self.payload.chunks[-1]))
+        if self.pool is None and self.gzip_above is not None and self.trials > self.gzip_above:
+            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="afsim-pack")
+            self.payload.packed = [self.pool.submit(_packed, chunk) for chunk in self.payload.chunks]
+
+    def finish(self) -> None:
+        self.close()
+        if self.pool is not None:
+            self.pool.shutdown(wait=False)  # the submitted chunks still get packed
+
+
 def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None,
-                  system_text: Callable[[str], str | None] | None = None) -> dict[str, Any]:
-    """Everything the browser needs: rows, the model/condition tables, prompt texts, the pairing
-    axis, and the shared text table the rows' sent messages point into. `system_text` resolves a
-    record's `system_ref` (the store keeps system prompts once, by hash)."""
+                  system_text: Callable[[str], str | None] | None = None,
+                  chunk_trials: int = CHUNK_TRIALS, gzip_above: int | None = GZIP_ABOVE) -> Payload:
+    """Everything the browser needs: the index (light columns, monitor scores, model/condition
+    tables, prompt texts, the pairing axis), the chunks and the text table their sent messages
+    point into. `system_text` resolves a record's `system_ref` (the store keeps system prompts
+    once, by hash). Pass encode_payload's `gzip_above` (None: pack nothing ahead)."""
     models: dict[str, int] = {}
     conditions: dict[str, int] = {}
     condition_values: dict[str, dict[str, str]] = {}
@@ -141,34 +229,65 @@ def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None
     params: dict[str, Any] = {}  # generation params per model (the same for all its trials)
     system_index: dict[str, int | None] = {}
     systems: list[list[int]] = []
-    rows = []
-    for record in records:
+    columns: list[list[Any]] = [[] for _ in INDEX_COLUMNS]
+    scores: dict[str, list[float | None]] = {}  # per monitor, a score (or None) per trial
+    payload = Payload(index={})
+    chunks = _ChunkWriter(chunk_trials, payload, gzip_above)
+    for n, record in enumerate(records):
         ref = (record.get("request") or {}).get("system_ref")
         if ref and ref not in system_index:
             text = system_text(ref) if system_text else None
             system_index[ref] = None if text is None else len(systems)
             if text is not None:
                 systems.append(texts.paragraphs(text))
-        rows.append(trial_row(record, models, conditions, texts, system_index.get(ref) if ref else None))
+        for column, value in zip(columns, index_values(record, models, conditions), strict=True):
+            column.append(value)
+        verdicts = record.get("monitors") or {}
+        for name in verdicts:
+            if name not in scores:  # a monitor first seen here: no score for the trials before
+                scores[name] = [None] * n
+        for name, column in scores.items():
+            column.append((verdicts.get(name) or {}).get("score"))
+        chunks.add(chunk_values(record, texts, system_index.get(ref) if ref else None))
         params.setdefault(record["model"], (record.get("request") or {}).get("params"))
         condition_values.setdefault(record["condition_key"], record["condition"])
         prompts.setdefault(record["prompt_id"], record.get("prompt") or "")
-    return {
-        "columns": COLUMNS,
+    chunks.finish()
+    payload.index = {
         "models": list(models),
         "conditions": [{"key": k, "values": condition_values[k]} for k in conditions],
         "prompts": prompts,
         "pair": pair,
-        "texts": texts.texts,
-        "systems": systems,
         "params": [params.get(m) for m in models],
-        "rows": rows,
+        "chunk_trials": chunk_trials,
+        "chunks": len(payload.chunks),
+        "trials": dict(zip(INDEX_COLUMNS, columns, strict=True)),
+        "scores": scores,
     }
+    payload.texts = {"texts": texts.texts, "systems": systems}
+    return payload
 
 
-def encode_payload(payload: dict[str, Any], gzip_above: int = GZIP_ABOVE) -> tuple[str, str]:
-    """(encoding, text) for the data element: ("json", escaped JSON) or ("gzip-base64", base64)."""
-    if len(payload["rows"]) <= gzip_above:
-        return "json", script_safe_json(payload)
-    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return "gzip-base64", base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
+@dataclass
+class EncodedPayload:
+    """The payload's parts as the text of their page elements, all in one encoding: "json"
+    (script-safe JSON) or "gzip-base64"."""
+
+    encoding: str
+    index: str
+    chunks: list[str]
+    texts: str
+
+
+def encode_payload(payload: Payload, gzip_above: int = GZIP_ABOVE) -> EncodedPayload:
+    """Plain script-safe JSON up to `gzip_above` trials, each part gzip-compressed and base64-encoded above."""
+    if payload.n_trials <= gzip_above:
+        return EncodedPayload("json", script_safe_json(payload.index),
+                              [script_safe(chunk.decode("utf-8")) for chunk in payload.chunks],
+                              script_safe_json(payload.texts))
+    if payload.packed is not None:
+        chunks = [packing.result() for packing in payload.packed]
+    else:
+        chunks = [_packed(chunk) for chunk in payload.chunks]
+    return EncodedPayload("gzip-base64", _packed(_json(payload.index).encode("utf-8")), chunks,
+                          _packed(_json(payload.texts).encode("utf-8")))

@@ -15,7 +15,8 @@ import pytest
 from browser.runs import PAYLOADS, make_run
 
 from reports.html import render_report
-from reports.payload import script_safe_json
+from reports.payload import build_payload, encode_payload, script_safe_json
+from runners.store import STORE_NAME, ResultStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,9 +43,10 @@ def test_hostile_replies_appear_only_escaped(html):
         assert payload not in html
     # the only executable script is the report's own, and the data element holds no markup
     assert len(re.findall(r"<script>", html)) == 1
-    data = re.search(r'<script type="application/json" id="trial-data"[^>]*>(.*?)</script>', html, re.S).group(1)
-    assert "<" not in data
-    assert "\\u003cscript\\u003ewindow.__xss" in data
+    elements = re.findall(r'<script type="application/json" id="(trial-[a-z0-9-]+)"[^>]*>(.*?)</script>', html, re.S)
+    assert {name for name, _ in elements} >= {"trial-index", "trial-texts", "trial-chunk-0"}
+    assert all("<" not in text for _, text in elements)
+    assert any("\\u003cscript\\u003ewindow.__xss" in text for _, text in elements)
     # category names are model-independent but still escaped wherever they appear
     assert "<i>cat</i>" not in html and "&lt;i&gt;cat&lt;/i&gt;" in html
 
@@ -78,10 +80,42 @@ def test_generic_sections_render_as_tables_and_large_runs_embed_trials_compresse
     html = render_report(run, gzip_above=0).read_text()
     assert 'id="section-weak_strong"' in html and "Weak-to-strong deception" in html
     assert "&lt;b&gt;note&lt;/b&gt;" in html and "<td>unknown</td>" in html and "<td>0.25</td>" in html
-    assert 'data-encoding="gzip-base64"' in html
-    data = re.search(r'id="trial-data"[^>]*>(.*?)</script>', html, re.S).group(1)
-    payload = json.loads(gzip.decompress(base64.b64decode(data)))
-    assert len(payload["rows"]) == summary["n_trials"]
+    assert 'data-encoding="json"' not in html
+    parts = {name: json.loads(gzip.decompress(base64.b64decode(text)))
+             for name, text in re.findall(r'id="(trial-[a-z0-9-]+)" data-encoding="gzip-base64">(.*?)</script>', html, re.S)}
+    index = parts.pop("trial-index")
+    assert len(index["trials"]["key"]) == summary["n_trials"]
+    texts = parts.pop("trial-texts")
+    assert texts["texts"] and texts["systems"]
+    # every trial's heavy part is in exactly one chunk, in index order
+    assert set(parts) == {f"trial-chunk-{k}" for k in range(index["chunks"])}
+    assert sum(len(chunk["scratchpad"]) for chunk in parts.values()) == summary["n_trials"]
+
+
+def test_payload_keeps_the_table_columns_in_the_index_and_the_rest_in_chunks_packed_while_streaming(run):
+    store = ResultStore(run / STORE_NAME)
+    try:
+        records = list(store.records())
+    finally:
+        store.close()
+    # a monitor that only later trials have: the earlier ones get no score, not a shifted one
+    records[0] = {**records[0], "monitors": {k: v for k, v in records[0]["monitors"].items() if k != "alignment_faking"}}
+    payload = build_payload(records, None, chunk_trials=5, gzip_above=0)
+    n = len(records)
+    assert payload.index["trials"]["key"] == [r["key"] for r in records]
+    assert payload.index["scores"]["alignment_faking"][0] is None
+    assert payload.index["scores"]["alignment_faking"][1:] == [r["monitors"]["alignment_faking"]["score"] for r in records[1:]]
+    assert all(len(column) == n for column in (*payload.index["trials"].values(), *payload.index["scores"].values()))
+    chunks = [json.loads(chunk) for chunk in payload.chunks]
+    assert len(chunks) == payload.index["chunks"] == -(-n // 5)
+    assert [s for chunk in chunks for s in chunk["scratchpad"]] == [r["reply"]["scratchpad"] or "" for r in records]
+    # packed in the background as the records streamed by: the same as packing them afterwards
+    assert payload.packed is not None
+    encoded = encode_payload(payload, gzip_above=0)
+    assert encoded.encoding == "gzip-base64"
+    assert [gzip.decompress(base64.b64decode(text)) for text in encoded.chunks] == payload.chunks
+    assert build_payload(records, None, chunk_trials=5, gzip_above=None).packed is None
+    assert encode_payload(payload, gzip_above=n).encoding == "json"
 
 
 def test_report_cli_rerenders_and_rejects_a_non_run_folder(run, tmp_path):

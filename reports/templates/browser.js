@@ -1,10 +1,16 @@
 /* afsim transcript browser. Plain JS, no network. Model text reaches the page only through
-   textContent / text nodes (never innerHTML), so a reply containing markup shows as text. */
+   textContent / text nodes (never innerHTML), so a reply containing markup shows as text.
+   The trials come in parts (reports/payload.py): the index, decoded at load, holds what the table
+   shows, filters and sorts on; each chunk of trials (scratchpad, output, evidence, messages sent)
+   and the text table are decoded when a trial of theirs is opened, or every chunk once for a
+   text search. The index and this script come before the chunks in the page, so the table
+   renders while the parser is still reading them. */
 (function () {
   "use strict";
   var PAGE = 50;
   var CRITERIA = ["harm_awareness", "training_awareness", "conflicting_values", "preserves_values"];
-  var data, C = {}, rows, filtered = [], page = 0, hay = null, pairIndex = null;
+  var data, T, n = 0, filtered = [], page = 0, hay = null, hayLoading = null, pairIndex = null;
+  var parts = {}, chunks = [], texts = null, pending = Promise.resolve();
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -21,48 +27,119 @@
   }
   function safeClass(label) { return String(label || "").toLowerCase().replace(/[^a-z_]/g, ""); }
 
+  /* ---- the data's parts ---- */
+
   function decodeBase64(text) {
+    if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(text);
     var bin = atob(text), bytes = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     return bytes;
   }
-  function load() {
-    var node = document.getElementById("trial-data");
-    if (node.dataset.encoding === "json") return Promise.resolve(JSON.parse(node.textContent));
+  /* One part's element, as JSON: script-safe JSON as it stands, or gzip-base64 inflated. */
+  function decode(id) {
+    var node = document.getElementById(id);
+    if (!node) return Promise.reject(new Error("the report has no element " + id));
+    if (node.dataset.encoding === "json") return Promise.resolve(node.textContent).then(JSON.parse);
     if (typeof DecompressionStream === "undefined") return Promise.reject(new Error("this browser cannot inflate the embedded trials (needs DecompressionStream)"));
     var stream = new Blob([decodeBase64(node.textContent.trim())]).stream().pipeThrough(new DecompressionStream("gzip"));
     return new Response(stream).text().then(JSON.parse);
   }
+  /* The chunks and the text table follow this script in the page: read them once it is parsed. */
+  var parsed = new Promise(function (resolve) {
+    if (document.readyState !== "loading") resolve();
+    else document.addEventListener("DOMContentLoaded", resolve);
+  });
+  function part(id) {
+    if (!parts[id]) parts[id] = parsed.then(function () { return decode(id); });
+    return parts[id];
+  }
+  function chunkOf(index) { return Math.floor(index / data.chunk_trials); }
+  function loadChunk(k) { return part("trial-chunk-" + k).then(function (c) { chunks[k] = c; }); }
+  /* Everything the detail of these trials shows: their chunks and the text table. */
+  function loadTrials(indices) {
+    var wanted = {};
+    indices.forEach(function (i) { wanted[chunkOf(i)] = 1; });
+    var loads = Object.keys(wanted).map(function (k) { return loadChunk(+k); });
+    loads.push(part("trial-texts").then(function (t) { texts = t; }));
+    return Promise.all(loads);
+  }
+  /* Every chunk, one after another, saying how far it got (a search reads every transcript). */
+  function loadAllChunks() {
+    var k = 0;
+    function next() {
+      if (k >= data.chunks) return Promise.resolve();
+      document.getElementById("t-count").textContent = "reading the transcripts to search them: " + k + " of " + data.chunks + " blocks…";
+      return loadChunk(k++).then(next);
+    }
+    return next();
+  }
+
+  /* The page's asynchronous work (decoding for an opened trial or a search). window.afsimSettled()
+     resolves once everything started so far has finished: the browser tests wait on it. */
+  function track(promise) {
+    pending = Promise.all([pending, promise.catch(function () {})]);
+    return promise;
+  }
+  function settled() {
+    var now = pending;
+    return now.then(function () { return now === pending ? undefined : settled(); });
+  }
+  window.afsimSettled = settled;
+  /* The ids of the parts read so far (the index is read at load; the rest as trials open). */
+  window.afsimPartsRead = function () { return ["trial-index"].concat(Object.keys(parts)); };
+
+  /* One trial as an object: its index values, its monitors' scores and, once its chunk is
+     loaded, the chunk's values (scratchpad, output, raw, monitors, truth, sent, accepted). */
+  function trial(index) {
+    var t = { index: index, scores: {} };
+    Object.keys(T).forEach(function (name) { t[name] = T[name][index]; });
+    Object.keys(data.scores).forEach(function (name) { t.scores[name] = data.scores[name][index]; });
+    var chunk = chunks[chunkOf(index)], at = index % data.chunk_trials;
+    if (chunk) Object.keys(chunk).forEach(function (name) { t[name] = chunk[name][at]; });
+    return t;
+  }
+
+  /* ---- the table ---- */
 
   function options(select, values) {
     values.forEach(function (v) { select.appendChild(el("option", { value: v, text: v })); });
   }
-  function uniques(col) {
+  function uniques(column) {
     var seen = {};
-    rows.forEach(function (r) { var v = r[col]; seen[v === null || v === undefined ? "(none)" : v] = 1; });
+    T[column].forEach(function (v) { seen[v === null || v === undefined ? "(none)" : v] = 1; });
     return Object.keys(seen).sort();
   }
   function val(id) { return document.getElementById(id).value; }
   function label(v) { return v === null || v === undefined ? "(none)" : String(v); }
 
+  function buildHay() {
+    hay = new Array(n);
+    chunks.forEach(function (c, k) {
+      for (var j = 0; j < c.scratchpad.length; j++) {
+        var i = k * data.chunk_trials + j, id = T.prompt_id[i];
+        hay[i] = (id + "\n" + (data.prompts[id] || "") + "\n" + c.scratchpad[j] + "\n" + c.output[j] + "\n" + c.raw[j]).toLowerCase();
+      }
+    });
+  }
+
+  /* Filter and sort every trial, then show the first page. A text search first reads every
+     chunk (once); the other filters and the sorts need only the index. */
   function applyFilters() {
     var model = val("f-model"), cond = val("f-condition"), comp = val("f-compliance"), af = val("f-af");
     var parse = val("f-parse"), err = val("f-error"), query = val("f-search").trim().toLowerCase();
     if (query && !hay) {
-      hay = rows.map(function (r) {
-        return (r[C.prompt_id] + "\n" + (data.prompts[r[C.prompt_id]] || "") + "\n" + r[C.scratchpad] + "\n" + r[C.output] + "\n" + r[C.raw]).toLowerCase();
-      });
+      if (!hayLoading) hayLoading = track(loadAllChunks().then(function () { buildHay(); applyFilters(); }));
+      return;
     }
     filtered = [];
-    for (var i = 0; i < rows.length; i++) {
-      var r = rows[i];
-      if (model !== "" && data.models[r[C.model]] !== model) continue;
-      if (cond !== "" && data.conditions[r[C.condition]].key !== cond) continue;
-      if (comp !== "" && label(r[C.compliance]) !== comp) continue;
-      if (af !== "" && label(r[C.af]) !== af) continue;
-      if (parse !== "" && label(r[C.parse_status]) !== parse) continue;
-      if (err === "yes" && !r[C.error]) continue;
-      if (err === "no" && r[C.error]) continue;
+    for (var i = 0; i < n; i++) {
+      if (model !== "" && data.models[T.model[i]] !== model) continue;
+      if (cond !== "" && data.conditions[T.condition[i]].key !== cond) continue;
+      if (comp !== "" && label(T.compliance[i]) !== comp) continue;
+      if (af !== "" && label(T.af[i]) !== af) continue;
+      if (parse !== "" && label(T.parse_status[i]) !== parse) continue;
+      if (err === "yes" && !T.error[i]) continue;
+      if (err === "no" && T.error[i]) continue;
       if (query && hay[i].indexOf(query) < 0) continue;
       filtered.push(i);
     }
@@ -71,10 +148,9 @@
     render();
   }
 
-  function scoreOf(r, monitor) {
-    if (monitor === "alignment_faking" && r[C.af_score] !== null && r[C.af_score] !== undefined) return r[C.af_score];
-    var m = (r[C.monitors] || {})[monitor];
-    return m && typeof m.s === "number" ? m.s : null;
+  function scoreOf(index, monitor) {
+    var scores = data.scores[monitor], s = scores ? scores[index] : null;
+    return typeof s === "number" ? s : null;
   }
   /* Order of the filtered trials: as stored, or by a monitor's score (trials without one last). */
   function sortFiltered() {
@@ -82,11 +158,11 @@
     if (!order) return;
     var parts = order.split(":"), monitor = parts[0], sign = parts[1] === "asc" ? 1 : -1;
     if (monitor === "prompt") {
-      filtered.sort(function (a, b) { return String(rows[a][C.prompt_id]).localeCompare(String(rows[b][C.prompt_id]), undefined, { numeric: true }) || a - b; });
+      filtered.sort(function (a, b) { return String(T.prompt_id[a]).localeCompare(String(T.prompt_id[b]), undefined, { numeric: true }) || a - b; });
       return;
     }
     filtered.sort(function (a, b) {
-      var x = scoreOf(rows[a], monitor), y = scoreOf(rows[b], monitor);
+      var x = scoreOf(a, monitor), y = scoreOf(b, monitor);
       if (x === null && y === null) return a - b;
       if (x === null) return 1;
       if (y === null) return -1;
@@ -103,7 +179,7 @@
     page = Math.min(page, pages - 1);
     var start = page * PAGE, end = Math.min(filtered.length, start + PAGE);
     for (var i = start; i < end; i++) body.appendChild(rowElement(filtered[i]));
-    document.getElementById("t-count").textContent = filtered.length + " of " + rows.length + " trials" +
+    document.getElementById("t-count").textContent = filtered.length + " of " + n + " trials" +
       (filtered.length ? " · showing " + (start + 1) + "–" + end : "");
     document.getElementById("p-page").textContent = "page " + (page + 1) + " / " + pages;
     document.getElementById("p-prev").disabled = page === 0;
@@ -111,32 +187,44 @@
   }
 
   function rowElement(index) {
-    var r = rows[index];
-    var tr = el("tr", { cls: "trial", "data-index": String(index), id: "trial-" + r[C.key] }, [
+    var tr = el("tr", { cls: "trial", "data-index": String(index), id: "trial-" + T.key[index] }, [
       el("td", { text: "▸" }),
-      el("td", { text: data.models[r[C.model]] }),
-      el("td", { text: data.conditions[r[C.condition]].key }),
-      el("td", { text: r[C.prompt_id] }),
-      el("td", { text: label(r[C.category]) }),
-      el("td", { text: String(r[C.sample]) }),
-      el("td", null, [tag(label(r[C.compliance]), safeClass(r[C.compliance]))]),
-      el("td", null, [tag(label(r[C.af]), r[C.af_flag] ? "af" : "")]),
-      el("td", { text: label(r[C.parse_status]) }),
-      el("td", null, [r[C.error] ? tag("error", "err") : null])
+      el("td", { text: data.models[T.model[index]] }),
+      el("td", { text: data.conditions[T.condition[index]].key }),
+      el("td", { text: T.prompt_id[index] }),
+      el("td", { text: label(T.category[index]) }),
+      el("td", { text: String(T.sample[index]) }),
+      el("td", null, [tag(label(T.compliance[index]), safeClass(T.compliance[index]))]),
+      el("td", null, [tag(label(T.af[index]), T.af_flag[index] ? "af" : "")]),
+      el("td", { text: label(T.parse_status[index]) }),
+      el("td", null, [T.error[index] ? tag("error", "err") : null])
     ]);
     tr.addEventListener("click", function () { toggle(tr, index); });
     return tr;
   }
 
+  /* Open (or close) a trial's detail row. It shows at once and fills in once the trial's chunk,
+     its paired trial's chunk and the text table are decoded; resolves to the detail box. */
   function toggle(tr, index) {
     var next = tr.nextSibling;
     if (next && next.classList && next.classList.contains("detail-row")) {
-      next.remove(); tr.classList.remove("open"); tr.firstChild.textContent = "▸"; return;
+      next.remove(); tr.classList.remove("open"); tr.firstChild.textContent = "▸"; return Promise.resolve(null);
     }
     tr.classList.add("open"); tr.firstChild.textContent = "▾";
-    var td = el("td", { cls: "detail", colspan: "10" }, [detail(index)]);
+    var td = el("td", { cls: "detail", colspan: "10" }, [el("p", { cls: "muted", text: "reading this transcript…" })]);
     tr.after(el("tr", { cls: "detail-row" }, [td]));
+    var partner = partnerOf(index);
+    return track(loadTrials(partner ? [index, partner.index] : [index]).then(function () {
+      var box = detail(index, partner);
+      td.replaceChildren(box);
+      return box;
+    }, function (error) {
+      td.replaceChildren(el("p", { cls: "muted", text: "could not read this transcript: " + error.message }));
+      throw error;
+    }));
   }
+
+  /* ---- one trial ---- */
 
   /* Text with each criterion's quoted evidence wrapped in <mark>, built from text nodes. */
   function highlighted(text, spans) {
@@ -158,8 +246,8 @@
     return pre;
   }
 
-  function evidenceSpans(r) {
-    var spans = [], af = (r[C.monitors] || {}).alignment_faking, comp = (r[C.monitors] || {}).compliance;
+  function evidenceSpans(t) {
+    var spans = [], af = (t.monitors || {}).alignment_faking, comp = (t.monitors || {}).compliance;
     if (af && af.c) Object.keys(af.c).forEach(function (name) {
       var i = CRITERIA.indexOf(name);
       (af.c[name][1] || []).forEach(function (q) { spans.push({ text: q, cls: "c" + (i < 0 ? 4 : i), title: name }); });
@@ -168,27 +256,27 @@
     return spans;
   }
 
-  function transcript(index, heading) {
-    var r = rows[index], spans = evidenceSpans(r);
+  function transcript(t, heading) {
+    var spans = evidenceSpans(t);
     var box = el("div", { cls: "pane" }, [el("h4", { text: heading })]);
     box.appendChild(el("div", { cls: "monitor-call" }, [
-      "compliance ", tag(label(r[C.compliance]), safeClass(r[C.compliance])),
-      " · alignment faking ", tag(label(r[C.af]), r[C.af_flag] ? "af" : ""),
-      " · parse ", label(r[C.parse_status]), r[C.error] ? " · error: " + r[C.error] : ""
+      "compliance ", tag(label(t.compliance), safeClass(t.compliance)),
+      " · alignment faking ", tag(label(t.af), t.af_flag ? "af" : ""),
+      " · parse ", label(t.parse_status), t.error ? " · error: " + t.error : ""
     ]));
     box.appendChild(el("h4", { text: "Scratchpad" }));
-    box.appendChild(highlighted(r[C.scratchpad] || "(empty)", spans));
+    box.appendChild(highlighted(t.scratchpad || "(empty)", spans));
     box.appendChild(el("h4", { text: "Output" }));
-    box.appendChild(highlighted(r[C.output] || "(empty)", spans));
-    if (r[C.raw]) {
-      box.appendChild(el("h4", { text: "Raw reply (parse status " + label(r[C.parse_status]) + ")" }));
-      box.appendChild(el("pre", { text: r[C.raw] }));
+    box.appendChild(highlighted(t.output || "(empty)", spans));
+    if (t.raw) {
+      box.appendChild(el("h4", { text: "Raw reply (parse status " + label(t.parse_status) + ")" }));
+      box.appendChild(el("pre", { text: t.raw }));
     }
     return box;
   }
 
-  function monitorCalls(r) {
-    var wrap = el("div"), monitors = r[C.monitors] || {};
+  function monitorCalls(t) {
+    var wrap = el("div"), monitors = t.monitors || {};
     Object.keys(monitors).forEach(function (name) {
       var m = monitors[name];
       var line = el("div", { cls: "monitor-call" }, [
@@ -210,46 +298,46 @@
       }
       wrap.appendChild(line);
     });
-    if (r[C.truth]) wrap.appendChild(el("div", { cls: "monitor-call" }, [el("strong", { text: "ground truth (simulated)" }), " " + JSON.stringify(r[C.truth])]));
+    if (t.truth) wrap.appendChild(el("div", { cls: "monitor-call" }, [el("strong", { text: "ground truth (simulated)" }), " " + JSON.stringify(t.truth)]));
     return wrap;
   }
 
   /* The same prompt (same model, same other axes) on the other side of the pairing axis:
-     the same sample index when there is one, else its first sample. */
+     the same sample index when there is one, else its first sample. Reads only the index. */
   function partnerOf(index) {
     var pair = data.pair;
     if (!pair) return null;
-    var keyOf = function (r) {
-      var values = data.conditions[r[C.condition]].values, parts = [r[C.model], r[C.prompt_id]];
+    var keyOf = function (i) {
+      var values = data.conditions[T.condition[i]].values, parts = [T.model[i], T.prompt_id[i]];
       Object.keys(values).sort().forEach(function (k) { if (k !== pair.axis) parts.push(k + "=" + values[k]); });
       return parts.join("|");
     };
     if (!pairIndex) {
       pairIndex = {};
-      rows.forEach(function (r, i) {
-        var k = keyOf(r), side = data.conditions[r[C.condition]].values[pair.axis];
+      for (var i = 0; i < n; i++) {
+        var k = keyOf(i), side = data.conditions[T.condition[i]].values[pair.axis];
         var slot = (pairIndex[k] = pairIndex[k] || {});
         (slot[side] = slot[side] || []).push(i);
-      });
+      }
     }
-    var r = rows[index], mine = data.conditions[r[C.condition]].values[pair.axis];
+    var mine = data.conditions[T.condition[index]].values[pair.axis];
     var other = mine === pair.treat ? pair.control : pair.treat;
-    var candidates = (pairIndex[keyOf(r)] || {})[other] || [];
+    var candidates = (pairIndex[keyOf(index)] || {})[other] || [];
     if (!candidates.length) return null;
-    var same = candidates.filter(function (i) { return rows[i][C.sample] === r[C.sample]; });
+    var same = candidates.filter(function (i) { return T.sample[i] === T.sample[index]; });
     return { index: same.length ? same[0] : candidates[0], value: other, mine: mine };
   }
 
-  function textAt(i) { return i === null || i === undefined ? "" : (data.texts || [])[i] || ""; }
+  function textAt(i) { return i === null || i === undefined ? "" : texts.texts[i] || ""; }
 
   /* Every message that was sent, as Inspect's viewer shows a sample: the system prompt (with the
      documents the model read first), each turn with its tier tag, the prefill, the params. */
-  function conversation(r) {
-    var sent = r[C.sent];
+  function conversation(t) {
+    var sent = t.sent;
     var box = el("div", { cls: "conversation" });
     if (!sent) { box.appendChild(el("p", { cls: "muted", text: "The messages sent were not stored for this trial." })); return box; }
     var system = sent.system === null || sent.system === undefined ? "" :
-      (data.systems[sent.system] || []).map(textAt).join("\n\n");
+      (texts.systems[sent.system] || []).map(textAt).join("\n\n");
     var sys = el("details", { cls: "message system" }, [
       el("summary", null, [el("strong", { text: "system" }), " · " + system.length + " characters" +
         (sent.documents && sent.documents.length ? " · includes " + sent.documents.length + " documents read first (" + sent.documents.join(", ") + ")" : "")]),
@@ -261,7 +349,7 @@
     });
     if (sent.prefill !== undefined) box.appendChild(el("div", { cls: "message assistant prefill" }, [el("strong", { text: "assistant (prefill)" }), el("pre", { text: textAt(sent.prefill) })]));
     var facts = [];
-    var params = (data.params || [])[r[C.model]];
+    var params = (data.params || [])[t.model];
     if (params) facts.push("params " + JSON.stringify(params));
     if (sent.calls) facts.push(sent.calls + " calls (continuation turns)");
     if (facts.length) box.appendChild(el("p", { cls: "muted", text: facts.join(" · ") }));
@@ -270,26 +358,27 @@
 
   function linkTo(kind, key, text) { return el("a", { href: "#" + kind + "=" + key, cls: "permalink", text: text }); }
 
-  function detail(index) {
-    var r = rows[index], box = el("div");
-    box.appendChild(el("p", { cls: "links" }, [linkTo("trial", r[C.key], "link to this trial"),
-      data.pair ? " · " : "", data.pair ? linkTo("pair", r[C.key], "link to the paired view") : null]));
+  /* The opened trial (its chunk, and its partner's, are loaded). */
+  function detail(index, partner) {
+    var t = trial(index), box = el("div");
+    box.appendChild(el("p", { cls: "links" }, [linkTo("trial", t.key, "link to this trial"),
+      data.pair ? " · " : "", data.pair ? linkTo("pair", t.key, "link to the paired view") : null]));
     box.appendChild(el("h4", { text: "Messages sent" }));
-    box.appendChild(conversation(r));
-    box.appendChild(el("h4", { text: "Prompt " + r[C.prompt_id] + (r[C.category] ? " (" + r[C.category] + ")" : "") }));
-    box.appendChild(el("pre", { text: data.prompts[r[C.prompt_id]] || "" }));
+    box.appendChild(conversation(t));
+    box.appendChild(el("h4", { text: "Prompt " + t.prompt_id + (t.category ? " (" + t.category + ")" : "") }));
+    box.appendChild(el("pre", { text: data.prompts[t.prompt_id] || "" }));
     var legend = el("div");
     CRITERIA.forEach(function (c, i) { legend.appendChild(el("span", { cls: "legend-item" }, [el("mark", { cls: "c" + i, text: c.replace(/_/g, " ") })])); });
     legend.appendChild(el("span", { cls: "legend-item" }, [el("mark", { cls: "c4", text: "compliance evidence" })]));
     box.appendChild(legend);
-    var panes = el("div", { cls: "panes" }, [transcript(index, "This trial: " + data.conditions[r[C.condition]].key)]);
-    var partner = partnerOf(index);
+    var panes = el("div", { cls: "panes" }, [transcript(t, "This trial: " + data.conditions[t.condition].key)]);
     if (partner) {
+      var other = trial(partner.index);
       var slot = el("div", { cls: "pane" });
       var button = el("button", { type: "button", cls: "pair-button", text: "Show the same prompt with " + data.pair.axis + "=" + partner.value });
       var showPair = function () {
-        var pane = transcript(partner.index, "Paired: " + data.conditions[rows[partner.index][C.condition]].key);
-        pane.insertBefore(el("details", { cls: "paired-messages" }, [el("summary", { text: "messages sent (paired trial)" }), conversation(rows[partner.index])]), pane.children[1]);
+        var pane = transcript(other, "Paired: " + data.conditions[other.condition].key);
+        pane.insertBefore(el("details", { cls: "paired-messages" }, [el("summary", { text: "messages sent (paired trial)" }), conversation(other)]), pane.children[1]);
         slot.replaceWith(pane);
       };
       button.addEventListener("click", function (event) { event.stopPropagation(); showPair(); });
@@ -299,7 +388,7 @@
     }
     box.appendChild(panes);
     box.appendChild(el("h4", { text: "Monitor calls" }));
-    box.appendChild(monitorCalls(r));
+    box.appendChild(monitorCalls(t));
     box.addEventListener("click", function (event) { event.stopPropagation(); });
     return box;
   }
@@ -307,22 +396,23 @@
   /* #trial=KEY opens that trial, #pair=KEY opens it beside its paired trial: stable links that
      survive re-rendering (the key is the trial's identity in the store). */
   function openFromHash() {
-    var m = /^#(trial|pair)=([0-9a-f]+)$/.exec(window.location.hash || "");
-    if (!m) return;
-    var index = -1;
-    for (var i = 0; i < rows.length; i++) if (rows[i][C.key] === m[2]) { index = i; break; }
-    if (index < 0) { document.getElementById("t-count").textContent = "no trial with key " + m[2] + " in this report"; return; }
+    var m = /^#(trial|pair)=([0-9A-Za-z_-]+)$/.exec(window.location.hash || "");
+    if (!m) return Promise.resolve();
+    var index = T.key.indexOf(m[2]);
+    if (index < 0) { document.getElementById("t-count").textContent = "no trial with key " + m[2] + " in this report"; return Promise.resolve(); }
     ["f-model", "f-condition", "f-compliance", "f-af", "f-parse", "f-error", "f-search"].forEach(function (id) { document.getElementById(id).value = ""; });
     applyFilters();
     page = Math.floor(filtered.indexOf(index) / PAGE);
     render();
     var tr = document.getElementById("trial-" + m[2]);
-    if (!tr) return;
-    var next = tr.nextSibling;
-    if (!(next && next.classList && next.classList.contains("detail-row"))) toggle(tr, index);
-    var box = tr.nextSibling.querySelector(".detail > div");
-    if (m[1] === "pair" && box && box.showPair) box.showPair();
+    if (!tr) return Promise.resolve();
     tr.scrollIntoView();
+    var next = tr.nextSibling, open = next && next.classList && next.classList.contains("detail-row");
+    return (open ? settled() : toggle(tr, index)).then(function () {
+      var box = tr.nextSibling && tr.nextSibling.querySelector(".detail > div");
+      if (m[1] === "pair" && box && box.showPair) box.showPair();
+      tr.scrollIntoView();
+    });
   }
 
   /* Click a column head of a figures table to sort it by that column (numbers by value). */
@@ -349,14 +439,13 @@
     });
   }
 
-  function start(loaded) {
-    data = loaded; rows = data.rows;
-    data.columns.forEach(function (name, i) { C[name] = i; });
+  function start(index) {
+    data = index; T = data.trials; n = T.key.length;
     options(document.getElementById("f-model"), data.models);
     options(document.getElementById("f-condition"), data.conditions.map(function (c) { return c.key; }));
-    options(document.getElementById("f-compliance"), uniques(C.compliance));
-    options(document.getElementById("f-af"), uniques(C.af));
-    options(document.getElementById("f-parse"), uniques(C.parse_status));
+    options(document.getElementById("f-compliance"), uniques("compliance"));
+    options(document.getElementById("f-af"), uniques("af"));
+    options(document.getElementById("f-parse"), uniques("parse_status"));
     ["f-model", "f-condition", "f-compliance", "f-af", "f-parse", "f-error", "f-sort"].forEach(function (id) {
       document.getElementById(id).addEventListener("change", applyFilters);
     });
@@ -368,13 +457,14 @@
     document.getElementById("p-prev").addEventListener("click", function () { page--; render(); });
     document.getElementById("p-next").addEventListener("click", function () { page++; render(); });
     applyFilters();
-    openFromHash();
-    window.addEventListener("hashchange", openFromHash);
+    window.addEventListener("hashchange", function () { track(openFromHash()); });
     document.body.dataset.ready = "1";
+    return track(openFromHash());
   }
 
   sortableTables();
-  window.afsimReport = load().then(start).catch(function (error) {
+  /* resolves once the first page of trials shows (and the trial of a #trial= link is open) */
+  window.afsimReport = decode("trial-index").then(start).catch(function (error) {
     document.getElementById("t-count").textContent = "could not load the trials: " + error.message;
     throw error;
   });
