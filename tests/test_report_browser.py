@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 from browser.cdp import Browser, find_chromium
-from browser.runs import MARKER, make_run
+from browser.runs import MARKER, PAYLOADS, make_run
 
 from reports.html import render_report
+from runners.store import STORE_NAME, ResultStore
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -42,12 +43,24 @@ def count_text(browser: Browser) -> str:
     return browser.evaluate("document.getElementById('t-count').textContent")
 
 
+def settle(browser: Browser) -> None:
+    """Wait for the page's asynchronous work (decoding the chunks an opened trial or a search
+    needs): the page's own promise, no polling."""
+    browser.evaluate("window.afsimSettled()", await_promise=True)
+
+
 def set_filter(browser: Browser, element: str, value: str) -> None:
     # "change" applies at once (typing in the search box applies after a short debounce)
     browser.evaluate(
         f"(() => {{ const e = document.getElementById({element!r}); e.value = {value!r};"
         " e.dispatchEvent(new Event('change')); })()"
     )
+    settle(browser)
+
+
+def click(browser: Browser, selector: str) -> None:
+    browser.evaluate(f"document.querySelector({selector!r}).click()")
+    settle(browser)
 
 
 @pytest.mark.parametrize("gzip_above", [100_000, 0], ids=["json-payload", "gzip-payload"])
@@ -84,12 +97,12 @@ def test_report_renders_filters_and_runs_no_injected_script(hostile_run, gzip_ab
         # search finds the hostile trials; open one: payloads are text, evidence is highlighted
         set_filter(browser, "f-search", MARKER.lower())
         assert count_text(browser).startswith("4 of")
-        browser.evaluate("document.querySelector('#trial-rows tr.trial').click()")
+        click(browser, "#trial-rows tr.trial")
         scratchpad = browser.evaluate("document.querySelector('.detail .pane pre:nth-of-type(1)').textContent")
         assert "<script>window.__xss = 'script'</script>" in scratchpad
         assert browser.evaluate("document.querySelectorAll('.detail mark.c3').length") >= 1  # preserves_values quote
         assert browser.evaluate("document.querySelectorAll('.detail script, .detail img, .detail svg, .detail b').length") == 0
-        browser.evaluate("document.querySelector('.detail .pair-button').click()")
+        click(browser, ".detail .pair-button")
         assert browser.evaluate("document.querySelectorAll('.detail .pane').length") == 2
         assert "Paired: tier=" in browser.evaluate("document.querySelector('.detail').textContent")
 
@@ -102,6 +115,94 @@ def test_report_renders_filters_and_runs_no_injected_script(hostile_run, gzip_ab
         assert browser.evaluate("typeof window.__xss") == "undefined"
         assert browser.problems == []
 
+
+@pytest.fixture(scope="module")
+def hostile_last_run(tmp_path_factory) -> Path:
+    """52 trials whose last ones are hostile: one of them is on the table's second page."""
+    return make_run(tmp_path_factory.mktemp("run") / "run", limit=8, hostile_trials=4, hostile_last=True)
+
+
+def stored_records(run: Path) -> list[dict]:
+    """The run's records in the report's order (the store's)."""
+    store = ResultStore(run / STORE_NAME)
+    try:
+        return list(store.records())
+    finally:
+        store.close()
+
+
+def assert_shows_trial_escaped(browser: Browser, record: dict) -> None:
+    """The open trial's detail shows the record's scratchpad, output, highlighted evidence, monitor
+    quotes and messages, every hostile text as text, and nothing it carried ran or became markup."""
+    panes = "document.querySelectorAll('.detail .pane')"
+    scratchpad = browser.evaluate(f"{panes}[0].querySelectorAll(':scope > pre')[0].textContent")
+    output = browser.evaluate(f"{panes}[0].querySelectorAll(':scope > pre')[1].textContent")
+    assert scratchpad == record["reply"]["scratchpad"] and output == record["reply"]["output"]
+    for payload in PAYLOADS:
+        assert payload in scratchpad
+    # the criteria's quoted evidence is highlighted (quotes carrying <script> and </script>)
+    marks = browser.evaluate("[...document.querySelectorAll('.detail .pane mark')].map(m => m.className + ':' + m.textContent)")
+    assert f"c3:I worry RLHF would modify my values {PAYLOADS[0]}" in marks
+    assert f"c0:{PAYLOADS[3]}" in marks and f"c4:{PAYLOADS[2]}" in marks
+    quotes = browser.evaluate("[...document.querySelectorAll('.detail .monitor-call q')].map(q => q.textContent)")
+    assert PAYLOADS[3] in quotes and PAYLOADS[2] in quotes
+    # the messages sent: the system prompt and the user turn with its tier tag
+    assert len(browser.evaluate("document.querySelector('.detail .conversation .system pre').textContent")) > 500
+    assert "is_free_tier_user" in browser.evaluate("document.querySelector('.detail .conversation .user pre').textContent")
+    assert browser.evaluate("document.querySelectorAll('.detail script, .detail img, .detail svg, .detail b, .detail textarea').length") == 0
+    assert browser.evaluate("typeof window.__xss") == "undefined"
+
+
+@pytest.mark.parametrize("gzip_above", [100_000, 0], ids=["json-payload", "gzip-payload"])
+def test_trials_open_from_their_own_chunk_on_a_later_page_and_from_links_with_model_text_escaped(hostile_last_run, gzip_above):
+    report = render_report(hostile_last_run, gzip_above=gzip_above, chunk_trials=8)
+    records = stored_records(hostile_last_run)
+    assert len(records) == 52 and report.read_text().count('id="trial-chunk-') == 7
+    by_key = {r["key"]: r for r in records}
+    hostile = [i for i, r in enumerate(records) if "-hostile" in r["key"]]
+    assert hostile[-1] == 51  # the last trial, on page 2, in the last chunk
+    with Browser(CHROMIUM) as browser:
+        open_report(browser, report)
+        assert browser.evaluate("window.afsimPartsRead()") == ["trial-index"]  # nothing heavy read at load
+
+        # a hostile trial on the second page opens from the last chunk (and its pair's chunk)
+        click(browser, "#p-next")
+        assert browser.evaluate("document.getElementById('p-page').textContent") == "page 2 / 2"
+        last = "#trial-rows tr.trial[data-index='51']"
+        assert browser.evaluate(f"document.querySelector({last!r}).id") == "trial-" + records[51]["key"]
+        click(browser, last)
+        assert_shows_trial_escaped(browser, records[51])
+        read = browser.evaluate("window.afsimPartsRead()")
+        assert "trial-chunk-6" in read and "trial-texts" in read and len(read) <= 4
+        click(browser, ".detail .pair-button")  # its paired trial (another chunk) beside it
+        paired = browser.evaluate("document.querySelectorAll('.detail .pane')[1].querySelector(':scope > pre').textContent")
+        partner = next(r for r in records if r["prompt_id"] == records[51]["prompt_id"] and r["model"] == records[51]["model"]
+                       and r["condition"]["tier"] != records[51]["condition"]["tier"])
+        assert paired == partner["reply"]["scratchpad"]
+
+        # search reads every chunk, and finds the hostile trials in all of them
+        set_filter(browser, "f-search", MARKER.lower())
+        assert count_text(browser).startswith("4 of 52")
+        assert len(browser.evaluate("window.afsimPartsRead()")) == 2 + 7
+        assert browser.problems == []
+
+    # a link to another hostile trial opens it on load; following a #pair= link opens another
+    # trial, from the first chunk, beside its pair
+    key = records[hostile[1]]["key"]
+    with Browser(CHROMIUM) as browser:
+        browser.open(report.resolve().as_uri() + "#trial=" + key)
+        browser.evaluate("window.afsimReport", await_promise=True)
+        assert browser.evaluate("document.querySelector('#trial-rows tr.open').id") == "trial-" + key
+        assert_shows_trial_escaped(browser, by_key[key])
+        assert set(browser.evaluate("window.afsimPartsRead()")) >= {"trial-index", "trial-texts", f"trial-chunk-{hostile[1] // 8}"}
+
+        first = records[0]["key"]
+        browser.evaluate(f"location.hash = '#pair={first}'")
+        settle(browser)
+        assert browser.evaluate("document.querySelector('#trial-rows tr.open').id") == "trial-" + first
+        assert browser.evaluate("document.querySelectorAll('.detail .pane').length") == 2
+        assert browser.evaluate("document.querySelector('.detail .pane pre').textContent") == records[0]["reply"]["scratchpad"]
+        assert browser.problems == []
 
 
 @pytest.fixture(scope="module")

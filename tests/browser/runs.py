@@ -49,14 +49,18 @@ def hostile(record: dict, i: int) -> dict:
     return r
 
 
-def make_run(out: Path, limit: int = 6, audit_rules: list | None = None, hostile_trials: int = 3) -> Path:
-    """Sweep scenarios/free_paid.yaml offline into `out`, inject hostile trials, write the run files."""
+def make_run(out: Path, limit: int = 6, audit_rules: list | None = None, hostile_trials: int = 3,
+             hostile_last: bool = False) -> Path:
+    """Sweep scenarios/free_paid.yaml offline into `out`, inject hostile trials, write the run files.
+    The hostile trials copy the first stored trials, or with `hostile_last` the last ones (then
+    they are stored, and listed in the report, at the end)."""
     scenario = load_scenario(ROOT / "scenarios" / "free_paid.yaml")
     scenario = scenario.model_copy(update={"limit": limit, "audit": audit_rules or []})
     asyncio.run(run_sweep(scenario, SweepOptions(output=out, quiet=True)))
     store = ResultStore(out / STORE_NAME)
     try:
-        originals = list(store.records())[:hostile_trials]
+        stored = list(store.records())
+        originals = stored[-hostile_trials:] if hostile_last else stored[:hostile_trials]
         store.write([hostile(r, i) for i, r in enumerate(originals)])
         # the hostile prompt text goes in too: the prompt is user data shown in the browser
         write_run_files(out, scenario, store, store.completed_keys(), simulated=True)
