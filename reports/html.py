@@ -185,11 +185,10 @@ def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenar
         "script": Markup(script),
         "csp": csp(script),
         # script-safe JSON or base64 (see reports/payload.py): the index is decoded at load, the
-        # text table and each chunk of trials when a trial is opened
+        # other parts (chunks of trials, the text table) when a trial is opened
         "data_encoding": encoded.encoding,
         "data_index": Markup(encoded.index),
-        "data_texts": Markup(encoded.texts),
-        "data_chunks": [Markup(chunk) for chunk in encoded.chunks],
+        "data_parts": {element: Markup(text) for element, text in encoded.parts.items()},
     }
 
 

@@ -5,10 +5,11 @@ The data is split so that opening a 100k-trial report decodes only what the tabl
 - the **index** (`trial-index`): per trial only the table's light columns (model, condition,
   prompt, sample, labels, monitor scores, key), stored column by column, plus the model and
   condition tables, prompt texts and the pairing axis. Filters and sorts run on it over every trial.
-- **chunks** (`trial-chunk-K`): the heavy parts of trials K*CHUNK_TRIALS … (scratchpad, output,
-  raw reply, monitor evidence, ground truth, messages sent), column by column, each its own element,
-  decoded only when a trial of that block is opened (or every chunk, once, for a text search).
-- the **text table** (`trial-texts`): system prompts and user turns the chunks' messages point into.
+- **chunks** of CHUNK_TRIALS consecutive trials, the heavy parts, column by column, in two elements
+  each: `trial-replies-K` (scratchpad, output, raw reply: what a text search reads) and
+  `trial-details-K` (monitor verdicts with their evidence, ground truth, messages sent), decoded
+  only when a trial of that block is opened (the replies of every chunk, once, for a text search).
+- the **text table** (`trial-texts`): system prompts and user turns the messages sent point into.
 
 Each part travels inside `<script type="application/json">` (never executed). Model output may
 contain `</script>`, so `<`, `>` and `&` are written as \\u escapes (still valid JSON, read back
@@ -33,8 +34,8 @@ INDEX_COLUMNS = [
     "model", "condition", "prompt_id", "category", "sample", "parse_status", "error", "compliance",
     "af", "af_flag", "key",
 ]
-# a chunk's columns (one list per column, a value per trial of the chunk)
-CHUNK_COLUMNS = ["scratchpad", "output", "raw", "accepted", "monitors", "truth", "sent"]
+# a chunk's two elements and their columns (one list per column, a value per trial of the chunk)
+CHUNK_PARTS = {"replies": ["scratchpad", "output", "raw"], "details": ["accepted", "monitors", "truth", "sent"]}
 CHUNK_TRIALS = 1000  # trials per chunk: opening a trial inflates ~2 MB of JSON, not the whole run
 GZIP_ABOVE = 20_000  # trials; up to this the parts are plain (readable) JSON
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -141,7 +142,8 @@ def index_values(record: dict[str, Any], model_index: dict[str, int], condition_
 
 
 def chunk_values(record: dict[str, Any], texts: TextTable, system: int | None) -> list[Any]:
-    """One trial's values of CHUNK_COLUMNS: what a reader sees once the trial is opened."""
+    """One trial's values of the CHUNK_PARTS' columns, in order: what a reader sees once the trial
+    is opened."""
     reply = record["reply"]
     truth = record.get("ground_truth") or {}
     status = reply.get("parse_status")
@@ -164,15 +166,15 @@ def _packed(raw: bytes) -> str:
 
 @dataclass
 class Payload:
-    """The browser's data before it is encoded for the page: the index (a dict), each chunk as
-    compact UTF-8 JSON (made as the records stream by, so a 100k-trial render holds bytes, not
-    100k trials' objects), the text table with the system prompts made of it, and — for a run
-    known to be large while it streamed — each chunk already packed (gzip-base64)."""
+    """The browser's data before it is encoded for the page: the index (a dict), and the elements
+    decoded later — each chunk's two parts, then the text table — as compact UTF-8 JSON by element
+    id (made as the records stream by, so a 100k-trial render holds bytes, not 100k trials'
+    objects); for a run known to be large while it streamed, the chunks also already packed
+    (gzip-base64)."""
 
     index: dict[str, Any]
-    chunks: list[bytes] = field(default_factory=list)
-    texts: dict[str, Any] = field(default_factory=dict)
-    packed: list[Future[str]] | None = None
+    parts: dict[str, bytes] = field(default_factory=dict)
+    packed: dict[str, Future[str]] | None = None
 
     @property
     def n_trials(self) -> int:
@@ -187,8 +189,9 @@ class _ChunkWriter:
 
     def __init__(self, size: int, payload: Payload, gzip_above: int | None) -> None:
         self.size, self.payload, self.gzip_above = size, payload, gzip_above
-        self.columns: list[list[Any]] = [[] for _ in CHUNK_COLUMNS]
-        self.trials = 0
+        self.names = [name for columns in CHUNK_PARTS.values() for name in columns]
+        self.columns: list[list[Any]] = [[] for _ in self.names]
+        self.trials = self.chunks = 0
         self.pool: ThreadPoolExecutor | None = None
 
     def add(self, values: list[Any]) -> None:
@@ -200,13 +203,17 @@ class _ChunkWriter:
 
     def close(self) -> None:
         if self.columns[0]:
-            self.payload.chunks.append(_json(dict(zip(CHUNK_COLUMNS, self.columns, strict=True))).encode("utf-8"))
-            self.columns = [[] for _ in CHUNK_COLUMNS]
-            if self.pool is not None and self.payload.packed is not None:
-                self.payload.packed.append(self.pool.submit(_packed, self.payload.chunks[-1]))
+            by_name = dict(zip(self.names, self.columns, strict=True))
+            for part, names in CHUNK_PARTS.items():
+                element = f"trial-{part}-{self.chunks}"
+                self.payload.parts[element] = _json({name: by_name[name] for name in names}).encode("utf-8")
+                if self.pool is not None and self.payload.packed is not None:
+                    self.payload.packed[element] = self.pool.submit(_packed, self.payload.parts[element])
+            self.columns = [[] for _ in self.names]
+            self.chunks += 1
         if self.pool is None and self.gzip_above is not None and self.trials > self.gzip_above:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="afsim-pack")
-            self.payload.packed = [self.pool.submit(_packed, chunk) for chunk in self.payload.chunks]
+            self.payload.packed = {element: self.pool.submit(_packed, raw) for element, raw in self.payload.parts.items()}
 
     def finish(self) -> None:
         self.close()
@@ -253,6 +260,7 @@ def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None
         condition_values.setdefault(record["condition_key"], record["condition"])
         prompts.setdefault(record["prompt_id"], record.get("prompt") or "")
     chunks.finish()
+    payload.parts["trial-texts"] = _json({"texts": texts.texts, "systems": systems}).encode("utf-8")
     payload.index = {
         "models": list(models),
         "conditions": [{"key": k, "values": condition_values[k]} for k in conditions],
@@ -260,34 +268,29 @@ def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None
         "pair": pair,
         "params": [params.get(m) for m in models],
         "chunk_trials": chunk_trials,
-        "chunks": len(payload.chunks),
+        "chunks": chunks.chunks,
         "trials": dict(zip(INDEX_COLUMNS, columns, strict=True)),
         "scores": scores,
     }
-    payload.texts = {"texts": texts.texts, "systems": systems}
     return payload
 
 
 @dataclass
 class EncodedPayload:
     """The payload's parts as the text of their page elements, all in one encoding: "json"
-    (script-safe JSON) or "gzip-base64"."""
+    (script-safe JSON) or "gzip-base64"; `parts` by element id."""
 
     encoding: str
     index: str
-    chunks: list[str]
-    texts: str
+    parts: dict[str, str]
 
 
 def encode_payload(payload: Payload, gzip_above: int = GZIP_ABOVE) -> EncodedPayload:
     """Plain script-safe JSON up to `gzip_above` trials, each part gzip-compressed and base64-encoded above."""
     if payload.n_trials <= gzip_above:
         return EncodedPayload("json", script_safe_json(payload.index),
-                              [script_safe(chunk.decode("utf-8")) for chunk in payload.chunks],
-                              script_safe_json(payload.texts))
-    if payload.packed is not None:
-        chunks = [packing.result() for packing in payload.packed]
-    else:
-        chunks = [_packed(chunk) for chunk in payload.chunks]
-    return EncodedPayload("gzip-base64", _packed(_json(payload.index).encode("utf-8")), chunks,
-                          _packed(_json(payload.texts).encode("utf-8")))
+                              {element: script_safe(raw.decode("utf-8")) for element, raw in payload.parts.items()})
+    packed = payload.packed or {}
+    return EncodedPayload("gzip-base64", _packed(_json(payload.index).encode("utf-8")),
+                          {element: packed[element].result() if element in packed else _packed(raw)
+                           for element, raw in payload.parts.items()})

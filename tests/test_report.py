@@ -44,7 +44,7 @@ def test_hostile_replies_appear_only_escaped(html):
     # the only executable script is the report's own, and the data element holds no markup
     assert len(re.findall(r"<script>", html)) == 1
     elements = re.findall(r'<script type="application/json" id="(trial-[a-z0-9-]+)"[^>]*>(.*?)</script>', html, re.S)
-    assert {name for name, _ in elements} >= {"trial-index", "trial-texts", "trial-chunk-0"}
+    assert {name for name, _ in elements} >= {"trial-index", "trial-texts", "trial-replies-0", "trial-details-0"}
     assert all("<" not in text for _, text in elements)
     assert any("\\u003cscript\\u003ewindow.__xss" in text for _, text in elements)
     # category names are model-independent but still escaped wherever they appear
@@ -87,9 +87,10 @@ def test_generic_sections_render_as_tables_and_large_runs_embed_trials_compresse
     assert len(index["trials"]["key"]) == summary["n_trials"]
     texts = parts.pop("trial-texts")
     assert texts["texts"] and texts["systems"]
-    # every trial's heavy part is in exactly one chunk, in index order
-    assert set(parts) == {f"trial-chunk-{k}" for k in range(index["chunks"])}
-    assert sum(len(chunk["scratchpad"]) for chunk in parts.values()) == summary["n_trials"]
+    # every trial's heavy parts are in exactly one chunk (its replies and its details)
+    assert set(parts) == {f"trial-{part}-{k}" for k in range(index["chunks"]) for part in ("replies", "details")}
+    assert sum(len(parts[f"trial-replies-{k}"]["scratchpad"]) for k in range(index["chunks"])) == summary["n_trials"]
+    assert sum(len(parts[f"trial-details-{k}"]["monitors"]) for k in range(index["chunks"])) == summary["n_trials"]
 
 
 def test_payload_keeps_the_table_columns_in_the_index_and_the_rest_in_chunks_packed_while_streaming(run):
@@ -106,14 +107,17 @@ def test_payload_keeps_the_table_columns_in_the_index_and_the_rest_in_chunks_pac
     assert payload.index["scores"]["alignment_faking"][0] is None
     assert payload.index["scores"]["alignment_faking"][1:] == [r["monitors"]["alignment_faking"]["score"] for r in records[1:]]
     assert all(len(column) == n for column in (*payload.index["trials"].values(), *payload.index["scores"].values()))
-    chunks = [json.loads(chunk) for chunk in payload.chunks]
-    assert len(chunks) == payload.index["chunks"] == -(-n // 5)
-    assert [s for chunk in chunks for s in chunk["scratchpad"]] == [r["reply"]["scratchpad"] or "" for r in records]
+    chunks = payload.index["chunks"]
+    assert chunks == -(-n // 5) and len(payload.parts) == 2 * chunks + 1  # and the text table
+    replies = [json.loads(payload.parts[f"trial-replies-{k}"]) for k in range(chunks)]
+    details = [json.loads(payload.parts[f"trial-details-{k}"]) for k in range(chunks)]
+    assert [s for chunk in replies for s in chunk["scratchpad"]] == [r["reply"]["scratchpad"] or "" for r in records]
+    assert [m["compliance"]["l"] for chunk in details for m in chunk["monitors"]] == [r["monitors"]["compliance"]["label"] for r in records]
     # packed in the background as the records streamed by: the same as packing them afterwards
-    assert payload.packed is not None
+    assert payload.packed is not None and set(payload.packed) == set(payload.parts) - {"trial-texts"}
     encoded = encode_payload(payload, gzip_above=0)
     assert encoded.encoding == "gzip-base64"
-    assert [gzip.decompress(base64.b64decode(text)) for text in encoded.chunks] == payload.chunks
+    assert {e: gzip.decompress(base64.b64decode(text)) for e, text in encoded.parts.items()} == payload.parts
     assert build_payload(records, None, chunk_trials=5, gzip_above=None).packed is None
     assert encode_payload(payload, gzip_above=n).encoding == "json"
 

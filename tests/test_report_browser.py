@@ -157,7 +157,7 @@ def assert_shows_trial_escaped(browser: Browser, record: dict) -> None:
 def test_trials_open_from_their_own_chunk_on_a_later_page_and_from_links_with_model_text_escaped(hostile_last_run, gzip_above):
     report = render_report(hostile_last_run, gzip_above=gzip_above, chunk_trials=8)
     records = stored_records(hostile_last_run)
-    assert len(records) == 52 and report.read_text().count('id="trial-chunk-') == 7
+    assert len(records) == 52 and report.read_text().count('id="trial-details-') == 7
     by_key = {r["key"]: r for r in records}
     hostile = [i for i, r in enumerate(records) if "-hostile" in r["key"]]
     assert hostile[-1] == 51  # the last trial, on page 2, in the last chunk
@@ -173,17 +173,17 @@ def test_trials_open_from_their_own_chunk_on_a_later_page_and_from_links_with_mo
         click(browser, last)
         assert_shows_trial_escaped(browser, records[51])
         read = browser.evaluate("window.afsimPartsRead()")
-        assert "trial-chunk-6" in read and "trial-texts" in read and len(read) <= 4
+        assert {"trial-replies-6", "trial-details-6", "trial-texts"} <= set(read) and len(read) <= 6
         click(browser, ".detail .pair-button")  # its paired trial (another chunk) beside it
         paired = browser.evaluate("document.querySelectorAll('.detail .pane')[1].querySelector(':scope > pre').textContent")
         partner = next(r for r in records if r["prompt_id"] == records[51]["prompt_id"] and r["model"] == records[51]["model"]
                        and r["condition"]["tier"] != records[51]["condition"]["tier"])
         assert paired == partner["reply"]["scratchpad"]
 
-        # search reads every chunk, and finds the hostile trials in all of them
+        # search reads every chunk's replies, and finds the hostile trials
         set_filter(browser, "f-search", MARKER.lower())
         assert count_text(browser).startswith("4 of 52")
-        assert len(browser.evaluate("window.afsimPartsRead()")) == 2 + 7
+        assert {f"trial-replies-{k}" for k in range(7)} <= set(browser.evaluate("window.afsimPartsRead()"))
         assert browser.problems == []
 
     # a link to another hostile trial opens it on load; following a #pair= link opens another
@@ -194,7 +194,8 @@ def test_trials_open_from_their_own_chunk_on_a_later_page_and_from_links_with_mo
         browser.evaluate("window.afsimReport", await_promise=True)
         assert browser.evaluate("document.querySelector('#trial-rows tr.open').id") == "trial-" + key
         assert_shows_trial_escaped(browser, by_key[key])
-        assert set(browser.evaluate("window.afsimPartsRead()")) >= {"trial-index", "trial-texts", f"trial-chunk-{hostile[1] // 8}"}
+        k = hostile[1] // 8
+        assert set(browser.evaluate("window.afsimPartsRead()")) >= {"trial-index", "trial-texts", f"trial-replies-{k}", f"trial-details-{k}"}
 
         first = records[0]["key"]
         browser.evaluate(f"location.hash = '#pair={first}'")

@@ -1,16 +1,16 @@
 /* afsim transcript browser. Plain JS, no network. Model text reaches the page only through
    textContent / text nodes (never innerHTML), so a reply containing markup shows as text.
    The trials come in parts (reports/payload.py): the index, decoded at load, holds what the table
-   shows, filters and sorts on; each chunk of trials (scratchpad, output, evidence, messages sent)
-   and the text table are decoded when a trial of theirs is opened, or every chunk once for a
-   text search. The index and this script come before the chunks in the page, so the table
-   renders while the parser is still reading them. */
+   shows, filters and sorts on; each chunk of trials (its replies: scratchpad, output, raw; its
+   details: monitor evidence, truth, messages sent) and the text table are decoded when a trial of
+   theirs is opened, and every chunk's replies once for a text search. The index and this script
+   come before the chunks in the page, so the table renders while the parser is still reading them. */
 (function () {
   "use strict";
   var PAGE = 50;
   var CRITERIA = ["harm_awareness", "training_awareness", "conflicting_values", "preserves_values"];
   var data, T, n = 0, filtered = [], page = 0, hay = null, hayLoading = null, pairIndex = null;
-  var parts = {}, chunks = [], texts = null, pending = Promise.resolve();
+  var parts = {}, replies = [], details = [], texts = null, pending = Promise.resolve();
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -54,7 +54,8 @@
     return parts[id];
   }
   function chunkOf(index) { return Math.floor(index / data.chunk_trials); }
-  function loadChunk(k) { return part("trial-chunk-" + k).then(function (c) { chunks[k] = c; }); }
+  function loadReplies(k) { return part("trial-replies-" + k).then(function (c) { replies[k] = c; }); }
+  function loadChunk(k) { return Promise.all([loadReplies(k), part("trial-details-" + k).then(function (c) { details[k] = c; })]); }
   /* Everything the detail of these trials shows: their chunks and the text table. */
   function loadTrials(indices) {
     var wanted = {};
@@ -63,15 +64,14 @@
     loads.push(part("trial-texts").then(function (t) { texts = t; }));
     return Promise.all(loads);
   }
-  /* Every chunk, one after another, saying how far it got (a search reads every transcript). */
-  function loadAllChunks() {
-    var k = 0;
-    function next() {
-      if (k >= data.chunks) return Promise.resolve();
-      document.getElementById("t-count").textContent = "reading the transcripts to search them: " + k + " of " + data.chunks + " blocks…";
-      return loadChunk(k++).then(next);
-    }
-    return next();
+  /* Every chunk's replies (what a search reads), saying how far it got. All at once: the browser
+     interleaves their inflating, which is faster than one after another. */
+  function loadAllReplies() {
+    var done = 0, status = document.getElementById("t-count"), loads = [];
+    for (var k = 0; k < data.chunks; k++) loads.push(loadReplies(k).then(function () {
+      status.textContent = "reading the replies to search them: " + (++done) + " of " + data.chunks + " blocks…";
+    }));
+    return Promise.all(loads);
   }
 
   /* The page's asynchronous work (decoding for an opened trial or a search). window.afsimSettled()
@@ -89,13 +89,14 @@
   window.afsimPartsRead = function () { return ["trial-index"].concat(Object.keys(parts)); };
 
   /* One trial as an object: its index values, its monitors' scores and, once its chunk is
-     loaded, the chunk's values (scratchpad, output, raw, monitors, truth, sent, accepted). */
+     loaded, the chunk's values (scratchpad, output, raw; accepted, monitors, truth, sent). */
   function trial(index) {
-    var t = { index: index, scores: {} };
+    var t = { index: index, scores: {} }, k = chunkOf(index), at = index % data.chunk_trials;
     Object.keys(T).forEach(function (name) { t[name] = T[name][index]; });
     Object.keys(data.scores).forEach(function (name) { t.scores[name] = data.scores[name][index]; });
-    var chunk = chunks[chunkOf(index)], at = index % data.chunk_trials;
-    if (chunk) Object.keys(chunk).forEach(function (name) { t[name] = chunk[name][at]; });
+    [replies[k], details[k]].forEach(function (chunk) {
+      if (chunk) Object.keys(chunk).forEach(function (name) { t[name] = chunk[name][at]; });
+    });
     return t;
   }
 
@@ -114,7 +115,7 @@
 
   function buildHay() {
     hay = new Array(n);
-    chunks.forEach(function (c, k) {
+    replies.forEach(function (c, k) {
       for (var j = 0; j < c.scratchpad.length; j++) {
         var i = k * data.chunk_trials + j, id = T.prompt_id[i];
         hay[i] = (id + "\n" + (data.prompts[id] || "") + "\n" + c.scratchpad[j] + "\n" + c.output[j] + "\n" + c.raw[j]).toLowerCase();
@@ -123,12 +124,12 @@
   }
 
   /* Filter and sort every trial, then show the first page. A text search first reads every
-     chunk (once); the other filters and the sorts need only the index. */
+     chunk's replies (once); the other filters and the sorts need only the index. */
   function applyFilters() {
     var model = val("f-model"), cond = val("f-condition"), comp = val("f-compliance"), af = val("f-af");
     var parse = val("f-parse"), err = val("f-error"), query = val("f-search").trim().toLowerCase();
     if (query && !hay) {
-      if (!hayLoading) hayLoading = track(loadAllChunks().then(function () { buildHay(); applyFilters(); }));
+      if (!hayLoading) hayLoading = track(loadAllReplies().then(function () { buildHay(); applyFilters(); }));
       return;
     }
     filtered = [];
