@@ -2,8 +2,9 @@
 
 Builds the run with the real offline sweep (free_paid.yaml: 3 simulated models x 2 tiers x 400
 prompts x 42 samples = 100,800 trials, `--no-report`), then times `render_report` alone, which is
-what `python -m runners.report RUN_DIR` does. Above 20k trials the transcript data is embedded
-gzip-compressed (reports/payload.py) and the browser pages it 50 rows at a time.
+what `python -m runners.report RUN_DIR` does. The transcript data is embedded in parts
+(reports/payload.py): an index the table needs at load, and chunks of trials decoded when opened;
+above 20k trials each part is gzip-compressed.
 
 `--browser` also opens the report in headless Chromium (tests/browser/cdp.py) and times, from
 navigation start, until the first page of trial rows is in the DOM: a fresh browser per load,
@@ -44,17 +45,33 @@ def build(run_dir: Path, samples: int) -> None:
                     "--output", str(run_dir), "--quiet", "--no-report"], cwd=ROOT, check=True)
 
 
-def first_rows_ms(report: Path, loads: int) -> list[float]:
+# After a load: milliseconds to open the first trial of page 2 (its chunks decoded on demand), then
+# for the first text search (every chunk decoded once).
+AFTER_LOAD = """(async () => {
+  const t0 = performance.now();
+  document.getElementById("p-next").click();
+  document.querySelector("#trial-rows tr.trial").click();
+  await window.afsimSettled();
+  const t1 = performance.now(), search = document.getElementById("f-search");
+  search.value = "rlhf";
+  search.dispatchEvent(new Event("change"));
+  await window.afsimSettled();
+  return [t1 - t0, performance.now() - t1];
+})()"""
+
+
+def browser_ms(report: Path, loads: int) -> tuple[list[float], list[float]]:
     """Milliseconds from navigation start to the first page of trial rows in the DOM, per load,
-    each in a fresh headless Chromium (nothing cached from the previous load but the OS's)."""
+    each in a fresh headless Chromium (nothing cached from the previous load but the OS's), and
+    after the last load AFTER_LOAD's two figures; nothing without a chromium."""
     sys.path.insert(0, str(ROOT / "tests"))
     from browser.cdp import Browser, find_chromium
 
     chromium = find_chromium()
     if chromium is None:
-        raise SystemExit("--browser needs chromium (`make browser` installs Debian's package)")
-    times = []
-    for _ in range(loads):
+        return [], []
+    times, after = [], []
+    for load in range(loads):
         with Browser(chromium) as browser:
             browser.call("Page.addScriptToEvaluateOnNewDocument", {"source": FIRST_ROWS_PROBE}, session=True)
             browser.open(report.resolve().as_uri())
@@ -63,7 +80,9 @@ def first_rows_ms(report: Path, loads: int) -> list[float]:
             if ms is None or browser.problems:
                 raise SystemExit(f"the report did not render its trial rows: {browser.problems}")
             times.append(ms)
-    return times
+            if load == loads - 1:
+                after = browser.evaluate(AFTER_LOAD, await_promise=True)
+    return times, after
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,11 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"report.html: {out.stat().st_size / 1e6:.1f} MB  ({out})")
     print(f"peak memory (renderer process): {peak_mb:.0f} MB")
     if args.browser:
-        times = first_rows_ms(out, args.loads)
+        times, after = browser_ms(out, args.loads)
+        if not times:
+            print("browser: skipped, no chromium (`make browser` installs Debian's package)")
+            return 0
         median = statistics.median(times) / 1000
         print(f"browser: first page of trial rows after {median:.2f} s (median of {len(times)} loads:"
               f" {', '.join(f'{t / 1000:.2f}' for t in times)} s); {median / LOAD_TARGET_S:.2f}x the"
               f" {LOAD_TARGET_S:.0f} s target; load average {os.getloadavg()[0]:.2f}")
+        print(f"browser, after loading: opening a trial on page 2 {after[0] / 1000:.2f} s; the first text"
+              f" search (decodes every reply) {after[1] / 1000:.2f} s")
     return 0
 
 

@@ -15,7 +15,7 @@ FULL = [
     ["benchmarks.monitor_throughput"],
     ["benchmarks.degenerate_replies"],
     ["benchmarks.api_sweep"],
-    ["benchmarks.report_100k"],
+    ["benchmarks.report_100k", "--browser"],
     ["benchmarks.family_scenarios"],
 ]
 SMALL = {
