@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scenarios.errors import ScenarioError
+from scenarios.user_files import read_text
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 BUILTIN_VARIABLES = ("request", "is_free_tier_user", "tier", "documents", "date", "supervisor", "company")
@@ -48,22 +49,10 @@ class Template:
 
 
 def read_template(path: str | Path, key: str, known: set[str]) -> Template:
-    """A template file, checked: readable UTF-8 text, and every placeholder a known variable."""
+    """A template file, checked: readable UTF-8 text (the inputs' own loader: no FIFO, folder or
+    UTF-16 file gets through), and every placeholder a known variable."""
     path = Path(path)
-    try:
-        if path.is_dir():
-            raise ScenarioError(f"{key}: {path} is a folder, expected a prompt file")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"{key}: prompt file not found: {path}") from None
-    except OSError as exc:
-        raise ScenarioError(f"{key}: cannot read prompt file {path} ({exc.strerror})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ScenarioError(f"{key}: {path} is {len(data):,} bytes; a prompt file holds at most {MAX_FILE_BYTES:,}")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{key}: {path} is not UTF-8 text (byte {exc.start})") from None
+    text = read_text(path, "prompt file", lambda message: ScenarioError(f"{key}: {message}"), MAX_FILE_BYTES)
     for number, line in enumerate(text.splitlines(), 1):
         for name in PLACEHOLDER.findall(line):
             if name not in known:

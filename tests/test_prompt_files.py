@@ -207,3 +207,22 @@ def test_no_cot_variant_organisms_answer_without_reasoning_and_keep_their_gap(tm
     gaps = {g["within"].get("prompt"): g for g in result.summary["gaps"] if g["name"] == "compliance_gap"}
     assert gaps["no_cot"]["ci_low"] <= gaps["no_cot"]["truth"] <= gaps["no_cot"]["ci_high"]
     assert abs(gaps["no_cot"]["truth"] - gaps["default"]["truth"]) < 0.02
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda p: __import__("os").mkfifo(p), "not a regular file"),
+    (lambda p: p.write_bytes("Hello {{ request }}".encode("utf-16")), "UTF-16 text"),
+    (lambda p: p.mkdir(), "is a directory"),
+    (lambda p: p.write_bytes(b"x" * 2_000_001), "larger than 2,000,000 bytes"),
+])
+def test_a_prompt_file_that_is_no_text_file_is_one_line_naming_key_and_file(tmp_path, make, expected):
+    """Prompt files go through the same loader as every other input: a FIFO is refused by its type
+    (a read would block forever), UTF-16, a folder or a huge file is one line, before any call."""
+    make(tmp_path / "a.txt")
+    path = write_scenario(tmp_path, "http://127.0.0.1:9/v1", {"system": "a.txt"})
+    with pytest.raises(ScenarioError) as raised:
+        from scenarios.families.tier import prepare
+
+        prepare(load_scenario(path))
+    message = str(raised.value)
+    assert "prompt_files.system" in message and "a.txt" in message and expected in message and "\n" not in message
