@@ -175,8 +175,9 @@ def files_digest(config: Mapping[str, object] | None) -> str | None:
         entries = value if isinstance(value, Mapping) else ({"default": value} if value else {})
         for key in sorted(entries):
             digest.update(f"{part}\0{key}\0".encode())
-            try:
-                digest.update(Path(str(entries[key])).read_bytes())
+            path = Path(str(entries[key]))
+            try:  # a FIFO is not a regular file: never read it (the read would block)
+                digest.update(path.read_bytes() if path.is_file() else b"\0unreadable")
             except OSError:
                 digest.update(b"\0unreadable")  # reported by load_templates, with its path
     for key, value in sorted(dict(config.get("variables") or {}).items()):  # type: ignore[union-attr]
