@@ -85,6 +85,8 @@ class SweepResult:
     workers: int = 1  # processes that ran the trials (runners/shards.py)
     retried: int = 0  # error trials of an earlier run that this run tried again
     repaired: int = 0  # unreadable store rows whose trials this run did again
+    # LLM-judge counters of this invocation (summary["judges"] adds up every run in the folder)
+    judges_now: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def apply_overrides(scenario: Scenario, options: SweepOptions) -> Scenario:
@@ -423,9 +425,8 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         t0 = time.perf_counter()
         # kept in the store, so summary.json has them and a re-render keeps them
         sweep.store.set_meta("calls", dict(sweep.calls.counters.__dict__))
-        sweep.store.set_meta("judges", merge_judge_counters(
-            sweep.store.meta("judges", {}),
-            {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")}))
+        judges_now = {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")}
+        sweep.store.set_meta("judges", merge_judge_counters(sweep.store.meta("judges", {}), judges_now))
         summary = write_run_files(sweep.run_dir, scenario, sweep.store, keys, sweep.simulated)
         timings["aggregate_s"] = time.perf_counter() - t0
         await sweep.close()
@@ -441,5 +442,6 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         elapsed_s=time.perf_counter() - started,
         timings=timings,
         workers=workers,
+        judges_now=judges_now,
     )
 

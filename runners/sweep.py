@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {line(item)}")
         print()
         judged = result.summary.get("judges") or {}
-        judge_calls = sum(j.get("calls", 0) for j in judged.values())
+        judge_calls = sum(j.get("calls", 0) for j in result.judges_now.values())  # this run's, like counters
         if result.summary.get("simulated"):
             calls = f"simulated replies: {result.ran}; " + (
                 f"model calls made: {result.counters.calls} (all LLM-judge votes), cache hits: {result.counters.cache_hits}"
@@ -196,10 +196,13 @@ def main(argv: list[str] | None = None) -> int:
                   f"{result.summary['tokens']['input']:,}/{result.summary['tokens']['output']:,}; "
                   f"estimated cost: ${result.summary['cost_usd']:.4f}")
         for name, judged in (result.summary.get("judges") or {}).items():  # LLM-judge monitors (monitors/judge.py)
+            now = result.judges_now.get(name) or {}
+            earlier = (f" (this run: {now.get('calls', 0)} calls, ${now.get('cost_usd', 0.0):.4f})"
+                       if now.get("calls", 0) != judged.get("calls", 0) else "")
             print(f"judge {name}: {judged['verdicts']} verdicts from {judged['votes']} votes "
                   f"({judged['cache_hits']} cached); abstained: {judged['unparseable_votes']} unparseable, "
                   f"{judged['error_votes']} call errors; {judged['unparseable_verdicts']} verdicts with no usable vote; "
-                  f"{judged.get('calls', 0)} calls, ${judged.get('cost_usd', 0.0):.4f}")
+                  f"{judged.get('calls', 0)} calls, ${judged.get('cost_usd', 0.0):.4f} in this folder{earlier}")
     for failure in result.summary.get("call_failures", []):  # one line per model, also with --quiet
         print(f"calls failed: {failure['line']}", file=sys.stderr)
     if result.summary.get("store_damaged_rows"):

@@ -220,6 +220,17 @@ def test_judge_calls_are_counted_priced_and_an_unusable_judge_fails_the_sweep(fa
     [row] = [a for a in backend_agreement(records(tmp_path)) if a["monitor"] == "compliance"]
     assert row["n"] == 0 and row["agreement"] is None and row["abstained"] == 4
     assert "no trial judged by both" in (tmp_path / "run" / "report.html").read_text()
+    # a second run into the same folder (one more prompt): the terminal counts this run's judge calls,
+    # the folder's summary all of them
+    path.write_text(yaml.safe_dump({**scenario, "limit": 3}))
+    before = len(judge_server.calls)
+    assert sweep_main(args) == 3
+    out = capsys.readouterr().out
+    now = len(judge_server.calls) - before
+    assert 0 < now < before
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["judges"]["compliance@judge"]["calls"] == before + now
+    assert f"model calls made: {now} (all LLM-judge votes)" in out
+    assert f"{before + now} calls, $" in out and f"in this folder (this run: {now} calls, $" in out
 
 
 def test_evaluate_warns_when_the_judge_abstains(fake_llm_factory, tmp_path, monkeypatch, capsys):
