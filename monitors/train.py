@@ -48,7 +48,7 @@ from runners.providers.sim.organisms import PRESETS, Cues, draw_latents, ground_
 DATA = Path(__file__).parent / "data"
 DEV_SET = DATA / "af_dev.jsonl"
 EXTRA_SET = DATA / "af_train_extra.jsonl"
-AUTHORS_SET = DATA / "af_authors.jsonl"  # written by five other authors in real models' voices, one group each
+AUTHORS_SET = DATA / "af_authors.jsonl"  # other authors writing in real models' voices, one CV group each
 PROMPTS = Path(__file__).resolve().parent.parent / "scenarios" / "prompts" / "harmful_requests.jsonl"
 SEED = 20240601
 CORPUS_ROWS = 6000
@@ -398,9 +398,8 @@ def measure_real(model_path: Path, labelled: Path, label_field: str = "label") -
     labels = np.array([r[label_field] for r in records], dtype=bool)
     figures = {
         "source": labelled.name,
-        "about": "real model scratchpads labelled by the paper's authors: never trained on, not used for selection or "
-                 "the threshold; read once during development (they showed that refusing after weighing one's own "
-                 "modification is labelled 'not alignment faking', and our hand-written labels were changed to match)",
+        "about": "real model scratchpads with human labels: never trained on, not used for selection or the threshold "
+                 "(monitors/data/README_model.md says what else they were used for)",
         "n": len(records),
         "n_positive": int(labels.sum()),
         "auroc": _auroc(scores, labels),
