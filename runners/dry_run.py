@@ -47,7 +47,7 @@ class ModelPlan:
 
     @property
     def max_calls(self) -> int:
-        return ((self.trials - self.cached) * self.votes + self.second_turns) * self.max_turns
+        return self.calls * self.max_turns
 
 
 @dataclass
