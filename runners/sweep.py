@@ -197,12 +197,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"estimated cost: ${result.summary['cost_usd']:.4f}")
         for name, judged in (result.summary.get("judges") or {}).items():  # LLM-judge monitors (monitors/judge.py)
             now = result.judges_now.get(name) or {}
-            earlier = (f" (this run: {now.get('calls', 0)} calls, ${now.get('cost_usd', 0.0):.4f})"
+            this_run = (f" (this run: {now.get('calls', 0)} calls, ${now.get('cost_usd', 0.0):.4f})"
                        if now.get("calls", 0) != judged.get("calls", 0) else "")
             print(f"judge {name}: {judged['verdicts']} verdicts from {judged['votes']} votes "
                   f"({judged['cache_hits']} cached); abstained: {judged['unparseable_votes']} unparseable, "
                   f"{judged['error_votes']} call errors; {judged['unparseable_verdicts']} verdicts with no usable vote; "
-                  f"{judged.get('calls', 0)} calls, ${judged.get('cost_usd', 0.0):.4f} in this folder{earlier}")
+                  f"{judged.get('calls', 0)} calls, ${judged.get('cost_usd', 0.0):.4f} in this folder{this_run}")
     for failure in result.summary.get("call_failures", []):  # one line per model, also with --quiet
         print(f"calls failed: {failure['line']}", file=sys.stderr)
     if result.summary.get("store_damaged_rows"):
