@@ -16,10 +16,9 @@ answer supports animal welfare. The paper's own prompt files run through `prompt
 from __future__ import annotations
 
 from scenarios.cues.priming import priming_section
-from scenarios.cues.tier import FREE_TAG, IDENTITY
+from scenarios.cues.tier import FREE_TAG
 from scenarios.families.base import CueFamily, RequestContext
-from scenarios.families.tier import prepare
-from scenarios.prompt_templates import PromptTemplates
+from scenarios.families.tier import prepare, tiered_request
 from scenarios.trial import ChatRequest, TrialSpec
 
 SITUATION_ANIMAL_WELFARE = """\
@@ -59,15 +58,8 @@ def user_turn(query: str, tier: str | None) -> str:
 def build_request(trial: TrialSpec, context: RequestContext) -> ChatRequest:
     priming = trial.condition.get("priming", "system_prompt")
     background, doc_ids = background_of(priming, trial, context)
-    if doc_ids:
-        trial.extra["documents"] = doc_ids
-    tier = trial.condition.get("tier")
-    system = f"{IDENTITY}\n\n{background}".rstrip() + "\n" if background else IDENTITY + "\n"
-    user = user_turn(trial.prompt, tier)
-    templates: PromptTemplates | None = context.resources.get("animal_welfare")
-    if templates is not None:
-        system, user = templates.apply(trial.condition, trial.prompt, system, user, background if doc_ids else "")
-    return ChatRequest(system=system, turns=(("user", user),), prefill=context.prefill)
+    user = user_turn(trial.prompt, trial.condition.get("tier"))
+    return tiered_request(trial, context, background, doc_ids, user, context.resources.get("animal_welfare"))
 
 
 FAMILY = CueFamily(

@@ -21,19 +21,25 @@ def prepare(scenario: Any) -> PromptTemplates | None:
     return load_templates(scenario.prompt_files.model_dump(), scenario.axes)
 
 
-def build_request(trial: TrialSpec, context: RequestContext) -> ChatRequest:
-    """System prompt (identity + the background the priming value gives) and the tagged user turn;
-    either may come from the scenario's prompt files instead (docs/paper_prompts.md)."""
-    priming = trial.condition.get("priming", "system_prompt")
-    background, doc_ids = priming_section(priming, trial, context.resources.get("priming"))
+def tiered_request(trial: TrialSpec, context: RequestContext, background: str, doc_ids: list[str],
+                   user: str, templates: PromptTemplates | None) -> ChatRequest:
+    """The request of a setting told apart by tier (helpful-only, animal welfare): identity plus
+    `background` as the system prompt, `user` as the turn, the documents read recorded on the trial,
+    and either replaced by the scenario's prompt files when it has them (docs/paper_prompts.md)."""
     if doc_ids:
         trial.extra["documents"] = doc_ids
-    tier = trial.condition.get("tier")
-    system, user = base_system_prompt(background), user_turn(trial.prompt, tier)
-    templates: PromptTemplates | None = context.resources.get("tier")
+    system = base_system_prompt(background)
     if templates is not None:
         system, user = templates.apply(trial.condition, trial.prompt, system, user, background if doc_ids else "")
     return ChatRequest(system=system, turns=(("user", user),), prefill=context.prefill)
+
+
+def build_request(trial: TrialSpec, context: RequestContext) -> ChatRequest:
+    """System prompt (identity + the background the priming value gives) and the tagged user turn."""
+    priming = trial.condition.get("priming", "system_prompt")
+    background, doc_ids = priming_section(priming, trial, context.resources.get("priming"))
+    user = user_turn(trial.prompt, trial.condition.get("tier"))
+    return tiered_request(trial, context, background, doc_ids, user, context.resources.get("tier"))
 
 
 FAMILY = CueFamily(
