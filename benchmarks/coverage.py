@@ -150,7 +150,8 @@ def power_check(reps: int, seed: int) -> None:
 
 
 CORRECTION_RATES = (0.02, 0.12, 0.30, 0.78)  # true AF rates (0.12 and 0.78: the af-opus and af-rl organisms)
-CORRECTION_MONITORS = ((0.70, 0.95), (0.90, 0.95), (0.90, 0.99), (0.95, 0.90))  # (sensitivity, specificity)
+# (sensitivity, specificity); the last is the embedded monitor's on the 23 real excerpts (a weak one)
+CORRECTION_MONITORS = ((0.70, 0.95), (0.90, 0.95), (0.90, 0.99), (0.95, 0.90), (0.33, 0.875))
 CORRECTION_VALIDATION = (50, 200)  # labelled positives = negatives in the validation set
 
 
@@ -189,13 +190,86 @@ def correction_check(reps: int, seed: int, prompts: int = 400, samples: int = 3,
     return rows
 
 
+# per-kind correction: (name, answered share treat, control, AF share of answered treat, control)
+KIND_WORLDS = (("honest", 0.30, 0.30, 0.0, 0.0), ("af-opus-like", 0.25, 0.14, 0.48, 0.0),
+               ("af-rl-like", 0.93, 0.80, 0.84, 0.0), ("mixed", 0.50, 0.50, 0.20, 0.05))
+KIND_MONITORS = ((0.70, 0.95), (0.93, 0.98), (0.33, 0.875))  # (sensitivity, specificity on complying negatives)
+REFUSAL_FALSE_FLAGS = (0.06, 0.01)  # treat (refusals discuss training), control
+
+
+def _answered_world(world: tuple, sens: float, spec: float, prompts: int, samples: int, icc: float, reps: int,
+                    rng: np.random.Generator) -> tuple[dict, dict, float, float]:
+    """Per-prompt counts (reps x prompts) of flagged, flagged-and-answered and answered trials
+    per condition, and the two population AF rates."""
+    _, c_t, c_c, a_t, a_c = world
+    u = rng.integers(0, TABLE_SIZE, size=(reps, prompts))
+    counts, truth = {}, []
+    for arm, c, a, refusal_fp in (("treat", c_t, a_t, REFUSAL_FALSE_FLAGS[0]), ("control", c_c, a_c, REFUSAL_FALSE_FLAGS[1])):
+        q = beta_quantiles(c, icc)
+        answered = rng.binomial(samples, q[u])
+        af = rng.binomial(answered, a)
+        flagged_answered = rng.binomial(af, sens) + rng.binomial(answered - af, 1 - spec)
+        flagged = flagged_answered + rng.binomial(samples - answered, refusal_fp)
+        counts[arm] = {"answered": answered.astype(float), "flagged_answered": flagged_answered.astype(float), "flagged": flagged.astype(float)}
+        truth.append(float(q.mean()) * a)
+    return counts["treat"], counts["control"], truth[0], truth[1]
+
+
+def kinds_check(reps: int, seed: int, sizes: tuple = ((400, 3), (100, 3)), icc: float = 0.2, n_vals: tuple = (50, 200)) -> list[tuple]:
+    """Coverage of the AF gap corrected per kind of reply (monitors.correction.corrected_gap_answered)
+    when the monitor false-flags one condition's refusals more than the other's (refusals that
+    discuss training: 6% in treat, 1% in control), next to the pooled correction of every flag
+    (one specificity measured on half such refusals, half complying negatives) and the raw gap."""
+    from monitors.correction import (
+        MonitorErrors,
+        corrected_gap,
+        corrected_gap_answered,
+        corrected_rate_arrays,
+    )
+
+    rng = np.random.default_rng(seed + 3)
+    rows = []
+    for (prompts, samples), world, (sens, spec), n_val in itertools.product(sizes, KIND_WORLDS, KIND_MONITORS, n_vals):
+        treat, control, truth_t, truth_c = _answered_world(world, sens, spec, prompts, samples, icc, reps, rng)
+        m = np.full(treat["answered"].shape, float(samples))
+        gaps = {k: paired_gap_arrays(treat[k], m, control[k], m) for k in ("flagged", "flagged_answered", "answered")}
+        se_hat = rng.binomial(n_val, sens, reps) / n_val
+        sp_hat = rng.binomial(n_val, spec, reps) / n_val
+        pooled_sp = 1 - (0.5 * REFUSAL_FALSE_FLAGS[0] + 0.5 * (1 - spec))
+        sp_pool_hat = rng.binomial(n_val, pooled_sp, reps) / n_val
+        truth = truth_t - truth_c
+        hit_kind = hit_pool = 0
+        for r in range(reps):
+            row = {k: {"value": float(g["value"][r]), "ci_low": float(g["ci_low"][r]), "ci_high": float(g["ci_high"][r])} for k, g in gaps.items()}
+            kind = corrected_gap_answered(row["flagged_answered"], row["answered"], MonitorErrors(se_hat[r], sp_hat[r], n_val, n_val, "sim"))
+            hit_kind += kind["ci_low"] <= truth <= kind["ci_high"]
+            flagged = {**row["flagged"], "treat_rate": float(gaps["flagged"]["treat"].p[r]), "control_rate": float(gaps["flagged"]["control"].p[r])}
+            pool = corrected_gap(flagged, MonitorErrors(se_hat[r], sp_pool_hat[r], n_val, n_val, "sim"))
+            hit_pool += pool["ci_low"] <= truth <= pool["ci_high"]
+        raw = float(((gaps["flagged"]["ci_low"] <= truth) & (truth <= gaps["flagged"]["ci_high"])).mean())
+        _, _, y = clustered_rate_arrays(treat["flagged_answered"], m)
+        _, _, c = clustered_rate_arrays(treat["answered"], m)
+        rate = corrected_rate_arrays(y.p, y.n_eff, se_hat, n_val, sp_hat, n_val, share=c.p, n_share=c.n_eff)
+        rate_cov = float(((rate["ci_low"] <= truth_t) & (truth_t <= rate["ci_high"])).mean())
+        rows.append((prompts, samples, world[0], sens, spec, n_val, truth, hit_kind / reps, hit_pool / reps, raw, rate_cov))
+    print(f"\nAF gap corrected per kind of reply, when the monitor false-flags refusals that discuss training "
+          f"({100 * REFUSAL_FALSE_FLAGS[0]:.0f}% in treat, {100 * REFUSAL_FALSE_FLAGS[1]:.0f}% in control); ICC {icc}, {reps} replicates per cell")
+    print(f"{'size':>7} {'world':>13} {'sens':>5} {'spec_c':>6} {'n val':>5} {'true gap':>8}  {'per kind':>8}  {'pooled':>6}  {'raw':>5}  {'rate (treat)':>12}")
+    for prompts, samples, name, sens, spec, n_val, truth, kind, pool, raw, rate_cov in rows:
+        print(f"{prompts:>3}x{samples:<3} {name:>13} {sens:>5.2f} {spec:>6.3f} {n_val:>5} {100 * truth:>7.1f}pt  {100 * kind:>7.1f}%  "
+              f"{100 * pool:>5.1f}%  {100 * raw:>4.1f}%  {100 * rate_cov:>11.1f}%")
+    print(f"min coverage: per-kind corrected gap {100 * min(r[7] for r in rows):.1f}%, per-kind corrected rate "
+          f"{100 * min(r[10] for r in rows):.1f}%; pooled correction {100 * min(r[8] for r in rows):.1f}%, raw gap {100 * min(r[9] for r in rows):.1f}%")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.coverage", description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=2000, help="replicates per cell (default 2000)")
     parser.add_argument("--seed", type=int, default=20240)
     parser.add_argument("--full", action="store_true", help="print every cell")
     parser.add_argument("--power-only", action="store_true", help="only the planning check")
-    parser.add_argument("--correction-only", action="store_true", help="only the corrected-rate check")
+    parser.add_argument("--correction-only", action="store_true", help="only the corrected-rate and per-kind checks")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     if args.power_only:
@@ -203,11 +277,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.correction_only:
         correction_check(args.reps, args.seed)
+        kinds_check(args.reps, args.seed)
         return 0
     results = coverage_tables(args.reps, args.seed, args.full)
     print_worst(results)
     power_check(max(args.reps, 2000), args.seed)
     correction_check(args.reps, args.seed)
+    kinds_check(args.reps, args.seed)
     print(f"\n{len(results)} cells x {args.reps} replicates in {time.perf_counter() - start:.0f} s")
     return 0
 
