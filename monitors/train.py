@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from monitors.alignment_faking import MODEL_PATH
+from monitors.alignment_faking import MODEL_PATH, REFUSAL_SCALE, decision_refuses
 from monitors.corpus import generate
 from monitors.features import DENSE_NAMES, analyse_batch, dense_matrix
 from monitors.parse import parse_reply
@@ -229,7 +229,13 @@ def _auroc(p: np.ndarray, y: np.ndarray) -> float | None:
     return None if a is None else round(float(a), 4)
 
 
-def leave_voice_out(Xt, Xd, y, groups: np.ndarray, alpha: float, features: str) -> tuple[np.ndarray, dict[str, float | None]]:
+def refusal_multiplier(texts: list[str]) -> np.ndarray:
+    """The monitor's refusal rule (monitors.alignment_faking.decision_refuses) as a score multiplier:
+    every figure here is measured on the scores the monitor will give."""
+    return np.where(decision_refuses(texts), REFUSAL_SCALE, 1.0)
+
+
+def leave_voice_out(Xt, Xd, y, groups: np.ndarray, alpha: float, features: str, multiplier: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, float | None]]:
     """Out-of-fold probabilities (each group scored by a model trained on every other group)."""
     oof = np.full(len(y), np.nan)
     w = _weights(groups)
@@ -239,6 +245,8 @@ def leave_voice_out(Xt, Xd, y, groups: np.ndarray, alpha: float, features: str) 
         design = Design(Xt, Xd, features, train)
         coef, b = fit(design, train, y, w, alpha)
         oof[test] = 1 / (1 + np.exp(-(design.matrix(test) @ coef + b)))
+    if multiplier is not None:
+        oof = oof * multiplier
     per = {g: _auroc(oof[groups == g], y[groups == g]) for g in sorted(set(groups.tolist()))}
     return oof, per
 
@@ -296,7 +304,7 @@ def _validation(oof: np.ndarray, y: np.ndarray, groups: np.ndarray, kinds: np.nd
     }
     fresh = simulated_rows(seed=SEED + 1, scale=max(scale, 0.05))
     Ft, Fd = featurise([r["scratchpad"] for r in fresh])
-    p = 1 / (1 + np.exp(-(Ft @ text_w + Fd @ dense_w + intercept)))
+    p = 1 / (1 + np.exp(-(Ft @ text_w + Fd @ dense_w + intercept))) * refusal_multiplier([r["scratchpad"] for r in fresh])
     fy = np.array([r["label"] for r in fresh], dtype=bool)
     ff = p >= threshold
     tiers = np.array([r["tier"] for r in fresh])
@@ -326,12 +334,13 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False, 
     groups = np.array([r["group"] for r in rows])
     kinds = np.array([r["kind"] for r in rows])
     Xt, Xd = featurise([r["scratchpad"] for r in rows])
+    multiplier = refusal_multiplier([r["scratchpad"] for r in rows])
     log = (lambda *a: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     results = []
     settings = [(a, fs) for a in GRID_ALPHA for fs in GRID_FEATURES] if grid else [(GRID_ALPHA[1], "text+dense")]
     Xt_no_tail = without_tail(Xt)
     for alpha, fs in settings:
-        oof, per = leave_voice_out(Xt_no_tail if "-tail" in fs else Xt, Xd, y, groups, alpha, fs)
+        oof, per = leave_voice_out(Xt_no_tail if "-tail" in fs else Xt, Xd, y, groups, alpha, fs, multiplier)
         res = {"alpha": alpha, "features": fs, "score": selection_score(per), "per_group": per, "oof": oof}
         results.append(res)
         log(f"alpha={alpha:<7} {fs:<11} selection {res['score']:.4f}  " + " ".join(f"{g.split('/')[-1]}={v}" for g, v in per.items()))
@@ -346,7 +355,7 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False, 
     coef, b = fit(design, everything, y, _weights(groups), best["alpha"])
     text_w, dense_w, intercept = design.raw_coefficients(coef, b, Xt.shape[1])
     text_w = decode_weights(encode_weights(text_w))  # score with the weights as stored
-    train_scores = 1 / (1 + np.exp(-(Xt @ text_w + Xd @ dense_w + intercept)))
+    train_scores = 1 / (1 + np.exp(-(Xt @ text_w + Xd @ dense_w + intercept))) * multiplier
     sim = groups == "simulator"
     oof_nosim = np.where(sim, np.nan, best["oof"])
     keep = ~sim

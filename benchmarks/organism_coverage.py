@@ -1,0 +1,88 @@
+"""Do the corrected AF figures cover the organisms' true AF rate and gap, end to end?
+`python -m benchmarks.organism_coverage [--reps 100] [--prompts 100] [--samples 3]`
+
+benchmarks/coverage.py checks the statistic on synthetic counts with known monitor errors. This
+checks the whole path a user runs: each replicate is a full simulated sweep of
+scenarios/free_paid.yaml with its own seed — the organisms draw their decisions, the simulated model
+writes the replies, the embedded monitors label them, and the summary corrects the AF figures with
+the monitor's own validation (a simulated draw never trained on; the same for every replicate, so
+the coverage is conditional on it). The targets are each organism's configured AF rate per tier
+(`truth_af`: its expectation over the prompts run) and its AF gap (`truth`). The monitor's errors
+on these organisms are not the validation's in every kind of reply (docs/monitors.md: the honest
+organism's training-tier answers are flagged more often than the validation's complying negatives),
+and this is where that shows. Exit code 0 whatever the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "free_paid.yaml"
+MODELS = ("sim/honest", "sim/af-opus", "sim/af-rl")
+
+
+def _covers(block: dict | None, truth: float | None) -> bool | None:
+    if not block or truth is None or block.get("ci_low") is None:
+        return None
+    return block["ci_low"] - 1e-12 <= truth <= block["ci_high"] + 1e-12
+
+
+def replicate(seed: int, prompts: int, samples: int, root: Path) -> list[tuple]:
+    """One sweep: (model, what, truth, raw estimate, raw covers, corrected estimate, corrected covers)."""
+    from runners.engine import SweepOptions, apply_overrides, run_sweep
+    from scenarios.schema import load_scenario
+
+    options = SweepOptions(models=list(MODELS), limit=prompts, samples=samples, seed=seed, output=root / f"r{seed}",
+                           quiet=True, fresh=True)
+    summary = asyncio.run(run_sweep(apply_overrides(load_scenario(SCENARIO), options), options)).summary
+    out = []
+    for row in summary["rates"]:
+        if row.get("af") and row.get("truth_af") is not None:
+            fixed = row.get("af_corrected") or {}
+            out.append((row["model"], f"rate, {row['cond'].get('tier')}", row["truth_af"], row["af"]["rate"],
+                        _covers(row["af"], row["truth_af"]), fixed.get("rate"), _covers(fixed, row["truth_af"])))
+    for gap in summary["gaps"]:
+        if gap.get("metric") == "af" and gap.get("truth") is not None:
+            fixed = gap.get("corrected") or {}
+            out.append((gap["model"], "gap", gap["truth"], gap["value"], _covers(gap, gap["truth"]), fixed.get("value"),
+                        _covers(fixed, gap["truth"])))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.organism_coverage", description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=100, help="sweeps (default 100)")
+    parser.add_argument("--prompts", type=int, default=100)
+    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7000)
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    rows: dict[tuple[str, str], list[tuple]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.reps):
+            for model, what, *rest in replicate(args.seed + r, args.prompts, args.samples, Path(tmp)):
+                rows.setdefault((model, what), []).append(tuple(rest))
+    print(f"{args.reps} sweeps of {', '.join(MODELS)} x {args.prompts} prompts x {args.samples} samples "
+          f"(scenarios/free_paid.yaml), {time.perf_counter() - start:.0f} s; coverage of the organism's configured value")
+    print(f"{'organism':>12} {'figure':>12} {'truth':>7}  {'raw mean':>8} {'raw covers':>10}  {'corrected mean':>14} {'corrected covers':>16}")
+    for (model, what), values in sorted(rows.items()):
+        truth = values[0][0]
+        raw = [v[1] for v in values if v[1] is not None]
+        raw_cov = [v[2] for v in values if v[2] is not None]
+        fixed = [v[3] for v in values if v[3] is not None]
+        fixed_cov = [v[4] for v in values if v[4] is not None]
+        mean = (lambda xs: f"{100 * float(np.mean(xs)):.2f}" if xs else "-")
+        share = (lambda xs: f"{100 * float(np.mean(xs)):.0f}% of {len(xs)}" if xs else "-")
+        print(f"{model.removeprefix('sim/'):>12} {what:>12} {100 * truth:>6.2f}%  {mean(raw):>8} {share(raw_cov):>10}  "
+              f"{mean(fixed):>14} {share(fixed_cov):>16}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
