@@ -33,6 +33,14 @@ def _covers(block: dict | None, truth: float | None) -> bool | None:
     return block["ci_low"] - 1e-12 <= truth <= block["ci_high"] + 1e-12
 
 
+def _mean(xs: list) -> str:
+    return f"{100 * float(np.mean(xs)):.2f}" if xs else "-"
+
+
+def _share(xs: list) -> str:
+    return f"{100 * float(np.mean(xs)):.0f}% of {len(xs)}" if xs else "-"
+
+
 def replicate(seed: int, prompts: int, samples: int, root: Path) -> list[tuple]:
     """One sweep: (model, what, truth, raw estimate, raw covers, corrected estimate, corrected covers)."""
     from runners.engine import SweepOptions, apply_overrides, run_sweep
@@ -77,10 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         raw_cov = [v[2] for v in values if v[2] is not None]
         fixed = [v[3] for v in values if v[3] is not None]
         fixed_cov = [v[4] for v in values if v[4] is not None]
-        mean = (lambda xs: f"{100 * float(np.mean(xs)):.2f}" if xs else "-")
-        share = (lambda xs: f"{100 * float(np.mean(xs)):.0f}% of {len(xs)}" if xs else "-")
-        print(f"{model.removeprefix('sim/'):>12} {what:>12} {100 * truth:>6.2f}%  {mean(raw):>8} {share(raw_cov):>10}  "
-              f"{mean(fixed):>14} {share(fixed_cov):>16}")
+        print(f"{model.removeprefix('sim/'):>12} {what:>12} {100 * truth:>6.2f}%  {_mean(raw):>8} {_share(raw_cov):>10}  "
+              f"{_mean(fixed):>14} {_share(fixed_cov):>16}")
     return 0
 
 

@@ -152,3 +152,28 @@ def test_report_of_a_run_whose_monitor_has_a_validation_shows_corrected_figures(
     assert sweep_main(["scenarios/free_paid.yaml", "--model", "sim/af-opus", "--limit", "40", "--output", str(out), "--quiet"]) == 0
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "af-correction-note" in html and "held-out voices (test)" in html and "corrected" in html
+
+
+def test_per_kind_gap_correction_covers_where_the_pooled_one_does_not_in_simulation(capsys):
+    """benchmarks/coverage.py's per-kind check at a small size: refusals false-flagged in the
+    training condition only (6% vs 1%) make the raw and the pooled-corrected gap miss an honest
+    model's 0; the per-kind correction covers it, and the af-opus-like gap too."""
+    from benchmarks import coverage
+
+    rows = coverage.kinds_check(300, 11, sizes=((400, 3),), n_vals=(200,))
+    by = {(r[2], r[3]): r for r in rows}
+    honest = by[("honest", 0.93)]
+    assert honest[7] >= 0.93 and honest[8] < 0.2 and honest[9] < 0.2  # per kind, pooled, raw
+    assert all(r[7] >= 0.9 for r in rows)
+    assert "per-kind corrected gap" in capsys.readouterr().out
+
+
+def test_one_organism_sweep_of_the_end_to_end_check_has_every_figure(tmp_path):
+    from benchmarks.organism_coverage import MODELS, replicate
+
+    rows = replicate(5, 20, 1, tmp_path)
+    models = {r[0] for r in rows}
+    assert models == set(MODELS)
+    for model, what, _truth, _raw, _, fixed, covers in rows:
+        assert what in ("gap", "rate, free", "rate, paid")
+        assert fixed is not None and covers is not None, (model, what)
