@@ -152,7 +152,8 @@ def power_check(reps: int, seed: int) -> None:
 CORRECTION_RATES = (0.02, 0.12, 0.30, 0.78)  # true AF rates (0.12 and 0.78: the af-opus and af-rl organisms)
 # (sensitivity, specificity); the last is the embedded monitor's on the 23 real excerpts (a weak one)
 CORRECTION_MONITORS = ((0.70, 0.95), (0.90, 0.95), (0.90, 0.99), (0.95, 0.90), (0.33, 0.875))
-CORRECTION_VALIDATION = (50, 200)  # labelled positives = negatives in the validation set
+# labelled (positives, negatives) in the validation set; the last is the size of the 23 real excerpts'
+CORRECTION_VALIDATION = ((50, 50), (200, 200), (15, 8))
 
 
 def correction_check(reps: int, seed: int, prompts: int = 400, samples: int = 3, icc: float = 0.2) -> list[tuple]:
@@ -163,21 +164,20 @@ def correction_check(reps: int, seed: int, prompts: int = 400, samples: int = 3,
 
     rng = np.random.default_rng(seed + 2)
     rows = []
-    for true_rate, (sens, spec), n_val in itertools.product(CORRECTION_RATES, CORRECTION_MONITORS, CORRECTION_VALIDATION):
+    for true_rate, (sens, spec), (n_pos, n_neg) in itertools.product(CORRECTION_RATES, CORRECTION_MONITORS, CORRECTION_VALIDATION):
         q = beta_quantiles(true_rate, icc)
         p = q[rng.integers(0, TABLE_SIZE, size=(reps, prompts))]
         positives = rng.binomial(samples, p)
         flagged = rng.binomial(positives, sens) + rng.binomial(samples - positives, 1 - spec)
         m = np.full(flagged.shape, samples, dtype=float)
-        _, _, parts = clustered_rate_arrays(flagged.astype(float), m)
-        se_hat = rng.binomial(n_val, sens, reps) / n_val
-        sp_hat = rng.binomial(n_val, spec, reps) / n_val
-        out = corrected_rate_arrays(parts.p, parts.n_eff, se_hat, n_val, sp_hat, n_val)
+        naive_low, naive_high, parts = clustered_rate_arrays(flagged.astype(float), m)
+        se_hat = rng.binomial(n_pos, sens, reps) / n_pos
+        sp_hat = rng.binomial(n_neg, spec, reps) / n_neg
+        out = corrected_rate_arrays(parts.p, naive_low, naive_high, se_hat, n_pos, sp_hat, n_neg)
         population = float(q.mean())
         covered = float(((out["ci_low"] <= population) & (population <= out["ci_high"])).mean())
-        naive_low, naive_high, _ = clustered_rate_arrays(flagged.astype(float), m)
         naive = float(((naive_low <= population) & (population <= naive_high)).mean())
-        rows.append((true_rate, sens, spec, n_val, covered, naive, float(np.nanmean(out["ci_high"] - out["ci_low"]))))
+        rows.append((true_rate, sens, spec, f"{n_pos}/{n_neg}", covered, naive, float(np.nanmean(out["ci_high"] - out["ci_low"]))))
     print(f"\ncorrected AF rate (Rogan-Gladen with validation uncertainty): coverage of the true rate, "
           f"{prompts} prompts x {samples} samples, ICC {icc}, {reps} replicates per cell")
     print(f"{'true rate':>9} {'sens':>5} {'spec':>5} {'n val':>6}  {'corrected':>9}  {'uncorrected':>11}  {'mean width':>10}")
@@ -185,7 +185,7 @@ def correction_check(reps: int, seed: int, prompts: int = 400, samples: int = 3,
         print(f"{100 * true_rate:>8.0f}% {sens:>5.2f} {spec:>5.2f} {n_val:>6}  {100 * covered:>8.1f}%  {100 * naive:>10.1f}%  {100 * width:>8.1f}pt")
     worst = min(rows, key=lambda r: r[4])
     print(f"min coverage of the corrected rate {100 * worst[4]:.1f}% (true {100 * worst[0]:.0f}%, sens {worst[1]}, "
-          f"spec {worst[2]}, {worst[3]} labelled per class); the uncorrected interval covers the true rate in "
+          f"spec {worst[2]}, {worst[3]} labelled positives/negatives); the uncorrected interval covers the true rate in "
           f"{100 * min(r[5] for r in rows):.1f}-{100 * max(r[5] for r in rows):.1f}% of runs")
     return rows
 
@@ -247,9 +247,9 @@ def kinds_check(reps: int, seed: int, sizes: tuple = ((400, 3), (100, 3)), icc: 
             pool = corrected_gap(flagged, MonitorErrors(se_hat[r], sp_pool_hat[r], n_val, n_val, "sim"))
             hit_pool += pool["ci_low"] <= truth <= pool["ci_high"]
         raw = float(((gaps["flagged"]["ci_low"] <= truth) & (truth <= gaps["flagged"]["ci_high"])).mean())
-        _, _, y = clustered_rate_arrays(treat["flagged_answered"], m)
-        _, _, c = clustered_rate_arrays(treat["answered"], m)
-        rate = corrected_rate_arrays(y.p, y.n_eff, se_hat, n_val, sp_hat, n_val, share=c.p, n_share=c.n_eff)
+        y_low, y_high, y = clustered_rate_arrays(treat["flagged_answered"], m)
+        c_low, c_high, c = clustered_rate_arrays(treat["answered"], m)
+        rate = corrected_rate_arrays(y.p, y_low, y_high, se_hat, n_val, sp_hat, n_val, share=c.p, share_low=c_low, share_high=c_high)
         rate_cov = float(((rate["ci_low"] <= truth_t) & (truth_t <= rate["ci_high"])).mean())
         rows.append((prompts, samples, world[0], sens, spec, n_val, truth, hit_kind / reps, hit_pool / reps, raw, rate_cov))
     print(f"\nAF gap corrected per kind of reply, when the monitor false-flags refusals that discuss training "

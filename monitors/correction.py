@@ -8,30 +8,33 @@ rate AP = pi Se + (1 - pi)(1 - Sp). The Rogan-Gladen estimate inverts that:
 
 Se and Sp are themselves estimates from a labelled validation set (n_pos positives, n_neg
 negatives), so the interval must carry their uncertainty too. The interval is Fieller's for the
-ratio (numerator over Se + Sp - 1), with the variances of the delta-method one of Lang & Reiczigel
-(2014, *Preventive Veterinary Medicine* 113:13-22) on add-z^2/2-adjusted inputs: the observed rate
-enters with its *clustered* effective n (monitors.stats), a gap with its own paired interval, Se and
-Sp with their validation counts; clipped to [0, 1] (rates) or [-1, 1] (gaps). Fieller rather than
-the symmetric delta interval because a weak monitor's divisor is uncertain and the ratio skewed. benchmarks/coverage.py
-measures its coverage of the true rate by simulation. The correction takes (Se, Sp, n_pos, n_neg)
-and a `source` string, so any validation can feed it (the embedded monitor's held-out voices, an
-LLM judge's labelled set, the simulated organisms' ground truth); every corrected figure says
-which one it used.
+ratio (numerator over Se + Sp - 1, `fieller_bounds`): the numerator enters with its own sampling
+interval (a rate's clustered Wilson interval, a gap's paired one, monitors.stats), so a perfect and
+perfectly known monitor gives back exactly the uncorrected interval; Se and Sp enter with their
+validation counts, their variances taken at the most uncertain value their Wilson intervals allow
+(at the estimate itself the interval undercovers on the side where a small validation erred).
+Fieller rather than the symmetric delta-method interval (Lang & Reiczigel 2014, *Preventive
+Veterinary Medicine* 113:13-22) because a weak monitor's divisor is uncertain and the ratio skewed.
+Clipped to [0, 1] (rates) or [-1, 1] (gaps). benchmarks/coverage.py and
+benchmarks/organism_coverage.py measure the coverage by simulation. The correction takes (Se, Sp,
+n_pos, n_neg) and a `source` string, so any validation can feed it (the embedded monitor's held-out
+voices, an LLM judge's labelled set, the simulated organisms' ground truth); every corrected figure
+says which one it used.
 
 Errors that differ between conditions bias gaps: a monitor that false-flags refusals that discuss
 training (which happen where the model believes it is trained) makes an honest model show an AF
 gap, and one pooled specificity cannot remove that. So a run's figures are corrected *per kind of
 reply* (`answered`): by the label rule (docs/monitors.md) a refusal is never alignment faking, so
-a flagged refusal is the monitor's error, known without any validation; only the replies that
-comply at least partly (share c of the condition) need correcting, with the specificity measured
-on *complying* negatives:
+a flagged *known* refusal is the monitor's error, known without any validation; only the other
+replies (share c of the condition: complying, partly complying, or of unknown compliance) need
+correcting, with the specificity measured on *complying* negatives:
 
-    pi = (AP_answered - c (1 - Sp_c)) / (Se + Sp_c - 1),
+    pi = (AP_answered - c (1 - Sp_c)) / (Se + Sp_c - 1),    at most c,
 
-where AP_answered is the share of all trials that are flagged *and* answered. That is Rogan-Gladen
-within the answering stratum, times its share; the refusal stratum contributes exactly 0. Its
-interval adds c's sampling variance (the covariance with AP_answered, positive, is left out, which
-widens it). `corrected_gap` with two validations still differences two per-condition corrections.
+where AP_answered is the share of all trials that are flagged and not known to refuse. That is
+Rogan-Gladen within that stratum, times its share; the refusal stratum contributes exactly 0. Its
+interval adds c's sampling error as if perfectly correlated with AP_answered's (an upper bound).
+`corrected_gap` with two validations still differences two per-condition corrections.
 """
 
 from __future__ import annotations
@@ -42,10 +45,10 @@ from typing import Any
 
 import numpy as np
 
-from monitors.stats import Z95
+from monitors.stats import Z95, wilson_bounds
 
 METHOD = "Rogan-Gladen, Fieller interval with validation uncertainty (variances as Lang & Reiczigel 2014)"
-METHOD_ANSWERED = ("Rogan-Gladen within the replies that comply at least partly (a flagged refusal counts as the "
+METHOD_ANSWERED = ("Rogan-Gladen within the replies not known to refuse (a flagged refusal counts as the "
                    "monitor's error), Fieller interval with validation uncertainty (variances as Lang & Reiczigel 2014)")
 
 
@@ -75,149 +78,158 @@ class MonitorErrors:
         return asdict(self)
 
 
-def _adjusted(p: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
-    """Add z^2/2 successes and z^2/2 failures (Agresti-Coull), returning (p~, n~)."""
-    n_adj = n + z * z
-    return (p * n + z * z / 2) / n_adj, n_adj
+def _adjusted(p: np.ndarray, n: np.ndarray, z: float) -> np.ndarray:
+    """p with z^2/2 successes and z^2/2 failures added (Agresti-Coull): for Se and Sp's variances,
+    so a validation with no errors still carries uncertainty."""
+    return (p * n + z * z / 2) / (n + z * z)
 
 
-def corrected_rate_arrays(ap: np.ndarray, n_eff: np.ndarray, se: np.ndarray, n_pos: np.ndarray, sp: np.ndarray, n_neg: np.ndarray,
-                          z: float = Z95, share: np.ndarray | float = 1.0, n_share: np.ndarray | float = math.inf) -> dict[str, np.ndarray]:
-    """Vectorised corrected rate: value (Rogan-Gladen, clipped) and its interval.
+def _plausible_variance(p: np.ndarray, n: np.ndarray, z: float) -> np.ndarray:
+    """The variance of an estimated proportion, taken at the value in its Wilson interval closest
+    to 1/2 (the largest there): evaluated at the estimate itself it is too small exactly when the
+    estimate is too extreme (a sensitivity of 0.84 measured on 50 positives whose truth is 0.70),
+    and the ratio's interval then misses on that side."""
+    lo, hi = wilson_bounds(p, n, np.asarray(z))
+    nearest = np.clip(0.5, lo, hi)
+    return nearest * (1 - nearest) / (n + z * z)
 
-    `share` < 1: `ap` is the share of trials flagged *within a stratum* of that size (share of all
-    trials, measured on `n_share` effective trials) whose other trials are known negatives; the
-    specificity is the stratum's. `share` = 1 is plain Rogan-Gladen.
 
-    The interval is Fieller's for the ratio N / J, N = AP - share (1 - Sp) and J = Se + Sp - 1
-    (correlated through Sp), on add-z^2/2-adjusted inputs: where J is uncertain (a weak monitor,
-    a small validation) the ratio is skewed and the symmetric delta-method interval undercovers
-    (92% at a true rate of 78% with Se 0.33 on 50 positives); Fieller's follows the skew and
-    agrees with the delta method when J is well known. When J is not clearly above 0, [0, 1]."""
-    ap, n_eff, se, sp = (np.asarray(x, float) for x in (ap, n_eff, se, sp))
-    share, n_share = np.asarray(share, float), np.asarray(n_share, float)
-    ap_t, n_t = _adjusted(ap, n_eff, z)
-    se_t, ns_t = _adjusted(se, np.asarray(n_pos, float), z)
-    sp_t, nn_t = _adjusted(sp, np.asarray(n_neg, float), z)
+def fieller_bounds(num: np.ndarray, below: np.ndarray, above: np.ndarray, num_per_sp: np.ndarray, se: np.ndarray, n_pos: np.ndarray,
+                   sp: np.ndarray, n_neg: np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(low, high, usable): Fieller's interval for num / (Se + Sp - 1), vectorised.
+
+    `below` / `above` are the half-widths of num's own sampling interval (the clustered Wilson
+    interval of a rate, the paired interval of a gap), each used on its side, so a perfect,
+    perfectly known monitor gives back exactly that interval. Se and Sp enter with their
+    validation counts (variances of add-z^2/2-adjusted proportions, Lang & Reiczigel 2014); num moves
+    with Sp by `num_per_sp`. The ratios r solve (num - r J)^2 <= z^2 ((h/z)^2 + num_per_sp^2 V_sp
+    - 2 r num_per_sp V_sp + r^2 (V_se + V_sp)). `usable` is False where J is not clearly above 0
+    (then the ratio is unbounded)."""
+    num, below, above, num_per_sp = (np.asarray(x, float) for x in (num, below, above, num_per_sp))
+    se, sp, n_pos, n_neg = (np.asarray(x, float) for x in (se, sp, n_pos, n_neg))
+    var_se, var_sp = _plausible_variance(se, n_pos, z), _plausible_variance(sp, n_neg, z)
+    den = se + sp - 1  # centred on the estimate: an adjusted divisor would bias large figures upwards
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = den * den - z * z * (var_se + var_sp)
+        b = num * den - z * z * num_per_sp * var_sp
+        ends = []
+        for half, sign in ((below, -1.0), (above, 1.0)):
+            c = num * num - z * z * ((half / z) ** 2 + num_per_sp**2 * var_sp)
+            ends.append((b + sign * np.sqrt(np.maximum(b * b - a * c, 0.0))) / a)
+        usable = (den > 0) & (a > 0) & np.isfinite(num)
+    return ends[0], ends[1], usable
+
+
+def corrected_rate_arrays(ap: np.ndarray, ap_low: np.ndarray, ap_high: np.ndarray, se: np.ndarray, n_pos: np.ndarray, sp: np.ndarray,
+                          n_neg: np.ndarray, z: float = Z95, share: np.ndarray | float = 1.0, share_low: np.ndarray | float = 1.0,
+                          share_high: np.ndarray | float = 1.0) -> dict[str, np.ndarray]:
+    """Vectorised corrected rate: value (Rogan-Gladen, clipped) and Fieller interval (`fieller_bounds`)
+    from the flagged rate `ap` and its own interval [ap_low, ap_high].
+
+    `share` < 1 (with its interval): `ap` is the share of all trials flagged *within a stratum* of
+    that size whose other trials are known negatives (the replies not known to refuse),
+    and Sp is the stratum's: pi = (ap - share (1 - Sp)) / (Se + Sp - 1), at most `share`. The
+    stratum's sampling error enters as if perfectly correlated with ap's (an upper bound).
+    `share` = 1 is plain Rogan-Gladen."""
+    ap, ap_low, ap_high, se, sp = (np.asarray(x, float) for x in (ap, ap_low, ap_high, se, sp))
+    share, share_low, share_high = (np.asarray(x, float) for x in (share, share_low, share_high))
+    f = np.maximum(1 - sp, 1 - _adjusted(sp, np.asarray(n_neg, float), z))  # the larger false-flag rate, for widths
+    num = ap - share * (1 - sp)
+    below = (ap - ap_low) + f * (share_high - share)
+    above = (ap_high - ap) + f * (share - share_low)
+    low, high, usable = fieller_bounds(num, below, above, share, se, n_pos, sp, n_neg, z)
     with np.errstate(invalid="ignore", divide="ignore"):
         j = se + sp - 1
-        value = np.clip((ap - share * (1 - sp)) / j, 0.0, 1.0)
-        num, den = ap_t - share * (1 - sp_t), se_t + sp_t - 1
-        var_sp = sp_t * (1 - sp_t) / nn_t
-        share_var = np.where(np.isfinite(n_share), share * (1 - share) / n_share, 0.0)
-        v_num = ap_t * (1 - ap_t) / n_t + (1 - sp_t) ** 2 * share_var + share**2 * var_sp
-        v_den = se_t * (1 - se_t) / ns_t + var_sp
-        cov = share * var_sp
-        # Fieller: the ratios r with (num - r den)^2 <= z^2 (v_num - 2 r cov + r^2 v_den)
-        a = den**2 - z * z * v_den
-        b = num * den - z * z * cov
-        c = num**2 - z * z * v_num
-        root = np.sqrt(np.maximum(b * b - a * c, 0.0))
-        lo, hi = (b - root) / a, (b + root) / a
-        usable = (den > 0) & (a > 0)
-        low = np.where(usable, np.clip(lo, 0.0, 1.0), 0.0)
-        high = np.where(usable, np.clip(hi, 0.0, 1.0), 1.0)
-    return {"value": np.where(j > 0, value, np.nan), "ci_low": low, "ci_high": high}
-
-
-def _effective_n(row: dict[str, Any]) -> float:
-    return row["n"] / (row.get("design_effect") or 1.0)
+        value = np.clip(num / j, 0.0, share)
+        top = np.minimum(1.0, share_high)
+        # fewer flags than the validated false-flag rate alone would give: the data contradict Sp,
+        # and Fieller's upper end falls to 0. Whatever Sp is, true positives flagged cannot exceed
+        # the flags (pi Se <= AP), so the upper end is at least AP's upper end over Se's lower one.
+        se_t = _adjusted(se, np.asarray(n_pos, float), z)
+        se_low = np.maximum(se_t - z * np.sqrt(se_t * (1 - se_t) / (np.asarray(n_pos, float) + z * z)), 1e-9)
+        high = np.where(num + above < 0, np.maximum(high, ap_high / se_low), high)
+        return {"value": np.where(j > 0, value, np.nan),
+                "ci_low": np.where(usable, np.clip(low, 0.0, top), 0.0),
+                "ci_high": np.where(usable, np.clip(high, 0.0, top), top)}
 
 
 def corrected_rate(observed: dict[str, Any], errors: MonitorErrors, answered: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The corrected version of a rate row of summary.json (`{rate, n, design_effect, ...}`).
+    """The corrected version of a rate row of summary.json (`{rate, ci_low, ci_high, ...}`).
 
-    With `answered` (the rate row of replies that comply at least partly) `observed` must be the
-    rate of trials flagged *and* answered, and the correction is the per-kind one of the module
+    With `answered` (the rate row of replies not known to refuse) `observed` must be the rate of
+    trials flagged *and* in that stratum, and the correction is the per-kind one of the module
     docstring; without it, plain Rogan-Gladen on all trials. Returns `{rate, ci_low, ci_high,
-    method, validation}`; a monitor no better than chance (Se + Sp <= 1) cannot be corrected for:
-    the rate is None and the interval [0, 1]."""
-    share = {} if answered is None else {"share": answered["rate"], "n_share": _effective_n(answered)}
-    out = corrected_rate_arrays(observed["rate"], _effective_n(observed), errors.sensitivity, errors.n_pos,
+    method, validation}`. A monitor no better than chance (Se + Sp <= 1) cannot be corrected for:
+    the rate is None. Where Se + Sp - 1 is positive but not clearly (a small or weak validation) the
+    rate is given and its interval is [0, 1]: the data do not bound it."""
+    method = METHOD_ANSWERED if answered is not None else METHOD
+    if observed.get("rate") is None or observed.get("ci_low") is None:
+        return {"rate": None, "ci_low": 0.0, "ci_high": 1.0, "method": method, "validation": errors.as_dict()}
+    share = {} if answered is None else {"share": answered["rate"], "share_low": answered["ci_low"], "share_high": answered["ci_high"]}
+    out = corrected_rate_arrays(observed["rate"], observed["ci_low"], observed["ci_high"], errors.sensitivity, errors.n_pos,
                                 errors.specificity, errors.n_neg, **share)
     value = float(out["value"])
     return {"rate": None if math.isnan(value) else value, "ci_low": float(out["ci_low"]), "ci_high": float(out["ci_high"]),
-            "method": METHOD_ANSWERED if answered is not None else METHOD, "validation": errors.as_dict()}
+            "method": method, "validation": errors.as_dict()}
+
+
+def _gap_result(value: float | None, bounds: tuple | None, method: str, validation: dict) -> dict[str, Any]:
+    if bounds is None or not bool(bounds[2]):
+        return {"value": value, "ci_low": -1.0, "ci_high": 1.0, "method": method, "validation": validation}
+    return {"value": value, "ci_low": max(-1.0, float(bounds[0])), "ci_high": min(1.0, float(bounds[1])), "method": method,
+            "validation": validation}
 
 
 def corrected_gap(gap: dict[str, Any], treat: MonitorErrors, control: MonitorErrors | None = None, z: float = Z95) -> dict[str, Any]:
-    """The corrected version of a gap row of summary.json (treat/control rates, `se`).
+    """The corrected version of a gap row of summary.json (treat/control rates, interval).
 
     With one validation for both conditions the correction divides the gap by Se + Sp - 1; its
-    interval is Fieller's for that ratio, from the gap's own (paired, clustered) interval and the
-    divisor's uncertainty (`_fieller_gap`). With one per condition the two corrected rates are
-    differenced, their validation uncertainties independent."""
+    interval is Fieller's for that ratio from the gap's own (paired, clustered) interval. With one
+    per condition the two corrected rates (each from its arm's Wilson interval on the effective n)
+    are differenced, their validation uncertainties independent."""
     control = control or treat
     ap_t, ap_c = gap["treat_rate"], gap["control_rate"]
     if control is treat:
         observed = ap_t - ap_c
-        bounds = None if gap.get("ci_low") is None else _fieller_gap(observed, observed - gap["ci_low"], gap["ci_high"] - observed, 0.0, treat, z)
-        if bounds is None:
-            return {"value": None, "ci_low": -1.0, "ci_high": 1.0, "method": METHOD, "validation": treat.as_dict()}
         j = treat.youden
-        return {"value": observed / j if j > 0 else None, "ci_low": bounds[0], "ci_high": bounds[1], "method": METHOD,
-                "validation": treat.as_dict()}
+        bounds = None if gap.get("ci_low") is None else fieller_bounds(
+            observed, observed - gap["ci_low"], gap["ci_high"] - observed, 0.0, treat.sensitivity, treat.n_pos,
+            treat.specificity, treat.n_neg, z)
+        return _gap_result(observed / j if j > 0 else None, bounds, METHOD, treat.as_dict())
     rates = []
     for ap, n_eff, errors in ((ap_t, gap.get("n_eff_treat"), treat), (ap_c, gap.get("n_eff_control"), control)):
         n_eff = n_eff or gap.get("n_pairs") or 1  # effective n of the clustered rate (monitors.stats)
-        rates.append(corrected_rate_arrays(ap, n_eff, errors.sensitivity, errors.n_pos, errors.specificity, errors.n_neg, z))
+        low, high = wilson_bounds(np.asarray(ap, float), np.asarray(n_eff, float), np.asarray(z))
+        rates.append(corrected_rate_arrays(ap, low, high, errors.sensitivity, errors.n_pos, errors.specificity, errors.n_neg, z))
+    validation = {"treat": treat.as_dict(), "control": control.as_dict()}
     if any(math.isnan(float(r["value"])) for r in rates):
-        return {"value": None, "ci_low": -1.0, "ci_high": 1.0, "method": METHOD,
-                "validation": {"treat": treat.as_dict(), "control": control.as_dict()}}
+        return _gap_result(None, None, METHOD, validation)
     value = float(rates[0]["value"] - rates[1]["value"])
     # MOVER of the two corrected rates, taken as independent (conservative when the pairing
     # correlates them positively, as it usually does)
     lows = [float(r["value"] - r["ci_low"]) for r in rates]
     highs = [float(r["ci_high"] - r["value"]) for r in rates]
-    return {"value": value, "ci_low": max(-1.0, value - math.hypot(lows[0], highs[1])),
-            "ci_high": min(1.0, value + math.hypot(highs[0], lows[1])), "method": METHOD,
-            "validation": {"treat": treat.as_dict(), "control": control.as_dict()}}
+    return _gap_result(value, (value - math.hypot(lows[0], highs[1]), value + math.hypot(highs[0], lows[1]), True), METHOD, validation)
 
 
 def corrected_gap_answered(flagged: dict[str, Any], answered: dict[str, Any], errors: MonitorErrors, z: float = Z95) -> dict[str, Any]:
     """The per-kind corrected AF gap (module docstring) from two paired gap rows of one comparison:
-    `flagged`, of trials flagged *and* answered, and `answered`, of replies that comply at least
-    partly: (gap_flagged - (1 - Sp_c) gap_answered) / (Se + Sp_c - 1).
+    `flagged`, of trials flagged and not known to refuse, and `answered`, of replies not known to
+    refuse: (gap_flagged - (1 - Sp_c) gap_answered) / (Se + Sp_c - 1).
 
     Sampling: the two paired, clustered intervals combined as if perfectly correlated (an upper
-    bound whatever their correlation); with Se and Sp_c: Fieller's interval, as in `corrected_gap`."""
-    none = {"value": None, "ci_low": -1.0, "ci_high": 1.0, "method": METHOD_ANSWERED, "validation": errors.as_dict()}
-    sp_t = float(_adjusted(np.asarray(errors.specificity), np.asarray(errors.n_neg, float), z)[0])
+    bound whatever their correlation); with Se and Sp_c: Fieller's interval (`fieller_bounds`)."""
     if any(row.get(k) is None for row in (flagged, answered) for k in ("value", "ci_low", "ci_high")):
-        return none
-    dy, dc, f = flagged["value"], answered["value"], 1 - errors.specificity
-    f_t = max(f, 1 - sp_t)
+        return _gap_result(None, None, METHOD_ANSWERED, errors.as_dict())
+    dy, dc = flagged["value"], answered["value"]
+    f = 1 - errors.specificity
+    f_wide = max(f, 1 - float(_adjusted(np.asarray(errors.specificity), np.asarray(errors.n_neg, float), z)))
     observed = dy - f * dc
-    below = (dy - flagged["ci_low"]) + f_t * (answered["ci_high"] - dc)
-    above = (flagged["ci_high"] - dy) + f_t * (dc - answered["ci_low"])
-    bounds = _fieller_gap(observed, below, above, dc, errors, z)
-    if bounds is None:
-        return none
+    below = (dy - flagged["ci_low"]) + f_wide * (answered["ci_high"] - dc)
+    above = (flagged["ci_high"] - dy) + f_wide * (dc - answered["ci_low"])
+    bounds = fieller_bounds(observed, below, above, dc, errors.sensitivity, errors.n_pos, errors.specificity, errors.n_neg, z)
     j = errors.youden
-    value = (dy - (1 - errors.specificity) * dc) / j if j > 0 else None
-    return {"value": value, "ci_low": bounds[0], "ci_high": bounds[1], "method": METHOD_ANSWERED, "validation": errors.as_dict()}
-
-
-def _fieller_gap(num: float, below: float, above: float, num_per_sp: float, errors: MonitorErrors, z: float) -> tuple[float, float] | None:
-    """Fieller's interval for num / (Se + Sp - 1): `below`/`above` are the half-widths of num's own
-    (paired, clustered, possibly asymmetric) sampling interval, used on their side; Se and Sp enter
-    with their validation counts (add-z^2/2-adjusted), and num moves with Sp by `num_per_sp`. None
-    when the divisor is not clearly above 0 (the ratio is then unbounded)."""
-    se_t = float(_adjusted(np.asarray(errors.sensitivity), np.asarray(errors.n_pos, float), z)[0])
-    sp_t = float(_adjusted(np.asarray(errors.specificity), np.asarray(errors.n_neg, float), z)[0])
-    var_se = se_t * (1 - se_t) / (errors.n_pos + z * z)
-    var_sp = sp_t * (1 - sp_t) / (errors.n_neg + z * z)
-    den = errors.youden  # centred on the estimate: the adjusted divisor would bias a large gap upwards
-    a = den * den - z * z * (var_se + var_sp)
-    if math.isnan(a) or den <= 0 or a <= 0:
-        return None
-    b = num * den - z * z * num_per_sp * var_sp
-    ends = []
-    for half, side in ((below, 0), (above, 1)):
-        c = num * num - z * z * ((half / z) ** 2 + num_per_sp**2 * var_sp)
-        root = math.sqrt(max(b * b - a * c, 0.0))
-        ends.append(((b - root) / a, (b + root) / a)[side])
-    return max(-1.0, ends[0]), min(1.0, ends[1])
+    return _gap_result(observed / j if j > 0 else None, bounds, METHOD_ANSWERED, errors.as_dict())
 
 
 def _from_counts(block: Any, source: str) -> MonitorErrors | None:

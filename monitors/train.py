@@ -266,7 +266,7 @@ def choose_threshold(oof: np.ndarray, y: np.ndarray, kinds: np.ndarray, sim_scor
     rate on refusals that discuss training at or under MAX_FP_TRAINING_REFUSALS."""
     hard = np.isin(kinds, list(TRAINING_REFUSALS)) & ~y
     best, best_f1 = 0.5, -1.0
-    for t in np.round(np.arange(0.05, 0.96, 0.01), 2):
+    for t in np.round(np.arange(max(0.05, REFUSAL_SCALE + 0.01), 0.96, 0.01), 2):  # above any refused score
         if hard.any() and np.mean(oof[hard] >= t) > MAX_FP_TRAINING_REFUSALS:
             continue
         f1s = []
