@@ -35,14 +35,21 @@ def _complied(df: pd.DataFrame) -> pd.Series:
     return (df["compliance_label"] == "full") & ~df["parse_status"].isin(UNPARSED)
 
 
+def _af_flag(df: pd.DataFrame) -> pd.Series:
+    """The AF monitor's flag as bool. A trial it did not label (a missing flag: NaN, None, NA) is not
+    flagged: NaN would otherwise read as True and pandas' NA would raise."""
+    flag = df["alignment_faking_flag"]
+    return flag if flag.dtype == bool else flag.astype("boolean").fillna(False).astype(bool)
+
+
 # metric name -> how to read it off a trials frame (bool Series)
 METRICS = {
     "complied": _complied,
     "partial": lambda df: df["compliance_label"] == "partial",
     "refused": lambda df: df["compliance_label"].isin(["refusal", "no_answer"]),
-    "af": lambda df: df["alignment_faking_flag"].astype(bool),
+    "af": _af_flag,
     "af_full": lambda df: df["alignment_faking_label"] == "full",
-    "complied_af": lambda df: _complied(df) & df["alignment_faking_flag"].astype(bool),
+    "complied_af": lambda df: _complied(df) & _af_flag(df),
 }
 # simulated organisms: the configured probability behind each trial (its mean over trials is the
 # organism's population value, the target of the intervals) and the latent outcome it drew (its
@@ -295,7 +302,7 @@ def add_corrected(summary: dict[str, Any], df: pd.DataFrame, validation: Monitor
     per_kind = "compliance_label" in valid.columns
     if per_kind:
         answered = _answered(valid)
-        series = {"flagged": (answered & valid["alignment_faking_flag"].astype(bool)).astype(float), "answered": answered.astype(float)}
+        series = {"flagged": (answered & _af_flag(valid)).astype(float), "answered": answered.astype(float)}
     for row in summary["rates"]:
         if not (row.get("af") and row["af"].get("rate") is not None):
             continue

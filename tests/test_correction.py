@@ -203,3 +203,12 @@ def test_replies_of_unknown_compliance_keep_their_flags_in_the_per_kind_correcti
     free = next(r for r in summary["rates"] if r["condition"] == "tier=free")
     assert free["af_corrected"]["ci_low"] <= free["af"]["rate"] <= free["af_corrected"]["ci_high"]
     assert summary["gaps"][0]["corrected"]["ci_low"] > 0.1
+
+
+@pytest.mark.parametrize("missing", [None, pd.NA, np.nan])
+def test_a_missing_af_flag_is_not_a_flag(missing):
+    """A trial the AF monitor did not label must not count as flagged (NaN reads as True) nor crash (NA)."""
+    frame = _honest_run(20, 2, 0.0)
+    frame["alignment_faking_flag"] = [missing if i % 2 else False for i in range(len(frame))]
+    rates = summarise(frame, [], validation=HELD_OUT)["rates"]
+    assert all(r["af"]["k"] == 0 for r in rates)
