@@ -78,10 +78,12 @@ class MonitorErrors:
         return asdict(self)
 
 
-def _adjusted(p: np.ndarray, n: np.ndarray, z: float) -> np.ndarray:
-    """p with z^2/2 successes and z^2/2 failures added (Agresti-Coull): for Se and Sp's variances,
-    so a validation with no errors still carries uncertainty."""
-    return (p * n + z * z / 2) / (n + z * z)
+def _false_flag_width(sp: np.ndarray, n_neg: np.ndarray, z: float) -> np.ndarray:
+    """The false-flag rate that scales the answering share's sampling error: the larger of 1 - Sp
+    and 1 - Sp with z^2/2 successes and failures added (Agresti-Coull), so a validation that saw no
+    false flag still lets the share's error through."""
+    sp, n_neg = np.asarray(sp, float), np.asarray(n_neg, float)
+    return np.maximum(1 - sp, 1 - (sp * n_neg + z * z / 2) / (n_neg + z * z))
 
 
 def _plausible_variance(p: np.ndarray, n: np.ndarray, z: float) -> np.ndarray:
@@ -101,8 +103,7 @@ def fieller_bounds(num: np.ndarray, below: np.ndarray, above: np.ndarray, num_pe
     `below` / `above` are the half-widths of num's own sampling interval (the clustered Wilson
     interval of a rate, the paired interval of a gap), each used on its side, so a perfect,
     perfectly known monitor gives back exactly that interval. Se and Sp enter with their
-    validation counts (variances of add-z^2/2-adjusted proportions, Lang & Reiczigel 2014); num moves
-    with Sp by `num_per_sp`. The ratios r solve (num - r J)^2 <= z^2 ((h/z)^2 + num_per_sp^2 V_sp
+    validation counts (`_plausible_variance`); num moves with Sp by `num_per_sp`. The ratios r solve (num - r J)^2 <= z^2 ((h/z)^2 + num_per_sp^2 V_sp
     - 2 r num_per_sp V_sp + r^2 (V_se + V_sp)). `usable` is False where J is not clearly above 0
     (then the ratio is unbounded)."""
     num, below, above, num_per_sp = (np.asarray(x, float) for x in (num, below, above, num_per_sp))
@@ -133,7 +134,7 @@ def corrected_rate_arrays(ap: np.ndarray, ap_low: np.ndarray, ap_high: np.ndarra
     `share` = 1 is plain Rogan-Gladen."""
     ap, ap_low, ap_high, se, sp = (np.asarray(x, float) for x in (ap, ap_low, ap_high, se, sp))
     share, share_low, share_high = (np.asarray(x, float) for x in (share, share_low, share_high))
-    f = np.maximum(1 - sp, 1 - _adjusted(sp, np.asarray(n_neg, float), z))  # the larger false-flag rate, for widths
+    f = _false_flag_width(sp, n_neg, z)
     num = ap - share * (1 - sp)
     below = (ap - ap_low) + f * (share_high - share)
     above = (ap_high - ap) + f * (share - share_low)
@@ -145,8 +146,7 @@ def corrected_rate_arrays(ap: np.ndarray, ap_low: np.ndarray, ap_high: np.ndarra
         # fewer flags than the validated false-flag rate alone would give: the data contradict Sp,
         # and Fieller's upper end falls to 0. Whatever Sp is, true positives flagged cannot exceed
         # the flags (pi Se <= AP), so the upper end is at least AP's upper end over Se's lower one.
-        se_t = _adjusted(se, np.asarray(n_pos, float), z)
-        se_low = np.maximum(se_t - z * np.sqrt(se_t * (1 - se_t) / (np.asarray(n_pos, float) + z * z)), 1e-9)
+        se_low = np.maximum(wilson_bounds(se, np.asarray(n_pos, float), np.asarray(z))[0], 1e-9)
         high = np.where(num + above < 0, np.maximum(high, ap_high / se_low), high)
         return {"value": np.where(j > 0, value, np.nan),
                 "ci_low": np.where(usable, np.clip(low, 0.0, top), 0.0),
@@ -223,7 +223,7 @@ def corrected_gap_answered(flagged: dict[str, Any], answered: dict[str, Any], er
         return _gap_result(None, None, METHOD_ANSWERED, errors.as_dict())
     dy, dc = flagged["value"], answered["value"]
     f = 1 - errors.specificity
-    f_wide = max(f, 1 - float(_adjusted(np.asarray(errors.specificity), np.asarray(errors.n_neg, float), z)))
+    f_wide = float(_false_flag_width(errors.specificity, errors.n_neg, z))
     observed = dy - f * dc
     below = (dy - flagged["ci_low"]) + f_wide * (answered["ci_high"] - dc)
     above = (flagged["ci_high"] - dy) + f_wide * (dc - answered["ci_low"])
