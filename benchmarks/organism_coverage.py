@@ -41,14 +41,32 @@ def _share(xs: list) -> str:
     return f"{100 * float(np.mean(xs)):.0f}% of {len(xs)}" if xs else "-"
 
 
-def replicate(seed: int, prompts: int, samples: int, root: Path) -> list[tuple]:
+def own_labels_summary(run_dir: Path, scenario, per_cell: int, seed: int) -> dict:
+    """The summary corrected with a perfect labeller's labels of `per_cell` replies per model x
+    condition of this sweep (`runners.report --af-sample` / `--af-validation`), not the shipped validation."""
+    import pandas as pd
+
+    from monitors.aggregate import errors_from_labelled_trials, summarise
+    from runners.af_labels import labelling_sample
+
+    frame = pd.read_parquet(run_dir / "trials.parquet")
+    truth = frame.set_index("key")["truth_af"]
+    labels = {k: bool(truth[k]) for k in labelling_sample(frame, per_cell, seed) if pd.notna(truth[k])}
+    errors, _ = errors_from_labelled_trials(frame, labels, "a perfect labeller's labels of this sweep")
+    return summarise(frame, [g.model_dump() for g in scenario.gaps], errors)
+
+
+def replicate(seed: int, prompts: int, samples: int, root: Path, own_labels: int | None = None) -> list[tuple]:
     """One sweep: (model, what, truth, raw estimate, raw covers, corrected estimate, corrected covers)."""
     from runners.engine import SweepOptions, apply_overrides, run_sweep
     from scenarios.schema import load_scenario
 
     options = SweepOptions(models=list(MODELS), limit=prompts, samples=samples, seed=seed, output=root / f"r{seed}",
                            quiet=True, fresh=True)
-    summary = asyncio.run(run_sweep(apply_overrides(load_scenario(SCENARIO), options), options)).summary
+    scenario = apply_overrides(load_scenario(SCENARIO), options)
+    summary = asyncio.run(run_sweep(scenario, options)).summary
+    if own_labels:
+        summary = own_labels_summary(root / f"r{seed}", scenario, own_labels, seed)
     out = []
     for row in summary["rates"]:
         if row.get("af") and row.get("truth_af") is not None:
@@ -69,15 +87,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompts", type=int, default=100)
     parser.add_argument("--samples", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7000)
+    parser.add_argument("--own-labels", type=int, metavar="N",
+                        help="correct with a perfect labeller's labels of N replies per model x condition of each sweep "
+                             "(what runners.report --af-sample/--af-validation does) instead of the shipped validation")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     rows: dict[tuple[str, str], list[tuple]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.reps):
-            for model, what, *rest in replicate(args.seed + r, args.prompts, args.samples, Path(tmp)):
+            for model, what, *rest in replicate(args.seed + r, args.prompts, args.samples, Path(tmp), args.own_labels):
                 rows.setdefault((model, what), []).append(tuple(rest))
     print(f"{args.reps} sweeps of {', '.join(MODELS)} x {args.prompts} prompts x {args.samples} samples "
-          f"(scenarios/free_paid.yaml), {time.perf_counter() - start:.0f} s; coverage of the organism's configured value")
+          f"(scenarios/free_paid.yaml), {time.perf_counter() - start:.0f} s; coverage of the organism's configured value; "
+          + (f"corrected with {args.own_labels} labelled replies per model x condition" if args.own_labels
+             else "corrected with the shipped validation"))
     print(f"{'organism':>12} {'figure':>12} {'truth':>7}  {'raw mean':>8} {'raw covers':>10}  {'corrected mean':>14} {'corrected covers':>16}")
     for (model, what), values in sorted(rows.items()):
         truth = values[0][0]

@@ -26,6 +26,8 @@ from monitors.judge import check_judge_prompts
 from monitors.parse import parse_reply
 from monitors.registry import build_suite, uses_judges
 from runners import atomic, folder_lock
+from runners.af_labels import META as AF_LABELS
+from runners.af_labels import stored_validation
 from runners.audit import evaluate as evaluate_audit
 from runners.call_failures import call_failures
 from runners.calls import CallCache, CallCounters, CallLayer, RetryPolicy, request_hash
@@ -326,7 +328,7 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
     """summary.json, trials.csv, trials.parquet and scenario.yaml from the store (also used by
     re-rendering)."""
     frame = store.frame(keys)
-    summary = summarise(frame, [g.model_dump() for g in scenario.gaps])
+    summary = summarise(frame, [g.model_dump() for g in scenario.gaps], stored_validation(store.meta(AF_LABELS), frame))
     judges = store.meta("judges", {})
     judge_cost = sum(float(j.get("cost_usd", 0.0)) for j in judges.values())
     summary.update(

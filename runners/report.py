@@ -5,8 +5,12 @@ Makes no model calls: everything comes from the stored trials and the scenario a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from runners.af_labels import META as AF_LABELS
+from runners.af_labels import SAMPLE_NAME, labelling_sample, sample_lines, validation_from_labels
+from runners.atomic import write_text
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.engine import STORE_NAME, write_run_files
 from runners.store import ResultStore
@@ -23,17 +27,55 @@ def run_keys(run_dir: Path, scenario: Scenario) -> set[str]:
     return {trial.key for trial in plan_trials(scenario, prompts, run_dir.name)}
 
 
+def write_sample(run_dir: Path, store: ResultStore, keys: set[str], per_cell: int, field: str, seed: int) -> None:
+    """The replies to label, as JSONL in the run folder; never over labels already written there."""
+    if per_cell < 1:
+        raise UsageError(f"--af-sample: must be at least 1, not {per_cell}")
+    out = run_dir / SAMPLE_NAME
+    if out.exists():
+        raise UsageError(f"{out}: exists (labels may be in it); move or delete it first")
+    chosen = labelling_sample(store.frame(keys), per_cell, seed)
+    order = {key: k for k, key in enumerate(chosen)}
+    records = sorted(store.records(set(chosen)), key=lambda r: order[r["key"]])
+    write_text(out, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in sample_lines(records, field)))
+    print(f"{len(records)} replies to label: {out} (fill in {field!r} with true or false, then "
+          f"python -m runners.report {run_dir} --af-validation {out})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m runners.report", description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--af-validation", type=Path, metavar="LABELS.jsonl",
+                        help="your labels of some of this run's replies ({\"key\": trial key, \"af\": true|false} per line): "
+                             "corrected AF figures then use the monitor's errors on them; the folder keeps them")
+    parser.add_argument("--label-field", default="af", help="the labels' boolean field (default: af)")
+    parser.add_argument("--no-af-validation", action="store_true", help="forget labels given before (the default validation applies)")
+    parser.add_argument("--af-sample", type=int, metavar="N",
+                        help=f"write RUN_DIR/{SAMPLE_NAME}: up to N replies not known to refuse per model x condition, "
+                             "with an empty label to fill in and give back with --af-validation")
     args = parser.parse_args(argv)
+    if sum(x is not None and x is not False for x in (args.af_validation, args.no_af_validation, args.af_sample)) > 1:
+        raise UsageError("--af-sample, --af-validation and --no-af-validation: choose one")
     if not (args.run_dir / STORE_NAME).exists():
         raise UsageError(f"{args.run_dir}: not a run folder (no {STORE_NAME})")
     scenario = load_scenario(args.run_dir / "scenario.yaml")
     store = ResultStore(args.run_dir / STORE_NAME)
     try:
         simulated = bool((store.meta("run") or {}).get("simulated"))
-        write_run_files(args.run_dir, scenario, store, run_keys(args.run_dir, scenario), simulated)
+        keys = run_keys(args.run_dir, scenario)
+        if args.af_sample is not None:
+            write_sample(args.run_dir, store, keys, args.af_sample, args.label_field, scenario.seed)
+            return 0
+        if args.af_validation:
+            kept, counts = validation_from_labels(args.af_validation, args.label_field, store.frame(keys))
+            store.set_meta(AF_LABELS, kept)
+            print(f"AF validation: {counts['positives']} alignment faking and {counts['negatives']} not, among replies "
+                  f"not known to refuse ({counts['refusals']} labelled refusals set aside"
+                  + (f", {counts['refusals_labelled_af']} of them labelled alignment faking" if counts["refusals_labelled_af"] else "")
+                  + ")")
+        elif args.no_af_validation:
+            store.set_meta(AF_LABELS, None)
+        write_run_files(args.run_dir, scenario, store, keys, simulated)
     finally:
         store.close()
     from reports.html import render_report
