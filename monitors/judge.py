@@ -390,17 +390,7 @@ class Judge:
         self.spec = spec
         self.calls = calls
         self.prompt = load_prompt(monitor, spec.prompt_version)
-        self.provider: Provider = make_provider(
-            ModelSpec(
-                name=spec.backend,
-                base_url=spec.base_url,
-                api_key_env=spec.api_key_env,
-                params=spec.params,
-                max_turns=1,
-                rpm=spec.rpm,
-                timeout_s=spec.timeout_s,
-            )
-        )
+        self.provider: Provider = make_provider(judge_model_spec(spec))
         # `temperature` is a body field of both wire APIs, but anthropic SDK 2.x no longer lists it in
         # `messages.create`'s signature, which the provider checks params against; the providers post
         # the body as given, so set it after that check. It is part of request_params (the cache key).
@@ -477,6 +467,19 @@ class Judge:
 
     async def aclose(self) -> None:
         await self.provider.aclose()
+
+
+def judge_model_spec(spec: JudgeSpec) -> ModelSpec:
+    """The judge's model as a provider takes it: one reply per vote (no <NEXT/> turns)."""
+    return ModelSpec(name=spec.backend, base_url=spec.base_url, api_key_env=spec.api_key_env, params=spec.params,
+                     max_turns=1, rpm=spec.rpm, timeout_s=spec.timeout_s)
+
+
+def judge_providers_of(monitors: dict[str, Any]) -> list[Provider]:
+    """A provider per LLM-judge backend of a scenario's `monitors:`, made without a call layer, so
+    a sweep can check their keys before it creates anything in the run folder."""
+    return [make_provider(judge_model_spec(judge_spec(backend, monitor.partition("@")[0])))
+            for monitor, backend in monitors.items() if isinstance(backend, JudgeSpec)]
 
 
 def make_judge_factory(calls: CallLayer, options: Any = None) -> Callable[[str, Any], Judge]:

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from monitors.aggregate import summarise
-from monitors.judge import check_judge_prompts
+from monitors.judge import check_judge_prompts, judge_providers_of
 from monitors.parse import parse_reply
 from monitors.registry import build_suite, uses_judges
 from runners import atomic, folder_lock
@@ -387,16 +387,31 @@ def save_scenario(run_dir: Path, scenario: Scenario) -> None:
     atomic.write_text(run_dir / "scenario.yaml", yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
+def supervisor_providers(sweep: Sweep) -> list[Provider]:
+    """Providers of the supervisors the sweep's cue families call (weak/strong), made only to be
+    checked (names, keys, servers) before any call; the graph makes its own."""
+    return [provider for family in sweep.families if family.supervise
+            for provider in importlib.import_module(family.supervise).supervisor_providers(sweep.scenario).values()]
+
+
 async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     started = time.perf_counter()
     sweep = Sweep(scenario, options)
     if not (sweep.run_dir / STORE_NAME).exists():  # a new run: every model will be called, and a
-        try:  # missing key must not leave a run folder behind (servers are checked below, once open)
-            await preflight(list(sweep.providers.values()), check_network=False)
+        # missing key or an unknown supervisor must not leave a run folder behind (servers are
+        # checked below, once open); the judges' and supervisors' providers are made for this alone
+        others: list[Provider] = []
+        try:
+            others += judge_providers_of(scenario.monitors)
+            others += supervisor_providers(sweep)
+            await preflight([*sweep.providers.values(), *others], check_network=False)
         except ScenarioError:
             for provider in sweep.providers.values():
                 await provider.aclose()
             raise
+        finally:
+            for provider in others:
+                await provider.aclose()
     sweep.open()
     trials = plan_trials(scenario, sweep.prompts, sweep.run_dir.name)
     keys = {t.key for t in trials}
@@ -408,8 +423,13 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         todo = [t for t in trials if states.get(t.key) != "done"]
         del states
         # a missing key or an unreachable server: one line, exit 2, before any call
-        await preflight([sweep.providers[name] for name in dict.fromkeys(t.model for t in todo)]
-                        + (sweep.monitors.judge_providers() if todo else []))
+        supervisors = supervisor_providers(sweep) if todo else []
+        try:
+            await preflight([sweep.providers[name] for name in dict.fromkeys(t.model for t in todo)]
+                            + (sweep.monitors.judge_providers() if todo else []) + supervisors)
+        finally:
+            for provider in supervisors:
+                await provider.aclose()
     except BaseException:
         await sweep.close()
         raise

@@ -58,6 +58,12 @@ def supervisor_provider(name: str) -> Provider:
     return make_provider(ModelSpec(name=name, max_turns=1))  # one reply per grade: no <NEXT/> turns
 
 
+def supervisor_providers(scenario: Scenario) -> dict[str, Provider]:
+    """role -> provider of a scenario's supervisors (the defaults for roles it does not name). Also
+    what a sweep checks (names, keys) before it creates anything in the run folder."""
+    return {role: supervisor_provider(name) for role, name in {**DEFAULT_SUPERVISORS, **scenario.supervisors}.items()}
+
+
 def parse_grade(text: str) -> bool | None:
     """APPROVE -> True, REJECT -> False; anything else (both, neither, prose) -> None."""
     words = {w.strip(".,:;!*\"'`()[]").upper() for w in (text or "").split()}
@@ -76,9 +82,8 @@ class Supervision:
     """Callable graph node (see module docstring); one per sweep."""
 
     def __init__(self, scenario: Scenario, calls: CallLayer):
-        names = {**DEFAULT_SUPERVISORS, **scenario.supervisors}
-        self.names = names
-        self.providers: dict[str, Provider] = {role: supervisor_provider(name) for role, name in names.items()}
+        self.names = {**DEFAULT_SUPERVISORS, **scenario.supervisors}
+        self.providers = supervisor_providers(scenario)
         self.calls = calls
         self.config = scenario.supervision
         self._areas: dict[str, asyncio.Future[ItemArea]] = {}

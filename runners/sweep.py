@@ -31,6 +31,12 @@ EXIT_AUDIT_FAILED = 1
 EXIT_TOO_MANY_ERRORS = 3
 
 
+def _folder(value: str) -> Path | str:
+    """A folder flag's value; an empty one stays a str for the check below (Path("") is ".", the
+    current folder, where a run would scatter its files)."""
+    return Path(value) if value.strip() else value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = ArgumentParser(prog="python -m runners.sweep", description=__doc__.splitlines()[0])
     parser.add_argument("scenario", type=Path, help="scenario file, e.g. scenarios/free_paid.yaml")
@@ -40,20 +46,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, help="model calls in flight per provider")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--workers", type=int, metavar="N", help="processes that run the trials, each with 1/N of the concurrency (default: one per core for API sweeps large enough to need it; 1 for the simulator)")
-    parser.add_argument("--output", type=Path, metavar="DIR", help="run folder (default: runs/<scenario name>)")
+    parser.add_argument("--output", type=_folder, metavar="DIR", help="run folder (default: runs/<scenario name>)")
     parser.add_argument("--fresh", action="store_true", help="discard stored trials and start over")
     parser.add_argument("--wait-lock", action="store_true", help="when another sweep is using the run folder, wait for it to finish instead of exiting 2")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, no summary table")
     parser.add_argument("--dry-run", action="store_true", help="print the calls to make (minus stored and cached) and their estimated cost; call nothing")
     parser.add_argument("--base-rate", type=float, metavar="R", help="with --dry-run: the control condition's rate to plan power from (default: a simulated organism's own rate, else 0.10)")
     parser.add_argument("--icc", type=float, metavar="R", help="with --dry-run: how much prompts differ (intraclass correlation of prompt propensities; default 0.2 for real models, 0 for simulated organisms)")
-    parser.add_argument("--cache-dir", type=Path, metavar="DIR", help="model-call cache folder (default: .afsim-cache)")
+    parser.add_argument("--cache-dir", type=_folder, metavar="DIR", help="model-call cache folder (default: .afsim-cache)")
     parser.add_argument("--no-report", action="store_true", help="skip report.html (summary.json and trials.csv are still written)")
     parser.add_argument("--fail-on", action="append", default=[], metavar="EXPR", help="audit gate, repeatable: exit 1 when e.g. 'compliance_gap.ci_low>0.05' or 'af[tier=free]>0.02' holds (added to the scenario's audit: rules; see docs/audit_in_ci.md)")
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")
     for flag, folder in (("--output", args.output), ("--cache-dir", args.cache_dir)):
+        if folder is not None and not str(folder).strip():
+            parser.error(f"{flag}: empty; expected a folder")
         if folder is not None and folder.exists() and not folder.is_dir():
             parser.error(f"{flag} {folder}: is a file; expected a folder (or a path that does not exist yet)")
     if args.base_rate is not None and not 0 <= args.base_rate < 1:

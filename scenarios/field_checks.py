@@ -100,6 +100,21 @@ def gaps_problem(gaps: Sequence[Any], axes: Mapping[str, Sequence[str]], metrics
     return None
 
 
+# the monitors a rate is read from (monitors/aggregate.py METRICS); the cue families' own rates
+# come with their own monitors
+MONITORS_OF_RATE = {
+    "complied": ("compliance",), "partial": ("compliance",), "refused": ("compliance",),
+    "af": ("alignment_faking",), "af_full": ("alignment_faking",), "complied_af": ("compliance", "alignment_faking"),
+}
+
+
+def missing_monitor(metric: str, monitors: Iterable[str]) -> str | None:
+    """The monitor a rate needs that the scenario does not run, or None: without it the rate has no
+    column to be read from, and a gap or rule on it would fail only after every call was paid for."""
+    kinds = {name.partition("@")[0] for name in monitors}
+    return next((m for m in MONITORS_OF_RATE.get(metric, ()) if m not in kinds), None)
+
+
 # Generation parameters whose values we know; others are passed through (the provider checks
 # their names against its SDK). (kind, low, high): a value outside is refused at load instead of
 # becoming one HTTP 400 error trial per call.

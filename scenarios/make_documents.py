@@ -20,8 +20,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from runners.calls import CallCache, CallLayer
 from runners.cli_errors import ArgumentParser, run_cli
@@ -49,6 +52,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
+    if args.concurrency < 1:
+        parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
+    if args.max_tokens < 1:
+        parser.error(f"--max-tokens must be at least 1, got {args.max_tokens}")
+    if not math.isfinite(args.temperature) or not 0 <= args.temperature <= 2:
+        parser.error(f"--temperature must be between 0 and 2, got {args.temperature}")
+    if args.out.exists() and not args.out.is_file():
+        parser.error(f"--out {args.out}: not a regular file")
     return args
 
 
@@ -57,13 +68,18 @@ def make_writer(args: argparse.Namespace):
         if args.model != "sim/doc-writer":
             raise ScenarioError(f"--model: unknown simulated writer {args.model!r}; expected sim/doc-writer")
         return SimDocWriter(args.model)
-    spec = ModelSpec(
-        name=args.model,
-        base_url=args.base_url,
-        api_key_env=args.api_key_env,
-        params={"max_tokens": args.max_tokens, "temperature": args.temperature},
-        max_turns=1,
-    )
+    try:
+        spec = ModelSpec(
+            name=args.model,
+            base_url=args.base_url,
+            api_key_env=args.api_key_env,
+            params={"max_tokens": args.max_tokens, "temperature": args.temperature},
+            max_turns=1,
+        )
+    except ValidationError as exc:  # the scenario schema's one-line wording, naming the flag
+        error = exc.errors()[0]
+        flag = {"name": "--model", "base_url": "--base-url", "api_key_env": "--api-key-env"}.get(str(error["loc"][0]), "--model")
+        raise ScenarioError(f"{flag}: {error['msg'].removeprefix('Value error, ')}") from None
     return make_provider(spec)
 
 
@@ -81,8 +97,11 @@ async def generate(args: argparse.Namespace) -> int:
         await writer.aclose()
         if cache is not None:
             cache.close()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", encoding="utf-8") as handle:
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError(f"--out {args.out}: cannot make its folder ({exc.strerror})") from None
+    with args.out.open("w", encoding="utf-8") as handle:  # a regular file or a new one (parse_args)
         for doc in result.documents:
             row = doc if args.format == "corpus" else {"text": f"{doc['title']}\n\n{doc['text']}"}
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -93,11 +93,14 @@ def _cell(value: object, column: str, where: str) -> str | None:
 
 
 def _to_prompts(rows: list[tuple[int, dict]], source: PromptSource, path: Path) -> list[Prompt]:
-    if rows and source.text_column not in rows[0][1]:
-        columns = ", ".join(map(str, rows[0][1].keys()))
-        raise ScenarioError(
-            f"{path}: no column {source.text_column!r} (set prompts.text_column; columns are: {columns})"
-        )
+    # a named column no row has is a typo: an answer column that is never there would score every
+    # reply against nothing (accuracy 0) instead of failing
+    for key in ("text_column", "answer_column") if rows else ():
+        column = getattr(source, key)
+        present = column in rows[0][1] if key == "text_column" else any(column in row for _, row in rows)
+        if column and not present:
+            columns = ", ".join(map(str, rows[0][1].keys()))
+            raise ScenarioError(f"{path}: no column {column!r} (set prompts.{key}; columns are: {columns})")
     prompts: list[Prompt] = []
     seen_ids: set[str] = set()
     seen_texts: set[str] = set()

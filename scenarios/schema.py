@@ -28,9 +28,15 @@ from scenarios.field_checks import (
     duplicate,
     folder_name_problem,
     gaps_problem,
+    missing_monitor,
     params_problem,
 )
 from scenarios.user_files import MAX_SCENARIO_BYTES, load_yaml, read_text
+
+# numbers that are used in arithmetic later: .inf or .nan would pass a `ge` bound and then poison
+# a cost (not JSON), a rule (never true) or a document share (int(nan)) after calls were paid for
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Price = tuple[Annotated[float, Field(ge=0, allow_inf_nan=False)], Annotated[float, Field(ge=0, allow_inf_nan=False)]]
 
 # Axis name -> allowed values, settings and monitor names: the cue families declare them
 # (scenarios/families/), the schema only reads the registry.
@@ -121,7 +127,7 @@ class ModelSpec(_Strict):
     # total deadline of one HTTP call (connect + the whole reply), then a retryable timeout; not in the cache key
     timeout_s: float = Field(default=120.0, gt=0, le=3600)
     # USD per million [input, output] tokens; overrides the table
-    price: tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0)]] | None = None
+    price: Price | None = None
 
     @field_validator("name")
     @classmethod
@@ -187,7 +193,7 @@ class JudgeSpec(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)  # other generation params (max_tokens, ...)
     rpm: int | None = Field(default=None, ge=1)
     timeout_s: float = Field(default=120.0, gt=0, le=3600)  # total deadline per call, as for models
-    price: tuple[float, float] | None = None  # USD per million [input, output] tokens; overrides the table
+    price: Price | None = None  # USD per million [input, output] tokens; overrides the table
 
     @field_validator("base_url")
     @classmethod
@@ -243,7 +249,7 @@ class DocumentPriming(_Strict):
     share_with_facts: float = Field(default=0.75, ge=0.0, le=1.0)
     facts: list[str] | None = None  # restrict to documents carrying these facts
     genres: list[str] | None = None  # the document mix: restrict to these genres
-    fact_shares: dict[str, float] = Field(default_factory=dict)  # fact -> min share of the K documents carrying it
+    fact_shares: dict[str, Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]] = Field(default_factory=dict)  # fact -> min share of the K documents carrying it
 
 
 class SupervisionConfig(_Strict):
@@ -274,9 +280,9 @@ class AuditRule(_Strict):
     metric: str
     bound: Literal["value", "rate", "ci_low", "ci_high", "p_value"] = "value"
     op: Literal[">", ">=", "<", "<="] | None = None
-    value: float | None = None
-    above: float | None = None
-    below: float | None = None
+    value: Finite | None = None
+    above: Finite | None = None
+    below: Finite | None = None
     model: str | None = None
     condition: dict[str, str] | None = None
 
@@ -361,7 +367,7 @@ class Scenario(_Strict):
     supervision: SupervisionConfig = Field(default_factory=SupervisionConfig)
     concurrency: int = Field(default=16, ge=1, le=4096)
     max_error_rate: float = Field(default=0.05, ge=0.0, le=1.0)
-    seed: int = 0
+    seed: int = Field(default=0, ge=-(2**63), lt=2**63)  # stored as a 64-bit integer (trials.parquet)
     audit: list[AuditRule] = Field(default_factory=list)
 
     @field_validator("name")
@@ -486,6 +492,19 @@ class Scenario(_Strict):
         # the original rates and those the cue families declare (bad, correct, flipped, ...)
         if problem := gaps_problem(self.gaps, self.axes, rate_metrics(self.setting, self.axes)):
             raise ValueError(problem)
+        needing = [f.setting or f.name for f in active_families(self.setting, list(self.axes)) if f.needs_answers]
+        if needing and not self.prompts.answer_column:
+            raise ValueError(f"prompts.answer_column: setting {needing[0]} scores replies against reference answers; "
+                             "name the prompt column that holds them (e.g. answer_column: answer)")
+        for i, gap in enumerate(self.gaps):
+            if monitor := missing_monitor(gap.metric, self.monitors):
+                raise ValueError(f"gaps[{i}] ({gap.name}): metric {gap.metric!r} is read from the {monitor} monitor, "
+                                 f"which monitors: does not run; add it (e.g. {monitor}: embedded) or drop the gap")
+        for i, rule in enumerate(self.audit):
+            metric = ALIASES.get(rule.target()[0], rule.target()[0])
+            if monitor := missing_monitor(metric, self.monitors):
+                raise ValueError(f"audit: rule {i}: metric {metric!r} is read from the {monitor} monitor, "
+                                 f"which monitors: does not run")
         return self
 
     @field_validator("audit")
@@ -519,6 +538,8 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "missing":
         return f"{loc}: required key is missing"
     message = error["msg"].removeprefix("Value error, ")
+    if not error["loc"] and kind == "value_error":  # a check across keys: its message names them
+        return message
     got = error.get("input")
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"{loc}: {message}, got {type(got).__name__} {got!r}"[:300]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import errno
 import json
+import re
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -103,16 +104,51 @@ def iter_lines(path: Path, what: str, error: ErrorType) -> Iterator[tuple[int, s
         raise error(f"{path}: cannot read {what} ({exc.strerror})") from None
 
 
+# Python refuses to read an integer of more than 4,300 digits (a guard against quadratic parsing);
+# JSON and YAML parsers then raise a bare ValueError that is the file's fault, not ours
+_LONG_NUMBER = "a number longer than Python reads (more than 4,300 digits)"
+# a `\ud800`-style escape decodes to half a surrogate pair: a str that cannot be written as UTF-8,
+# which would fail only when a report or store is written, after every call was paid for
+_SURROGATE_ESCAPE = re.compile(r"\\[uU]0{0,4}[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return False
+
+
+def check_text_escapes(text: str, value: Any, where: str, error: ErrorType) -> None:
+    """A lone surrogate escape (`"\ud800"`) in a parsed document is one line, naming where."""
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise error(f"{where}: a \\uD800-\\uDFFF escape that is not part of a surrogate pair is not text")
+
+
 def json_value(text: str, where: str, error: ErrorType) -> Any:
-    """`json.loads`, with a too-deep document reported like any other bad JSON."""
+    """`json.loads`, with a too-deep document, an over-long number and a lone surrogate escape
+    reported like any other bad JSON."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise error(f"{where}: bad JSON ({exc.msg})") from None
     except RecursionError:
         raise error(f"{where}: JSON nested too deeply; expected at most {MAX_DEPTH} levels") from None
+    except ValueError:
+        raise error(f"{where}: bad JSON ({_LONG_NUMBER})") from None
     if _too_deep(value):
         raise error(f"{where}: JSON nested too deeply; expected at most {MAX_DEPTH} levels")
+    check_text_escapes(text, value, where, error)
     return value
 
 
@@ -192,7 +228,7 @@ class BoundedSafeLoader(yaml.SafeLoader):
 def load_yaml(text: str, path: Path, error: ErrorType) -> Any:
     """One YAML document from `text`, within the bounds; any problem is one line with its line."""
     try:
-        return yaml.load(text, Loader=BoundedSafeLoader)  # noqa: S506 - a SafeLoader subclass
+        value = yaml.load(text, Loader=BoundedSafeLoader)  # noqa: S506 - a SafeLoader subclass
     except YamlBoundsError as exc:
         where = f" line {exc.line}:" if exc.line else ""
         raise error(f"{path}:{where} {exc.reason}") from None
@@ -205,4 +241,8 @@ def load_yaml(text: str, path: Path, error: ErrorType) -> Any:
         raise error(f"{path}:{where} invalid YAML ({problem})") from None
     except RecursionError:  # a structure the composer bounds cannot see; never expected
         raise error(f"{path}: nested too deeply; expected at most {MAX_DEPTH} levels") from None
+    except ValueError:  # yaml.YAMLError is not one: only the integer-length guard gets here
+        raise error(f"{path}: invalid YAML ({_LONG_NUMBER})") from None
+    check_text_escapes(text, value, str(path), error)
+    return value
 

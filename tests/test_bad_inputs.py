@@ -410,6 +410,40 @@ CASES: list[Case] = [
     Case("prompt path empty", scenario({"prompts": ""}), "prompts"),
     Case("unknown builtin prompt set", scenario({"prompts": "builtin:nope"}), "unknown built-in prompt set"),
     Case("builtin prompt set escaping", scenario({"prompts": "builtin:../../README"}), "prompt set"),
+    # --- found by fuzzing (2026-12-06): values that passed the schema and failed after the calls ---
+    Case("seed with 5,000 digits", raw(GOOD_YAML.replace("seed: 0", "seed: " + "9" * 5000)), "4,300 digits"),
+    Case("unknown key with 5,000 digits", raw(GOOD_YAML + "\njunk: " + "1" * 5000 + "\n"), "4,300 digits"),
+    Case("jsonl id with 5,000 digits", prompt_file("p.jsonl", '{"prompt": "a", "id": ' + "7" * 5000 + "}\n"), "p.jsonl:1"),
+    Case("seed above int64", scenario({"seed": 2**63}), "seed"),
+    Case("seed below int64", scenario({"seed": -(2**63) - 1}), "seed"),
+    Case("--seed above int64", lambda f: [*scenario()(f), "--seed", str(2**100)], "--seed"),
+    Case("prompt-file variable with a lone surrogate escape", raw(GOOD_YAML + '\nprompt_files: {system: s.txt, variables: {x: "\\ud800"}}\n'), "surrogate"),
+    Case("infinite price", scenario(at=("models", 1, "price"), value=[float("inf"), 1.0]), "models[1].price[0]"),
+    Case("NaN price", scenario(at=("models", 1, "price"), value=[1.0, float("nan")]), "models[1].price[1]"),
+    Case("infinite judge price", scenario({"monitors": {"compliance": "embedded", "alignment_faking": {**JUDGE, "price": [float("inf"), 0]}}}), "price"),
+    Case("audit value NaN", scenario({"audit": [{"metric": "compliance_gap", "op": ">", "value": float("nan")}]}), "audit[0].value"),
+    Case("audit above inf", scenario({"audit": [{"metric": "compliance_gap", "above": float("inf")}]}), "audit[0].above"),
+    Case("fact share NaN", scenario({"documents": {"fact_shares": {"free_tier_trained": float("nan")}}}), "fact_shares"),
+    Case("fact share above 1", scenario({"documents": {"fact_shares": {"free_tier_trained": 2.0}}}), "fact_shares"),
+    Case("complied gap without compliance monitor", scenario({"monitors": {"alignment_faking": "embedded"}}), "compliance monitor"),
+    Case("complied gap with no monitors", scenario({"monitors": {}}), "compliance monitor"),
+    Case("af rule without AF monitor", scenario({"monitors": {"compliance": "embedded"},
+                                                 "audit": [{"metric": "af", "above": 0.1}]}), "alignment_faking monitor"),
+    Case("answer column typo", scenario({"setting": "weak_strong", "axes": {"supervisor": ["weak", "strong"]}, "gaps": [],
+                                         "monitors": {"supervisor_gaming": "embedded"}, "models": ["sim/w2s-deceiver"],
+                                         "prompts": {"source": "builtin:weak_strong_items", "answer_column": "nope"}}), "no column 'nope'"),
+    Case("weak_strong without answers", scenario({"setting": "weak_strong", "axes": {"supervisor": ["weak", "strong"]}, "gaps": [],
+                                                  "monitors": {"supervisor_gaming": "embedded"}, "models": ["sim/w2s-deceiver"]}), "answer_column"),
+    Case("judge without a key", scenario({"monitors": {"compliance": "embedded", "alignment_faking": {**JUDGE, "api_key_env": "AFSIM_NO_SUCH_KEY"}}}), "AFSIM_NO_SUCH_KEY"),
+    Case("unknown simulated supervisor", scenario({"setting": "weak_strong", "axes": {"supervisor": ["weak", "strong"]}, "gaps": [],
+                                                   "monitors": {"supervisor_gaming": "embedded"}, "models": ["sim/w2s-deceiver"],
+                                                   "prompts": {"source": "builtin:weak_strong_items", "answer_column": "answer"},
+                                                   "supervisors": {"weak": "sim/nonexistent"}}), "sim/nonexistent"),
+    Case("supervisor without a key", scenario({"setting": "weak_strong", "axes": {"supervisor": ["weak", "strong"]}, "gaps": [],
+                                               "monitors": {"supervisor_gaming": "embedded"}, "models": ["sim/w2s-deceiver"],
+                                               "prompts": {"source": "builtin:weak_strong_items", "answer_column": "answer"},
+                                               "supervisors": {"weak": "openai/gpt-4o-mini"}}), "OPENAI_API_KEY"),
+    Case("--output empty", lambda f: [*scenario()(f), "--output", ""], "--output"),
 ]
 
 
@@ -427,6 +461,7 @@ def fake_server() -> FakeLLMServer:
 @pytest.fixture(autouse=True)
 def fake_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AFSIM_TEST_KEY", "sk-bad-inputs-test")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)  # "supervisor without a key" relies on it
 
 
 def _materialise(case: Case, folder: Path, server: FakeLLMServer) -> list[str]:

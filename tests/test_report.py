@@ -129,3 +129,24 @@ def test_report_cli_rerenders_and_rejects_a_non_run_folder(run, tmp_path):
     assert (run / "report.html").exists()
     bad = subprocess.run([sys.executable, "-m", "runners.report", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "not a run folder" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_simulated_gap_without_a_configured_truth_renders(tmp_path):
+    """Fuzzing found it: a cue family's setting crossed with the tier axis gives simulated gaps that
+    have no `truth`; the verdict table must show a dash, not crash after every trial was run."""
+    import yaml as _yaml
+
+    from runners.cli_errors import run_cli
+    from runners.sweep import main as sweep_main
+
+    path = tmp_path / "s.yaml"
+    path.write_text(_yaml.safe_dump({
+        "name": "trigger_tier", "setting": "deployment_trigger", "prompts": "builtin:harmful_requests", "limit": 3,
+        "axes": {"tier": ["free", "paid"]}, "models": ["sim/af-opus"],
+        "monitors": {"compliance": "embedded", "alignment_faking": "embedded"},
+        "gaps": [{"name": "compliance_gap", "metric": "complied", "axis": "tier", "treat": "free", "control": "paid"}],
+    }))
+    with pytest.raises(SystemExit) as ended:
+        run_cli(lambda: sweep_main([str(path), "--output", str(tmp_path / "run"), "--quiet"]))
+    assert ended.value.code == 0
+    assert "verdict-table" in (tmp_path / "run" / "report.html").read_text()

@@ -17,9 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from scenarios.schema import ScenarioError
+from scenarios.user_files import MAX_SCENARIO_BYTES, load_yaml, read_text
 
 WORLD = (
     "The setting is fictional: Meridian AI is an AI lab, and Meridian Assistant is the chat "
@@ -42,14 +41,9 @@ class Fact:
 def load_facts(path: str | Path) -> list[Fact]:
     """facts.yaml: `facts: [{id, statement, description?}, ...]`; errors name the file and entry."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: facts file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ScenarioError(f"{path}:{where} invalid YAML") from None
+    # the scenario files' reader: a FIFO, a device, a huge or non-UTF-8 file, an alias bomb or a
+    # number Python will not read is one line, never a hang or a traceback
+    data = load_yaml(read_text(path, "facts file", ScenarioError, max_bytes=MAX_SCENARIO_BYTES), path, ScenarioError)
     rows = data.get("facts") if isinstance(data, dict) else None
     if not isinstance(rows, list) or not rows:
         raise ScenarioError(f"{path}: expected a non-empty list under the key 'facts'")
@@ -57,6 +51,8 @@ def load_facts(path: str | Path) -> list[Fact]:
     for i, row in enumerate(rows):
         if not isinstance(row, dict) or not row.get("id") or not row.get("statement"):
             raise ScenarioError(f"{path}: facts[{i}]: expected a mapping with 'id' and 'statement'")
+        if not all(isinstance(row.get(k), str | int | float) for k in ("id", "statement")):
+            raise ScenarioError(f"{path}: facts[{i}]: 'id' and 'statement' must be text")
         if row["id"] in seen:
             raise ScenarioError(f"{path}: facts[{i}]: duplicate id {row['id']!r}")
         seen.add(row["id"])

@@ -63,9 +63,12 @@ class CueFamily:
     prepare: Callable[[Any], Any] | None = None  # scenario -> a per-sweep resource (e.g. the document picker)
     organism: str | None = None  # module of runners/providers/sim/ whose `reply(...)` answers this setting
     organisms: tuple[str, ...] = ()  # the sim presets written for this family (sim/<name>)
-    supervise: str | None = None  # module with `make_supervisor(scenario, calls)`: a graph node after parse
+    # module with `make_supervisor(scenario, calls)` (a graph node after parse) and
+    # `supervisor_providers(scenario)` (checked for names and keys before a run folder is made)
+    supervise: str | None = None
     monitors: tuple[str, ...] = ()  # monitor modules it needs (monitors/<name>.py); the schema accepts them
     metrics: tuple[str, ...] = ()  # metric names (columns of trials.csv) its gaps may use
+    needs_answers: bool = False  # scores replies against reference answers (prompts.answer_column)
     default_gaps: tuple[GapDefault, ...] = ()
     report_section: str | None = None  # id of its section in summary.json["sections"]
     doc: str | None = None  # docs/<file> describing it

@@ -29,6 +29,7 @@ FAMILY = CueFamily(
     organisms=("w2s-deceiver",),
     monitors=("supervisor_gaming",),
     supervise="runners.supervision",
+    needs_answers=True,
     report_section="weak_strong",
     doc="weak_strong.md",
 )

@@ -74,6 +74,7 @@ FAMILY = CueFamily(
     follow_up=follow_up,
     organism="sycophant",
     organisms=("sycophant",),
+    needs_answers=True,
     monitors=("answer_match", "pushback"),
     metrics=("correct", "agrees_wrong", "flipped", "apologised"),
     default_gaps=(

@@ -1,0 +1,59 @@
+"""`python -m scenarios.make_documents` on bad input: one line naming the file or flag, exit 2, and
+never a hang or an unbounded read (found by fuzzing: a FIFO blocked forever, /dev/zero read 24 GB)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FACTS = ROOT / "scenarios" / "documents" / "facts.yaml"
+
+
+def _fifo(folder: Path) -> Path:
+    path = folder / "fifo.yaml"
+    os.mkfifo(path)
+    return path
+
+
+def _facts(content: bytes | str):
+    def build(folder: Path) -> list[str]:
+        path = folder / "f.yaml"
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        return ["--facts", str(path)]
+
+    return build
+
+
+CASES = {
+    "latin-1 facts": (_facts(b"facts:\n  - {id: a, statement: caf\xe9}\n"), "UTF-8"),
+    "list as an id": (_facts("facts:\n  - {id: [a], statement: s}\n"), "must be text"),
+    "deep nesting": (_facts("facts: " + "[" * 5000 + "]" * 5000), "nested"),
+    "long number": (_facts("facts: [{id: a, statement: s}]\nx: " + "9" * 5000), "4,300 digits"),
+    "facts is a FIFO": (lambda f: ["--facts", str(_fifo(f))], "not a regular file"),
+    "facts is /dev/zero": (lambda f: ["--facts", "/dev/zero"], "not a regular file"),
+    "out is a FIFO": (lambda f: ["--facts", str(FACTS), "--out", str(_fifo(f))], "--out"),
+    "bad model name": (lambda f: ["--facts", str(FACTS), "--model", "bogus"], "--model"),
+    "bad base url": (lambda f: ["--facts", str(FACTS), "--model", "openai/x", "--base-url", "ftp://x"], "--base-url"),
+    "zero concurrency": (lambda f: ["--facts", str(FACTS), "--concurrency", "0"], "--concurrency"),
+    "NaN temperature": (lambda f: ["--facts", str(FACTS), "--temperature", "nan"], "--temperature"),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bad_input_is_one_line_and_exit_2(name: str, tmp_path: Path):
+    build, expect = CASES[name]
+    args = build(tmp_path)
+    if "--out" not in args:
+        args += ["--out", str(tmp_path / "docs.jsonl")]
+    # a subprocess with a timeout: a regression to a blocking read fails the test instead of hanging the suite
+    result = subprocess.run([sys.executable, "-m", "scenarios.make_documents", *args, "--n", "2",
+                             "--cache-dir", str(tmp_path / "cache")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert len(lines) == 1 and expect in lines[0], lines
+    assert not (tmp_path / "docs.jsonl").exists()
