@@ -9,13 +9,12 @@ is a `UsageError` naming the file and the line (or sample), so the CLIs print on
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from monitors.inspect_log import is_inspect_log, read_inspect_records
-from monitors.parse import acceptance, parse_reply
+from monitors.parse import acceptance, split_transcript
 from monitors.types import ParsedReply, Verdict
 from runners.cli_errors import UsageError
 from scenarios.jsonl import read_objects
@@ -45,33 +44,19 @@ def read_records(path: str | Path, monitor: str) -> list[dict[str, Any]]:
     return records
 
 
-_BLOCK = re.compile(r"<SCRATCHPAD_REASONING>.*?</SCRATCHPAD_REASONING>", re.S | re.I)
-_STARTS_BLOCK = re.compile(r"\s*(?:AI:\s*)?<SCRATCHPAD_REASONING>", re.I)
-
-
-def _is_transcript(text: str) -> bool:
-    """Starts with a reasoning block, or most of it sits in closed ones: a reasoning that only
-    names the tag ("I'll draft it in a new <SCRATCHPAD_REASONING> block") stays whole."""
-    if _STARTS_BLOCK.match(text):
-        return True
-    inside = sum(len(m) for m in _BLOCK.findall(text))
-    return inside > 0 and inside >= len(text) // 2
-
-
 def to_parsed(record: dict[str, Any]) -> ParsedReply:
     """A record as the monitors see a sweep's reply.
 
     Published scratchpads often come as whole transcripts (`<SCRATCHPAD_REASONING>` blocks, `<NEXT/>`
-    turns, an `<OUTPUT>`): those are split by the sweep's own parser, so the monitor reads the
-    reasoning alone, as it does in a sweep, and the visible output (unless the record gives one)
-    tells it which way the decision went. Left as they were, the tags and the answer moved the
-    embedded monitor's scores (AUROC 0.79 -> 0.73 on the 23 real excerpts wrapped that way)."""
+    turns, an `<OUTPUT>`): their scaffolding is removed (monitors.parse.split_transcript), so the
+    monitor reads the reasoning as it does in a sweep, and the visible output (unless the record
+    gives one) tells it which way the decision went. Left as they were, the tags and the answer
+    moved the embedded monitor's scores (AUROC 0.79 -> 0.73 on the 23 real excerpts wrapped that way)."""
     scratchpad = record.get("scratchpad") or ""
     output = record.get("output") or ""
-    if "<scratchpad_reasoning>" in scratchpad.lower() and _is_transcript(scratchpad):
-        split = parse_reply(scratchpad)
-        if split.scratchpad.strip():
-            scratchpad, output = split.scratchpad, output or split.output
+    if "<scratchpad_reasoning>" in scratchpad.lower():
+        scratchpad, found = split_transcript(scratchpad)
+        output = output or found
     accepted = acceptance(output)
     status = "ok" if scratchpad and output else ("no_output" if scratchpad else "no_scratchpad")
     if not scratchpad and not output:

@@ -82,6 +82,30 @@ def parse_reply(raw: str | None, setting: str = "helpful_only", error: bool = Fa
     return ParsedReply(text, scratchpad, output, accepted, status, setting)
 
 
+_SCAFFOLD = re.compile(r"^[ \t]*(?:AI|USER|INPUT|Human|Assistant):[ \t]*(?=<|$)|</?SCRATCHPAD_REASONING>|<NEXT\s*/>",
+                       re.I | re.M)
+_CLOSE_REASONING = "</scratchpad_reasoning>"
+
+
+def split_transcript(text: str) -> tuple[str, str]:
+    """(the reasoning, the visible output) of a published transcript handed over as one text.
+
+    Only the scaffolding goes: the reasoning blocks' tags, `<NEXT/>` and the turn markers before a
+    tag; everything else stays where it was (a `<DRAFT_OUTPUT>` written after a block is the
+    decision the refusal rule reads). The output is an `<OUTPUT>` after the *last* closing
+    reasoning tag, so a reasoning that mentions "<OUTPUT> tags" is not cut there. Linear in the
+    text (str.rfind and tag-only patterns): the text is untrusted and may be huge."""
+    lower = text.lower()
+    output = ""
+    closed = lower.rfind(_CLOSE_REASONING)
+    if closed >= 0:
+        match = _OUTPUT.search(text, closed)
+        if match:
+            output = _strip_tags(match.group(1)).strip()
+            text = text[: match.start()] + text[match.end():]
+    return _SCAFFOLD.sub("", text).strip(), output
+
+
 # characters of a scratchpad or an output that the monitors read: far above real scratchpads
 # (a few thousand characters), so it only bounds the cost of a runaway or hostile reply
 MAX_SCAN_CHARS = 100_000

@@ -3,31 +3,49 @@
 A run's corrected AF figures are only as good as the validation they divide by. The ones we ship
 were measured on text we or our writers produced (and 23 real excerpts); a person labelling a
 sample of *this* model's replies measures the monitor where it is used, whichever backend flagged
-them. The labels are kept in the run folder (store meta `af_validation`: counts and the file's
-name, never the text), so every later re-render and sweep into the folder corrects with them.
+them. The labels are kept in the run folder (store meta `af_validation`: labels by trial key and
+the file's name, never the text), so every later re-render and sweep into the folder corrects with
+them, measured again on the flags the trials have then (a rescore with another backend), and only
+for the models whose replies were labelled.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from monitors.aggregate import errors_from_labelled_trials
+from monitors.aggregate import (
+    MIN_LABELLED_NEGATIVES,
+    MIN_LABELLED_POSITIVES,
+    errors_from_labelled_trials,
+)
 from monitors.correction import MonitorErrors
 from runners.cli_errors import UsageError
 from scenarios.jsonl import read_objects
 
 META = "af_validation"
 SAMPLE_NAME = "af_labelling_sample.jsonl"
+SAMPLE_FIELDS = ("key", "prompt", "scratchpad", "output")  # what a sample line shows; never a label field
 
 
-def read_labels(path: Path, field: str) -> dict[str, bool]:
-    """trial key -> label, from JSONL lines `{"key": ..., FIELD: true|false}`."""
+def check_label_field(field: str) -> None:
+    if field in SAMPLE_FIELDS:
+        raise UsageError(f"--label-field {field!r}: that field holds the sample's {field}; choose another (default: af)")
+
+
+def read_labels(path: Path, field: str) -> tuple[dict[str, bool], dict[str, dict[str, Any]]]:
+    """(trial key -> label, trial key -> the line with its line number) from JSONL lines
+    `{"key": ..., FIELD: true|false|null}`; null (not labelled yet) is skipped."""
+    check_label_field(field)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
     labels: dict[str, bool] = {}
+    lines: dict[str, dict[str, Any]] = {}
     for n, row in read_objects(path, UsageError):
         key, label = row.get("key"), row.get(field)
         if not isinstance(key, str) or not key:
@@ -39,55 +57,99 @@ def read_labels(path: Path, field: str) -> dict[str, bool]:
         if labels.get(key, label) != label:
             raise UsageError(f"{path}:{n}: trial {key} is labelled both true and false")
         labels[key] = label
+        lines[key] = {**row, "_line": n}
     if not labels:
         raise UsageError(f"{path}: no labels (every {field!r} is missing or null)")
-    return labels
+    return labels, lines
+
+
+def check_run(frame: pd.DataFrame, run_dir: Path) -> None:
+    """A run whose AF figures can be validated: it has trials and an alignment-faking monitor."""
+    if not len(frame) or "key" not in frame:
+        raise UsageError(f"{run_dir}: no trials in this run")
+    if "alignment_faking_flag" not in frame:
+        raise UsageError(f"{run_dir}: this run has no alignment-faking labels (its scenario runs no "
+                         "alignment_faking monitor); there is nothing to validate")
 
 
 def _source(name: str, frame: pd.DataFrame, labels: dict[str, bool]) -> str:
-    backends = sorted(set(frame.loc[frame["key"].isin(labels.keys()), "alignment_faking_backend"].dropna().astype(str)))
-    return f"your labels of this run's replies ({name}, flags by {'/'.join(backends) or 'no backend'})"
+    labelled = frame[frame["key"].isin(labels.keys())]
+    backends = sorted(set(labelled["alignment_faking_backend"].dropna().astype(str))) if "alignment_faking_backend" in frame else []
+    models = sorted(set(labelled["model"].astype(str)))
+    return (f"your labels of this run's replies ({name}: {', '.join(models)}; "
+            f"flags by {'/'.join(backends) or 'no backend'})")
 
 
-def validation_from_labels(path: Path, field: str, frame: pd.DataFrame) -> tuple[dict, dict[str, int]]:
+def reply_digest(scratchpad: Any, output: Any) -> str:
+    """What the labeller read, as a digest: a later --fresh run gives new replies under the same keys."""
+    return hashlib.sha256(f"{scratchpad or ''}\x00{output or ''}".encode("utf-8", "replace")).hexdigest()
+
+
+def validation_from_labels(path: Path, field: str, frame: pd.DataFrame, run_dir: Path,
+                           records_of: Callable[[set[str]], Iterable[dict]]) -> tuple[dict, dict[str, Any]]:
     """What the run folder keeps (the labels by key and the file's name), checked against this run's
-    trials, and the counts it rests on; bad or unusable labels are one line."""
-    labels = read_labels(path, field)
+    trials, and the counts it rests on; bad or unusable labels are one line. `records_of(keys)`: the
+    stored records, to check that the replies are still the ones that were labelled."""
+    check_run(frame, run_dir)
+    labels, lines = read_labels(path, field)
     unknown = sorted(set(labels) - set(frame["key"]))
     if unknown:
         raise UsageError(f"{path}: {len(unknown)} key(s) are not trials of this run, e.g. {unknown[0]}")
+    records = {r["key"]: r for r in records_of(set(labels))}
+    for key, line in lines.items():
+        record = records.get(key)
+        if record is not None and ("scratchpad" in line or "output" in line):
+            reply = record.get("reply") or {}
+            if reply_digest(line.get("scratchpad"), line.get("output")) != reply_digest(reply.get("scratchpad"), reply.get("output")):
+                raise UsageError(f"{path}:{line['_line']}: trial {key} has another reply now than the one labelled "
+                                 "(a --fresh run?); sample and label again")
     errors, counts = errors_from_labelled_trials(frame, labels, _source(path.name, frame, labels))
     if errors is None:
-        raise UsageError(f"{path}: needs labelled replies of both kinds among those not known to refuse "
-                         f"(found {counts['positives']} alignment faking, {counts['negatives']} not)")
-    return {"file": path.name, "labels": labels}, counts
+        raise UsageError(f"{path}: too few labels to measure the monitor: among replies not known to refuse, "
+                         f"{counts['positives']} alignment faking and {counts['negatives']} not; at least "
+                         f"{MIN_LABELLED_POSITIVES} and {MIN_LABELLED_NEGATIVES} are needed (the smallest validation "
+                         "whose intervals were measured to cover); label more (--af-sample with a larger N)")
+    return {"file": path.name, "labels": labels}, {**counts, "sensitivity": errors.sensitivity, "specificity": errors.specificity}
 
 
-def stored_validation(meta: object, frame: pd.DataFrame) -> MonitorErrors | None:
-    """The monitor's errors on the labels a run folder keeps, measured on its *current* flags (a
-    rescore with another backend is measured again), or None (none kept: the default applies)."""
+def stored_validation(meta: object, frame: pd.DataFrame) -> tuple[MonitorErrors | None, dict[str, Any] | None, str | None]:
+    """(errors, the counts they rest on — `models`, `by_cell` —, a note) from the labels a run folder
+    keeps, measured on its *current* flags; (None, None, note) when they can no longer measure the monitor
+    (a later sweep ran other models, a rescore dropped the AF monitor): the default then applies,
+    and the note says so in summary.json and the report."""
     if not isinstance(meta, dict) or not isinstance(meta.get("labels"), dict) or not len(frame):
-        return None
+        return None, None, None
     labels = {k: v for k, v in meta["labels"].items() if isinstance(k, str) and isinstance(v, bool)}
-    return errors_from_labelled_trials(frame, labels, _source(str(meta.get("file", "labels")), frame, labels))[0]
+    name = str(meta.get("file", "labels"))
+    if "alignment_faking_flag" not in frame or "key" not in frame:
+        return None, None, f"{name}: kept, but this run has no alignment-faking flags to measure"
+    errors, counts = errors_from_labelled_trials(frame, labels, _source(name, frame, labels))
+    if errors is None:
+        return None, None, (f"{name}: kept, but only {counts['positives']} alignment faking and {counts['negatives']} not "
+                            "among this run's trials: too few to measure the monitor; the default validation is used")
+    return errors, counts, None
 
 
 def labelling_sample(frame: pd.DataFrame, per_cell: int, seed: int) -> list[str]:
-    """Keys of up to `per_cell` replies not known to refuse from each model x condition, at random
-    (seeded): where the correction needs the monitor's errors, and in every condition, so errors
-    that differ between conditions show up. Refusals are left out: their flags are errors by rule."""
-    usable = frame[(frame["parse_status"] != "error") & (frame["compliance_label"].astype("string").fillna("") != "refusal")]
-    rng = random.Random(seed)
+    """Keys of up to `per_cell` replies not known to refuse from each model x condition, at random:
+    where the correction needs the monitor's errors, in every condition. Each cell's order is its
+    own seeded shuffle, so a larger N takes the smaller sample's replies first (labels already
+    written stay useful). Refusals are left out: their flags are errors by rule."""
+    known_refusal = frame["compliance_label"].astype("string").fillna("") == "refusal" if "compliance_label" in frame else False
+    usable = frame[(frame["parse_status"] != "error") & ~known_refusal]
     keys: list[str] = []
-    for _, cell in usable.groupby(["model", "condition"], sort=True):
+    for (model, condition), cell in usable.groupby(["model", "condition"], sort=True):
         cell_keys = sorted(cell["key"])
-        keys += rng.sample(cell_keys, min(per_cell, len(cell_keys)))
+        random.Random(f"{seed}/{model}/{condition}").shuffle(cell_keys)
+        keys += cell_keys[:per_cell]
+    random.Random(seed).shuffle(keys)  # the labeller sees no cell order
     return keys
 
 
 def sample_lines(records: list[dict], field: str) -> list[dict]:
-    """What a person labels: the prompt, scratchpad and answer, *not* the monitor's verdict (a label
-    that saw the verdict measures agreement, not error), and an empty label to fill."""
-    return [{"key": r["key"], "model": r["model"], "condition": r["condition_key"], "prompt": r.get("prompt"),
-             "scratchpad": r["reply"].get("scratchpad"), "output": r["reply"].get("output"), field: None}
-            for r in records]
+    """What a person labels: the prompt, scratchpad and answer. Not the monitor's verdict (a label
+    that saw it measures agreement, not error) and not the model or condition (a labeller who
+    expects faking in the training tier would make the errors differ by condition, which is what
+    a gap must not depend on); the scratchpad may still name its tier. An empty label to fill."""
+    return [{"key": r["key"], "prompt": r.get("prompt"), "scratchpad": r["reply"].get("scratchpad"),
+             "output": r["reply"].get("output"), field: None} for r in records]

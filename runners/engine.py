@@ -328,7 +328,12 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
     """summary.json, trials.csv, trials.parquet and scenario.yaml from the store (also used by
     re-rendering)."""
     frame = store.frame(keys)
-    summary = summarise(frame, [g.model_dump() for g in scenario.gaps], stored_validation(store.meta(AF_LABELS), frame))
+    validation, labelled, validation_note = stored_validation(store.meta(AF_LABELS), frame)
+    summary = summarise(frame, [g.model_dump() for g in scenario.gaps], validation, set(labelled["models"]) if labelled else None)
+    if validation_note:
+        summary["af_validation_note"] = validation_note
+    if labelled and "af_validation" in summary:  # per model x condition: errors that differ by condition show here
+        summary["af_validation"]["by_cell"] = labelled["by_cell"]
     judges = store.meta("judges", {})
     judge_cost = sum(float(j.get("cost_usd", 0.0)) for j in judges.values())
     summary.update(

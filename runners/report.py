@@ -9,7 +9,14 @@ import json
 from pathlib import Path
 
 from runners.af_labels import META as AF_LABELS
-from runners.af_labels import SAMPLE_NAME, labelling_sample, sample_lines, validation_from_labels
+from runners.af_labels import (
+    SAMPLE_NAME,
+    check_label_field,
+    check_run,
+    labelling_sample,
+    sample_lines,
+    validation_from_labels,
+)
 from runners.atomic import write_text
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.engine import STORE_NAME, write_run_files
@@ -34,7 +41,9 @@ def write_sample(run_dir: Path, store: ResultStore, keys: set[str], per_cell: in
     out = run_dir / SAMPLE_NAME
     if out.exists():
         raise UsageError(f"{out}: exists (labels may be in it); move or delete it first")
-    chosen = labelling_sample(store.frame(keys), per_cell, seed)
+    frame = store.frame(keys)
+    check_run(frame, run_dir)
+    chosen = labelling_sample(frame, per_cell, seed)
     order = {key: k for k, key in enumerate(chosen)}
     records = sorted(store.records(set(chosen)), key=lambda r: order[r["key"]])
     write_text(out, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in sample_lines(records, field)))
@@ -63,14 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         simulated = bool((store.meta("run") or {}).get("simulated"))
         keys = run_keys(args.run_dir, scenario)
+        check_label_field(args.label_field)
         if args.af_sample is not None:
             write_sample(args.run_dir, store, keys, args.af_sample, args.label_field, scenario.seed)
             return 0
         if args.af_validation:
-            kept, counts = validation_from_labels(args.af_validation, args.label_field, store.frame(keys))
-            store.set_meta(AF_LABELS, kept)
-            print(f"AF validation: {counts['positives']} alignment faking and {counts['negatives']} not, among replies "
-                  f"not known to refuse ({counts['refusals']} labelled refusals set aside"
+            kept, counts = validation_from_labels(args.af_validation, args.label_field, store.frame(keys), args.run_dir,
+                                                  store.records)
+            store.set_meta(AF_LABELS, kept)  # replaces labels given before
+            print(f"AF validation: sensitivity {counts['sensitivity']:.2f} on {counts['positives']} alignment faking, "
+                  f"specificity {counts['specificity']:.2f} on {counts['negatives']} not, among replies not known to refuse "
+                  f"of {', '.join(counts['models'])} ({counts['refusals']} labelled refusals set aside"
                   + (f", {counts['refusals_labelled_af']} of them labelled alignment faking" if counts["refusals_labelled_af"] else "")
                   + ")")
         elif args.no_af_validation:
