@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+from runners import folder_lock
 from runners.af_labels import META as AF_LABELS
 from runners.af_labels import (
     SAMPLE_NAME,
@@ -51,6 +53,33 @@ def write_sample(run_dir: Path, store: ResultStore, keys: set[str], per_cell: in
           f"python -m runners.report {run_dir} --af-validation {out})")
 
 
+def render(args: Any, scenario: Scenario) -> bool:
+    """What the flags ask of the run's store; True when the report is to be rendered again."""
+    store = ResultStore(args.run_dir / STORE_NAME)
+    try:
+        simulated = bool((store.meta("run") or {}).get("simulated"))
+        keys = run_keys(args.run_dir, scenario)
+        check_label_field(args.label_field)
+        if args.af_sample is not None:
+            write_sample(args.run_dir, store, keys, args.af_sample, args.label_field, scenario.seed)
+            return False
+        if args.af_validation:
+            kept, counts = validation_from_labels(args.af_validation, args.label_field, store.frame(keys), args.run_dir,
+                                                  store.records)
+            store.set_meta(AF_LABELS, kept)  # replaces labels given before
+            print(f"AF validation: sensitivity {counts['sensitivity']:.2f} on {counts['positives']} alignment faking, "
+                  f"specificity {counts['specificity']:.2f} on {counts['negatives']} not, among replies not known to refuse "
+                  f"of {', '.join(counts['models'])} ({counts['refusals']} labelled refusals set aside"
+                  + (f", {counts['refusals_labelled_af']} of them labelled alignment faking" if counts["refusals_labelled_af"] else "")
+                  + ")")
+        elif args.no_af_validation:
+            store.set_meta(AF_LABELS, None)
+        write_run_files(args.run_dir, scenario, store, keys, simulated)
+        return True
+    finally:
+        store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m runners.report", description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path)
@@ -68,31 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.run_dir / STORE_NAME).exists():
         raise UsageError(f"{args.run_dir}: not a run folder (no {STORE_NAME})")
     scenario = load_scenario(args.run_dir / "scenario.yaml")
-    store = ResultStore(args.run_dir / STORE_NAME)
+    folder_lock.acquire(args.run_dir)  # labels and files written while a sweep writes its own: one owner
     try:
-        simulated = bool((store.meta("run") or {}).get("simulated"))
-        keys = run_keys(args.run_dir, scenario)
-        check_label_field(args.label_field)
-        if args.af_sample is not None:
-            write_sample(args.run_dir, store, keys, args.af_sample, args.label_field, scenario.seed)
-            return 0
-        if args.af_validation:
-            kept, counts = validation_from_labels(args.af_validation, args.label_field, store.frame(keys), args.run_dir,
-                                                  store.records)
-            store.set_meta(AF_LABELS, kept)  # replaces labels given before
-            print(f"AF validation: sensitivity {counts['sensitivity']:.2f} on {counts['positives']} alignment faking, "
-                  f"specificity {counts['specificity']:.2f} on {counts['negatives']} not, among replies not known to refuse "
-                  f"of {', '.join(counts['models'])} ({counts['refusals']} labelled refusals set aside"
-                  + (f", {counts['refusals_labelled_af']} of them labelled alignment faking" if counts["refusals_labelled_af"] else "")
-                  + ")")
-        elif args.no_af_validation:
-            store.set_meta(AF_LABELS, None)
-        write_run_files(args.run_dir, scenario, store, keys, simulated)
-    finally:
-        store.close()
-    from reports.html import render_report
+        if render(args, scenario):
+            from reports.html import render_report
 
-    print(f"report: {render_report(args.run_dir)}")
+            print(f"report: {render_report(args.run_dir)}")
+    finally:
+        folder_lock.release(args.run_dir)
     return 0
 
 
