@@ -8,8 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,7 @@ from runners.cli_errors import run_cli
 from runners.compare import main as compare_main
 from runners.engine import SweepOptions, apply_overrides, run_sweep
 from scenarios.schema import load_scenario
+from tests.fifo_guard import fifo_guard
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,26 +120,6 @@ def damaged_copy(good: Path, tmp_path: Path, name: str, data: bytes | None) -> P
     else:
         (run / name).write_bytes(data)
     return run
-
-
-@contextmanager
-def fifo_guard(path: Path, seconds: float = 20):
-    """If the code under test blocks opening the FIFO at `path` (a regression), open its other end
-    after `seconds` so the read ends and the test fails instead of hanging the suite."""
-    finished = threading.Event()
-
-    def unblock() -> None:
-        if not finished.wait(seconds):
-            with suppress(OSError):
-                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-
-    thread = threading.Thread(target=unblock, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        finished.set()
-        thread.join()
 
 
 def compare_cli(argv: list[str], capsys) -> tuple[int, str]:
