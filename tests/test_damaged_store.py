@@ -91,6 +91,15 @@ def test_rows_of_the_wrong_shape_count_as_damaged_and_the_next_sweep_redoes_them
     assert summary(run)["store_damaged_rows"] == 0 and summary(run)["n_trials"] == 6
 
 
+def test_records_of_the_wrong_shape_are_left_out_of_transcripts_and_rescore(good_run, tmp_path, capsys):
+    run = copy_run(good_run, tmp_path, "UPDATE trials SET record=json_set(record,'$.reply',5,'$.monitors','x')")
+    assert cli(report.main, [str(run)], capsys)[0] == 0
+    assert 'id="unreadable-transcripts"' in (run / "report.html").read_text()
+    code, err = cli(rescore.main, rescore_argv(run, tmp_path), capsys)
+    assert code == 0 and "6 stored transcripts could not be read and were not re-scored" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_store_repair_sets_aside_the_rows_readers_count_as_damaged(good_run, tmp_path, capsys):
     run = copy_run(good_run, tmp_path, "UPDATE trials SET row=json_set(row,'$.cond_tier',json('[1]')) WHERE rowid = 1",
                    "UPDATE trials SET record=json_set(record,'$.request.messages',5) WHERE rowid = 2")
@@ -120,6 +129,19 @@ def test_the_row_rule_is_the_same_in_sql_and_python(good_run, mutation):
 
 
 # --- a store that lost its trials, or is no store ------------------------------------------------
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ("UPDATE trials SET row='nope', record='nope'", "6 stored trials could not be read and are left out"),
+    ("DROP TABLE trials", "6 of the run's 6 trials are not stored"),
+    (None, "6 of the run's 6 trials are not stored"),  # a 0-byte trials.sqlite
+])
+def test_rescore_of_a_store_that_lost_its_trials_warns_on_stderr(good_run, tmp_path, capsys, damage, expected):
+    run = copy_run(good_run, tmp_path, *([damage] if damage else []))
+    if damage is None:
+        (run / STORE_NAME).write_bytes(b"")
+    code, err = cli(rescore.main, rescore_argv(run, tmp_path), capsys)
+    assert code == 0 and expected in err and "Traceback" not in err
 
 
 def _wrong_columns(path: Path) -> None:
