@@ -37,6 +37,7 @@ _TURN_SPLIT = f"\n\n{NEXT_TURN}\n\n"  # how runners/providers/_remote.py joins c
 _STOP_REASONS = {"stop": "stop", "end_turn": "stop", "stop_sequence": "stop", "length": "max_tokens",
                  "max_tokens": "max_tokens", "content_filter": "content_filter", "refusal": "content_filter"}
 INSTALL_HINT = "Inspect AI export needs inspect_ai: pip install 'afsim[inspect]'"
+LOG_SUFFIXES = (".eval", ".json")  # Inspect's two log formats: its writer is chosen by the suffix
 
 
 def require_inspect() -> None:
@@ -45,6 +46,16 @@ def require_inspect() -> None:
         import inspect_ai.log  # noqa: F401
     except ImportError:
         raise UsageError(INSTALL_HINT) from None
+
+
+def check_log_out(out: Path) -> None:
+    """`--out` names a log inspect_ai can write. Its writer is chosen by the suffix (another one
+    fails deep inside inspect_ai), and it writes through a temporary file beside `out`, so a folder
+    there would be reported under that temporary file's name."""
+    if out.suffix not in LOG_SUFFIXES:
+        raise UsageError(f"--out {out}: expected a .eval or .json file name (Inspect's two log formats)")
+    if out.is_dir():
+        raise UsageError(f"--out {out}: is a folder; expected the .eval or .json file to write")
 
 
 def _messages(record: dict[str, Any], system: str | None) -> list[Any]:
@@ -237,6 +248,8 @@ def export_run(run_dir: Path, out: Path, models: list[str] | None = None) -> dic
     finally:
         store.close()
     paths = output_paths(Path(out), by_model)
+    for path in paths.values():  # each model's file, before any is written
+        check_log_out(path)
     for model, records in by_model.items():
         paths[model].parent.mkdir(parents=True, exist_ok=True)
         write_eval_log(eval_log(records, texts, scenario or {}, str(paths[model])), str(paths[model]))
@@ -250,8 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="the .eval (or .json) file to write")
     parser.add_argument("--model", action="append", default=None, help="only this model (repeatable)")
     args = parser.parse_args(argv)
-    if args.out.suffix not in (".eval", ".json"):
-        raise UsageError(f"--out {args.out}: expected a .eval or .json file name (Inspect's two log formats)")
+    check_log_out(args.out)
     require_inspect()
     for model, path in export_run(args.run_dir, args.out, args.model).items():
         print(f"{model}: {path}")

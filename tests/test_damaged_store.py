@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from runners import report, rescore, store_repair
+from runners import export_inspect, report, rescore, store_repair
 from runners.cli_errors import run_cli
 from runners.store import STORE_NAME, ResultStore
 from runners.sweep import main as sweep_main
@@ -168,3 +168,20 @@ def test_a_store_file_that_is_no_store_is_one_line_naming_it(good_run, tmp_path,
     with fifo_guard(run / STORE_NAME):
         code, err = cli(report.main if main == "report" else rescore.main, argv, capsys)
     assert_one_line(code, err, str(run / STORE_NAME), expected)
+
+
+# --- export_inspect and rescore of Inspect logs --------------------------------------------------
+
+
+def test_inspect_out_must_name_a_log_file(good_run, tmp_path, capsys):
+    pytest.importorskip("inspect_ai")
+    log = tmp_path / "run.eval"
+    assert cli(export_inspect.main, [str(good_run), "--out", str(log)], capsys)[0] == 0
+    (tmp_path / "folder.eval").mkdir()
+    argv = [str(log), "--monitor", "compliance=embedded", "--cache-dir", str(tmp_path / "cache"), "--out"]
+    code, err = cli(rescore.main, [*argv, str(tmp_path / "o.txt")], capsys)
+    assert_one_line(code, err, str(tmp_path / "o.txt"), "expected a .eval or .json file name")
+    code, err = cli(rescore.main, [*argv, str(tmp_path / "folder.eval")], capsys)
+    assert_one_line(code, err, str(tmp_path / "folder.eval"), "is a folder")
+    code, err = cli(export_inspect.main, [str(good_run), "--out", str(tmp_path / "folder.eval")], capsys)
+    assert_one_line(code, err, str(tmp_path / "folder.eval"), "is a folder")
