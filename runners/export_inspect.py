@@ -22,7 +22,9 @@ The mapping (docs/inspect.md):
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -222,15 +224,19 @@ def output_paths(out: Path, models: Iterable[str]) -> dict[str, Path]:
 
 
 def export_run(run_dir: Path, out: Path, models: list[str] | None = None) -> dict[str, Path]:
-    """Write the run's trials as Inspect eval logs; returns {model: path written}."""
-    import yaml
+    """Write the run's trials as Inspect eval logs; returns {model: path written}. Stored trials
+    that cannot be read are left out, and stderr says how many (as a report of the run does)."""
     from inspect_ai.log import write_eval_log
+
+    from scenarios.schema import load_scenario
 
     store_path = Path(run_dir) / STORE_NAME
     if not store_path.is_file():
         raise UsageError(f"{run_dir}: not a run folder (no {STORE_NAME})")
     scenario_path = Path(run_dir) / "scenario.yaml"
-    scenario = yaml.safe_load(scenario_path.read_text(encoding="utf-8")) if scenario_path.is_file() else {}
+    # read as runners.report reads it (a bad file is one line naming it); the log's metadata only
+    # needs it, so a folder without one still exports
+    scenario = load_scenario(scenario_path).model_dump(mode="json") if os.path.lexists(scenario_path) else {}
     store = ResultStore(store_path)
     try:
         by_model: dict[str, list[dict[str, Any]]] = {}
@@ -241,8 +247,14 @@ def export_run(run_dir: Path, out: Path, models: list[str] | None = None) -> dic
             if unknown:
                 raise UsageError(f"--model {unknown[0]}: not in {run_dir} (models: {', '.join(by_model) or 'none'})")
             by_model = {m: by_model[m] for m in models}
+        if not by_model and store.unreadable_records:
+            raise UsageError(f"{store_path}: none of its {len(store.unreadable_records)} stored trials can be read; "
+                             f"`python -m runners.store_repair {run_dir}` sets them aside, then run the sweep command again")
         if not by_model:
             raise UsageError(f"{run_dir}: the run has no trials")
+        if store.unreadable_records:
+            print(f"warning: {len(store.unreadable_records)} stored trials could not be read and are left out of the log; "
+                  f"`python -m runners.store_repair {run_dir}`, then the sweep command, redoes them", file=sys.stderr)
         refs = {r["request"]["system_ref"] for rs in by_model.values() for r in rs}
         texts = {ref: text for ref in refs if (text := store.text(ref)) is not None}
     finally:

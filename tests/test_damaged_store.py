@@ -100,6 +100,21 @@ def test_records_of_the_wrong_shape_are_left_out_of_transcripts_and_rescore(good
     assert len(err.strip().splitlines()) == 1
 
 
+def test_export_of_a_store_whose_records_cannot_be_read_is_one_line_naming_it(good_run, tmp_path, capsys):
+    pytest.importorskip("inspect_ai")
+    run = copy_run(good_run, tmp_path, "UPDATE trials SET record=json_set(record,'$.reply',5,'$.monitors','x')")
+    code, err = cli(export_inspect.main, [str(run), "--out", str(tmp_path / "x.eval")], capsys)
+    assert_one_line(code, err, str(run / STORE_NAME), "none of its 6 stored trials can be read")
+
+
+def test_export_leaves_out_records_it_cannot_read_and_says_so(good_run, tmp_path, capsys):
+    pytest.importorskip("inspect_ai")
+    run = copy_run(good_run, tmp_path, "UPDATE trials SET record=json_set(record,'$.monitors.compliance.criteria',"
+                                       "json('{\"c\": 1}')) WHERE rowid % 3 = 0")
+    code, err = cli(export_inspect.main, [str(run), "--out", str(tmp_path / "x.eval")], capsys)
+    assert code == 0 and "2 stored trials could not be read and are left out of the log" in err
+
+
 def test_store_repair_sets_aside_the_rows_readers_count_as_damaged(good_run, tmp_path, capsys):
     run = copy_run(good_run, tmp_path, "UPDATE trials SET row=json_set(row,'$.cond_tier',json('[1]')) WHERE rowid = 1",
                    "UPDATE trials SET record=json_set(record,'$.request.messages',5) WHERE rowid = 2")
@@ -171,6 +186,18 @@ def test_a_store_file_that_is_no_store_is_one_line_naming_it(good_run, tmp_path,
 
 
 # --- export_inspect and rescore of Inspect logs --------------------------------------------------
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b"\x00\x01garbage", "NUL byte"), (b"[1, 2]", "expected a mapping"), (b"name: caf\xe9\n", "not UTF-8"),
+])
+def test_export_reads_the_scenario_as_report_does(good_run, tmp_path, capsys, data, expected):
+    pytest.importorskip("inspect_ai")
+    run = copy_run(good_run, tmp_path)
+    (run / "scenario.yaml").write_bytes(data)
+    code, err = cli(export_inspect.main, [str(run), "--out", str(tmp_path / "x.eval")], capsys)
+    assert_one_line(code, err, str(run / "scenario.yaml"), expected)
+    assert cli(report.main, [str(run)], capsys)[0] == 2  # the same loader, the same answer
 
 
 def test_inspect_out_must_name_a_log_file(good_run, tmp_path, capsys):
