@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,27 +19,20 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from markupsafe import Markup
 
 from monitors.differences import gap_difference, rate_difference
 from reports import plots
+from reports.compare_inputs import (
+    check_metrics,
+    load_scenario,
+    load_summary,
+    load_trials,
+    stored_prompts,
+)
 from reports.html import _environment, csp, static_asset
-from runners.store import STORE_NAME
 
-
-class RunFolderError(Exception):
-    """A path given to compare that is not a run folder; str() is the line to print."""
-
-
-def load_summary(run_dir: Path) -> dict[str, Any]:
-    path = Path(run_dir) / "summary.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RunFolderError(f"{run_dir}: not a run folder (no summary.json)") from None
-    except json.JSONDecodeError as exc:
-        raise RunFolderError(f"{path}: not valid JSON (line {exc.lineno})") from None
+RATE_METRICS = (("complied", "compliance_label"), ("af", "alignment_faking_flag"))  # compared when both runs have the column
 
 
 def run_labels(run_dirs: list[Path]) -> list[str]:
@@ -59,40 +51,9 @@ class Run:
     prompts: dict[str, str]  # prompt id -> text, from the store (empty when it cannot be read)
 
 
-def load_trials(run_dir: Path) -> pd.DataFrame:
-    path = Path(run_dir) / "trials.csv"
-    try:
-        return pd.read_csv(path, dtype={"prompt_id": str, "model": str, "condition": str}, low_memory=False)
-    except FileNotFoundError:
-        raise RunFolderError(f"{run_dir}: not a run folder (no trials.csv)") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise RunFolderError(f"{path}: not a readable trials table ({str(exc).splitlines()[0]})") from None
-
-
-def stored_prompts(run_dir: Path) -> dict[str, str]:
-    """Prompt texts by id, read straight from the store (trials.csv carries ids only)."""
-    path = Path(run_dir) / STORE_NAME
-    if not path.exists():
-        return {}
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            rows = db.execute("SELECT DISTINCT prompt_id, json_extract(record, '$.prompt') FROM trials").fetchall()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return {}
-    return {str(pid): text for pid, text in rows if text is not None}
-
-
 def load_run(label: str, run_dir: Path) -> Run:
-    scenario: dict[str, Any] = {}
-    try:
-        loaded = yaml.safe_load((Path(run_dir) / "scenario.yaml").read_text(encoding="utf-8"))
-        scenario = loaded if isinstance(loaded, dict) else {}
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        scenario = {}
-    return Run(label, Path(run_dir), load_summary(run_dir), load_trials(run_dir), scenario, stored_prompts(run_dir))
+    return Run(label, Path(run_dir), load_summary(run_dir), load_trials(run_dir), load_scenario(run_dir),
+               stored_prompts(run_dir))
 
 
 def comparability(runs: list[Run]) -> list[str]:
@@ -163,7 +124,7 @@ def differences(runs: list[Run]) -> list[dict[str, Any]]:
             found = gap_difference(a, b, spec, within)
             if found is not None:
                 out.append({**head, "kind": "gap", "name": gap["name"], "within": within, **found})
-        for metric, column in (("complied", "compliance_label"), ("af", "alignment_faking_flag")):
+        for metric, column in RATE_METRICS:
             if column not in a or column not in b:
                 continue
             for condition in dict.fromkeys(a["condition"]):
@@ -176,6 +137,10 @@ def differences(runs: list[Run]) -> list[dict[str, Any]]:
 def build_compare_context(run_dirs: list[Path]) -> dict[str, Any]:
     labels = run_labels(run_dirs)
     loaded = [load_run(label, directory) for label, directory in zip(labels, run_dirs, strict=True)]
+    gap_metrics = {gap["metric"] for gap in loaded[0].summary["gaps"]}  # every run is measured by the first's gaps
+    for run in loaded:
+        rate_metrics = {m for m, column in RATE_METRICS if column in run.trials}
+        check_metrics(run.path, run.trials, gap_metrics | rate_metrics)
     runs, rates, gaps = [], [], []
     for run in loaded:
         summary = run.summary

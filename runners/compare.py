@@ -22,7 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.output.suffix.lower() in (".html", ".htm"):
         parser.error(f"--output names a folder now, not a file: try --output {args.output.with_suffix('')}")
-    from reports.compare import RunFolderError, render_compare
+    if args.output.exists() and not args.output.is_dir():
+        raise UsageError(f"--output {args.output}: exists and is not a folder (compare.html and differences.json go in a folder)")
+    from reports.compare import render_compare
+    from reports.compare_inputs import RunFolderError
 
     try:
         out, context = render_compare(args.run_dirs, args.output)

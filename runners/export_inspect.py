@@ -22,7 +22,9 @@ The mapping (docs/inspect.md):
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +39,7 @@ _TURN_SPLIT = f"\n\n{NEXT_TURN}\n\n"  # how runners/providers/_remote.py joins c
 _STOP_REASONS = {"stop": "stop", "end_turn": "stop", "stop_sequence": "stop", "length": "max_tokens",
                  "max_tokens": "max_tokens", "content_filter": "content_filter", "refusal": "content_filter"}
 INSTALL_HINT = "Inspect AI export needs inspect_ai: pip install 'afsim[inspect]'"
+LOG_SUFFIXES = (".eval", ".json")  # Inspect's two log formats: its writer is chosen by the suffix
 
 
 def require_inspect() -> None:
@@ -45,6 +48,16 @@ def require_inspect() -> None:
         import inspect_ai.log  # noqa: F401
     except ImportError:
         raise UsageError(INSTALL_HINT) from None
+
+
+def check_log_out(out: Path) -> None:
+    """`--out` names a log inspect_ai can write. Its writer is chosen by the suffix (another one
+    fails deep inside inspect_ai), and it writes through a temporary file beside `out`, so a folder
+    there would be reported under that temporary file's name."""
+    if out.suffix not in LOG_SUFFIXES:
+        raise UsageError(f"--out {out}: expected a .eval or .json file name (Inspect's two log formats)")
+    if out.is_dir():
+        raise UsageError(f"--out {out}: is a folder; expected the .eval or .json file to write")
 
 
 def _messages(record: dict[str, Any], system: str | None) -> list[Any]:
@@ -211,15 +224,19 @@ def output_paths(out: Path, models: Iterable[str]) -> dict[str, Path]:
 
 
 def export_run(run_dir: Path, out: Path, models: list[str] | None = None) -> dict[str, Path]:
-    """Write the run's trials as Inspect eval logs; returns {model: path written}."""
-    import yaml
+    """Write the run's trials as Inspect eval logs; returns {model: path written}. Stored trials
+    that cannot be read are left out, and stderr says how many (as a report of the run does)."""
     from inspect_ai.log import write_eval_log
+
+    from scenarios.schema import load_scenario
 
     store_path = Path(run_dir) / STORE_NAME
     if not store_path.is_file():
         raise UsageError(f"{run_dir}: not a run folder (no {STORE_NAME})")
     scenario_path = Path(run_dir) / "scenario.yaml"
-    scenario = yaml.safe_load(scenario_path.read_text(encoding="utf-8")) if scenario_path.is_file() else {}
+    # read as runners.report reads it (a bad file is one line naming it); the log's metadata only
+    # needs it, so a folder without one still exports
+    scenario = load_scenario(scenario_path).model_dump(mode="json") if os.path.lexists(scenario_path) else {}
     store = ResultStore(store_path)
     try:
         by_model: dict[str, list[dict[str, Any]]] = {}
@@ -230,13 +247,21 @@ def export_run(run_dir: Path, out: Path, models: list[str] | None = None) -> dic
             if unknown:
                 raise UsageError(f"--model {unknown[0]}: not in {run_dir} (models: {', '.join(by_model) or 'none'})")
             by_model = {m: by_model[m] for m in models}
+        if not by_model and store.unreadable_records:
+            raise UsageError(f"{store_path}: none of its {len(store.unreadable_records)} stored trials can be read; "
+                             f"`python -m runners.store_repair {run_dir}` sets them aside, then run the sweep command again")
         if not by_model:
             raise UsageError(f"{run_dir}: the run has no trials")
+        if store.unreadable_records:
+            print(f"warning: {len(store.unreadable_records)} stored trials could not be read and are left out of the log; "
+                  f"`python -m runners.store_repair {run_dir}`, then the sweep command, redoes them", file=sys.stderr)
         refs = {r["request"]["system_ref"] for rs in by_model.values() for r in rs}
         texts = {ref: text for ref in refs if (text := store.text(ref)) is not None}
     finally:
         store.close()
     paths = output_paths(Path(out), by_model)
+    for path in paths.values():  # each model's file, before any is written
+        check_log_out(path)
     for model, records in by_model.items():
         paths[model].parent.mkdir(parents=True, exist_ok=True)
         write_eval_log(eval_log(records, texts, scenario or {}, str(paths[model])), str(paths[model]))
@@ -250,8 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="the .eval (or .json) file to write")
     parser.add_argument("--model", action="append", default=None, help="only this model (repeatable)")
     args = parser.parse_args(argv)
-    if args.out.suffix not in (".eval", ".json"):
-        raise UsageError(f"--out {args.out}: expected a .eval or .json file name (Inspect's two log formats)")
+    check_log_out(args.out)
     require_inspect()
     for model, path in export_run(args.run_dir, args.out, args.model).items():
         print(f"{model}: {path}")

@@ -21,7 +21,7 @@ from monitors.inspect_log import log_records, read_log
 from monitors.labelled_io import to_parsed
 from runners.calls import CallCache, CallLayer, RetryPolicy
 from runners.cli_errors import UsageError
-from runners.export_inspect import require_inspect, verdict_score
+from runners.export_inspect import check_log_out, require_inspect, verdict_score
 
 BATCH = 64
 
@@ -58,6 +58,7 @@ def unique(name: str, taken: set[str]) -> str:
 async def rescore_inspect_log(path: Path, requested: dict[str, Any], out: Path, *, cache_dir: Path | None = None,
                               concurrency: int = 16, retry: RetryPolicy | None = None) -> InspectRescoreResult:
     require_inspect()
+    check_log_out(Path(out))
     from inspect_ai.log import EvalMetric, EvalResults, EvalScore, write_eval_log
 
     from monitors.judge import make_judge_factory

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from runners.engine import default_cache_dir, save_scenario, write_run_files
 from runners.providers import preflight
 from runners.report import run_keys
 from runners.store import STORE_NAME, ResultStore
+from runners.store_warnings import store_warnings
 from scenarios.schema import Scenario, ScenarioError, load_scenario, parse_scenario
 
 BATCH = 64  # replies judged together (a judge's votes for them run concurrently)
@@ -50,6 +52,7 @@ class RescoreResult:
     judge_calls: int = 0
     judge_cache_hits: int = 0
     judges: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # trials the figures leave out (stderr)
 
 
 def parse_monitor_flag(text: str) -> tuple[str, Any]:
@@ -169,7 +172,11 @@ async def rescore(run_dir: Path, requested: dict[str, Any], *, cache_dir: Path |
         store.set_meta("rescored", history)
         save_scenario(run_dir, updated)
         simulated = bool((store.meta("run") or {}).get("simulated"))
-        write_run_files(run_dir, updated, store, keys, simulated)
+        warnings = store_warnings(store, keys, write_run_files(run_dir, updated, store, keys, simulated))
+        if unscored := store.unreadable_records - store.damaged_keys():  # a damaged row is warned about above
+            warnings.append(f"warning: {len(unscored)} stored transcripts could not be read and were not "
+                            f"re-scored (their figures keep the verdicts they had); `python -m runners.store_repair "
+                            f"{run_dir}`, then the sweep command, redoes them")
     finally:
         await suite.aclose()
         store.close()
@@ -182,6 +189,7 @@ async def rescore(run_dir: Path, requested: dict[str, Any], *, cache_dir: Path |
         judge_calls=calls.counters.calls,
         judge_cache_hits=calls.counters.cache_hits,
         judges={n: j.counters.as_dict() for n, j in suite.judges.items() if hasattr(j, "counters")},
+        warnings=warnings,
     )
 
 
@@ -217,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{judged['unparseable_votes']} unparseable, {judged['error_votes']} call errors")
     print(f"calls to the model under test: 0; judge calls made: {result.judge_calls}, "
           f"from the cache: {result.judge_cache_hits}")
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
     if not args.no_report:
         from reports.html import render_report
 

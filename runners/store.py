@@ -8,15 +8,20 @@ What counts as done (`completed_keys`): a readable row that is not an error tria
 (a call that failed after all retries) is retried by the next run of the same command, as
 docs/providers.md promises; its record stays until the new one replaces it. A row that cannot be
 read (not JSON, or not the record of its key) is treated as missing: the trial is re-run once and
-the row replaced, and until then `damaged_keys` counts it so nothing disappears silently. A store
-*file* that SQLite cannot read raises `StoreDamaged`, one line that names the file and the command
-that salvages its readable rows (`python -m runners.store_repair`).
+the row replaced, and until then `damaged_keys` counts it so nothing disappears silently. A row
+or record whose values have the wrong shape (a number column holding text, a reply that is not an
+object: runners/trials_table.py `row_fits`, `readable_record` here) is damaged in the same way:
+every reader is written for the shape the sweep writes, so a misfit is left out, never a crash. A
+store *file* that SQLite cannot read, or whose tables are not the store's, raises `StoreDamaged`,
+one line that names the file and the command that salvages its readable rows
+(`python -m runners.store_repair`); a store path that is a folder or a FIFO is refused by its type.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -26,7 +31,9 @@ import pandas as pd
 
 from runners.cli_errors import UsageError
 from runners.safe_text import encodable
+from runners.trials_table import readable_row_sql, row_fits
 from scenarios.trial import stable_hash
+from scenarios.user_files import check_regular_file
 
 STORE_NAME = "trials.sqlite"  # the store's file name inside a run folder
 
@@ -43,12 +50,29 @@ CREATE TABLE IF NOT EXISTS trials (
 CREATE TABLE IF NOT EXISTS texts (hash TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+COLUMNS = {"trials": ["key", "model", "condition", "prompt_id", "sample", "record", "row"],
+           "texts": ["hash", "text"], "meta": ["name", "value"]}
 
 
-# a row is readable when its flat row parses and belongs to its key. The long `record` column is
-# checked where it is parsed anyway (`records`): validating it up front doubled the start-up read.
+# a row is readable when its flat row parses, belongs to its key and has its columns' types. The
+# long `record` column is checked where it is parsed anyway (`records`): validating it up front
+# doubled the start-up read.
 # (CASE, not AND: SQLite may evaluate both sides, and json_extract raises on malformed JSON)
-_READABLE = "(CASE WHEN json_valid(row) THEN json_extract(row, '$.key') IS key ELSE 0 END)"
+_READABLE = f"(CASE WHEN json_valid(row) THEN json_extract(row, '$.key') IS key AND {readable_row_sql('row')} ELSE 0 END)"
+
+
+def _counters(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value.values())
+
+
+# the shape of each meta value as the sweep and rescore write it: another shape (a damaged or
+# hand-edited row) reads as the default, as a value that is not JSON does
+_META_SHAPES: dict[str, Callable[[Any], bool]] = {
+    "run": lambda v: isinstance(v, dict),
+    "calls": _counters,
+    "judges": lambda v: isinstance(v, dict) and all(_counters(c) for c in v.values()),
+    "rescored": lambda v: isinstance(v, list),
+}
 
 
 # the keys a sweep would skip (readable, not an error trial): also for read-only readers (--dry-run)
@@ -88,12 +112,15 @@ class ResultStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.lexists(self.path):  # SQLite would block on a FIFO, and names no file for a folder
+            check_regular_file(self.path, f"result store ({STORE_NAME})", UsageError)
         # timeout: the shards of a sweep (runners/shards.py) write here too and wait for each other
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            self._check_tables()
         except BaseException:
             self.db.close()
             raise
@@ -102,6 +129,15 @@ class ResultStore:
 
     def close(self) -> None:
         self.db.close()
+
+    def _check_tables(self) -> None:
+        """Tables of another shape (another program's file named trials.sqlite) would fail at the
+        first query with SQLite's message alone ("no such column: key"): name the file instead."""
+        for table, expected in COLUMNS.items():
+            found = [row[1] for row in self.db.execute(f"PRAGMA table_info({table})")]
+            if found != expected:
+                raise StoreDamaged(damaged_message(
+                    self.path, f"its {table} table has columns {', '.join(found)}, not {', '.join(expected)}"))
 
     @_blames_store
     def trial_states(self) -> dict[str, str]:
@@ -170,9 +206,10 @@ class ResultStore:
     def meta(self, name: str, default: Any = None) -> Any:
         row = self.db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         try:
-            return json.loads(row[0]) if row else default
+            value = json.loads(row[0]) if row else default
         except ValueError:  # a damaged meta row (counters): the figures it held are not trial data
             return default
+        return value if row is None or _META_SHAPES.get(name, lambda v: True)(value) else default
 
     def records(self, keys: set[str] | None = None) -> Iterator[dict[str, Any]]:
         """Readable records only (a damaged row is counted by `damaged_keys`, re-run by a sweep)."""
@@ -182,9 +219,9 @@ class ResultStore:
                 if keys is None or key in keys:
                     try:
                         record = json.loads(blob)
-                    except ValueError:
+                    except (ValueError, RecursionError):
                         record = None
-                    if isinstance(record, dict) and record.get("key") == key:
+                    if readable_record(record, key):
                         yield record
                     else:
                         self.unreadable_records.add(key)
@@ -203,6 +240,39 @@ class ResultStore:
         rows = json.loads("[" + ",".join(blobs) + "]")
         del blobs
         return pd.DataFrame(rows)
+
+
+def readable_record(record: Any, key: str) -> bool:
+    """`record` (a parsed `record` column) is the record of `key` in the shape the readers use:
+    `frame_row` can flatten it again (a rescore writes it back) into a row that fits its columns,
+    and the parts the report, the exports and the monitors read are objects and texts."""
+    if not isinstance(record, dict) or record.get("key") != key:
+        return False
+    request, reply, monitors = record.get("request"), record.get("reply"), record.get("monitors") or {}
+    if not (isinstance(request, dict) and isinstance(reply, dict) and isinstance(monitors, dict)):
+        return False
+    messages = request.get("messages")
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        return False
+    texts = [request.get("system_ref"), record.get("prompt"), record.get("setting"), record.get("completed_at"),
+             *(reply.get(name) for name in ("raw", "scratchpad", "output", "error"))]
+    if not all(isinstance(t, str | None) for t in texts):
+        return False
+    if not all(_verdict_fits(v) for v in monitors.values()):
+        return False
+    try:
+        return row_fits(frame_row(record))
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return False
+
+
+def _verdict_fits(verdict: Any) -> bool:
+    """A stored `Verdict.as_dict()`: its texts are texts, its evidence lists, its criteria objects."""
+    if not isinstance(verdict, dict) or not isinstance(verdict.get("rationale"), str | None):
+        return False
+    criteria = verdict.get("criteria")
+    return isinstance(verdict.get("evidence"), list | None) and (criteria is None or isinstance(criteria, dict) and all(
+        isinstance(c, dict) and isinstance(c.get("evidence"), list | None) for c in criteria.values()))
 
 
 def _row(r: dict[str, Any]) -> tuple[Any, ...]:

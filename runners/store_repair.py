@@ -18,18 +18,21 @@ from pathlib import Path
 
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.folder_lock import owning
-from runners.store import SCHEMA, STORE_NAME
+from runners.store import SCHEMA, STORE_NAME, readable_record
+from runners.trials_table import row_fits
 
 TABLES = {"trials": "key", "texts": "hash", "meta": "name"}
 
 
 def _readable_trial(row: tuple) -> bool:
-    """Both JSON columns parse and belong to the row's key (trials: key, ..., record, row)."""
+    """Both JSON columns parse, belong to the row's key and have the shape the store's readers
+    need (trials: key, ..., record, row): what the store would count as damaged is left out."""
     key, record, flat = row[0], row[-2], row[-1]
     try:
-        return json.loads(record).get("key") == key and json.loads(flat).get("key") == key
-    except (ValueError, AttributeError, TypeError):
+        record, flat = json.loads(record), json.loads(flat)
+    except (ValueError, TypeError, RecursionError):
         return False
+    return readable_record(record, key) and isinstance(flat, dict) and flat.get("key") == key and row_fits(flat)
 
 
 def _salvage_table(old: sqlite3.Connection, new: sqlite3.Connection, table: str, key: str) -> tuple[int, int]:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from monitors.differences import gap_difference
 from reports.compare import render_compare
 from reports.plots import model_colours
+from runners.cli_errors import run_cli
+from runners.compare import main as compare_main
 from runners.engine import SweepOptions, apply_overrides, run_sweep
 from scenarios.schema import load_scenario
+from tests.fifo_guard import fifo_guard
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,3 +100,86 @@ def test_compare_cli_needs_an_output_folder_and_rejects_a_folder_without_summary
     assert done.returncode == 2 and "not a run folder" in done.stderr and "Traceback" not in done.stderr
     missing = subprocess.run([sys.executable, "-m", "runners.compare", str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
     assert missing.returncode == 2 and "--output" in missing.stderr and len(missing.stderr.strip().splitlines()) == 1
+
+
+# --- a damaged run folder: one line naming the file, exit 2, never a hang ------------------------
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory) -> Path:
+    return small_run(tmp_path_factory.mktemp("good") / "run", ["sim/af-opus", "sim/honest"], limit=3)
+
+
+def damaged_copy(good: Path, tmp_path: Path, name: str, data: bytes | None) -> Path:
+    """A copy of `good` with `name` replaced by `data` (None: made a FIFO)."""
+    run = tmp_path / "damaged"
+    shutil.copytree(good, run)
+    (run / name).unlink()
+    if data is None:
+        os.mkfifo(run / name)
+    else:
+        (run / name).write_bytes(data)
+    return run
+
+
+def compare_cli(argv: list[str], capsys) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as ended:
+        run_cli(lambda: compare_main(argv))
+    return ended.value.code, capsys.readouterr().err
+
+
+def assert_one_line(code: int, err: str, *pieces: str) -> None:
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "internal error" not in err, err
+    for piece in pieces:
+        assert piece in err, err
+
+
+@pytest.mark.parametrize("name, data, expected", [
+    ("summary.json", b"[]", "expected a JSON object"),
+    ("summary.json", b"{}", "field n_trials"),
+    ("summary.json", b'{"a": "caf\xe9"}', "not UTF-8 (byte 0xe9)"),
+    ("summary.json", b'{"n_trials": 1, "rates": "x", "gaps": 5}', "field rates"),
+    ("summary.json", b'{"n_trials": 1, "rates": [{"model": "m", "condition": "c", "n": "3"}], "gaps": []}',
+     "field rates[0].n"),
+    ("summary.json", b"{nope", "bad JSON"),
+    ("trials.csv", b"a,b\n1,2\n", "no column 'model'"),
+    ("trials.csv", b"", "not a readable trials table"),
+    ("scenario.yaml", b"\x00\x01garbage", "NUL byte"),
+    ("scenario.yaml", b"[1, 2]", "expected a mapping"),
+    ("summary.json", None, "not a regular file"),
+    ("trials.csv", None, "not a regular file"),
+    ("scenario.yaml", None, "not a regular file"),
+])
+def test_a_damaged_run_folder_is_one_line_naming_the_file(good_run, tmp_path, capsys, name, data, expected):
+    run = damaged_copy(good_run, tmp_path, name, data)
+    with fifo_guard(run / name):
+        code, err = compare_cli([str(good_run), str(run), "--output", str(tmp_path / "cmp")], capsys)
+    assert_one_line(code, err, str(run / name), expected)
+    assert not (tmp_path / "cmp").exists()
+
+
+def test_a_trials_table_whose_metric_column_is_not_numeric_is_named(good_run, tmp_path, capsys):
+    run = damaged_copy(good_run, tmp_path, "trials.csv", (good_run / "trials.csv").read_bytes())
+    frame = pd.read_csv(run / "trials.csv", dtype=str)
+    frame.loc[0, "alignment_faking_flag"] = "maybe"
+    frame.to_csv(run / "trials.csv", index=False)
+    code, err = compare_cli([str(good_run), str(run), "--output", str(tmp_path / "cmp")], capsys)
+    assert_one_line(code, err, str(run / "trials.csv"), "cannot compute 'af'")
+
+
+def test_a_summary_that_is_a_link_to_a_device_is_refused_without_reading_it(good_run, tmp_path):
+    """/dev/zero never ends: it must be refused by its type (in a subprocess, so a regression is a
+    failed test after the timeout rather than a suite that fills memory)."""
+    run = damaged_copy(good_run, tmp_path, "summary.json", b"")
+    (run / "summary.json").unlink()
+    (run / "summary.json").symlink_to("/dev/zero")
+    done = subprocess.run([sys.executable, "-m", "runners.compare", str(good_run), str(run), "--output",
+                           str(tmp_path / "cmp")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert_one_line(done.returncode, done.stderr, str(run / "summary.json"), "not a regular file")
+
+
+def test_compare_output_that_is_a_file_is_said_to_be_no_folder(good_run, tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    code, err = compare_cli([str(good_run), str(good_run), "--output", str(tmp_path / "afile")], capsys)
+    assert_one_line(code, err, str(tmp_path / "afile"), "is not a folder")

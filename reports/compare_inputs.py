@@ -1,0 +1,189 @@
+"""What `runners.compare` reads from a run folder, checked before anything is drawn.
+
+Compare takes folders made elsewhere (another machine, another afsim version, a copy cut short),
+so each file is an untrusted input. It is read through scenarios.user_files like a scenario is
+(a FIFO or a device is refused by its type, a file is read up to a cap, the text must be UTF-8),
+and summary.json is checked against the part of its documented shape (docs/results.md) that
+compare.html.j2, the plots and the differences read. A damaged folder is then one line naming
+the file and the field (exit 2), not an exception in the template (exit 4) or a hang.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from monitors.aggregate import metric_series
+from runners.store import STORE_NAME
+from scenarios.user_files import (
+    MAX_SCENARIO_BYTES,
+    check_regular_file,
+    json_value,
+    load_yaml,
+    read_text,
+)
+
+# far above a real run's files (summary.json grows with models x conditions, ~3 kB per cell;
+# trials.csv with trials, ~600 bytes each) and far below what a reader should hold in memory
+MAX_SUMMARY_BYTES = 64_000_000
+MAX_TRIALS_CSV_BYTES = 1_000_000_000
+TRIALS_COLUMNS = ("model", "condition", "prompt_id", "parse_status")  # what the differences group by
+
+
+class RunFolderError(Exception):
+    """A path given to compare that is not a (readable) run folder; str() is the line to print."""
+
+
+class _Shape(BaseModel):
+    # strict: "3" is not a number here; extra fields are kept as they are
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class _Rate(_Shape):
+    rate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+class _RateRow(_Shape):
+    model: str
+    condition: str
+    n: int
+    complied: _Rate | None = None
+    partial: _Rate | None = None
+    refused: _Rate | None = None
+    af: _Rate | None = None
+    af_full: _Rate | None = None
+    complied_af: _Rate | None = None
+
+
+class _GapRow(_Shape):
+    name: str
+    model: str
+    metric: str
+    axis: str
+    treat: str
+    control: str
+    within: dict[str, Any] = Field(default_factory=dict)
+    n_pairs: int | None = None
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+    treat_rate: float | None = None
+    control_rate: float | None = None
+    truth: float | None = None
+
+
+class _Failure(_Shape):
+    reason: str
+
+
+class _Audit(_Shape):
+    passed: bool = True
+    rules: list[Any] = Field(default_factory=list)
+    failures: list[_Failure] = Field(default_factory=list)
+
+
+class _Summary(_Shape):
+    n_trials: int
+    rates: list[_RateRow]
+    gaps: list[_GapRow]
+    scenario: str | None = None
+    setting: str | None = None
+    models: list[str] = Field(default_factory=list)
+    simulated: bool = False
+    n_errors: int | None = None
+    seed: int | None = None
+    samples: int | None = None
+    tool_version: str | None = None
+    monitor_backends: dict[str, Any] = Field(default_factory=dict)
+    audit: _Audit = Field(default_factory=_Audit)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+
+
+def load_summary(run_dir: Path) -> dict[str, Any]:
+    """summary.json, checked against the shape compare reads; optional fields filled with None."""
+    path = Path(run_dir) / "summary.json"
+    if not os.path.lexists(path):
+        raise RunFolderError(f"{run_dir}: not a run folder (no summary.json)")
+    value = json_value(read_text(path, "run summary (summary.json)", RunFolderError, MAX_SUMMARY_BYTES),
+                       str(path), RunFolderError)
+    if not isinstance(value, dict):
+        raise RunFolderError(f"{path}: expected a JSON object (afsim's summary.json), not a {type(value).__name__}")
+    try:
+        return _Summary.model_validate(value).model_dump()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise RunFolderError(f"{path}: field {_field(error['loc'])}: {error['msg']} "
+                             "(expected afsim's summary.json, docs/results.md)") from None
+
+
+def load_trials(run_dir: Path) -> pd.DataFrame:
+    """trials.csv, with the columns the differences group by."""
+    path = Path(run_dir) / "trials.csv"
+    if not os.path.lexists(path):
+        raise RunFolderError(f"{run_dir}: not a run folder (no trials.csv)")
+    check_regular_file(path, "trials table (trials.csv)", RunFolderError)
+    if path.stat().st_size > MAX_TRIALS_CSV_BYTES:
+        raise RunFolderError(f"{path}: larger than {MAX_TRIALS_CSV_BYTES:,} bytes; expected a trials table "
+                             "(is this the right file?)")
+    try:
+        frame = pd.read_csv(path, dtype={"prompt_id": str, "model": str, "condition": str}, low_memory=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise RunFolderError(f"{path}: not a readable trials table ({str(exc).splitlines()[0]})") from None
+    missing = [c for c in TRIALS_COLUMNS if c not in frame.columns]
+    if missing:
+        raise RunFolderError(f"{path}: no column {missing[0]!r}; expected afsim's trials.csv "
+                             f"(with columns {', '.join(TRIALS_COLUMNS)}, ...)")
+    return frame
+
+
+def check_metrics(run_dir: Path, frame: pd.DataFrame, metrics: set[str]) -> None:
+    """Each metric the differences will compute from this trials table can be computed: a missing
+    or non-numeric column is the file's fault, named here rather than raised mid-report."""
+    for metric in sorted(metrics):
+        try:
+            metric_series(frame, metric)
+        except (KeyError, ValueError, TypeError) as exc:
+            problem = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+            raise RunFolderError(f"{Path(run_dir) / 'trials.csv'}: cannot compute {metric!r} from it "
+                                 f"({problem.splitlines()[0][:200]})") from None
+
+
+def load_scenario(run_dir: Path) -> dict[str, Any]:
+    """The scenario as run (its axes are compared); none when the folder has no scenario.yaml."""
+    path = Path(run_dir) / "scenario.yaml"
+    if not os.path.lexists(path):
+        return {}
+    loaded = load_yaml(read_text(path, "scenario (scenario.yaml)", RunFolderError, MAX_SCENARIO_BYTES),
+                       path, RunFolderError)
+    if not isinstance(loaded, dict):
+        raise RunFolderError(f"{path}: expected a mapping (the scenario as run), not a {type(loaded).__name__}")
+    return loaded
+
+
+def stored_prompts(run_dir: Path) -> dict[str, str]:
+    """Prompt texts by id, read straight from the store (trials.csv carries ids only); optional,
+    so a store that is missing, not a regular file (never opened: a FIFO would block) or not
+    readable gives none."""
+    path = Path(run_dir) / STORE_NAME
+    if not path.is_file():
+        return {}
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT DISTINCT prompt_id, json_extract(record, '$.prompt') FROM trials").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return {}
+    return {str(pid): text for pid, text in rows if isinstance(text, str)}
