@@ -6,6 +6,7 @@ Makes no model calls: everything comes from the stored trials and the scenario a
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from runners.atomic import write_text
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.engine import STORE_NAME, write_run_files
 from runners.store import ResultStore
+from runners.store_warnings import store_warnings
 from scenarios.schema import Scenario, load_scenario
 
 
@@ -74,7 +76,8 @@ def render(args: Any, scenario: Scenario) -> bool:
                   + ")")
         elif args.no_af_validation:
             store.set_meta(AF_LABELS, None)
-        write_run_files(args.run_dir, scenario, store, keys, simulated)
+        for line in store_warnings(store, keys, write_run_files(args.run_dir, scenario, store, keys, simulated)):
+            print(line, file=sys.stderr)
         return True
     finally:
         store.close()

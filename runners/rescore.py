@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from monitors.inspect_log import is_inspect_log
 from monitors.judge import make_judge_factory
 from monitors.registry import EMBEDDED, build_suite, monitor_kind
@@ -40,6 +38,7 @@ from runners.report import run_keys
 from runners.store import STORE_NAME, ResultStore
 from runners.store_warnings import store_warnings
 from scenarios.schema import Scenario, ScenarioError, load_scenario, parse_scenario
+from scenarios.user_files import load_yaml
 
 BATCH = 64  # replies judged together (a judge's votes for them run concurrently)
 
@@ -62,10 +61,8 @@ def parse_monitor_flag(text: str) -> tuple[str, Any]:
     if not sep or not name or not backend:
         raise UsageError(f"--monitor {text!r}: expected NAME=BACKEND, e.g. alignment_faking@judge=openai/gpt-4o")
     if backend.startswith("{"):
-        try:
-            value = yaml.safe_load(backend)
-        except yaml.YAMLError as exc:
-            raise UsageError(f"--monitor {name}: the backend mapping is not valid YAML ({exc.problem})") from None
+        # the scenario files' loader: bounded, and a number Python will not read is one line too
+        value = load_yaml(backend, Path(f"--monitor {name}"), UsageError)
         if not isinstance(value, dict):
             raise UsageError(f"--monitor {name}: expected a mapping like {{backend: openai/gpt-4o, votes: 5}}")
         return name, value

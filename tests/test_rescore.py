@@ -91,3 +91,18 @@ def test_rescore_cli_makes_no_call_and_rejects_bad_monitors_in_one_line(tmp_path
                          "--cache-dir", str(tmp_path / "cache")], cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert "calls to the model under test: 0" in ok.stdout and (run / "report.html").exists()
+
+
+def test_a_monitor_flag_mapping_is_read_with_the_scenario_loader():
+    """Fuzzing found a number of 5,000 digits in `--monitor NAME={...}` exiting 4."""
+    import pytest
+
+    from runners.cli_errors import UsageError
+    from runners.rescore import parse_monitor_flag
+
+    assert parse_monitor_flag("alignment_faking={backend: openai/gpt-4o, votes: 5}") == (
+        "alignment_faking", {"backend": "openai/gpt-4o", "votes": 5})
+    for bad, says in (("{votes: " + "9" * 5000 + "}", "4,300 digits"), ("{backend: [", "invalid YAML"),
+                      ("{a: 1, a: 2}", "duplicate key")):
+        with pytest.raises(UsageError, match=says):
+            parse_monitor_flag(f"alignment_faking={bad}")
