@@ -23,6 +23,7 @@ from monitors.aggregate import (
     MIN_LABELLED_NEGATIVES,
     MIN_LABELLED_POSITIVES,
     errors_from_labelled_trials,
+    not_known_refusals,
 )
 from monitors.correction import MonitorErrors
 from runners.cli_errors import UsageError
@@ -135,8 +136,7 @@ def labelling_sample(frame: pd.DataFrame, per_cell: int, seed: int) -> list[str]
     where the correction needs the monitor's errors, in every condition. Each cell's order is its
     own seeded shuffle, so a larger N takes the smaller sample's replies first (labels already
     written stay useful). Refusals are left out: their flags are errors by rule."""
-    known_refusal = frame["compliance_label"].astype("string").fillna("") == "refusal" if "compliance_label" in frame else False
-    usable = frame[(frame["parse_status"] != "error") & ~known_refusal]
+    usable = frame[(frame["parse_status"] != "error") & not_known_refusals(frame)]
     keys: list[str] = []
     for (model, condition), cell in usable.groupby(["model", "condition"], sort=True):
         cell_keys = sorted(cell["key"])

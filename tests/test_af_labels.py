@@ -179,3 +179,11 @@ def test_errors_are_measured_on_replies_not_known_to_refuse_only():
     # a run without a compliance monitor: nothing is known to refuse
     no_compliance = frame.drop(columns="compliance_label")
     assert errors_from_labelled_trials(no_compliance, labels, "mine")[1]["refusals"] == 0
+
+
+def test_a_sample_of_a_run_without_a_compliance_monitor_takes_every_valid_reply():
+    from runners.af_labels import labelling_sample
+
+    frame = pd.DataFrame({"key": list("abcdef"), "model": "m", "condition": ["x", "y"] * 3, "parse_status": ["ok"] * 5 + ["error"]})
+    assert sorted(labelling_sample(frame, 10, seed=0)) == list("abcde")
+    assert len(labelling_sample(frame, 1, seed=0)) == 2  # one per condition
