@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -80,7 +81,15 @@ _BY_PREFIX = {"cond_": ("text",)}  # a condition's axis values are strings (scen
 _UNTYPED_PREFIXES = ("truth_", "sup_")  # typed from their values: any single value fits
 
 
+# the types json.loads gives, looked up at once (row_fits runs per value of every record read);
+# anything else goes through the isinstance chain below
+_EXACT_JSON_TYPES = {type(None): "null", int: "integer", float: "real", str: "text", list: "array", dict: "object"}
+
+
 def _json_type(value: object) -> str:
+    exact = _EXACT_JSON_TYPES.get(type(value))
+    if exact is not None:
+        return exact
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -94,6 +103,23 @@ def _json_type(value: object) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
+@lru_cache(maxsize=4096)
+def _column_types(name: str) -> frozenset[str] | None:
+    """The JSON types column `name` may hold besides the fixed columns' own rule (its prefix's, and
+    its suffix's unless it is fixed or exempt), or None for any single value. Cached per name: the
+    same few dozen names repeat in every row, and the per-row prefix and suffix scan cost ~30 µs a
+    row where report rendering reads every record."""
+    allowed: set[str] | None = None
+    for prefix, types in _BY_PREFIX.items():
+        if name.startswith(prefix):
+            allowed = set(types) if allowed is None else allowed & set(types)
+    if not (name in _FIXED or name.startswith((*_BY_PREFIX, *_UNTYPED_PREFIXES))):
+        for suffix, types in _BY_SUFFIX.items():
+            if name.endswith(suffix):
+                allowed = set(types) if allowed is None else allowed & set(types)
+    return None if allowed is None else frozenset(allowed)
+
+
 def row_fits(row: object) -> bool:
     """`row` (a parsed flat row) holds single values only, of its column's type in typed columns."""
     if not isinstance(row, dict):
@@ -103,14 +129,9 @@ def row_fits(row: object) -> bool:
     for name, value in row.items():
         if isinstance(value, dict | list):
             return False
-        for prefix, allowed in _BY_PREFIX.items():
-            if name.startswith(prefix) and _json_type(value) not in allowed:
-                return False
-        if name in _FIXED or name.startswith((*_BY_PREFIX, *_UNTYPED_PREFIXES)):
-            continue
-        for suffix, allowed in _BY_SUFFIX.items():
-            if name.endswith(suffix) and _json_type(value) not in allowed:
-                return False
+        allowed = _column_types(name)
+        if allowed is not None and _json_type(value) not in allowed:
+            return False
     return True
 
 
