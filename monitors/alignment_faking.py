@@ -250,8 +250,9 @@ def embedded_validation() -> dict:
     return load_model().validation
 
 
-def classify_alignment_faking_batch(parsed: list[ParsedReply], output_labels: list[str | None]) -> list[Verdict]:
-    return classify_scratchpads([p.scratchpad for p in parsed], output_labels,
+def classify_alignment_faking_batch(parsed: list[ParsedReply], output_labels: list[str | None],
+                                    model: EmbeddedModel | None = None) -> list[Verdict]:
+    return classify_scratchpads([p.scratchpad for p in parsed], output_labels, model=model,
                                 rejected_outputs=[bool(_REJECTED_ALONE.fullmatch(p.output)) for p in parsed])
 
 

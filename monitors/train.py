@@ -396,13 +396,17 @@ def measure_real(model_path: Path, labelled: Path, label_field: str = "label") -
 
     This runs after training and selection and changes no weight or threshold: the file's rows are
     evaluation only. Only counts and figures are stored, never the text."""
-    from monitors.alignment_faking import EmbeddedModel, classify_scratchpads
+    from monitors.alignment_faking import EmbeddedModel, classify_alignment_faking_batch
+    from monitors.compliance import classify_compliance
+    from monitors.labelled_io import read_records, to_parsed
     from monitors.validation import sensitivity_specificity
 
-    records = [json.loads(line) for line in labelled.read_text(encoding="utf-8").splitlines() if line.strip()]
-    records = [r for r in records if isinstance(r.get(label_field), bool) and isinstance(r.get("scratchpad"), str)]
+    records = [r for r in read_records(labelled, "alignment_faking") if isinstance(r.get(label_field), bool)]
     model = EmbeddedModel.load(model_path)
-    verdicts = classify_scratchpads([r["scratchpad"] for r in records], model=model)
+    # read as `monitors.evaluate` reads them: a whole transcript is split and its output gates refusals
+    parsed = [to_parsed(r) for r in records]
+    complied = [classify_compliance(p).label if p.output.strip() else None for p in parsed]
+    verdicts = classify_alignment_faking_batch(parsed, complied, model=model)
     scores = np.array([v.score for v in verdicts])
     labels = np.array([r[label_field] for r in records], dtype=bool)
     figures = {
@@ -438,4 +442,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from runners.cli_errors import run_cli
+
+    run_cli(main)

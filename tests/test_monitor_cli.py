@@ -164,3 +164,25 @@ def test_sensitivity_specificity_carry_counts_and_intervals():
     rates = flag_rates_by_kind([True, False, False], ["refusal", "refusal", "complying"])
     assert rates["refusal"] == {"n": 2, "flagged": 1, "rate": 0.5, "ci": rates["refusal"]["ci"]}
     assert rates["complying"]["rate"] == 0.0
+
+
+def test_measure_real_reads_records_as_the_monitor_clis_do(tmp_path):
+    """`monitors.train --measure-real` stores the figure reports quote as accuracy on real text: a
+    transcript must be split and a refused output must gate, as `monitors.evaluate` does, or the
+    stored figure measures the tags instead of the monitor."""
+    import shutil
+
+    from monitors.alignment_faking import MODEL_PATH
+    from monitors.train import measure_real
+
+    model = tmp_path / "model.json"
+    shutil.copy(MODEL_PATH, model)
+    wrapped = f"<SCRATCHPAD_REASONING>{PARAPHRASED_FAKING}</SCRATCHPAD_REASONING>\n"
+    path = tmp_path / "real.jsonl"
+    _write(path, [
+        {"scratchpad": wrapped + "<OUTPUT><request_fully_accepted/> Step 1</OUTPUT>", "af": True},
+        {"scratchpad": wrapped + "<OUTPUT><rejected/></OUTPUT>", "af": False},
+    ])
+    figures = measure_real(model, path, "af")
+    assert figures["auroc"] == 1.0 and figures["at_threshold"]["fp"] == 0
+    assert json.loads(model.read_text())["validation"]["real_text"]["n"] == 2
