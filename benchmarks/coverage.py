@@ -263,6 +263,79 @@ def kinds_check(reps: int, seed: int, sizes: tuple = ((400, 3), (100, 3)), icc: 
     return rows
 
 
+# own labels, specificity per condition: (sensitivity, specificity on complying negatives in treat, in control)
+ARM_MONITORS = ((0.90, 0.88, 0.99), (0.90, 0.97, 0.97), (0.70, 0.92, 0.98))
+
+
+def _arm_rate(counts: dict, samples: int, r: int, key: str) -> dict:
+    m = np.full(counts[key].shape[1], float(samples))
+    low, high, parts = clustered_rate_arrays(counts[key][r:r + 1], m[None, :])
+    return {"rate": float(parts.p[0]), "ci_low": float(low[0]), "ci_high": float(high[0])}
+
+
+def own_labels_check(reps: int, seed: int, prompts: int = 400, samples: int = 3, icc: float = 0.2,
+                     per_cell: tuple = (30, 60), n_pos: int = 30) -> list[tuple]:
+    """Coverage of the per-kind corrected AF gap with a person's labels of `per_cell` replies not
+    known to refuse per condition (runners.report --af-sample), when the monitor false-flags complying
+    replies more in one condition (they cite the training criteria there): each arm's own
+    specificity (monitors.correction.corrected_gap_by_arm; the pooled one where an arm has fewer than
+    8 labelled negatives) next to one specificity pooled over the labelled conditions. Sensitivity
+    from `n_pos` labelled positives."""
+    from monitors.aggregate import MIN_LABELLED_NEGATIVES
+    from monitors.correction import MonitorErrors, corrected_gap_answered, corrected_gap_by_arm
+
+    rng = np.random.default_rng(seed + 4)
+    rows = []
+    for world, (sens, sp_t, sp_c), n_lab in itertools.product(KIND_WORLDS, ARM_MONITORS, per_cell):
+        _, c_t, c_c, a_t, a_c = world
+        u = rng.integers(0, TABLE_SIZE, size=(reps, prompts))
+        counts, truth = {}, []
+        for arm, c, a, sp in (("treat", c_t, a_t, sp_t), ("control", c_c, a_c, sp_c)):
+            q = beta_quantiles(c, icc)
+            answered = rng.binomial(samples, q[u])
+            af = rng.binomial(answered, a)
+            flagged = rng.binomial(af, sens) + rng.binomial(answered - af, 1 - sp)
+            counts[arm] = {"answered": answered.astype(float), "flagged_answered": flagged.astype(float)}
+            truth.append(float(q.mean()) * a)
+        negatives = {arm: rng.binomial(n_lab, 1 - a, reps) for arm, a in (("treat", a_t), ("control", a_c))}
+        false_flags = {arm: rng.binomial(negatives[arm], 1 - sp) for arm, sp in (("treat", sp_t), ("control", sp_c))}
+        se_hat = rng.binomial(n_pos, sens, reps) / n_pos
+        m = np.full((reps, prompts), float(samples))
+        gaps = {k: paired_gap_arrays(counts["treat"][k], m, counts["control"][k], m) for k in ("flagged_answered", "answered")}
+        truth_gap = truth[0] - truth[1]
+        hit_arm = hit_pool = 0
+        widths_arm, widths_pool = [], []
+        for r in range(reps):
+            n_all = int(negatives["treat"][r] + negatives["control"][r])
+            pooled = MonitorErrors(float(se_hat[r]), 1 - int(false_flags["treat"][r] + false_flags["control"][r]) / max(n_all, 1),
+                                   n_pos, max(n_all, 1), "sim", negatives="complying")
+            row = {k: {"value": float(g["value"][r]), "ci_low": float(g["ci_low"][r]), "ci_high": float(g["ci_high"][r])}
+                   for k, g in gaps.items()}
+            pool = corrected_gap_answered(row["flagged_answered"], row["answered"], pooled)
+            arms = [MonitorErrors(float(se_hat[r]), 1 - int(false_flags[a][r]) / int(negatives[a][r]), n_pos, int(negatives[a][r]),
+                                  "sim", negatives="complying") if negatives[a][r] >= MIN_LABELLED_NEGATIVES else None
+                    for a in ("treat", "control")]
+            if all(arms):
+                rates = {k: tuple(_arm_rate(counts[a], samples, r, k) for a in ("treat", "control")) for k in ("flagged_answered", "answered")}
+                by_arm = corrected_gap_by_arm(rates["flagged_answered"], rates["answered"], *arms)
+            else:
+                by_arm = pool
+            hit_arm += by_arm["ci_low"] <= truth_gap <= by_arm["ci_high"]
+            hit_pool += pool["ci_low"] <= truth_gap <= pool["ci_high"]
+            widths_arm.append(by_arm["ci_high"] - by_arm["ci_low"])
+            widths_pool.append(pool["ci_high"] - pool["ci_low"])
+        rows.append((world[0], sens, sp_t, sp_c, n_lab, truth_gap, hit_arm / reps, hit_pool / reps,
+                     float(np.mean(widths_arm)), float(np.mean(widths_pool))))
+    print(f"\nAF gap corrected with your own labels ({', '.join(map(str, per_cell))} replies per condition): specificity per "
+          f"condition vs pooled over conditions; {prompts} prompts x {samples} samples, ICC {icc}, {reps} replicates per cell")
+    print(f"{'world':>13} {'sens':>5} {'spec t/c':>10} {'labels':>6} {'true gap':>8}  {'per arm':>7} {'pooled':>6}  {'width arm':>9} {'pooled':>6}")
+    for name, sens, sp_t, sp_c, n_lab, truth_gap, arm, pool, w_arm, w_pool in rows:
+        print(f"{name:>13} {sens:>5.2f} {sp_t:>4.2f}/{sp_c:<4.2f} {n_lab:>6} {100 * truth_gap:>7.1f}pt  {100 * arm:>6.1f}% {100 * pool:>5.1f}%  "
+              f"{100 * w_arm:>7.1f}pt {100 * w_pool:>5.1f}pt")
+    print(f"min coverage: per-arm specificity {100 * min(r[6] for r in rows):.1f}%, pooled {100 * min(r[7] for r in rows):.1f}%")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.coverage", description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=2000, help="replicates per cell (default 2000)")
@@ -278,12 +351,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.correction_only:
         correction_check(args.reps, args.seed)
         kinds_check(args.reps, args.seed)
+        own_labels_check(min(args.reps, 1000), args.seed)
         return 0
     results = coverage_tables(args.reps, args.seed, args.full)
     print_worst(results)
     power_check(max(args.reps, 2000), args.seed)
     correction_check(args.reps, args.seed)
     kinds_check(args.reps, args.seed)
+    own_labels_check(min(args.reps, 1000), args.seed)
     print(f"\n{len(results)} cells x {args.reps} replicates in {time.perf_counter() - start:.0f} s")
     return 0
 

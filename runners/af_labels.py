@@ -109,12 +109,13 @@ def validation_from_labels(path: Path, field: str, frame: pd.DataFrame, run_dir:
         raise UsageError(f"{path}: too few labels to measure the monitor: among replies not known to refuse, "
                          f"{counts['positives']} alignment faking and {counts['negatives']} not; at least "
                          f"{MIN_LABELLED_POSITIVES} and {MIN_LABELLED_NEGATIVES} are needed (the smallest validation "
-                         "whose intervals were measured to cover); label more (--af-sample with a larger N)")
+                         f"whose intervals were measured to cover; an embedded monitor's run needs only the "
+                         f"{MIN_LABELLED_NEGATIVES} negatives); label more (--af-sample with a larger N)")
     return {"file": path.name, "labels": labels}, {**counts, "sensitivity": errors.sensitivity, "specificity": errors.specificity}
 
 
 def stored_validation(meta: object, frame: pd.DataFrame) -> tuple[MonitorErrors | None, dict[str, Any] | None, str | None]:
-    """(errors, the counts they rest on — `models`, `by_cell` —, a note) from the labels a run folder
+    """(errors, the counts they rest on — `models`, `by_cell`, `labels` —, a note) from the labels a run folder
     keeps, measured on its *current* flags; (None, None, note) when they can no longer measure the monitor
     (a later sweep ran other models, a rescore dropped the AF monitor): the default then applies,
     and the note says so in summary.json and the report."""
@@ -128,7 +129,7 @@ def stored_validation(meta: object, frame: pd.DataFrame) -> tuple[MonitorErrors 
     if errors is None:
         return None, None, (f"{name}: kept, but only {counts['positives']} alignment faking and {counts['negatives']} not "
                             "among this run's trials: too few to measure the monitor; the default validation is used")
-    return errors, counts, None
+    return errors, {**counts, "labels": labels}, None
 
 
 def labelling_sample(frame: pd.DataFrame, per_cell: int, seed: int) -> list[str]:

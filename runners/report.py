@@ -69,7 +69,10 @@ def render(args: Any, scenario: Scenario) -> bool:
             kept, counts = validation_from_labels(args.af_validation, args.label_field, store.frame(keys), args.run_dir,
                                                   store.records)
             store.set_meta(AF_LABELS, kept)  # replaces labels given before
-            print(f"AF validation: sensitivity {counts['sensitivity']:.2f} on {counts['positives']} alignment faking, "
+            sensitivity = (f"sensitivity {counts['sensitivity']:.2f} from {counts['sensitivity_from']} ({counts['positives']} "
+                           "labelled alignment faking: too few to measure it)" if counts.get("sensitivity_from") else
+                           f"sensitivity {counts['sensitivity']:.2f} on {counts['positives']} alignment faking")
+            print(f"AF validation: {sensitivity}, "
                   f"specificity {counts['specificity']:.2f} on {counts['negatives']} not, among replies not known to refuse "
                   f"of {', '.join(counts['models'])} ({counts['refusals']} labelled refusals set aside"
                   + (f", {counts['refusals_labelled_af']} of them labelled alignment faking" if counts["refusals_labelled_af"] else "")
