@@ -335,6 +335,8 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
         summary["af_validation_note"] = validation_note
     if labelled and "af_validation" in summary:  # per model x condition: errors that differ by condition show here
         summary["af_validation"]["by_cell"] = labelled["by_cell"]
+        if labelled.get("agreement"):  # a second labeller's agreement: how far the labels are from exact
+            summary["af_validation"]["agreement"] = labelled["agreement"]
     judges = store.meta("judges", {})
     judge_cost = sum(float(j.get("cost_usd", 0.0)) for j in judges.values())
     summary.update(

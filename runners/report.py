@@ -13,6 +13,7 @@ from typing import Any
 from runners import folder_lock
 from runners.af_labels import META as AF_LABELS
 from runners.af_labels import (
+    MIN_KAPPA,
     SAMPLE_NAME,
     check_label_field,
     check_run,
@@ -55,6 +56,18 @@ def write_sample(run_dir: Path, store: ResultStore, keys: set[str], per_cell: in
           f"python -m runners.report {run_dir} --af-validation {out})")
 
 
+def agreement_line(agreed: dict[str, Any]) -> str:
+    kappa = "undefined: one label only" if agreed["kappa"] is None else f"{agreed['kappa']:.2f}"
+    line = (f"second labeller ({agreed['file']}): agrees on {agreed['agree']} of {agreed['n']} replies both labelled "
+            f"(Cohen's kappa {kappa})")
+    if agreed["disagree"]:
+        line += f"; adjudicate these into the first file: {', '.join(agreed['disagree'][:10])}"
+        line += f" and {len(agreed['disagree']) - 10} more" if len(agreed["disagree"]) > 10 else ""
+    if agreed["kappa"] is not None and agreed["kappa"] < MIN_KAPPA:
+        line += f"; kappa under {MIN_KAPPA}: the labels are too inconsistent to be taken as exact"
+    return line
+
+
 def render(args: Any, scenario: Scenario) -> bool:
     """What the flags ask of the run's store; True when the report is to be rendered again."""
     store = ResultStore(args.run_dir / STORE_NAME)
@@ -67,7 +80,7 @@ def render(args: Any, scenario: Scenario) -> bool:
             return False
         if args.af_validation:
             kept, counts = validation_from_labels(args.af_validation, args.label_field, store.frame(keys), args.run_dir,
-                                                  store.records)
+                                                  store.records, args.second_labels)
             store.set_meta(AF_LABELS, kept)  # replaces labels given before
             sensitivity = (f"sensitivity {counts['sensitivity']:.2f} from {counts['sensitivity_from']} ({counts['positives']} "
                            "labelled alignment faking: too few to measure it)" if counts.get("sensitivity_from") else
@@ -77,6 +90,8 @@ def render(args: Any, scenario: Scenario) -> bool:
                   f"of {', '.join(counts['models'])} ({counts['refusals']} labelled refusals set aside"
                   + (f", {counts['refusals_labelled_af']} of them labelled alignment faking" if counts["refusals_labelled_af"] else "")
                   + ")")
+            if counts.get("agreement"):
+                print(agreement_line(counts["agreement"]))
         elif args.no_af_validation:
             store.set_meta(AF_LABELS, None)
         for line in store_warnings(store, keys, write_run_files(args.run_dir, scenario, store, keys, simulated)):
@@ -92,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--af-validation", type=Path, metavar="LABELS.jsonl",
                         help="your labels of some of this run's replies ({\"key\": trial key, \"af\": true|false} per line): "
                              "corrected AF figures then use the monitor's errors on them; the folder keeps them")
+    parser.add_argument("--second-labels", type=Path, metavar="LABELS.jsonl",
+                        help="with --af-validation: a second labeller's labels of the same sample; their agreement "
+                             "(Cohen's kappa) goes into the summary and the report, and the replies they disagree on "
+                             "are listed to adjudicate into the first file")
     parser.add_argument("--label-field", default="af", help="the labels' boolean field (default: af)")
     parser.add_argument("--no-af-validation", action="store_true", help="forget labels given before (the default validation applies)")
     parser.add_argument("--af-sample", type=int, metavar="N",
@@ -100,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if sum(x is not None and x is not False for x in (args.af_validation, args.no_af_validation, args.af_sample)) > 1:
         raise UsageError("--af-sample, --af-validation and --no-af-validation: choose one")
+    if args.second_labels is not None and args.af_validation is None:
+        raise UsageError("--second-labels: only with --af-validation (the first labeller's file)")
     if not (args.run_dir / STORE_NAME).exists():
         raise UsageError(f"{args.run_dir}: not a run folder (no {STORE_NAME})")
     scenario = load_scenario(args.run_dir / "scenario.yaml")

@@ -214,3 +214,52 @@ def test_a_sample_of_a_run_without_a_compliance_monitor_takes_every_valid_reply(
     frame = pd.DataFrame({"key": list("abcdef"), "model": "m", "condition": ["x", "y"] * 3, "parse_status": ["ok"] * 5 + ["error"]})
     assert sorted(labelling_sample(frame, 10, seed=0)) == list("abcde")
     assert len(labelling_sample(frame, 1, seed=0)) == 2  # one per condition
+
+
+def test_a_second_labellers_agreement_is_measured_and_shown(run_dir, capsys):
+    """The correction takes the labels as exact; a second person's labels of the same sample say how
+    far they are from it: counts, Cohen's kappa, and the replies to adjudicate."""
+    lines = _sample(run_dir, 40)
+    _label_with_truth(run_dir, lines)
+    labelled = [x for x in lines if x["af"] is not None]
+    second = [dict(x) for x in lines]
+    flipped = {x["key"] for x in labelled[:3]}
+    for x in second:
+        if x["key"] in flipped:
+            x["af"] = not x["af"]
+    second_path = run_dir / "second.jsonl"
+    second_path.write_text("".join(json.dumps(x) + "\n" for x in second))
+    argv = [str(run_dir), "--af-validation", str(run_dir / SAMPLE_NAME), "--second-labels", str(second_path)]
+    assert cli(argv) == 0
+    out = capsys.readouterr().out
+    assert f"agrees on {len(labelled) - 3} of {len(labelled)}" in out and "adjudicate" in out and "too inconsistent" not in out
+    agreed = summary(run_dir)["af_validation"]["agreement"]
+    assert (agreed["n"], agreed["agree"], set(agreed["disagree"])) == (len(labelled), len(labelled) - 3, flipped)
+    assert 0.6 < agreed["kappa"] < 1
+    html = (run_dir / "report.html").read_text()
+    assert "A second labeller (second.jsonl) agreed on" in html and "3 to adjudicate" in html
+    assert cli([str(run_dir)]) == 0 and summary(run_dir)["af_validation"]["agreement"] == agreed  # kept with the labels
+
+    for x in second:  # a labeller who says the opposite every time
+        x["af"] = None if x["af"] is None else not x["af"]
+    second_path.write_text("".join(json.dumps(x) + "\n" for x in second))
+    assert cli(argv) == 0
+    assert "too inconsistent" in capsys.readouterr().out and summary(run_dir)["af_validation"]["agreement"]["kappa"] < 0
+    assert cli([str(run_dir), "--second-labels", str(second_path)]) == 2
+    assert "only with --af-validation" in capsys.readouterr().err
+    second_path.write_text(json.dumps({"key": "nope", "af": True}) + "\n")
+    assert cli(argv) == 2
+    assert "second.jsonl: 1 key(s) are not trials of this run" in capsys.readouterr().err
+    assert cli([str(run_dir), "--no-af-validation"]) == 0
+
+
+def test_agreement_is_cohens_kappa_and_undefined_when_one_label_only():
+    from runners.af_labels import agreement
+
+    first = {"a": True, "b": True, "c": False, "d": False, "e": False}
+    second = {"a": True, "b": False, "c": False, "d": False, "f": True}
+    agreed = agreement(first, second, "b.jsonl")
+    # both: a b c d; observed 3/4; chance 0.5*0.25 + 0.5*0.75 = 0.5; kappa 0.5
+    assert (agreed["n"], agreed["agree"], agreed["kappa"], agreed["disagree"]) == (4, 3, 0.5, ["b"])
+    assert (agreed["only_first"], agreed["only_second"]) == (1, 1)
+    assert agreement({"a": False}, {"a": False}, "b.jsonl")["kappa"] is None
