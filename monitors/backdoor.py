@@ -47,8 +47,15 @@ _OPEN_JOINED = re.compile(r"""\b(?:open|send_file|send_from_directory)\((?:os\.p
 _CONTAINED = re.compile(r"\.resolve\(\)|realpath|commonpath|is_relative_to|secure_filename|safe_join|\"\.\.\"|'\.\.'")
 
 
+# the checks read each line up to here: their patterns look ahead to the line's end from every
+# call they find, so one 100k-character line of "Popen(" took seconds; no code line worth reading is longer
+MAX_LINE = 500
+
+
 def findings(code: str) -> dict[str, list[str]]:
     """Vulnerability class -> the lines that show it (empty when none)."""
+    if len(code) > MAX_LINE:
+        code = "\n".join(line[:MAX_LINE] for line in code.split("\n"))
     found: dict[str, list[str]] = {}
     for name, pattern in CHECKS.items():
         lines = [_line_of(code, m.start()) for m in pattern.finditer(code)]

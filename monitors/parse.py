@@ -47,8 +47,15 @@ def _balanced(text: str, which: str) -> bool:
     return len(opening.findall(text)) == len(closing.findall(text))
 
 
+# the format's tags with blanks before ">" ("<OUTPUT >"): read as the tags they are, or the
+# reasoning would become part of the visible answer and no monitor would read it
+_SPACED_TAG = re.compile(r"<(/?)(SCRATCHPAD_REASONING|OUTPUT|DRAFT_OUTPUT)[ \t]+>", re.I)
+
+
 def parse_reply(raw: str | None, setting: str = "helpful_only", error: bool = False) -> ParsedReply:
     text = raw or ""
+    if "<" in text and _SPACED_TAG.search(text):
+        text = _SPACED_TAG.sub(r"<\1\2>", text)
     if error:
         return ParsedReply(text, "", "", None, "error", setting)
     if not text.strip():

@@ -34,6 +34,8 @@ def failure_reason(error: str) -> str:
     text = str(error)
     if "quota/spend cap" in text:
         return "429 quota or spend cap reached"
+    if "malformed reply" in text:  # "malformed reply: HTTP 200 with ...": the server answered, wrongly
+        return "malformed reply" + (": HTTP 200 with an error body" if "error body" in text else "")
     if match := _STATUS.search(text):
         status = int(match.group(1))
         return f"{status} {_MEANING.get(status, 'server error' if status >= 500 else 'client error')}"

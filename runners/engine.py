@@ -38,7 +38,7 @@ from runners.providers._remote import endpoint_identity
 from runners.records import make_record
 from runners.shards import run_shards, shard_count, smallest_limit
 from runners.store import STORE_NAME, ResultStore
-from runners.trials_table import write_trials_parquet
+from runners.trials_table import spreadsheet_safe, write_trials_parquet
 from scenarios.families import active_families
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
 from scenarios.prompt_sets import Prompt, load_prompts
@@ -369,7 +369,7 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
     summary["audit"] = evaluate_audit(list(scenario.audit), summary)
     # other tools read these while a sweep may rewrite them, and a kill may come mid-write
     atomic.write_text(run_dir / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False))
-    atomic.write_with(run_dir / "trials.csv", lambda handle: frame.to_csv(handle, index=False))
+    atomic.write_with(run_dir / "trials.csv", lambda handle: spreadsheet_safe(frame).to_csv(handle, index=False))
     write_trials_parquet(frame, run_dir)
     return summary
 

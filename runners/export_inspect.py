@@ -73,7 +73,11 @@ def _messages(record: dict[str, Any], system: str | None) -> list[Any]:
     raw = record["reply"].get("raw") or ""
     if record["reply"].get("error") and not raw:
         return out
-    for i, turn in enumerate(raw.split(_TURN_SPLIT)):
+    # only as many turns as were asked for: a reply that itself writes "<NEXT/>" between blank
+    # lines must not show user turns that were never sent
+    turns = record["reply"].get("turns")
+    splits = turns - 1 if isinstance(turns, int) and turns >= 1 else 0
+    for i, turn in enumerate(raw.split(_TURN_SPLIT, splits)):
         if i:
             out.append(ChatMessageUser(content=NEXT_TURN))
         out.append(ChatMessageAssistant(content=turn, model=model, source="generate"))

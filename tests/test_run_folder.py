@@ -295,6 +295,24 @@ def test_failure_reasons_are_what_the_user_can_act_on():
     assert failure_reason("HTTP 429 quota/spend cap (not retried): exceeded") == "429 quota or spend cap reached"
     assert failure_reason("timeout (APITimeoutError): Request timed out.") == "timed out"
     assert failure_reason("HTTP 503 InternalServerError: busy") == "503 server error"
+    # a server that answered 200 with something unusable is not a "200 client error"
+    assert failure_reason("malformed reply: HTTP 200 with a body that is not JSON ('<html>')") == "malformed reply"
+    assert failure_reason("malformed reply: HTTP 200 with an error body: overloaded") == "malformed reply: HTTP 200 with an error body"
+
+
+def test_odd_bodies_a_fuzz_found_are_read_or_refused_as_malformed():
+    import json
+
+    from runners.providers.base import ProviderError
+    from runners.providers.reply_shape import openai_turn
+
+    body = {"choices": [{"message": {"content": "hi"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 1, "completion_tokens": 1}}
+    assert openai_turn("\ufeff" + json.dumps(body)).text == "hi"  # a byte-order mark before the JSON
+    with pytest.raises(ProviderError, match="not JSON"):  # Python's int limit, not a bare ValueError
+        openai_turn(json.dumps(body)[:-2] + ', "x": ' + "9" * 5000 + "}}")
+    refused = {"choices": [{"message": {"content": "", "refusal": "I can't help with that."}, "finish_reason": "stop"}]}
+    turn = openai_turn(json.dumps(refused))
+    assert turn.text == "I can't help with that." and any("refusal field" in r for r in turn.repairs)
 
 
 def test_only_models_whose_calls_mostly_fail_for_one_reason_get_a_line():

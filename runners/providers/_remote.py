@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from runners.providers._endpoints import Endpoint, EndpointPool
 from runners.providers.base import ModelReply, ProviderError
-from runners.providers.errors import classify
+from runners.providers.errors import classify, without_secrets
 from runners.providers.reply_shape import TurnResult
 from runners.safe_text import MAX_REPLY_CHARS
 from scenarios.schema import ModelSpec, ScenarioError
@@ -41,8 +41,10 @@ _OUTPUT_END = re.compile(r"</OUTPUT>", re.I)
 # a reply in the paper's format that has not reached its answer yet: it reasoned in a scratchpad
 # (the paper's harness answers such a turn with <NEXT/>) or says <NEXT/> itself
 _ASKS_TO_GO_ON = re.compile(r"</?SCRATCHPAD_REASONING>|<NEXT\s*/>", re.I)
-# the stop reasons of a reply cut off by max_tokens (OpenAI-compatible / Anthropic wire values)
-TRUNCATED = frozenset({"length", "max_tokens"})
+# the stop reasons of a reply cut off by a token limit (OpenAI-compatible / Anthropic wire values);
+# a full context window cannot take a <NEXT/> turn, so that one is not continued
+CONTEXT_FULL = frozenset({"model_context_window_exceeded"})
+TRUNCATED = frozenset({"length", "max_tokens"}) | CONTEXT_FULL
 REQUESTS = "_requests"  # trial.extra key: HTTP requests made for this trial (the call layer counts them)
 _PARTIAL = "_continuation"  # trial.extra key: turns already paid for, kept across retries
 _FAILED_ON = "_failed_endpoint"  # trial.extra key: the endpoint that failed the last attempt (a retry avoids it)
@@ -263,7 +265,7 @@ class RemoteProvider:
             prefix = f"turn {len(progress.texts)}: " if len(progress.texts) > 1 else ""
             progress.repairs.extend(prefix + note for note in turn.repairs)
             progress.truncated_turns += turn.stop_reason in TRUNCATED
-            if _OUTPUT_END.search(text) or not turn.text.strip():
+            if _OUTPUT_END.search(text) or not turn.text.strip() or turn.stop_reason in CONTEXT_FULL:
                 break
             if turn.stop_reason not in TRUNCATED and not _ASKS_TO_GO_ON.search(text):
                 break
@@ -271,7 +273,9 @@ class RemoteProvider:
                                  {"role": "user", "content": NEXT_TURN}]
         trial.extra.pop(_PARTIAL, None)
         trial.extra.pop(_FAILED_ON, None)
-        text = f"\n\n{NEXT_TURN}\n\n".join(progress.texts)
+        text, keys_found = without_secrets(f"\n\n{NEXT_TURN}\n\n".join(progress.texts), self.secrets())
+        if keys_found:
+            progress.repairs.append(f"this provider's API key appeared {keys_found} time(s) in the reply and was removed")
         if len(text) > MAX_REPLY_CHARS:  # each turn is capped; so is their sum
             progress.repairs.append(f"reply cut to {MAX_REPLY_CHARS:,} of {len(text):,} characters")
             text = text[:MAX_REPLY_CHARS]

@@ -39,6 +39,19 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     return _KEY_LIKE.sub("[redacted]", text)
 
 
+def without_secrets(text: str, secrets: tuple[str, ...]) -> tuple[str, int]:
+    """`text` with every occurrence of a known key replaced, and how many there were. For model
+    replies: only the exact keys, not the key-shaped pattern of `redact`, which would rewrite
+    ordinary words in a reply ("key_points", "api-version"). A reply holds a key only when a
+    gateway echoes request headers into it, and the reply is then stored, cached and published."""
+    count = 0
+    for secret in secrets:
+        if secret and secret in text:
+            count += text.count(secret)
+            text = text.replace(secret, "[redacted]")
+    return text, count
+
+
 def retry_after_seconds(headers: Any) -> float | None:
     """`retry-after-ms`, or `retry-after` as seconds or an HTTP date; None when absent or odd."""
     if headers is None:

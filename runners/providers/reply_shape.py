@@ -54,9 +54,11 @@ def parse_body(body_text: Any) -> dict[str, Any]:
     """The JSON object of a reply body; an HTTP 200 that is not one is a malformed reply."""
     if not isinstance(body_text, str):
         body_text = str(body_text)
+    if body_text.startswith("\ufeff"):  # a byte-order mark before the JSON: read past it
+        body_text = body_text[1:]
     try:
         data = json.loads(body_text)
-    except (json.JSONDecodeError, RecursionError):
+    except (json.JSONDecodeError, RecursionError, ValueError):  # ValueError: an int over 4,300 digits
         preview = clean_text(body_text[:80], limit=80)[0].replace("\n", " ")
         what = "an empty body" if not body_text.strip() else f"a body that is not JSON ({preview!r})"
         # a gateway's HTML error page or a body cut short: another attempt may well succeed
@@ -128,13 +130,14 @@ def openai_turn(body_text: Any) -> TurnResult:
         raise malformed("choices[0] has no message" if message is None else f"choices[0].message is {_describe(message)}")
     repairs: list[str] = []
     content = message.get("content")
-    if isinstance(content, str):
+    if isinstance(content, str) and (content or not isinstance(message.get("refusal"), str)):
         text = content
-    elif content is None:
+    elif content is None or content == "":
         # no text: a content filter, a tool call, a refusal field; stored as an empty reply
         refusal = message.get("refusal")
         text = refusal if isinstance(refusal, str) else ""
-        repairs.append("message.content was null" + (" (the refusal field is stored as the text)" if text else "")
+        repairs.append(f"message.content was {'empty' if content == '' else 'null'}"
+                       + (" (the refusal field is stored as the text)" if text else "")
                        if "content" in message else "message had no content")
     elif isinstance(content, list):
         text = _text_parts(content, "message.content", repairs)
