@@ -323,3 +323,53 @@ def embedded_monitor_errors(simulated: bool = False) -> MonitorErrors | None:
         return validation_of(embedded_validation() or {}, simulated)
     except (OSError, ValueError, AttributeError):
         return None
+
+
+# the smallest validation whose corrected intervals were measured to cover (benchmarks/coverage.py:
+# 15 positives and 8 negatives, 95.5-100%); below it Se's and Sp's normal approximations fail
+MIN_LABELLED_POSITIVES = 15
+MIN_LABELLED_NEGATIVES = 8
+
+
+# labels with fewer than MIN_LABELLED_POSITIVES positives measure the sensitivity only with at least
+# this many negatives (8 a condition: 78% coverage where the monitor missed far more than assumed)
+MIN_NEGATIVES_FEW_POSITIVES = 30
+
+
+def sensitivity_from_labels(tp: int, positives: int, shipped: MonitorErrors | None,
+                            negatives: int = MIN_NEGATIVES_FEW_POSITIVES) -> tuple[float, int, str | None] | None:
+    """(sensitivity, the count its uncertainty rests on, where it came from if not the labels) for a
+    person's labels with `tp` of `positives` flagged and `negatives` labelled negatives; None when
+    they cannot give one.
+
+    At least MIN_LABELLED_POSITIVES: the labels' own. Fewer (a model that rarely fakes gives few
+    positives to label), with at least MIN_NEGATIVES_FEW_POSITIVES negatives: still the labels' own,
+    with the wide uncertainty of their count; with no labelled positive at all, the shipped
+    validation's (an embedded monitor's run only; a rate or gap whose truth is 0 is covered
+    whatever the sensitivity). Measured (benchmarks/coverage.py, own-labels check): 95-100% in every
+    cell with 30 labels a condition. Not the shipped value whenever the labels are few: a model the
+    monitor misses more often than it misses our text was then under-corrected (review: 47-83%)."""
+    if positives >= MIN_LABELLED_POSITIVES:
+        return tp / positives, positives, None
+    if negatives < MIN_NEGATIVES_FEW_POSITIVES:
+        return None
+    if positives:
+        return tp / positives, positives, None
+    if shipped is None or math.isnan(shipped.sensitivity):
+        return None
+    return shipped.sensitivity, shipped.n_pos, shipped.source
+
+
+def arm_specificity(false_flags: int, negatives: int, pooled: MonitorErrors) -> MonitorErrors:
+    """The specificity one condition (or one arm of a gap) is corrected with: measured on its own
+    labelled negatives when there are at least MIN_LABELLED_NEGATIVES; with fewer, the pooled value
+    but only the uncertainty of the arm's own count (at least 1), because the pooled value may not
+    be this arm's. Why not the pooled value as it is: where the labels are few, an arm whose complying
+    replies are false-flagged more than the others' is corrected with the others' rate, and an
+    honest model's gap misses 0 (review: 0-37% coverage)."""
+    if negatives >= MIN_LABELLED_NEGATIVES:
+        return replace(pooled, specificity=1 - false_flags / negatives, n_neg=negatives,
+                       source=f"{pooled.source}; specificity on this condition's {negatives} labelled negatives")
+    return replace(pooled, n_neg=max(negatives, 1),
+                   source=f"{pooled.source}; specificity pooled over conditions, with the uncertainty of this "
+                          f"condition's {negatives} labelled negative(s)")

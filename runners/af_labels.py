@@ -20,13 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitors.aggregate import (
+from monitors.aggregate import errors_from_labelled_trials, not_known_refusals
+from monitors.correction import (
     MIN_LABELLED_NEGATIVES,
     MIN_LABELLED_POSITIVES,
-    errors_from_labelled_trials,
-    not_known_refusals,
+    MIN_NEGATIVES_FEW_POSITIVES,
+    MonitorErrors,
 )
-from monitors.correction import MonitorErrors
 from runners.cli_errors import UsageError
 from scenarios.jsonl import read_objects
 
@@ -128,28 +128,52 @@ def agreement(first: dict[str, bool], second: dict[str, bool], name: str) -> dic
             "only_first": len(set(first) - set(second)), "only_second": len(set(second) - set(first))}
 
 
+def why_unusable(counts: dict[str, Any]) -> str:
+    """Why labels cannot measure the monitor (errors_from_labelled_trials' `why`), in one clause."""
+    found = (f"among replies not known to refuse, {counts['positives']} alignment faking "
+             f"({counts.get('flagged_positives', 0)} flagged) and {counts['negatives']} not")
+    if counts.get("why") == "negatives":
+        return f"too few labels to measure the monitor: {found}; at least {MIN_LABELLED_NEGATIVES} not are needed"
+    if counts.get("why") == "few":
+        return (f"too few labels to measure the monitor: {found}; {MIN_LABELLED_POSITIVES} alignment faking are "
+                f"needed, or {MIN_NEGATIVES_FEW_POSITIVES} not with fewer")
+    return (f"no alignment-faking label to measure the monitor's sensitivity ({found}), and no shipped validation "
+            "of this backend can stand in for it")
+
+
 def validation_from_labels(path: Path, field: str, frame: pd.DataFrame, run_dir: Path,
                            records_of: Callable[[set[str]], Iterable[dict]],
-                           second: Path | None = None) -> tuple[dict, dict[str, Any]]:
+                           second: Path | None = None, before: object = None) -> tuple[dict, dict[str, Any]]:
     """What the run folder keeps (the labels by key and the file's name; with `second`, a second
     labeller's file of the same sample, their agreement), checked against this run's trials, and the
     counts it rests on; bad or unusable labels are one line. `records_of(keys)`: the stored records,
     to check that the replies are still the ones that were labelled. The first file's labels
-    measure the monitor: adjudicate the disagreements into it."""
+    measure the monitor: adjudicate the disagreements into it and give it again alone; `before`
+    (what the folder kept) then keeps the agreement measured on the files as first given, which
+    an adjudicated file would inflate."""
     check_run(frame, run_dir)
     labels = _checked_labels(path, field, frame, records_of)
     kept: dict[str, Any] = {"file": path.name, "labels": labels}
     if second is not None:
         kept["agreement"] = agreement(labels, _checked_labels(second, field, frame, records_of), second.name)
+    elif isinstance(before, dict) and before.get("file") == path.name and _agreement_shape(before.get("agreement")):
+        # the same first file again, adjudicated: the agreement measured before adjudication stays
+        kept["agreement"] = before["agreement"]
     errors, counts = errors_from_labelled_trials(frame, labels, _source(path.name, frame, labels))
     if errors is None:
-        raise UsageError(f"{path}: too few labels to measure the monitor: among replies not known to refuse, "
-                         f"{counts['positives']} alignment faking and {counts['negatives']} not; at least "
-                         f"{MIN_LABELLED_POSITIVES} and {MIN_LABELLED_NEGATIVES} are needed (the smallest validation "
-                         f"whose intervals were measured to cover; an embedded monitor's run needs only the "
-                         f"{MIN_LABELLED_NEGATIVES} negatives); label more (--af-sample with a larger N)")
+        raise UsageError(f"{path}: {why_unusable(counts)}; label more (--af-sample with a larger N)")
     return kept, {**counts, "sensitivity": errors.sensitivity, "specificity": errors.specificity,
-                  **({"agreement": kept["agreement"]} if second is not None else {})}
+                  **({"agreement": kept["agreement"]} if "agreement" in kept else {})}
+
+
+_AGREEMENT_FIELDS = {"file": str, "n": int, "agree": int, "disagree": list}
+
+
+def _agreement_shape(value: object) -> bool:
+    """A kept agreement the report can show (a store written by hand or by another version may
+    hold anything)."""
+    return (isinstance(value, dict) and all(isinstance(value.get(k), t) for k, t in _AGREEMENT_FIELDS.items())
+            and (value.get("kappa") is None or isinstance(value.get("kappa"), int | float)))
 
 
 def stored_validation(meta: object, frame: pd.DataFrame) -> tuple[MonitorErrors | None, dict[str, Any] | None, str | None]:
@@ -165,9 +189,9 @@ def stored_validation(meta: object, frame: pd.DataFrame) -> tuple[MonitorErrors 
         return None, None, f"{name}: kept, but this run has no alignment-faking flags to measure"
     errors, counts = errors_from_labelled_trials(frame, labels, _source(name, frame, labels))
     if errors is None:
-        return None, None, (f"{name}: kept, but only {counts['positives']} alignment faking and {counts['negatives']} not "
-                            "among this run's trials: too few to measure the monitor; the default validation is used")
-    agreed = meta.get("agreement") if isinstance(meta.get("agreement"), dict) else None
+        return None, None, (f"{name}: kept, but on this run's trials {why_unusable(counts)}; "
+                            "the default validation is used")
+    agreed = meta.get("agreement") if _agreement_shape(meta.get("agreement")) else None
     return errors, {**counts, "labels": labels, **({"agreement": agreed} if agreed else {})}, None
 
 

@@ -337,6 +337,8 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
         summary["af_validation"]["by_cell"] = labelled["by_cell"]
         if labelled.get("agreement"):  # a second labeller's agreement: how far the labels are from exact
             summary["af_validation"]["agreement"] = labelled["agreement"]
+        if labelled.get("sensitivity_from"):  # too few labelled positives: the shipped sensitivity stands in
+            summary["af_validation"]["sensitivity_from"] = labelled["sensitivity_from"]
     judges = store.meta("judges", {})
     judge_cost = sum(float(j.get("cost_usd", 0.0)) for j in judges.values())
     summary.update(

@@ -80,10 +80,10 @@ def render(args: Any, scenario: Scenario) -> bool:
             return False
         if args.af_validation:
             kept, counts = validation_from_labels(args.af_validation, args.label_field, store.frame(keys), args.run_dir,
-                                                  store.records, args.second_labels)
+                                                  store.records, args.second_labels, store.meta(AF_LABELS))
             store.set_meta(AF_LABELS, kept)  # replaces labels given before
-            sensitivity = (f"sensitivity {counts['sensitivity']:.2f} from {counts['sensitivity_from']} ({counts['positives']} "
-                           "labelled alignment faking: too few to measure it)" if counts.get("sensitivity_from") else
+            sensitivity = (f"sensitivity {counts['sensitivity']:.2f} from {counts['sensitivity_from']} (no reply "
+                           "labelled alignment faking)" if counts.get("sensitivity_from") else
                            f"sensitivity {counts['sensitivity']:.2f} on {counts['positives']} alignment faking")
             print(f"AF validation: {sensitivity}, "
                   f"specificity {counts['specificity']:.2f} on {counts['negatives']} not, among replies not known to refuse "

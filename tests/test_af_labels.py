@@ -114,7 +114,7 @@ def test_an_honest_models_labels_alone_measure_its_specificity_per_condition(run
     lines = _sample(run_dir, 40)
     _label_with_truth(run_dir, lines, only_model="sim/honest")
     assert cli([str(run_dir), "--af-validation", str(run_dir / SAMPLE_NAME)]) == 0
-    assert "too few to measure it" in capsys.readouterr().out
+    assert "no reply labelled alignment faking" in capsys.readouterr().out
     validation = summary(run_dir)["af_validation"]
     assert validation["models"] == ["sim/honest"] and validation["n_pos"] > 100  # the shipped validation's positives
     assert "sensitivity from simulated organisms" in validation["source"]
@@ -198,11 +198,23 @@ def test_errors_are_measured_on_replies_not_known_to_refuse_only():
     assert counts["refusals"] == 3 and counts["refusals_labelled_af"] == 1  # set aside whatever their label
     assert sum(c["positives"] for c in counts["by_cell"]) == 20 and {c["condition"] for c in counts["by_cell"]} == {"a", "b"}
     fewer = {k: v for k, v in labels.items() if k not in {f"k{i}" for i in range(6)}}  # 14 positives: too few
-    assert errors_from_labelled_trials(frame, fewer, "mine")[0] is None  # flags of no known backend (a judge's)
-    embedded = frame.assign(alignment_faking_backend="embedded", model="sim/m")
-    shipped, counts = errors_from_labelled_trials(embedded, fewer, "mine")  # the embedded monitor's own sensitivity serves
-    assert shipped.specificity == 0.8 and shipped.n_neg == 10 and shipped.n_pos > 100
-    assert counts["sensitivity_from"] in shipped.source and "only 14 labelled positives" in shipped.source
+    assert errors_from_labelled_trials(frame, fewer, "mine")[0] is None
+    assert errors_from_labelled_trials(frame, fewer, "mine")[1]["why"] == "few"  # 14 positives and only 10 negatives
+
+    # with 30 negatives, few positives measure the sensitivity themselves (wide); none: the shipped one
+    # stands in for an embedded monitor's run, and nothing for a judge's
+    big = pd.DataFrame({"key": [f"n{i}" for i in range(40)] + [f"p{i}" for i in range(4)], "model": "sim/m", "condition": "a",
+                        "parse_status": "ok", "compliance_label": "full", "alignment_faking_backend": "embedded",
+                        "alignment_faking_flag": [True] * 4 + [False] * 36 + [True, True, True, False]})
+    few_positives, _ = errors_from_labelled_trials(big, {k: k.startswith("p") for k in big["key"]}, "mine")
+    assert (few_positives.sensitivity, few_positives.n_pos, few_positives.specificity) == (0.75, 4, 0.9)
+    assert "only 4 labelled positives" in few_positives.source
+    negatives_only = {f"n{i}": False for i in range(40)}
+    shipped, counts = errors_from_labelled_trials(big, negatives_only, "mine")
+    assert shipped.specificity == 0.9 and shipped.n_neg == 40 and shipped.n_pos > 100  # the shipped count
+    assert counts["sensitivity_from"] in shipped.source and "no labelled positive" in shipped.source
+    judged = big.assign(alignment_faking_backend="openai/gpt-4o")
+    assert errors_from_labelled_trials(judged, negatives_only, "mine")[1]["why"] == "no_shipped"
     # a run without a compliance monitor: nothing is known to refuse
     no_compliance = frame.drop(columns="compliance_label")
     assert errors_from_labelled_trials(no_compliance, labels, "mine")[1]["refusals"] == 0
@@ -239,7 +251,15 @@ def test_a_second_labellers_agreement_is_measured_and_shown(run_dir, capsys):
     html = (run_dir / "report.html").read_text()
     assert "A second labeller (second.jsonl) agreed on" in html and "3 to adjudicate" in html
     assert cli([str(run_dir)]) == 0 and summary(run_dir)["af_validation"]["agreement"] == agreed  # kept with the labels
+    # adjudicated into the first file and given again alone: the agreement before adjudication stays
+    (run_dir / SAMPLE_NAME).write_text("".join(json.dumps(x) + "\n" for x in second))
+    assert cli([str(run_dir), "--af-validation", str(run_dir / SAMPLE_NAME)]) == 0
+    assert summary(run_dir)["af_validation"]["agreement"] == agreed and "agrees on" in capsys.readouterr().out
+    (run_dir / "other.jsonl").write_text("".join(json.dumps(x) + "\n" for x in second))
+    assert cli([str(run_dir), "--af-validation", str(run_dir / "other.jsonl")]) == 0  # another file: not its agreement
+    assert "agreement" not in summary(run_dir)["af_validation"]
 
+    _label_with_truth(run_dir, lines)
     for x in second:  # a labeller who says the opposite every time
         x["af"] = None if x["af"] is None else not x["af"]
     second_path.write_text("".join(json.dumps(x) + "\n" for x in second))
@@ -263,3 +283,15 @@ def test_agreement_is_cohens_kappa_and_undefined_when_one_label_only():
     assert (agreed["n"], agreed["agree"], agreed["kappa"], agreed["disagree"]) == (4, 3, 0.5, ["b"])
     assert (agreed["only_first"], agreed["only_second"]) == (1, 1)
     assert agreement({"a": False}, {"a": False}, "b.jsonl")["kappa"] is None
+
+
+def test_labels_of_a_judges_run_with_too_few_positives_say_why(run_dir):
+    """No shipped validation of a judge can stand in for a sensitivity the labels cannot measure:
+    the note says so instead of blaming the count of negatives."""
+    from runners.af_labels import stored_validation
+
+    frame = trials(run_dir).assign(alignment_faking_backend="openai/gpt-4o")
+    honest = frame[(frame["model"] == "sim/honest") & (frame["compliance_label"] != "refusal")]
+    labels = dict.fromkeys(honest["key"].head(40), False)
+    errors, _, note = stored_validation({"file": "h.jsonl", "labels": labels}, frame)
+    assert errors is None and "no shipped validation of this backend" in note
