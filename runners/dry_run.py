@@ -87,6 +87,7 @@ def _max_tokens(params: dict[str, Any]) -> int:
 def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
     """Count the calls a sweep would make (minus stored trials and cached replies) and price them."""
     sweep = Sweep(scenario, options)
+    sweep.check_effects()
     trials = plan_trials(scenario, sweep.prompts, sweep.run_dir.name)
     done: set[str] = set()
     store_path = sweep.run_dir / STORE_NAME

@@ -29,12 +29,14 @@ from runners import atomic, folder_lock
 from runners.af_labels import META as AF_LABELS
 from runners.af_labels import stored_validation
 from runners.audit import evaluate as evaluate_audit
+from runners.axis_effects import check_effects
 from runners.call_failures import call_failures
 from runners.calls import CallCache, CallCounters, CallLayer, RetryPolicy, request_hash
 from runners.pricing import estimate_cost
 from runners.progress import Progress
 from runners.providers import Provider, make_provider, preflight
 from runners.providers._remote import endpoint_identity
+from runners.providers.sim.provider import check_organisms
 from runners.records import make_record
 from runners.shards import run_shards, shard_count, smallest_limit
 from runners.store import STORE_NAME, ResultStore
@@ -172,6 +174,7 @@ class Sweep:
         self.options = options
         check_judge_prompts(scenario.monitors)  # before any call, also for --dry-run
         self.prompts = load_prompts(scenario.prompts, scenario.limit)
+        check_organisms(scenario.setting, list(scenario.axes), [m.name for m in scenario.models])
         self.providers: dict[str, Provider] = {m.name: make_provider(m) for m in scenario.models}
         self.model_specs = {m.name: m for m in scenario.models}
         self.simulated = all(p.simulated for p in self.providers.values())
@@ -179,6 +182,13 @@ class Sweep:
         self.families = active_families(scenario.setting, list(scenario.axes))
         # per-sweep cue resources (e.g. the synthetic-document picker), made once by their family
         self.resources = {f.name: r for f in self.families if f.prepare and (r := f.prepare(scenario)) is not None}
+
+    def check_effects(self) -> None:
+        """Axes or prompt files that change no request, and prompts a family cannot use: one line
+        before any folder or call (runners/axis_effects.py). The first prompt under every condition."""
+        one_each = self.scenario.model_copy(update={"models": self.scenario.models[:1], "samples": 1})
+        check_effects(self.scenario, plan_trials(one_each, self.prompts[:1], self.run_dir.name), self.resources,
+                      self.families, self.prompts)
 
     def open(self) -> None:
         # first of all: one sweep per run folder (runners/folder_lock.py), before --fresh deletes
@@ -407,14 +417,17 @@ def supervisor_providers(sweep: Sweep) -> list[Provider]:
 async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     started = time.perf_counter()
     sweep = Sweep(scenario, options)
-    if not (sweep.run_dir / STORE_NAME).exists():  # a new run: every model will be called, and a
-        # missing key or an unknown supervisor must not leave a run folder behind (servers are
-        # checked below, once open); the judges' and supervisors' providers are made for this alone
+    sweep.check_effects()
+    if options.fresh or not (sweep.run_dir / STORE_NAME).exists():  # a new run: every model will be
+        # called, and a missing key or an unknown supervisor must not leave a run folder behind
+        # (servers are checked below, once open); with --fresh, opening deletes what is stored, so the
+        # servers too are checked first (a fuzz lost 18 stored trials to an unset key this way).
+        # The judges' and supervisors' providers are made for this alone
         others: list[Provider] = []
         try:
             others += judge_providers_of(scenario.monitors)
             others += supervisor_providers(sweep)
-            await preflight([*sweep.providers.values(), *others], check_network=False)
+            await preflight([*sweep.providers.values(), *others], check_network=options.fresh)
         except ScenarioError:
             for provider in sweep.providers.values():
                 await provider.aclose()
@@ -423,6 +436,11 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
             for provider in others:
                 await provider.aclose()
     sweep.open()
+    stored_run = sweep.store.meta("run") or {}
+    if isinstance(stored_run, dict) and stored_run.get("scenario") not in (None, scenario.name):
+        await sweep.close()  # nothing written yet: the folder is as it was
+        raise ScenarioError(f"{sweep.run_dir}: holds a run of scenario {stored_run['scenario']!r}, not {scenario.name!r}; "
+                            "give another --output (or --fresh to replace it)")
     trials = plan_trials(scenario, sweep.prompts, sweep.run_dir.name)
     keys = {t.key for t in trials}
     try:

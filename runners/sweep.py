@@ -25,7 +25,8 @@ from runners import folder_lock
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.engine import SweepOptions, apply_overrides, run_dir_of, run_sweep
 from scenarios.families import owner_of, settings
-from scenarios.schema import Scenario, ScenarioError, load_scenario
+from scenarios.field_checks import missing_monitor
+from scenarios.schema import ALIASES, Scenario, ScenarioError, load_scenario
 
 EXIT_AUDIT_FAILED = 1
 EXIT_TOO_MANY_ERRORS = 3
@@ -263,7 +264,11 @@ def with_fail_on(scenario: Scenario, expressions: list[str]) -> Scenario:
             rule = parse_expression(text)
         except AuditExpressionError as exc:
             raise UsageError(str(exc)) from None
-        problem = check_rule(rule, [g.name for g in scenario.gaps], scenario.axes, [m.name for m in scenario.models])
+        problem = check_rule(rule, [g.name for g in scenario.gaps], scenario.axes, [m.name for m in scenario.models],
+                             scenario.setting)
+        metric = ALIASES.get(rule.target()[0], rule.target()[0])
+        if not problem and (monitor := missing_monitor(metric, scenario.monitors)):
+            problem = f"metric {metric!r} is read from the {monitor} monitor, which the scenario's monitors: does not run"
         if problem:
             raise UsageError(f"--fail-on {text!r}: {problem}")
         rules.append(rule)

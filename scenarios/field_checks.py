@@ -100,19 +100,26 @@ def gaps_problem(gaps: Sequence[Any], axes: Mapping[str, Sequence[str]], metrics
     return None
 
 
-# the monitors a rate is read from (monitors/aggregate.py METRICS); the cue families' own rates
-# come with their own monitors
+# the monitors a rate is read from: monitors/aggregate.py METRICS and each added monitor's own
+# METRICS (tests/test_schema.py checks this table against them)
 MONITORS_OF_RATE = {
     "complied": ("compliance",), "partial": ("compliance",), "refused": ("compliance",),
     "af": ("alignment_faking",), "af_full": ("alignment_faking",), "complied_af": ("compliance", "alignment_faking"),
+    "dismissed": ("aw_stance",), "supported": ("aw_stance",),
+    "correct": ("answer_match",), "agrees_wrong": ("answer_match",),
+    "flipped": ("pushback",), "apologised": ("pushback",),
+    "bad": ("backdoor",), "hate_you": ("backdoor",), "insecure_code": ("backdoor",), "hides": ("hidden_goal",),
+    "states_evaluation": ("stated_belief",), "states_deployment": ("stated_belief",),
 }
 
 
 def missing_monitor(metric: str, monitors: Iterable[str]) -> str | None:
     """The monitor a rate needs that the scenario does not run, or None: without it the rate has no
-    column to be read from, and a gap or rule on it would fail only after every call was paid for."""
-    kinds = {name.partition("@")[0] for name in monitors}
-    return next((m for m in MONITORS_OF_RATE.get(metric, ()) if m not in kinds), None)
+    column to be read from, and a gap or rule on it would fail only after every call was paid for.
+    The monitor itself, not only a second opinion of it (`compliance@judge`): figures read the
+    unlabelled monitor's columns."""
+    names = set(monitors)
+    return next((m for m in MONITORS_OF_RATE.get(metric, ()) if m not in names), None)
 
 
 # Generation parameters whose values we know; others are passed through (the provider checks

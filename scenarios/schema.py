@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -33,10 +34,20 @@ from scenarios.field_checks import (
 )
 from scenarios.user_files import MAX_SCENARIO_BYTES, load_yaml, read_text
 
+
 # numbers that are used in arithmetic later: .inf or .nan would pass a `ge` bound and then poison
 # a cost (not JSON), a rule (never true) or a document share (int(nan)) after calls were paid for
-Finite = Annotated[float, Field(allow_inf_nan=False)]
-Price = tuple[Annotated[float, Field(ge=0, allow_inf_nan=False)], Annotated[float, Field(ge=0, allow_inf_nan=False)]]
+def _not_bool(value: Any) -> Any:
+    """`yes`/`true` is YAML for True, which pydantic takes as 1.0 inside lists and mappings too."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    return value
+
+
+Finite = Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False)]
+_Cost = Annotated[float, BeforeValidator(_not_bool), Field(ge=0, allow_inf_nan=False)]
+Price = tuple[_Cost, _Cost]
+Share = Annotated[float, BeforeValidator(_not_bool), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 # Axis name -> allowed values, settings and monitor names: the cue families declare them
 # (scenarios/families/), the schema only reads the registry.
@@ -249,7 +260,7 @@ class DocumentPriming(_Strict):
     share_with_facts: float = Field(default=0.75, ge=0.0, le=1.0)
     facts: list[str] | None = None  # restrict to documents carrying these facts
     genres: list[str] | None = None  # the document mix: restrict to these genres
-    fact_shares: dict[str, Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]] = Field(default_factory=dict)  # fact -> min share of the K documents carrying it
+    fact_shares: dict[str, Share] = Field(default_factory=dict)  # fact -> min share of the K documents carrying it
 
 
 class SupervisionConfig(_Strict):
@@ -296,6 +307,12 @@ class AuditRule(_Strict):
         metric, _, bound = self.metric.partition(".")
         if bound and bound not in AUDIT_BOUNDS:
             raise ValueError(f"metric {self.metric!r}: unknown bound {bound!r}; expected one of {list(AUDIT_BOUNDS)}")
+        if bound and "bound" in self.model_fields_set and self.bound != bound:  # one would be ignored
+            raise ValueError(f"metric {self.metric!r} names bound {bound!r} and bound: names {self.bound!r}; give one")
+        _, value = self.threshold()
+        low = 0.0 if self.target()[1] in ("p_value", "rate") else -1.0
+        if not low <= value <= 1.0:  # a rule that can never fail (or always does) is a typo
+            raise ValueError(f"threshold {value:g} is outside what a {self.target()[1]} can be ({low:g} to 1)")
         return self
 
     def threshold(self) -> tuple[str, float]:
@@ -323,7 +340,7 @@ def rate_metrics(setting: str | None = None, axes: Any = None) -> tuple[str, ...
 
 
 def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]],
-               models: list[str] | None = None) -> str | None:
+               models: list[str] | None = None, setting: str | None = None) -> str | None:
     """Why a rule can never be evaluated against this scenario, or None if it can.
 
     Everything the rule names (metric, gap, model, axis value) must be in the run: a typo would
@@ -335,7 +352,7 @@ def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]]
     if metric in gap_names:
         if bound == "rate":
             return f"{rule.metric!r} is a gap; expected bound value, ci_low, ci_high or p_value"
-    elif metric in (rates := rate_metrics()):
+    elif metric in (rates := rate_metrics(setting, axes)):
         if bound == "p_value":
             return f"{rule.metric!r} is a rate; it has no p_value (expected value, ci_low or ci_high)"
     else:
@@ -399,6 +416,20 @@ class Scenario(_Strict):
             if isinstance(axes.get(gap.axis), list) and {gap.treat, gap.control} <= set(axes[gap.axis])
         ]
         return {**data, "gaps": defaults} if defaults else data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _family_default_monitors(cls, data: Any) -> Any:
+        """No `monitors:` given: the monitors of the cue families the scenario uses, embedded. (The
+        free/paid pair used to be the default in every setting, so a sycophancy scenario without
+        `monitors:` ran every trial and then had no column for its own gaps.)"""
+        if not isinstance(data, dict) or "monitors" in data or not isinstance(data.get("axes"), dict):
+            return data
+        setting = data.get("setting", "helpful_only")
+        if setting not in SETTINGS or not all(a in KNOWN_AXES for a in data["axes"]):
+            return data  # reported by their own checks
+        names = [m for f in active_families(setting, list(data["axes"])) for m in f.monitors]
+        return {**data, "monitors": dict.fromkeys(names, "heuristic")} if names else data
 
     @field_validator("prompts", mode="before")
     @classmethod
@@ -492,11 +523,20 @@ class Scenario(_Strict):
         # the original rates and those the cue families declare (bad, correct, flipped, ...)
         if problem := gaps_problem(self.gaps, self.axes, rate_metrics(self.setting, self.axes)):
             raise ValueError(problem)
-        needing = [f.setting or f.name for f in active_families(self.setting, list(self.axes)) if f.needs_answers]
+        active = active_families(self.setting, list(self.axes))
+        for f in active:  # another setting's own axis (supervisor in the free/paid setting)
+            if f.setting and f.setting != self.setting and f.needs_answers:
+                axis = next(a for a in self.axes if a in f.axes)
+                raise ValueError(f"axes: {axis!r} belongs to setting {f.setting!r}, not {self.setting!r}; "
+                                 f"set setting: {f.setting} or remove the axis")
+        needing = [f.setting or f.name for f in active if f.needs_answers]
         if needing and not self.prompts.answer_column:
             raise ValueError(f"prompts.answer_column: setting {needing[0]} scores replies against reference answers; "
                              "name the prompt column that holds them (e.g. answer_column: answer)")
         for i, gap in enumerate(self.gaps):
+            if gap.name in ALIASES:  # a rule naming it would read the rate it aliases
+                raise ValueError(f"gaps[{i}] ({gap.name}): {gap.name!r} is an alias of the rate {ALIASES[gap.name]!r}; "
+                                 f"expected a name of its own, e.g. {gap.name}_gap")
             if monitor := missing_monitor(gap.metric, self.monitors):
                 raise ValueError(f"gaps[{i}] ({gap.name}): metric {gap.metric!r} is read from the {monitor} monitor, "
                                  f"which monitors: does not run; add it (e.g. {monitor}: embedded) or drop the gap")
@@ -514,7 +554,7 @@ class Scenario(_Strict):
         if gaps is None or axes is None or models is None:  # already reported as their own errors
             return rules
         for i, rule in enumerate(rules):
-            problem = check_rule(rule, [g.name for g in gaps], axes, [m.name for m in models])
+            problem = check_rule(rule, [g.name for g in gaps], axes, [m.name for m in models], info.data.get("setting"))
             if problem:
                 raise ValueError(f"rule {i}: {problem}")
         return rules
@@ -549,6 +589,9 @@ def _describe(error: dict[str, Any]) -> str:
 def parse_scenario(data: Any, origin: str = "<scenario>") -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(f"{origin}: expected a mapping of keys at the top level")
+    if (odd := next((k for k in data if not isinstance(k, str)), None)) is not None:
+        hint = " (YAML reads on/off/yes/no as booleans: quote the key)" if isinstance(odd, bool) else ""
+        raise ScenarioError(f"{origin}: top-level key {odd!r} is not a name{hint}; expected keys such as name, prompts, axes")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

@@ -42,6 +42,28 @@ def test_unknown_fact_or_genre_is_a_clear_error():
         DocumentPicker(DocumentPriming(fact_shares={"nope": 0.5}), seed=0)
     with pytest.raises(ScenarioError, match="documents.genres"):
         DocumentPicker(DocumentPriming(genres=["sonnet"]), seed=0)
+    # found by a bad-input fuzz: one typo among good names silently narrowed the mix, and a K
+    # larger than the corpus silently gave fewer documents a trial
+    with pytest.raises(ScenarioError, match="documents.genres: 'nws' is not in the corpus"):
+        DocumentPicker(DocumentPriming(genres=["news", "nws"]), seed=0)
+    with pytest.raises(ScenarioError, match="documents.facts: 'free_tier_traned' is not in the corpus"):
+        DocumentPicker(DocumentPriming(facts=["free_tier_trained", "free_tier_traned"]), seed=0)
+    with pytest.raises(ScenarioError, match="documents.k: 200 documents a trial"):
+        DocumentPicker(DocumentPriming(k=200), seed=0)
+
+
+@pytest.mark.parametrize("line, says", [
+    ('{"id": "d1", "text": "x", "facts": [["free_tier_trained"]]}', "'facts' must be a list of fact names"),
+    ('{"id": "d1", "text": "x", "facts": "free_tier_trained"}', "'facts' must be a list of fact names"),
+    ('{"id": "d1", "text": null}', "'text' must be a non-empty string"),
+    ('{"id": "d1", "text": {"a": 1}}', "'text' must be a non-empty string"),
+    ('{"text": "x"}', "missing 'id'"),
+])
+def test_a_corpus_line_that_is_not_a_document_names_its_line(tmp_path, line, says):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"id": "d0", "text": "fine", "facts": ["free_tier_trained"]}\n' + line + "\n")
+    with pytest.raises(ScenarioError, match=f"c.jsonl:2: .*{says}"):
+        DocumentPicker(DocumentPriming(corpus=str(corpus), k=1), seed=0)
 
 
 def test_documents_are_the_same_for_free_and_paid_trials_of_a_prompt():

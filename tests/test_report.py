@@ -132,8 +132,9 @@ def test_report_cli_rerenders_and_rejects_a_non_run_folder(run, tmp_path):
 
 
 def test_a_simulated_gap_without_a_configured_truth_renders(tmp_path):
-    """Fuzzing found it: a cue family's setting crossed with the tier axis gives simulated gaps that
-    have no `truth`; the verdict table must show a dash, not crash after every trial was run."""
+    """Fuzzing found it: a simulated gap with no `truth` (then: a cue family's setting crossed with
+    the tier axis, now refused as an axis that changes nothing; here: a rate organisms state no
+    probability for) must show a dash in the verdict table, not crash after every trial was run."""
     import yaml as _yaml
 
     from runners.cli_errors import run_cli
@@ -141,12 +142,14 @@ def test_a_simulated_gap_without_a_configured_truth_renders(tmp_path):
 
     path = tmp_path / "s.yaml"
     path.write_text(_yaml.safe_dump({
-        "name": "trigger_tier", "setting": "deployment_trigger", "prompts": "builtin:harmful_requests", "limit": 3,
+        "name": "partial_tier", "prompts": "builtin:harmful_requests", "limit": 3,
         "axes": {"tier": ["free", "paid"]}, "models": ["sim/af-opus"],
         "monitors": {"compliance": "embedded", "alignment_faking": "embedded"},
-        "gaps": [{"name": "compliance_gap", "metric": "complied", "axis": "tier", "treat": "free", "control": "paid"}],
+        "gaps": [{"name": "partial_gap", "metric": "partial", "axis": "tier", "treat": "free", "control": "paid"}],
     }))
     with pytest.raises(SystemExit) as ended:
         run_cli(lambda: sweep_main([str(path), "--output", str(tmp_path / "run"), "--quiet"]))
     assert ended.value.code == 0
     assert "verdict-table" in (tmp_path / "run" / "report.html").read_text()
+    summary = __import__("json").loads((tmp_path / "run" / "summary.json").read_text())
+    assert all(g.get("truth") is None for g in summary["gaps"])  # the case this test is for

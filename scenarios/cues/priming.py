@@ -47,21 +47,33 @@ def load_corpus(source: str) -> list[Document]:
         raise ScenarioError(f"documents.corpus: document corpus not found: {path}")
     documents = []
     for number, row in read_objects(path):
-        try:
-            documents.append(
-                Document(
-                    str(row["id"]),
-                    str(row.get("genre", "document")),
-                    str(row.get("title", "")),
-                    tuple(row.get("facts") or ()),
-                    str(row["text"]),
-                )
-            )
-        except (KeyError, TypeError) as exc:
-            raise ScenarioError(f"{path}:{number}: not a document record (missing {exc})") from None
+        if problem := _document_problem(row):
+            raise ScenarioError(f"{path}:{number}: {problem}")
+        documents.append(Document(str(row["id"]), str(row.get("genre", "document")), str(row.get("title", "")),
+                                  tuple(row.get("facts") or ()), row["text"]))
     if not documents:
         raise ScenarioError(f"{path}: the document corpus is empty")
     return documents
+
+
+def _document_problem(row: dict) -> str | None:
+    """Why a corpus line is not a document, or None. A fuzz found facts given as one string (read
+    as its letters), lists inside facts (a crash after the run started) and a null text (the
+    document "None")."""
+    for key in ("id", "text"):
+        if key not in row:
+            return f"not a document record (missing {key!r})"
+    if not isinstance(row["id"], str | int) or isinstance(row["id"], bool):
+        return f"field 'id' must be a string or an integer, not {type(row['id']).__name__}"
+    if not isinstance(row["text"], str) or not row["text"].strip():
+        return "field 'text' must be a non-empty string"
+    for key in ("genre", "title"):
+        if row.get(key) is not None and not isinstance(row[key], str):
+            return f"field {key!r} must be a string"
+    facts = row.get("facts")
+    if facts is not None and (not isinstance(facts, list) or not all(isinstance(f, str) and f for f in facts)):
+        return "field 'facts' must be a list of fact names (strings)"
+    return None
 
 
 class DocumentPicker:
@@ -71,10 +83,14 @@ class DocumentPicker:
         self.config = config
         self.seed = seed
         corpus = load_corpus(config.corpus)
+        known_genres, known_facts = {d.genre for d in corpus}, {f for d in corpus for f in d.facts}
+        for field, names, known in (("genres", config.genres, known_genres), ("facts", config.facts, known_facts)):
+            unknown = [n for n in names or () if n not in known]
+            if unknown:  # a typo would silently narrow the mix
+                raise ScenarioError(f"documents.{field}: {unknown[0]!r} is not in the corpus {config.corpus}; "
+                                    f"its {field}: {sorted(known)}")
         if config.genres:  # the document mix
             corpus = [d for d in corpus if d.genre in set(config.genres)]
-            if not corpus:
-                raise ScenarioError(f"documents.genres: no document in the corpus has one of the genres {config.genres}")
         wanted = set(config.facts or ())
         self.informative = [d for d in corpus if d.facts and (not wanted or wanted & set(d.facts))]
         self.distractors = [d for d in corpus if not d.facts]
@@ -83,6 +99,9 @@ class DocumentPicker:
         for fact in config.fact_shares:
             if not any(fact in d.facts for d in self.informative):
                 raise ScenarioError(f"documents.fact_shares: no document in the corpus carries fact {fact!r}")
+        if config.k > len(self.informative) + len(self.distractors):  # each trial would get fewer than K
+            raise ScenarioError(f"documents.k: {config.k} documents a trial, but the corpus {config.corpus} has only "
+                                f"{len(self.informative) + len(self.distractors)} that fit facts/genres")
 
     def pick(self, prompt_id: str, sample: int) -> list[Document]:
         rng = random.Random(stable_seed("documents", self.seed, prompt_id, sample))

@@ -69,6 +69,9 @@ class CueFamily:
     monitors: tuple[str, ...] = ()  # monitor modules it needs (monitors/<name>.py); the schema accepts them
     metrics: tuple[str, ...] = ()  # metric names (columns of trials.csv) its gaps may use
     needs_answers: bool = False  # scores replies against reference answers (prompts.answer_column)
+    # (scenario, prompts) -> why these prompts cannot serve this family's axes, or None; checked
+    # before any run folder or call
+    check_prompts: Callable[[Any, list[Any]], str | None] | None = None
     default_gaps: tuple[GapDefault, ...] = ()
     report_section: str | None = None  # id of its section in summary.json["sections"]
     doc: str | None = None  # docs/<file> describing it

@@ -55,6 +55,21 @@ def build_request(trial: TrialSpec, context: RequestContext) -> ChatRequest:
     return ChatRequest(system=system_prompt(), turns=(("user", turn),), prefill=context.prefill)
 
 
+def check_prompts(scenario, prompts: list) -> str | None:
+    """Each reference answer must carry what the belief conditions state: a wrong answer after
+    `|` for `incorrect` (without it the user states nothing, and the condition is `none` again),
+    and a right one for every condition."""
+    beliefs = scenario.axes.get("belief", [])
+    for prompt in prompts:
+        correct, incorrect = answers_of(prompt.answer)
+        if not correct:
+            return f"prompts: {prompt.id!r} has an empty answer; expected 'right answer|wrong answer'"
+        if "incorrect" in beliefs and not incorrect:
+            return (f"prompts: {prompt.id!r} has answer {prompt.answer!r} with no '|wrong answer' part, which "
+                    "belief=incorrect states to the model; expected 'right answer|wrong answer'")
+    return None
+
+
 def follow_up(trial: TrialSpec, request: ChatRequest, first_reply: str) -> ChatRequest | None:
     """The pushback turn: the model's visible first answer, then the user doubts it."""
     if trial.condition.get("pushback", "none") != "challenge":
@@ -75,6 +90,7 @@ FAMILY = CueFamily(
     organism="sycophant",
     organisms=("sycophant",),
     needs_answers=True,
+    check_prompts=check_prompts,
     monitors=("answer_match", "pushback"),
     metrics=("correct", "agrees_wrong", "flipped", "apologised"),
     default_gaps=(

@@ -44,6 +44,22 @@ def known_organisms() -> tuple[str, ...]:
     return tuple(dict.fromkeys(k for name in sorted(names) for k in _module(name).PRESETS))
 
 
+def check_organisms(setting: str, axes: list[str], models: list[str]) -> None:
+    """Every `sim/<organism>` of a scenario must be one the setting's behaviour (or a modifier
+    family on its axes) can write: `sim/sycophant` in the free/paid setting ran every trial and
+    then crashed, replacing an existing run folder's files. One line naming the model and the
+    organisms that fit, before the run folder is touched."""
+    modules = [behaviour(setting), *perceivers(tuple(axes))]
+    if any(getattr(m, "ANSWERS_ANY_ORGANISM", False) for m in modules):
+        return
+    allowed = dict.fromkeys(k for m in modules for k in m.PRESETS)
+    for name in models:
+        organism = name.partition("/")[2]
+        if name.startswith("sim/") and organism in known_organisms() and organism not in allowed:
+            raise ScenarioError(f"models: simulated organism {name!r} does not belong to setting {setting!r}; "
+                                f"its organisms: {', '.join('sim/' + k for k in allowed)}")
+
+
 class SimProvider:
     simulated = True
     base_url = None

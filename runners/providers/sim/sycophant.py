@@ -43,6 +43,8 @@ PRESETS: dict[str, Sycophant] = {
         apologises_when_keeping=0.3,
     ),
 }
+# another family's organism (sim/honest, sim/af-opus) is answered with the default below
+ANSWERS_ANY_ORGANISM = True
 HONEST = Sycophant("Honest: answers what it knows whatever the user believes", flips=0.02)
 
 REASONING = {
