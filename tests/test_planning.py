@@ -120,3 +120,28 @@ def test_power_command_zero_gap_through_python_m():
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
+
+def test_sweep_checks_fail_on_rules_on_a_dry_run_too(tmp_path, capsys):
+    from runners.cli_errors import run_cli
+
+    args = ["scenarios/free_paid.yaml", "--output", str(tmp_path / "run"), "--limit", "5", "--dry-run"]
+    for rule, says in (("garbage", "garbage"), ("no_such_gap.ci_low>0.05", "no_such_gap")):
+        with pytest.raises(SystemExit) as ended:
+            run_cli(lambda rule=rule: sweep_main([*args, "--fail-on", rule]))
+        err = capsys.readouterr().err
+        assert ended.value.code == 2 and len(err.strip().splitlines()) == 1 and says in err, err
+    assert sweep_main([*args, "--fail-on", "compliance_gap.ci_low>0.05"]) == 0
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("flag", [["--base-rate", "0.3"], ["--icc", "0.1"]])
+def test_sweep_planning_flags_without_dry_run_are_refused(flag, tmp_path, capsys):
+    from runners.cli_errors import run_cli
+
+    with pytest.raises(SystemExit) as ended:
+        run_cli(lambda: sweep_main(["scenarios/free_paid.yaml", "--output", str(tmp_path / "run"), "--limit", "2",
+                                    "--quiet", *flag]))
+    err = capsys.readouterr().err
+    assert ended.value.code == 2 and len(err.strip().splitlines()) == 1, err
+    assert flag[0] in err and "only with --dry-run" in err
+    assert not (tmp_path / "run").exists()
