@@ -633,6 +633,12 @@ FUZZ2_CASES: list[Case] = [
     Case("csv category_column typo", prompt_file("p.csv", CSV_GOOD, category_column="categroy"), "'categroy'"),
     Case("csv id_column typo", prompt_file("p.csv", CSV_GOOD, id_column="ident"), "'ident'"),
     Case("jsonl category_column typo", prompt_file("p.jsonl", '{"prompt": "a", "category": "x"}\n', category_column="kind"), "'kind'"),
+    Case("jsonl duplicate key", prompt_file("p.jsonl", '{"prompt": "a"}\n{"prompt": "b", "prompt": "c"}\n'), "p.jsonl:2"),
+    Case("jsonl duplicate nested key", prompt_file("p.jsonl", '{"prompt": "a", "meta": {"x": 1, "x": 2}}\n'), "duplicate key 'x'"),
+    Case("documents corpus duplicate key", lambda f: (
+        (f / "corpus.jsonl").write_text('{"id": "d1", "text": "a", "text": "b"}\n', encoding="utf-8"),
+        scenario({"axes": {"tier": ["free", "paid"], "priming": ["synthetic_documents"]},
+                  "documents": {"corpus": "corpus.jsonl"}})(f))[1], "corpus.jsonl:1"),
     Case("--fail-on garbage on a dry run", lambda f: [*scenario()(f), "--dry-run", "--fail-on", "garbage"], "garbage"),
     Case("--base-rate without --dry-run", lambda f: [*scenario()(f), "--base-rate", "0.2"], "only with --dry-run"),
     Case("--icc without --dry-run", lambda f: [*scenario()(f), "--icc", "0.1"], "only with --dry-run"),

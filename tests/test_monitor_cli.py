@@ -201,3 +201,13 @@ def test_evaluate_accepts_the_ends_of_the_threshold_range(tmp_path, capsys):
     for value in ("0", "1"):
         code, _, err = _run(evaluate.main, [_labelled(tmp_path), "--threshold", value], capsys)
         assert code == 0, err
+
+
+def test_a_label_file_with_a_key_twice_in_one_record_is_refused(tmp_path, capsys):
+    """json.loads keeps the last of two equal keys: `"label": true, "label": false` read as false."""
+    path = tmp_path / "l.jsonl"
+    path.write_text('{"scratchpad": "x", "label": false}\n{"scratchpad": "y", "label": true, "label": false}\n',
+                    encoding="utf-8")
+    code, out, err = _run(evaluate.main, [str(path)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and not out, err
+    assert f"{path}:2:" in err and "duplicate key 'label'" in err
