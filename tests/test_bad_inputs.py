@@ -639,6 +639,14 @@ FUZZ2_CASES: list[Case] = [
         (f / "corpus.jsonl").write_text('{"id": "d1", "text": "a", "text": "b"}\n', encoding="utf-8"),
         scenario({"axes": {"tier": ["free", "paid"], "priming": ["synthetic_documents"]},
                   "documents": {"corpus": "corpus.jsonl"}})(f))[1], "corpus.jsonl:1"),
+    Case("prompt-file variable named request", _with_file("u.txt", USER_TURN, {
+        "prompt_files": {"user": "u.txt", "variables": {"request": "constant"}}}), "request"),
+    Case("prompt-file variable named tier", _with_file("u.txt", USER_TURN, {
+        "prompt_files": {"user": "u.txt", "variables": {"tier": "gold"}}}), "tier"),
+    Case("prompt-file variable named like an axis", _with_file("u.txt", USER_TURN, {
+        "axes": {"tier": ["free", "paid"], "prompt": ["default", "no_cot"]},
+        "prompt_files": {"user": "u.txt", "variables": {"prompt": "x"}}}), "'prompt'"),
+    Case("prompt-file variable named request, no files", scenario({"prompt_files": {"variables": {"request": "x"}}}), "request"),
     Case("--fail-on garbage on a dry run", lambda f: [*scenario()(f), "--dry-run", "--fail-on", "garbage"], "garbage"),
     Case("--base-rate without --dry-run", lambda f: [*scenario()(f), "--base-rate", "0.2"], "only with --dry-run"),
     Case("--icc without --dry-run", lambda f: [*scenario()(f), "--icc", "0.1"], "only with --dry-run"),
