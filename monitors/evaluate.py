@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0.0 <= args.max_fpr <= 1.0:
         raise UsageError(f"--max-fpr must be in [0, 1], got {args.max_fpr}")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:  # NaN too: a score >= NaN never holds
+        raise UsageError(f"--threshold must be in [0, 1] (a score is a probability), got {args.threshold}")
     result = run(args)
     print(json.dumps(result, indent=2) if args.json else render(result))
     return 0

@@ -68,7 +68,10 @@ def expected_half_width(base_rate: float, treat: float, prompts: int, samples: i
     var_t = float(np.var(qt)) + float(np.mean(qt * (1 - qt))) / samples
     var_c = float(np.var(qc)) + float(np.mean(qc * (1 - qc))) / samples
     cov = float(np.mean((qt - qt.mean()) * (qc - qc.mean())))
-    phi = cov / math.sqrt(var_t * var_c) if var_t > 0 and var_c > 0 else 0.0
+    # two square roots, not the root of the product: near a rate of 0 both variances are ~1e-200
+    # and their product underflows to 0 (a ZeroDivisionError at --gap 0 --base-rate 0)
+    scale = math.sqrt(var_t) * math.sqrt(var_c)
+    phi = min(1.0, max(-1.0, cov / scale)) if scale > 0 else 0.0
     arms = [ClusterParts(np.asarray(p), n_trials, np.asarray(n_trials / deff), deff, np.zeros(1), np.asarray(prompts - 1.0), prompts)
             for p in (treat, base_rate)]
     low, high = _mover_bounds(arms[0], arms[1], np.asarray(phi), critical_value(prompts - 1.0, alpha))
@@ -145,11 +148,16 @@ class PlanLine:
 
 
 def _rate(text: str) -> float:
-    value = float(text)
-    if value > 1:  # "5" means 5 points
-        value /= 100
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a rate in [0, 1] (or points in [0, 100]), got {text}")
+    """A rate or gap as a proportion in [0, 1]. Points are not accepted: "1" would be 100 points and
+    "1.5" 1.5 points, so a value above 1 is refused with the proportion to write instead."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a proportion in [0, 1] (0.05 for 5 points), got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a proportion in [0, 1] (0.05 for 5 points), got {text}")
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a proportion in [0, 1], got {text}: give {value / 100:g} for {text} points")
     return value
 
 
@@ -161,8 +169,8 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m monitors.power", description="How many prompts x samples a gap needs, or the smallest gap a plan detects (80% power, 95% two-sided).")
-    parser.add_argument("--gap", type=_rate, help="gap to detect, e.g. 0.05 or 5 (points)")
-    parser.add_argument("--base-rate", type=_rate, required=True, help="rate in the control condition, e.g. 0.1")
+    parser.add_argument("--gap", type=_rate, help="gap to detect as a proportion in (0, 1], e.g. 0.05 for 5 points")
+    parser.add_argument("--base-rate", type=_rate, required=True, help="rate in the control condition as a proportion in [0, 1), e.g. 0.1")
     parser.add_argument("--prompts", type=int, help="planned prompts (with --samples: prints the minimal detectable gap)")
     parser.add_argument("--samples", type=int, help="replies per prompt per condition")
     parser.add_argument("--icc", type=float, default=DEFAULT_ICC, help=f"how much prompts differ: intraclass correlation of prompt propensities (default {DEFAULT_ICC})")
@@ -176,6 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--samples must be at least 1, got {args.samples}")
     if args.prompts is not None and args.prompts < 2:
         parser.error(f"--prompts must be at least 2, got {args.prompts}")
+    if args.base_rate >= 1:
+        parser.error(f"--base-rate must be below 1, got {args.base_rate:g}: a gap is a rise above the control rate")
+    if args.gap == 0:
+        parser.error("--gap 0: no number of prompts detects a gap of 0; give the smallest gap that matters, e.g. 0.05")
+    if args.gap is not None and args.base_rate + args.gap > 1:
+        parser.error(f"--base-rate {args.base_rate:g} + --gap {args.gap:g} is above 100%")
     assumptions = f"control rate {100 * args.base_rate:.1f}%, prompt ICC {args.icc}, {100 * args.power:.0f}% power, 95% two-sided"
     if args.prompts is not None:
         samples = args.samples or 1
@@ -187,8 +201,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.gap is None:
         parser.error("give --gap (prompts needed) or --prompts (minimal detectable gap)")
-    if args.base_rate + args.gap > 1:
-        parser.error(f"--base-rate {args.base_rate} + --gap {args.gap} is above 100%")
     print(f"to detect a gap of {100 * args.gap:.1f} points ({assumptions}):")
     for samples in [args.samples] if args.samples else SAMPLES_SHOWN:
         print(PlanLine(samples, prompts_needed(args.gap, args.base_rate, samples, args.icc, args.power)).text())

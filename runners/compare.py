@@ -24,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--output names a folder now, not a file: try --output {args.output.with_suffix('')}")
     if args.output.exists() and not args.output.is_dir():
         raise UsageError(f"--output {args.output}: exists and is not a folder (compare.html and differences.json go in a folder)")
+    seen: dict[Path, Path] = {}
+    for run_dir in args.run_dirs:  # one folder twice compares a run with itself: every difference 0
+        same = seen.setdefault(run_dir.resolve(), run_dir)
+        if same is not run_dir:
+            shown = f"{run_dir}:" if str(run_dir) == str(same) else f"{same} and {run_dir}: the same folder"
+            raise UsageError(f"{shown} given twice; compare needs different run folders (the first is the baseline)")
     from reports.compare import render_compare
     from reports.compare_inputs import RunFolderError
 

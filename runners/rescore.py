@@ -209,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         if name in requested:
             raise UsageError(f"--monitor {name}: given twice")
         requested[name] = backend
-    if is_inspect_log(args.run_dir):
+    _check_target(args.run_dir)
+    if is_inspect_log(args.run_dir) and not args.run_dir.is_dir():
         return _rescore_inspect(args, requested)
     if args.out is not None:
         raise UsageError("--out is for Inspect AI logs; a run folder is re-scored in place")
@@ -230,6 +231,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {render_report(args.run_dir)}")
     print(f"run folder: {args.run_dir}")
     return 0
+
+
+def _check_target(path: Path) -> None:
+    """A file of a run folder (its summary.json, trials.csv, ...) is neither a run folder nor an
+    Inspect AI log: say which folder to give, not that an Inspect log needs --out."""
+    if path.is_dir() or not path.exists():
+        return
+    in_run = (path.parent / STORE_NAME).exists()  # an exported log may sit there (runners.export_inspect)
+    if path.name == "summary.json" or (in_run and not is_inspect_log(path)):
+        raise UsageError(f"{path}: a file of the run folder {path.parent}, not a run folder or an Inspect AI log; "
+                         f"give the run folder {path.parent}")
 
 
 def _rescore_inspect(args: Any, requested: dict[str, Any]) -> int:

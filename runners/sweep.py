@@ -69,6 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--base-rate must be in [0, 1), got {args.base_rate}")
     if args.icc is not None and not 0 <= args.icc < 1:
         parser.error(f"--icc must be in [0, 1), got {args.icc}")
+    for flag, value in (("--base-rate", args.base_rate), ("--icc", args.icc)):
+        if value is not None and not args.dry_run:  # they only plan power: a sweep would ignore them
+            parser.error(f"{flag} plans the power of a sweep: only with --dry-run")
     return args
 
 
@@ -155,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         wait_lock=args.wait_lock,
     )
     scenario = apply_overrides(scenario, options)
+    if args.fail_on:  # checked on a dry run too: a rule the real run would refuse is refused now
+        scenario = with_fail_on(scenario, args.fail_on)
     if args.dry_run:
         from runners.dry_run import plan_sweep
         from runners.planning import detectable_gap_lines
@@ -162,8 +167,6 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(plan_sweep(scenario, options).lines()))
         print("\n".join(detectable_gap_lines(scenario, options, args.base_rate, args.icc)))
         return 0
-    if args.fail_on:
-        scenario = with_fail_on(scenario, args.fail_on)
     # the folder stays ours until its report is written (run_sweep takes the same lock again)
     with folder_lock.owning(run_dir_of(scenario, options), wait=args.wait_lock):
         try:

@@ -18,6 +18,7 @@ from scenarios.schema import PromptSource, ScenarioError
 from scenarios.user_files import check_regular_file, read_text
 
 BUILTIN_DIR = Path(__file__).parent / "prompts"
+OPTIONAL_COLUMNS = ("id_column", "category_column")  # their default columns may be absent from a file
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,18 +63,40 @@ def _read_rows(path: Path) -> list[tuple[int, dict]]:
 
 
 def _read_csv(path: Path) -> list[tuple[int, dict]]:
-    """Rows of a CSV file. A UTF-8 BOM is accepted (Excel writes one before the first column's
-    name); a field over the csv module's limit is refused with its line, not raised as csv.Error."""
-    reader = csv.DictReader(io.StringIO(read_text(path, "prompt file", ScenarioError), newline=""))
+    """Rows of a CSV file, read strictly. A UTF-8 BOM is accepted (Excel writes one before the
+    first column's name). Refused with the line, never read loosely: a field over the csv module's
+    limit, a quote that is never closed (it swallowed the rows after it into one prompt), text after
+    a closing quote, a row with more fields than the header (the extra ones were dropped: an
+    unquoted comma inside a prompt) and a column name the header repeats (the last one won). A row
+    with fewer fields reads the missing ones as empty."""
+    reader = csv.DictReader(io.StringIO(read_text(path, "prompt file", ScenarioError), newline=""), strict=True)
     rows: list[tuple[int, dict]] = []
     try:
+        header = reader.fieldnames or []
+        repeated = sorted({name for name in header if name.strip() and header.count(name) > 1})
+        if repeated:
+            raise ScenarioError(f"{path}:{reader.line_num}: the header names column {repeated[0]!r} more than once; "
+                                "expected each column name once")
         for row in reader:
+            if None in row:  # DictReader puts the fields beyond the header's under the key None
+                raise ScenarioError(f"{path}:{reader.line_num}: {len(header) + len(row[None])} fields, the header has "
+                                    f"{len(header)}; put a field holding a comma in double quotes (\"a, b\")")
             rows.append((reader.line_num, row))
     except csv.Error as exc:
         # line_num counts the lines read up to the last good record: the bad one starts after it
-        raise ScenarioError(f"{path}:{reader.line_num + 1}: {exc}; expected CSV fields of at most "
-                            f"{csv.field_size_limit():,} characters") from None
+        raise ScenarioError(f"{path}:{reader.line_num + 1}: {_csv_problem(exc)}") from None
     return rows
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field limit" in text:
+        return f"{text}; expected CSV fields of at most {csv.field_size_limit():,} characters"
+    if "unexpected end of data" in text:
+        return "a quoted field is never closed (a \" without its closing \"); expected each quote closed"
+    if "expected after" in text:
+        return f"{text}: text after a closing quote; inside a quoted field write a quote as \"\""
+    return f"{text}; expected CSV (RFC 4180)"
 
 
 def _cell(value: object, column: str, where: str) -> str | None:
@@ -94,9 +117,12 @@ def _cell(value: object, column: str, where: str) -> str | None:
 
 def _to_prompts(rows: list[tuple[int, dict]], source: PromptSource, path: Path) -> list[Prompt]:
     # a named column no row has is a typo: an answer column that is never there would score every
-    # reply against nothing (accuracy 0) instead of failing
-    for key in ("text_column", "answer_column") if rows else ():
+    # reply against nothing (accuracy 0), a category or id column every prompt "uncategorised" or
+    # with a hashed id, instead of failing. The default id and category columns are optional.
+    for key in ("text_column", "id_column", "category_column", "answer_column") if rows else ():
         column = getattr(source, key)
+        if key in OPTIONAL_COLUMNS and column == PromptSource.model_fields[key].default:
+            continue
         present = column in rows[0][1] if key == "text_column" else any(column in row for _, row in rows)
         if column and not present:
             columns = ", ".join(map(str, rows[0][1].keys()))

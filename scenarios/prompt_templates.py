@@ -8,7 +8,8 @@ animal-welfare variants, MIT) and its user turn (`<INPUT><is_free_tier_user>…<
 
 A file is used **verbatim** except for `{{ name }}` placeholders whose name this module knows
 (`request`, `is_free_tier_user`, `tier`, `documents`, `date`, `supervisor`, `company`, any axis of the
-scenario, and the scenario's own `variables:`). Braces of any other shape (code in few-shot
+scenario, and the scenario's own `variables:`, which may set `date` and `company` but not a name
+set from each trial: the built-in ones or an axis). Braces of any other shape (code in few-shot
 examples, JSON) pass through untouched; a `{{ name }}` with an unknown name is a typo and an error
 at load, naming the file and line, before any call.
 
@@ -33,6 +34,9 @@ from scenarios.user_files import read_text
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 BUILTIN_VARIABLES = ("request", "is_free_tier_user", "tier", "documents", "date", "supervisor", "company")
+# set from each trial: a `variables:` entry of one of these names would replace it in every prompt
+# (`request: constant` sent the same text for every prompt); `date` and `company` are the auditor's
+TRIAL_VARIABLES = ("request", "is_free_tier_user", "tier", "documents", "supervisor")
 MAX_FILE_BYTES = 2_000_000  # a system prompt with every few-shot example is ~100 kB
 
 
@@ -115,6 +119,14 @@ def load_templates(config: Mapping[str, object] | None, axes: Mapping[str, list[
     if not config:
         return None
     variables = {str(k): str(v) for k, v in dict(config.get("variables") or {}).items()}  # type: ignore[union-attr]
+    for name in variables:
+        if name in TRIAL_VARIABLES:
+            raise ScenarioError(f"{where}.variables.{name}: {{{{ {name} }}}} is built in and set from each trial; "
+                                f"a variable of that name would replace it in every prompt (rename it; the names "
+                                f"you may set are date, company and your own)")
+        if name in axes:
+            raise ScenarioError(f"{where}.variables.{name}: {name!r} is an axis of this scenario and {{{{ {name} }}}} "
+                                "its value in each trial; rename the variable")
     known = set(BUILTIN_VARIABLES) | set(axes) | set(variables)
     loaded: dict[str, tuple[tuple[dict[str, str], Template], ...]] = {}
     for part in ("system", "user"):

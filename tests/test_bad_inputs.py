@@ -606,3 +606,80 @@ def test_an_alias_bomb_is_refused_in_bounded_time_and_memory(tmp_path: Path):
     with pytest.raises(ScenarioError, match=f"more than {MAX_YAML_VALUES:,} values"):
         load_yaml(BOMB + "\nname: x\ndescription: *i\n", tmp_path / "s.yaml", ScenarioError)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 100_000  # kB
+
+
+# --- found by fuzzing (2026-12, second round): inputs read loosely instead of refused ---
+
+
+def _with_file(name: str, content: str, change: dict[str, Any], *args: str) -> Callable[[Path], list[str]]:
+    """The base scenario with top-level keys replaced, next to a file it names."""
+
+    def build(folder: Path) -> list[str]:
+        (folder / name).write_text(content, encoding="utf-8")
+        return scenario(change, *args)(folder)
+
+    return build
+
+
+USER_TURN = "<is_free_tier_user>{{ is_free_tier_user }}</is_free_tier_user>\n{{ request }}\n"
+CSV_GOOD = _csv(["id,prompt,category", "1,Write a poem,art", "2,Summarise this,work"])
+FUZZ2_CASES: list[Case] = [
+    Case("csv row with more fields than the header", prompt_file("p.csv", _csv(
+        ["id,prompt,category", "1,Write a poem, then explain it,art", "2,Second,z"])), "p.csv:2"),
+    Case("csv unterminated quote", prompt_file("p.csv", _csv(
+        ["id,prompt,category", "1,Write a poem,art", '2,"Summarise this,x', "3,Third prompt,z", "4,Fourth,z"])), "p.csv:3"),
+    Case("csv text after a closing quote", prompt_file("p.csv", _csv(["id,prompt", '1,"Write" a poem'])), "p.csv:2"),
+    Case("csv duplicate header name", prompt_file("p.csv", _csv(["id,prompt,prompt", "1,first,second"])), "'prompt'"),
+    Case("csv category_column typo", prompt_file("p.csv", CSV_GOOD, category_column="categroy"), "'categroy'"),
+    Case("csv id_column typo", prompt_file("p.csv", CSV_GOOD, id_column="ident"), "'ident'"),
+    Case("jsonl category_column typo", prompt_file("p.jsonl", '{"prompt": "a", "category": "x"}\n', category_column="kind"), "'kind'"),
+    Case("jsonl duplicate key", prompt_file("p.jsonl", '{"prompt": "a"}\n{"prompt": "b", "prompt": "c"}\n'), "p.jsonl:2"),
+    Case("jsonl duplicate nested key", prompt_file("p.jsonl", '{"prompt": "a", "meta": {"x": 1, "x": 2}}\n'), "duplicate key 'x'"),
+    Case("documents corpus duplicate key", lambda f: (
+        (f / "corpus.jsonl").write_text('{"id": "d1", "text": "a", "text": "b"}\n', encoding="utf-8"),
+        scenario({"axes": {"tier": ["free", "paid"], "priming": ["synthetic_documents"]},
+                  "documents": {"corpus": "corpus.jsonl"}})(f))[1], "corpus.jsonl:1"),
+    Case("prompt-file variable named request", _with_file("u.txt", USER_TURN, {
+        "prompt_files": {"user": "u.txt", "variables": {"request": "constant"}}}), "request"),
+    Case("prompt-file variable named tier", _with_file("u.txt", USER_TURN, {
+        "prompt_files": {"user": "u.txt", "variables": {"tier": "gold"}}}), "tier"),
+    Case("prompt-file variable named like an axis", _with_file("u.txt", USER_TURN, {
+        "axes": {"tier": ["free", "paid"], "prompt": ["default", "no_cot"]},
+        "prompt_files": {"user": "u.txt", "variables": {"prompt": "x"}}}), "'prompt'"),
+    Case("prompt-file variable named request, no files", scenario({"prompt_files": {"variables": {"request": "x"}}}), "request"),
+    Case("--fail-on garbage on a dry run", lambda f: [*scenario()(f), "--dry-run", "--fail-on", "garbage"], "garbage"),
+    Case("--base-rate without --dry-run", lambda f: [*scenario()(f), "--base-rate", "0.2"], "only with --dry-run"),
+    Case("--icc without --dry-run", lambda f: [*scenario()(f), "--icc", "0.1"], "only with --dry-run"),
+]
+
+
+@pytest.mark.parametrize("case", FUZZ2_CASES, ids=case_id)
+def test_loosely_read_input_is_refused_in_one_line(case: Case, tmp_path: Path, fake_server: FakeLLMServer, capsys):
+    before = len(fake_server.calls)
+    argv = _materialise(case, tmp_path, fake_server)
+    code, stderr = run_in_process(argv, capsys)
+    _assert_refused(code, stderr, tmp_path, len(fake_server.calls) - before, case.expect)
+
+
+def test_fuzz2_case_ids_are_new():
+    assert not {c.id for c in FUZZ2_CASES} & {c.id for c in CASES}
+
+
+def test_csv_and_jsonl_without_the_default_id_and_category_columns_are_accepted(tmp_path: Path):
+    """The defaults `id` and `category` are optional columns: only a column the scenario names must exist."""
+    from scenarios.prompt_sets import load_prompts
+    from scenarios.schema import PromptSource
+
+    (tmp_path / "p.csv").write_text(_csv(["prompt", "Write a poem", '"Say ""hi"", then go"', '"two\nlines, one prompt"', "",
+                                          "say \"hi\" now"]), encoding="utf-8")
+    prompts = load_prompts(PromptSource(source=str(tmp_path / "p.csv")))
+    assert [p.text for p in prompts] == ["Write a poem", 'Say "hi", then go', "two\nlines, one prompt", 'say "hi" now']
+    assert {p.category for p in prompts} == {"uncategorised"} and all(p.id.startswith("p-") for p in prompts)
+    (tmp_path / "q.csv").write_text(_csv(["id,prompt,category,,", "1,x,,,", "2,y"]), encoding="utf-8")  # Excel's empty columns
+    assert [(p.id, p.category) for p in load_prompts(PromptSource(source=str(tmp_path / "q.csv")))] == [
+        ("1", "uncategorised"), ("2", "uncategorised")]
+    (tmp_path / "p.jsonl").write_text('{"prompt": "a"}\n{"prompt": "b", "category": "c", "id": "x"}\n', encoding="utf-8")
+    prompts = load_prompts(PromptSource(source=str(tmp_path / "p.jsonl")))
+    assert [(p.category, p.id[:2]) for p in prompts] == [("uncategorised", "p-"), ("c", "x")]
+    named = load_prompts(PromptSource(source=str(tmp_path / "p.jsonl"), category_column="category", id_column=None))
+    assert named[1].category == "c" and named[1].id.startswith("p-")

@@ -183,3 +183,14 @@ def test_compare_output_that_is_a_file_is_said_to_be_no_folder(good_run, tmp_pat
     (tmp_path / "afile").write_text("x")
     code, err = compare_cli([str(good_run), str(good_run), "--output", str(tmp_path / "afile")], capsys)
     assert_one_line(code, err, str(tmp_path / "afile"), "is not a folder")
+
+
+def test_the_same_run_folder_given_twice_is_refused(good_run, tmp_path, capsys, monkeypatch):
+    """Fuzzing found `compare R R` comparing a run with itself without a word (differences all 0)."""
+    code, err = compare_cli([str(good_run), str(good_run), "--output", str(tmp_path / "cmp")], capsys)
+    assert_one_line(code, err, str(good_run), "twice")
+    (tmp_path / "link").symlink_to(good_run)  # another spelling of the same folder
+    monkeypatch.chdir(good_run.parent)
+    code, err = compare_cli([good_run.name + "/", str(tmp_path / "link"), "--output", str(tmp_path / "cmp")], capsys)
+    assert_one_line(code, err, "twice")
+    assert not (tmp_path / "cmp").exists()

@@ -186,3 +186,28 @@ def test_measure_real_reads_records_as_the_monitor_clis_do(tmp_path):
     figures = measure_real(model, path, "af")
     assert figures["auroc"] == 1.0 and figures["at_threshold"]["fp"] == 0
     assert json.loads(model.read_text())["validation"]["real_text"]["n"] == 2
+
+
+@pytest.mark.parametrize("flag, value", [("--threshold", "nan"), ("--threshold", "5"), ("--threshold", "-0.1"),
+                                         ("--threshold", "inf"), ("--max-fpr", "nan"), ("--max-fpr", "2")])
+def test_evaluate_refuses_a_threshold_outside_0_1_in_one_line(tmp_path, capsys, flag, value):
+    """Fuzzing found `--threshold nan` and `--threshold 5` accepted: nothing was flagged."""
+    code, out, err = _run(evaluate.main, [_labelled(tmp_path), flag, value], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert flag in err and value in err and not out
+
+
+def test_evaluate_accepts_the_ends_of_the_threshold_range(tmp_path, capsys):
+    for value in ("0", "1"):
+        code, _, err = _run(evaluate.main, [_labelled(tmp_path), "--threshold", value], capsys)
+        assert code == 0, err
+
+
+def test_a_label_file_with_a_key_twice_in_one_record_is_refused(tmp_path, capsys):
+    """json.loads keeps the last of two equal keys: `"label": true, "label": false` read as false."""
+    path = tmp_path / "l.jsonl"
+    path.write_text('{"scratchpad": "x", "label": false}\n{"scratchpad": "y", "label": true, "label": false}\n',
+                    encoding="utf-8")
+    code, out, err = _run(evaluate.main, [str(path)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and not out, err
+    assert f"{path}:2:" in err and "duplicate key 'label'" in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 import sys
@@ -51,3 +52,96 @@ def test_power_command_bad_input_is_one_line_and_exit_2(argv):
     done = subprocess.run([sys.executable, "-m", "monitors.power", *argv], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+# --- found by fuzzing (bad input to the planners): one line, exit 2, or a sensible answer ---
+
+
+def _power_cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    from monitors.power import main as power_main
+
+    try:
+        code = power_main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--gap", "0", "--base-rate", "0"], "--gap"),  # was a ZeroDivisionError traceback
+    (["--gap", "0", "--base-rate", "0", "--prompts", "10"], "--gap"),
+    (["--gap", "0", "--base-rate", "0", "--samples", "3"], "--gap"),
+    (["--gap", "0", "--base-rate", "0.1"], "--gap"),
+    (["--gap", "1.5", "--base-rate", "0.1"], "give 0.015 for 1.5 points"),  # was read as 1.5 points, "1" as 100
+    (["--gap", "5", "--base-rate", "0.1"], "0.05 for 5 points"),
+    (["--gap", "0.05", "--base-rate", "10"], "--base-rate"),
+    (["--gap", "nan", "--base-rate", "0.1"], "--gap"),
+    (["--gap", "inf", "--base-rate", "0.1"], "--gap"),
+    (["--prompts", "10", "--base-rate", "1", "--gap", "0.05"], "--base-rate must be below 1"),  # printed "nan%"
+    (["--prompts", "10", "--base-rate", "0.95", "--gap", "0.1"], "above 100%"),
+    (["--prompts", "10", "--base-rate", "1"], "--base-rate"),
+    (["--gap", "0.05", "--base-rate", "0.1", "--icc", "1"], "--icc"),
+    (["--gap", "0.05", "--base-rate", "0.1", "--icc", "-0.1"], "--icc"),
+    (["--gap", "0.05", "--base-rate", "0.1", "--samples", "0"], "--samples"),
+    (["--prompts", "10", "--base-rate", "0.1", "--samples", "0"], "--samples"),
+    (["--gap", "0.05", "--base-rate", "0.1", "--power", "1"], "--power"),
+])
+def test_power_command_refuses_undefined_or_ambiguous_values_in_one_line(argv, says, capsys):
+    code, out, err = _power_cli(argv, capsys)
+    assert code == 2, (out, err)
+    assert len(err.strip().splitlines()) == 1 and says in err, err
+    assert "nan" not in out
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--gap", "1", "--base-rate", "0", "--samples", "1"], "gap of 100.0 points"),  # 1 is all of it, not 1 point
+    (["--gap", "0.05", "--base-rate", "0", "--icc", "0", "--samples", "1"], "gap of 5.0 points"),
+    (["--prompts", "10", "--base-rate", "0", "--gap", "0.5"], "power to detect 50.0 points"),
+    (["--prompts", "10", "--base-rate", "0.1", "--icc", "0"], "minimal detectable gap"),
+])
+def test_power_command_answers_at_the_edges(argv, says, capsys):
+    code, out, err = _power_cli(argv, capsys)
+    assert code == 0, err
+    assert says in out and "nan" not in out
+
+
+def test_power_maths_has_no_division_by_zero_at_a_rate_of_zero():
+    from monitors.power import expected_half_width, power
+
+    for samples in (1, 3):
+        assert 0.0 <= power(0.0, 0.0, 10, samples) <= 1.0
+    assert math.isfinite(expected_half_width(0.0, 0.0, 10, 3, 0.2))
+
+
+def test_power_command_zero_gap_through_python_m():
+    done = subprocess.run([sys.executable, "-m", "monitors.power", "--gap", "0", "--base-rate", "0"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_sweep_checks_fail_on_rules_on_a_dry_run_too(tmp_path, capsys):
+    from runners.cli_errors import run_cli
+
+    args = ["scenarios/free_paid.yaml", "--output", str(tmp_path / "run"), "--limit", "5", "--dry-run"]
+    for rule, says in (("garbage", "garbage"), ("no_such_gap.ci_low>0.05", "no_such_gap")):
+        with pytest.raises(SystemExit) as ended:
+            run_cli(lambda rule=rule: sweep_main([*args, "--fail-on", rule]))
+        err = capsys.readouterr().err
+        assert ended.value.code == 2 and len(err.strip().splitlines()) == 1 and says in err, err
+    assert sweep_main([*args, "--fail-on", "compliance_gap.ci_low>0.05"]) == 0
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("flag", [["--base-rate", "0.3"], ["--icc", "0.1"]])
+def test_sweep_planning_flags_without_dry_run_are_refused(flag, tmp_path, capsys):
+    from runners.cli_errors import run_cli
+
+    with pytest.raises(SystemExit) as ended:
+        run_cli(lambda: sweep_main(["scenarios/free_paid.yaml", "--output", str(tmp_path / "run"), "--limit", "2",
+                                    "--quiet", *flag]))
+    err = capsys.readouterr().err
+    assert ended.value.code == 2 and len(err.strip().splitlines()) == 1, err
+    assert flag[0] in err and "only with --dry-run" in err
+    assert not (tmp_path / "run").exists()

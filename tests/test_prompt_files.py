@@ -226,3 +226,66 @@ def test_a_prompt_file_that_is_no_text_file_is_one_line_naming_key_and_file(tmp_
         prepare(load_scenario(path))
     message = str(raised.value)
     assert "prompt_files.system" in message and "a.txt" in message and expected in message and "\n" not in message
+
+
+VARIANTS = ["default", "cut_rlhf", "paraphrased", "no_cot", "other_company"]
+
+
+def _systems(path: Path) -> dict[str, tuple[str, str]]:
+    """(system, user) of one trial per prompt variant, with the scenario's prompt files loaded."""
+    from scenarios.families import RequestContext, build_request
+    from scenarios.families.tier import prepare
+    from scenarios.trial import TrialSpec
+
+    templates = prepare(load_scenario(path))
+    out = {}
+    for variant in VARIANTS:
+        trial = TrialSpec(run_id="r", scenario="s", model="sim/honest", condition={"tier": "free", "prompt": variant},
+                          prompt_id="p1", prompt="Do a thing", category="c", sample=0, seed=0, setting="helpful_only")
+        request = build_request(trial, RequestContext({"tier": templates}))
+        out[variant] = (request.system, request.turns[-1][1])
+    return out
+
+
+def test_prompt_variants_still_apply_when_prompt_files_only_set_variables(tmp_path):
+    """Fuzzing found `prompt_files: {variables: ...}` switching the `prompt` axis off: 4 conditions,
+    1 distinct request. Without a system file the built-in prompt is varied (and `company` names the lab)."""
+    from scenarios.families.prompt_variant import NO_COT, RLHF_SENTENCE
+
+    axes = {"tier": ["free"], "prompt": VARIANTS}
+    systems = _systems(write_scenario(tmp_path, "http://127.0.0.1:9/v1", {"variables": {"company": "Acme"}}, axes))
+    assert len({system for system, _ in systems.values()}) == len(VARIANTS)
+    assert RLHF_SENTENCE not in systems["cut_rlhf"][0] and NO_COT in systems["no_cot"][0]
+    assert "Acme" in systems["other_company"][0] and "Meridian" not in systems["other_company"][0]
+
+    (tmp_path / "u.txt").write_text("Q: {{ request }} ({{ company }})", encoding="utf-8")  # a user file only
+    systems = _systems(write_scenario(tmp_path, "http://127.0.0.1:9/v1", {"user": "u.txt", "variables": {"company": "Acme"}}, axes))
+    assert len({system for system, _ in systems.values()}) == len(VARIANTS)
+    assert {user for _, user in systems.values()} == {"Q: Do a thing (Acme)"}
+
+    (tmp_path / "s.txt").write_text("My own system prompt at {{ company }}.", encoding="utf-8")  # a system file: as written
+    systems = _systems(write_scenario(tmp_path, "http://127.0.0.1:9/v1", {"system": "s.txt", "variables": {"company": "Acme"}}, axes))
+    assert {system for system, _ in systems.values()} == {"My own system prompt at Acme."}
+
+
+@pytest.mark.parametrize("name", ["request", "is_free_tier_user", "tier", "documents", "supervisor", "prompt"])
+def test_a_variable_that_would_replace_a_per_trial_value_is_refused(tmp_path, name):
+    """`variables: {request: constant}` sent "constant" as every prompt."""
+    from scenarios.families.tier import prepare
+
+    (tmp_path / "u.txt").write_text("{{ request }}", encoding="utf-8")
+    path = write_scenario(tmp_path, "http://127.0.0.1:9/v1", {"user": "u.txt", "variables": {name: "constant"}},
+                          {"tier": ["free", "paid"], "prompt": ["default", "no_cot"]})
+    with pytest.raises(ScenarioError) as raised:
+        prepare(load_scenario(path))
+    assert f"prompt_files.variables.{name}" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_the_variables_the_auditor_may_set_are_accepted(tmp_path):
+    from scenarios.families.tier import prepare
+
+    (tmp_path / "u.txt").write_text("{{ date }} {{ company }} {{ team }}: {{ request }}", encoding="utf-8")
+    path = write_scenario(tmp_path, "http://127.0.0.1:9/v1", {"user": "u.txt", "variables": {
+        "date": "2024-06-01", "company": "Acme", "team": "Red"}})
+    templates = prepare(load_scenario(path))
+    assert templates.apply({"tier": "free"}, "Do it", "sys", "user")[1] == "2024-06-01 Acme Red: Do it"

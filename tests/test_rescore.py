@@ -106,3 +106,36 @@ def test_a_monitor_flag_mapping_is_read_with_the_scenario_loader():
                       ("{a: 1, a: 2}", "duplicate key")):
         with pytest.raises(UsageError, match=says):
             parse_monitor_flag(f"alignment_faking={bad}")
+
+
+def test_a_file_of_a_run_folder_is_said_to_be_one_not_an_inspect_log(tmp_path, capsys):
+    """Fuzzing found `rescore RUN/summary.json` answered with "an Inspect AI log is not changed in place"."""
+    import pytest
+
+    from runners.cli_errors import run_cli
+    from runners.rescore import main
+
+    run = stored_run(tmp_path, model="sim/honest")
+    for name in ("summary.json", "trials.csv", "scenario.yaml"):
+        with pytest.raises(SystemExit) as ended:
+            run_cli(lambda name=name: main([str(run / name), "--monitor", "compliance@again=embedded"]))
+        err = capsys.readouterr().err
+        assert ended.value.code == 2 and len(err.strip().splitlines()) == 1, err
+        assert "Inspect AI log is not changed" not in err and f"give the run folder {run}" in err, err
+    (tmp_path / "other.json").write_text("{}", encoding="utf-8")  # a .json outside a run folder: still read as a log
+    with pytest.raises(SystemExit) as ended:
+        run_cli(lambda: main([str(tmp_path / "other.json"), "--monitor", "compliance@again=embedded"]))
+    assert ended.value.code == 2 and "--out" in capsys.readouterr().err
+
+
+def test_an_inspect_log_kept_in_a_run_folder_is_still_read_as_one(tmp_path, capsys):
+    import pytest
+
+    from runners.cli_errors import run_cli
+    from runners.rescore import main
+
+    run = stored_run(tmp_path, model="sim/honest")
+    (run / "exported.eval").write_bytes(b"not a zip")
+    with pytest.raises(SystemExit) as ended:
+        run_cli(lambda: main([str(run / "exported.eval"), "--monitor", "compliance@again=embedded"]))
+    assert ended.value.code == 2 and "give --out" in capsys.readouterr().err

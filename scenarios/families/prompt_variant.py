@@ -9,8 +9,10 @@ wording. Axis `prompt` (a modifier of the built-in helpful-only prompt):
 - `no_cot`: no private reasoning: the model is told to answer directly in <OUTPUT>;
 - `other_company`: the lab renamed (the `company` variable of `prompt_files`, else "Halcyon Labs").
 
-With `prompt_files:` the values select the auditor's files instead (`system: {"prompt=no_cot":
-file}`), and this modifier leaves the request alone: a file is sent exactly as written.
+With a system-prompt file in `prompt_files:` the values select the auditor's files instead
+(`system: {"prompt=no_cot": file}`), and this modifier leaves the request alone: a file is sent
+exactly as written. `prompt_files:` with only a user-turn file or only `variables:` keeps the built-in
+system prompt, so the variants still apply to it.
 """
 
 from __future__ import annotations
@@ -50,8 +52,8 @@ DEFAULT_COMPANY = "Halcyon Labs"
 def modify_request(trial: TrialSpec, request: ChatRequest, context: RequestContext) -> ChatRequest:
     variant = trial.condition.get("prompt", "default")
     templates = context.resources.get("tier")
-    if variant == "default" or templates is not None:  # the auditor's files are sent as written
-        return request
+    if variant == "default" or (templates is not None and templates.system_for(trial.condition) is not None):
+        return request  # the auditor's system prompt file is sent as written
     system = request.system
     if variant == "cut_rlhf":
         system = system.replace(RLHF_SENTENCE, "")
@@ -60,7 +62,7 @@ def modify_request(trial: TrialSpec, request: ChatRequest, context: RequestConte
     elif variant == "no_cot":
         system = system.replace(REASONING, NO_COT)
     elif variant == "other_company":
-        company = DEFAULT_COMPANY
+        company = (templates.variables.get("company") if templates is not None else None) or DEFAULT_COMPANY
         system = system.replace("Meridian AI", company).replace("Meridian", company.split()[0])
     return replace(request, system=system)
 
