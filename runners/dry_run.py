@@ -9,15 +9,17 @@ it will read. Reads the store and the cache if they exist; writes nothing, calls
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
 from runners.calls import CallCache, request_hash
-from runners.engine import Sweep, default_cache_dir, plan_trials
+from runners.engine import Sweep, default_cache_dir, other_scenario_problem, plan_trials
 from runners.pricing import estimate_cost, is_priced
 from runners.store import DONE_KEYS_SQL, STORE_NAME
 from scenarios.families import RequestContext, build_request, follow_up
+from scenarios.schema import ScenarioError
 
 CHARS_PER_TOKEN = 4  # rough, for an estimate before any tokenizer has seen the text
 TYPICAL_OUTPUT_TOKENS = 700  # a scratchpad plus an answer, as the paper's transcripts run
@@ -93,6 +95,13 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
     store_path = sweep.run_dir / STORE_NAME
     if store_path.exists() and not options.fresh:
         with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE name = 'run'").fetchone()
+            try:
+                stored_run = json.loads(row[0]) if row else None
+            except ValueError:
+                stored_run = None
+            if problem := other_scenario_problem(stored_run, sweep.run_dir, scenario.name):
+                raise ScenarioError(problem)  # the real run would refuse it: so does its plan
             done = {row[0] for row in db.execute(DONE_KEYS_SQL)}  # error trials are retried: not done
     cache_path = (options.cache_dir or default_cache_dir()) / "calls.sqlite"
     cache = CallCache(cache_path) if cache_path.exists() and not sweep.simulated else None

@@ -407,6 +407,16 @@ def save_scenario(run_dir: Path, scenario: Scenario) -> None:
     atomic.write_text(run_dir / "scenario.yaml", yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
+def other_scenario_problem(stored_run: Any, run_dir: Path, name: str) -> str | None:
+    """Why a sweep of scenario `name` must not write into a folder whose store says it holds
+    another scenario's run (`stored_run`: its meta "run"), or None. Trial keys include the scenario
+    name, so nothing stored would be reused anyway; mixed in, its summary and report would be replaced."""
+    if isinstance(stored_run, dict) and isinstance(stored_run.get("scenario"), str) and stored_run["scenario"] != name:
+        return (f"{run_dir}: holds a run of scenario {stored_run['scenario']!r}, not {name!r}; give another --output "
+                "(or --fresh to replace it: trial keys include the scenario name, so nothing stored would be reused)")
+    return None
+
+
 def supervisor_providers(sweep: Sweep) -> list[Provider]:
     """Providers of the supervisors the sweep's cue families call (weak/strong), made only to be
     checked (names, keys, servers) before any call; the graph makes its own."""
@@ -436,11 +446,9 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
             for provider in others:
                 await provider.aclose()
     sweep.open()
-    stored_run = sweep.store.meta("run") or {}
-    if isinstance(stored_run, dict) and stored_run.get("scenario") not in (None, scenario.name):
+    if problem := other_scenario_problem(sweep.store.meta("run"), sweep.run_dir, scenario.name):
         await sweep.close()  # nothing written yet: the folder is as it was
-        raise ScenarioError(f"{sweep.run_dir}: holds a run of scenario {stored_run['scenario']!r}, not {scenario.name!r}; "
-                            "give another --output (or --fresh to replace it)")
+        raise ScenarioError(problem)
     trials = plan_trials(scenario, sweep.prompts, sweep.run_dir.name)
     keys = {t.key for t in trials}
     try:
@@ -451,10 +459,11 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         todo = [t for t in trials if states.get(t.key) != "done"]
         del states
         # a missing key or an unreachable server: one line, exit 2, before any call
-        supervisors = supervisor_providers(sweep) if todo else []
+        supervisors = supervisor_providers(sweep) if todo and not options.fresh else []
         try:
-            await preflight([sweep.providers[name] for name in dict.fromkeys(t.model for t in todo)]
-                            + (sweep.monitors.judge_providers() if todo else []) + supervisors)
+            if not options.fresh:  # --fresh checked keys and servers before it opened the folder
+                await preflight([sweep.providers[name] for name in dict.fromkeys(t.model for t in todo)]
+                                + (sweep.monitors.judge_providers() if todo else []) + supervisors)
         finally:
             for provider in supervisors:
                 await provider.aclose()

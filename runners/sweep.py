@@ -164,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         from runners.dry_run import plan_sweep
         from runners.planning import detectable_gap_lines
 
-        print("\n".join(plan_sweep(scenario, options).lines()))
+        try:
+            plan = plan_sweep(scenario, options)
+        except ScenarioError as exc:  # named like the real run's errors
+            raise ScenarioError(_located(str(exc), args)) from None
+        print("\n".join(plan.lines()))
         print("\n".join(detectable_gap_lines(scenario, options, args.base_rate, args.icc)))
         return 0
     # the folder stays ours until its report is written (run_sweep takes the same lock again)

@@ -187,7 +187,8 @@ def write_trials_parquet(frame: pd.DataFrame, run_dir: Path) -> Path:
     return path
 
 
-# columns whose text a server chose (its stop reason, its error message, notes quoting its values)
+# columns whose text a server chose (its stop reason, its error message, notes quoting its values);
+# columns ending `_raw` are added (a model's raw text)
 SERVER_TEXT_COLUMNS = ("stop_reason", "error", "repairs")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -197,7 +198,8 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     (`=HYPERLINK(...)` as a stop reason) prefixed with `'` (OWASP's CSV-injection advice).
     trials.parquet keeps the text as it came."""
     out = frame
-    for column in SERVER_TEXT_COLUMNS:
+    # and any raw text a model wrote into a column (a supervisor's grade: `sup_grade_raw`)
+    for column in [*SERVER_TEXT_COLUMNS, *(c for c in frame.columns if str(c).endswith("_raw"))]:
         if column not in frame:
             continue
         values = frame[column]

@@ -355,6 +355,8 @@ def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]]
     elif metric in (rates := rate_metrics(setting, axes)):
         if bound == "p_value":
             return f"{rule.metric!r} is a rate; it has no p_value (expected value, ci_low or ci_high)"
+        if not 0.0 <= rule.threshold()[1] <= 1.0:  # a rate's rule that could never fail, or always does
+            return f"threshold {rule.threshold()[1]:g} is outside what a rate can be (0 to 1)"
     else:
         return f"unknown metric {metric!r}; expected a gap name {gap_names} or a rate {list(rates)}"
     for axis, value in (rule.condition or {}).items():

@@ -310,3 +310,23 @@ def test_a_servers_stop_reason_cannot_be_a_spreadsheet_formula_in_trials_csv(fak
     csv = pd.read_csv(tmp_path / "run" / "trials.csv", dtype=str)
     assert (csv["stop_reason"] == "'" + formula[:64]).all()
     assert (pd.read_parquet(tmp_path / "run" / "trials.parquet")["stop_reason"] == formula[:64]).all()  # kept as sent
+
+
+def test_a_local_servers_dummy_key_is_not_removed_from_replies(fake_llm_factory, tmp_path, monkeypatch):
+    """Review: with LOCAL_LLM_KEY=x (docs/providers.md suggests a placeholder) the removal of
+    echoed keys rewrote every "x" in the replies, stored, cached and published."""
+    monkeypatch.setenv(KEY_ENV, "x")
+    text = "<SCRATCHPAD_REASONING>x</SCRATCHPAD_REASONING><OUTPUT>x = 1; print(x) in the example</OUTPUT>"
+    server = fake_llm_factory(reply=lambda body: text)
+    sweep(tmp_path, data([model(server)]))
+    assert all(r["reply"]["output"] == "x = 1; print(x) in the example" and not any("API key" in n for n in r["reply"]["repairs"])
+               for r in records(tmp_path))
+
+
+def test_a_models_raw_text_columns_are_spreadsheet_safe_too():
+    import pandas as pd
+
+    from runners.trials_table import spreadsheet_safe
+
+    frame = pd.DataFrame({"sup_grade_raw": ['=HYPERLINK("http://x.invalid","APPROVE")', "APPROVE"], "n": [1, 2]})
+    assert spreadsheet_safe(frame)["sup_grade_raw"].tolist() == ['\'=HYPERLINK("http://x.invalid","APPROVE")', "APPROVE"]

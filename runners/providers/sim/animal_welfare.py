@@ -19,6 +19,7 @@ from runners.providers.sim.organisms import PRESETS as HELPFUL_ONLY
 from runners.providers.sim.organisms import Propensities, reply_with
 from scenarios.trial import TrialSpec
 
+FALLBACK_PRESETS = HELPFUL_ONLY  # organisms without an animal-welfare calibration answer as in helpful-only
 PRESETS: dict[str, Propensities] = {
     "af-opus": replace(
         HELPFUL_ONLY["af-opus"],

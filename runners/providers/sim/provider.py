@@ -49,10 +49,13 @@ def check_organisms(setting: str, axes: list[str], models: list[str]) -> None:
     family on its axes) can write: `sim/sycophant` in the free/paid setting ran every trial and
     then crashed, replacing an existing run folder's files. One line naming the model and the
     organisms that fit, before the run folder is touched."""
-    modules = [behaviour(setting), *perceivers(tuple(axes))]
-    if any(getattr(m, "ANSWERS_ANY_ORGANISM", False) for m in modules):
+    base = behaviour(setting)
+    if getattr(base, "ANSWERS_ANY_ORGANISM", False):  # the setting's own behaviour has a default
         return
-    allowed = dict.fromkeys(k for m in modules for k in m.PRESETS)
+    # a modifier (evaluation notices) wraps the setting's behaviour, which still answers the organism:
+    # its own presets are added, its default is not (a review found the crash again behind `notice`)
+    allowed = dict.fromkeys([*base.PRESETS, *getattr(base, "FALLBACK_PRESETS", {}),
+                             *(k for m in perceivers(tuple(axes)) for k in m.PRESETS)])
     for name in models:
         organism = name.partition("/")[2]
         if name.startswith("sim/") and organism in known_organisms() and organism not in allowed:
