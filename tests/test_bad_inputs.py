@@ -506,12 +506,16 @@ def test_corpus_is_well_over_a_hundred_cases():
     assert len({c.id for c in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_bad_input_is_one_line_exit_2_and_no_call(case: Case, tmp_path: Path, fake_server: FakeLLMServer, capsys):
+def _refused_in_process(case: Case, tmp_path: Path, fake_server: FakeLLMServer, capsys) -> None:
     before = len(fake_server.calls)
     argv = _materialise(case, tmp_path, fake_server)
     code, stderr = run_in_process(argv, capsys)
     _assert_refused(code, stderr, tmp_path, len(fake_server.calls) - before, case.expect)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_bad_input_is_one_line_exit_2_and_no_call(case: Case, tmp_path: Path, fake_server: FakeLLMServer, capsys):
+    _refused_in_process(case, tmp_path, fake_server, capsys)
 
 
 def test_base_scenario_runs_and_calls_the_fake_server(tmp_path: Path, fake_server: FakeLLMServer, capsys):
@@ -655,10 +659,7 @@ FUZZ2_CASES: list[Case] = [
 
 @pytest.mark.parametrize("case", FUZZ2_CASES, ids=case_id)
 def test_loosely_read_input_is_refused_in_one_line(case: Case, tmp_path: Path, fake_server: FakeLLMServer, capsys):
-    before = len(fake_server.calls)
-    argv = _materialise(case, tmp_path, fake_server)
-    code, stderr = run_in_process(argv, capsys)
-    _assert_refused(code, stderr, tmp_path, len(fake_server.calls) - before, case.expect)
+    _refused_in_process(case, tmp_path, fake_server, capsys)
 
 
 def test_fuzz2_case_ids_are_new():
