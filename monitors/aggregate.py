@@ -309,8 +309,6 @@ def not_known_refusals(df: pd.DataFrame) -> pd.Series:
     return df["compliance_label"].astype("string").fillna("") != "refusal"
 
 
-
-
 def errors_from_labelled_trials(df: pd.DataFrame, labels: dict[str, bool], source: str) -> tuple[MonitorErrors | None, dict[str, Any]]:
     """The AF monitor's errors measured on this run's own replies, from a person's labels by trial
     key: the validation that matters most for a real model, whose text no validation set we ship
@@ -437,8 +435,7 @@ def add_corrected(summary: dict[str, Any], df: pd.DataFrame, validation: Monitor
             where &= valid[f"cond_{axis}"] == value
         arms = [where & (valid[axis_col] == gap[arm]) for arm in ("treat", "control")]
         arm_errors = [own(gap["model"], arm) for arm in arms]
-        if all(arm_errors):  # the person's labels measured this model: each arm its own specificity
-            # each arm's own specificity; the arms' rates over the prompts the gap pairs on
+        if all(arm_errors):  # a person's labels of this model: each arm's rate over the prompts the gap pairs on
             paired = where & valid["prompt_id"].isin(_paired_prompts(valid[where], axis_col, gap["treat"], gap["control"]))
             flagged, answered_arms = ([_clustered(valid[paired & arm], series[k][paired & arm]) for arm in arms]
                                       for k in ("flagged", "answered"))
