@@ -221,7 +221,7 @@ def _difference(treat: dict[str, Any], control: dict[str, Any], method: str, val
 def corrected_gap_by_arm(flagged: tuple[dict[str, Any], dict[str, Any]], answered: tuple[dict[str, Any], dict[str, Any]],
                          treat: MonitorErrors, control: MonitorErrors) -> dict[str, Any]:
     """The per-kind corrected AF gap when each arm has its own specificity (a person's labels of
-    the run's replies, enough negatives in both conditions): each arm's corrected rate
+    the run's replies: `arm_specificity`): each arm's corrected rate
     (`corrected_rate` with its answered share), differenced (`_difference`).
 
     Why not one specificity: a monitor that false-flags complying replies more where the model
@@ -346,8 +346,8 @@ def sensitivity_from_labels(tp: int, positives: int, shipped: MonitorErrors | No
     positives to label), with at least MIN_NEGATIVES_FEW_POSITIVES negatives: still the labels' own,
     with the wide uncertainty of their count; with no labelled positive at all, the shipped
     validation's (an embedded monitor's run only; a rate or gap whose truth is 0 is covered
-    whatever the sensitivity). Measured (benchmarks/coverage.py, own-labels check): 95-100% in every
-    cell with 30 labels a condition. Not the shipped value whenever the labels are few: a model the
+    whatever the sensitivity). Measured (benchmarks/coverage.py, own-labels check): 96.8-100% in
+    every cell with 30 or 60 labels a condition. Not the shipped value whenever the labels are few: a model the
     monitor misses more often than it misses our text was then under-corrected (review: 47-83%)."""
     if positives >= MIN_LABELLED_POSITIVES:
         return tp / positives, positives, None
