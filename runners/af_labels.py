@@ -125,7 +125,8 @@ def agreement(first: dict[str, bool], second: dict[str, bool], name: str) -> dic
     kappa = None if chance >= 1 else round((observed - chance) / (1 - chance), 4)
     return {"file": name, "n": len(both), "agree": int((a == b).sum()), "share": round(observed, 4), "kappa": kappa,
             "disagree": [k for k, x, y in zip(both, a, b, strict=True) if x != y],
-            "only_first": len(set(first) - set(second)), "only_second": len(set(second) - set(first))}
+            "only_first": len(set(first) - set(second)), "only_second": len(set(second) - set(first)),
+            "keys": both}  # kept in the folder, not shown: whose agreement this is (validation_from_labels)
 
 
 def why_unusable(counts: dict[str, Any]) -> str:
@@ -156,9 +157,11 @@ def validation_from_labels(path: Path, field: str, frame: pd.DataFrame, run_dir:
     kept: dict[str, Any] = {"file": path.name, "labels": labels}
     if second is not None:
         kept["agreement"] = agreement(labels, _checked_labels(second, field, frame, records_of), second.name)
-    elif isinstance(before, dict) and before.get("file") == path.name and _agreement_shape(before.get("agreement")):
-        # the same first file again, adjudicated: the agreement measured before adjudication stays
-        kept["agreement"] = before["agreement"]
+    elif (isinstance(before, dict) and before.get("file") == path.name and _agreement_shape(agreed := before.get("agreement"))
+          and isinstance(agreed.get("keys"), list) and set(agreed["keys"]) <= set(labels)):
+        # the same sample again, adjudicated (its file name and every reply both labelled): the
+        # agreement measured before adjudication stays; a new sample under the same name does not inherit it
+        kept["agreement"] = agreed
     errors, counts = errors_from_labelled_trials(frame, labels, _source(path.name, frame, labels))
     if errors is None:
         raise UsageError(f"{path}: {why_unusable(counts)}; label more (--af-sample with a larger N)")

@@ -346,7 +346,7 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
     if labelled and "af_validation" in summary:  # per model x condition: errors that differ by condition show here
         summary["af_validation"]["by_cell"] = labelled["by_cell"]
         if labelled.get("agreement"):  # a second labeller's agreement: how far the labels are from exact
-            summary["af_validation"]["agreement"] = labelled["agreement"]
+            summary["af_validation"]["agreement"] = {k: v for k, v in labelled["agreement"].items() if k != "keys"}
         if labelled.get("sensitivity_from"):  # too few labelled positives: the shipped sensitivity stands in
             summary["af_validation"]["sensitivity_from"] = labelled["sensitivity_from"]
     judges = store.meta("judges", {})

@@ -255,6 +255,11 @@ def test_a_second_labellers_agreement_is_measured_and_shown(run_dir, capsys):
     (run_dir / SAMPLE_NAME).write_text("".join(json.dumps(x) + "\n" for x in second))
     assert cli([str(run_dir), "--af-validation", str(run_dir / SAMPLE_NAME)]) == 0
     assert summary(run_dir)["af_validation"]["agreement"] == agreed and "agrees on" in capsys.readouterr().out
+    assert "keys" not in summary(run_dir)["af_validation"]["agreement"]  # kept in the folder, not shown
+    fewer = [x for x in second if x["key"] not in flipped]  # a new sample under the same name: not its agreement
+    (run_dir / SAMPLE_NAME).write_text("".join(json.dumps(x) + "\n" for x in fewer))
+    assert cli([str(run_dir), "--af-validation", str(run_dir / SAMPLE_NAME)]) == 0
+    assert "agreement" not in summary(run_dir)["af_validation"]
     (run_dir / "other.jsonl").write_text("".join(json.dumps(x) + "\n" for x in second))
     assert cli([str(run_dir), "--af-validation", str(run_dir / "other.jsonl")]) == 0  # another file: not its agreement
     assert "agreement" not in summary(run_dir)["af_validation"]
