@@ -135,11 +135,29 @@ def check_text_escapes(text: str, value: Any, where: str, error: ErrorType) -> N
         raise error(f"{where}: a \\uD800-\\uDFFF escape that is not part of a surrogate pair is not text")
 
 
-def json_value(text: str, where: str, error: ErrorType) -> Any:
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _DuplicateKey(key)
+        obj[key] = value
+    return obj
+
+
+def json_value(text: str, where: str, error: ErrorType, unique_keys: bool = False) -> Any:
     """`json.loads`, with a too-deep document, an over-long number and a lone surrogate escape
-    reported like any other bad JSON."""
+    reported like any other bad JSON. `unique_keys`: a key twice in one object is refused too
+    (json.loads keeps the last value silently; the YAML loader refuses duplicates), in the same parse."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys if unique_keys else None)
+    except _DuplicateKey as exc:
+        raise error(f"{where}: duplicate key {exc.key!r} in one JSON object; expected each key once") from None
     except json.JSONDecodeError as exc:
         raise error(f"{where}: bad JSON ({exc.msg})") from None
     except RecursionError:
