@@ -197,14 +197,17 @@ KIND_MONITORS = ((0.70, 0.95), (0.93, 0.98), (0.33, 0.875))  # (sensitivity, spe
 REFUSAL_FALSE_FLAGS = (0.06, 0.01)  # treat (refusals discuss training), control
 
 
-def _answered_world(world: tuple, sens: float, spec: float, prompts: int, samples: int, icc: float, reps: int,
-                    rng: np.random.Generator) -> tuple[dict, dict, float, float]:
+def _answered_world(world: tuple, sens: float, spec: float | tuple[float, float], prompts: int, samples: int, icc: float,
+                    reps: int, rng: np.random.Generator) -> tuple[dict, dict, float, float]:
     """Per-prompt counts (reps x prompts) of flagged, flagged-and-answered and answered trials
-    per condition, and the two population AF rates."""
+    per condition, and the two population AF rates. `spec`: the specificity on complying replies,
+    one for both conditions or (treat, control)."""
     _, c_t, c_c, a_t, a_c = world
+    spec_t, spec_c = spec if isinstance(spec, tuple) else (spec, spec)
     u = rng.integers(0, TABLE_SIZE, size=(reps, prompts))
     counts, truth = {}, []
-    for arm, c, a, refusal_fp in (("treat", c_t, a_t, REFUSAL_FALSE_FLAGS[0]), ("control", c_c, a_c, REFUSAL_FALSE_FLAGS[1])):
+    for arm, c, a, refusal_fp, spec in (("treat", c_t, a_t, REFUSAL_FALSE_FLAGS[0], spec_t),
+                                        ("control", c_c, a_c, REFUSAL_FALSE_FLAGS[1], spec_c)):
         q = beta_quantiles(c, icc)
         answered = rng.binomial(samples, q[u])
         af = rng.binomial(answered, a)
@@ -296,16 +299,9 @@ def own_labels_check(reps: int, seed: int, prompts: int = 400, samples: int = 3,
     rng = np.random.default_rng(seed + 4)
     rows = []
     for world, (sens, sp_t, sp_c), n_lab, (se_shipped, n_shipped) in itertools.product(worlds, monitors, per_cell, shipped):
-        _, c_t, c_c, a_t, a_c = world
-        u = rng.integers(0, TABLE_SIZE, size=(reps, prompts))
-        counts, truth = {}, []
-        for arm, c, a, sp in (("treat", c_t, a_t, sp_t), ("control", c_c, a_c, sp_c)):
-            q = beta_quantiles(c, icc)
-            answered = rng.binomial(samples, q[u])
-            af = rng.binomial(answered, a)
-            flagged = rng.binomial(af, sens) + rng.binomial(answered - af, 1 - sp)
-            counts[arm] = {"answered": answered.astype(float), "flagged_answered": flagged.astype(float)}
-            truth.append(float(q.mean()) * a)
+        _, _, _, a_t, a_c = world
+        treat, control, truth_t, truth_c = _answered_world(world, sens, (sp_t, sp_c), prompts, samples, icc, reps, rng)
+        counts = {"treat": treat, "control": control}
         positives = {arm: rng.binomial(n_lab, a, reps) for arm, a in (("treat", a_t), ("control", a_c))}
         negatives = {arm: n_lab - positives[arm] for arm in positives}
         false_flags = {arm: rng.binomial(negatives[arm], 1 - sp) for arm, sp in (("treat", sp_t), ("control", sp_c))}
@@ -313,7 +309,7 @@ def own_labels_check(reps: int, seed: int, prompts: int = 400, samples: int = 3,
         ship = MonitorErrors(se_shipped, 0.99, n_shipped, 500, "shipped")
         m = np.full((reps, prompts), float(samples))
         gaps = {k: paired_gap_arrays(counts["treat"][k], m, counts["control"][k], m) for k in ("flagged_answered", "answered")}
-        truth_gap = truth[0] - truth[1]
+        truth_gap = truth_t - truth_c
         hit_arm = hit_pool = used = own_arms = 0
         widths_arm, widths_pool = [], []
         for r in range(reps):
