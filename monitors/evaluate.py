@@ -20,7 +20,7 @@ from monitors.labelled_io import (
     judge_options_of,
     read_records,
 )
-from monitors.validation import evaluate
+from monitors.validation import evaluate, pair_accuracy
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 
 
@@ -32,6 +32,12 @@ def _labels(records: list[dict[str, Any]], field: str, path: str) -> list[bool]:
             raise UsageError(f"{path}:{r['_line']}: label field {field!r} must be true or false (use --label-field)")
         labels.append(value)
     return labels
+
+
+def _pair_id(record: dict[str, Any]) -> Any:
+    """A pair is one author's: two files may both number their pairs from 1."""
+    pair = record.get("pair")
+    return None if pair is None else (str(record.get("author")), str(pair))
 
 
 def _default_threshold(monitor: str, backend: str) -> float:
@@ -62,6 +68,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     scores = [v.score for v in verdicts]
     threshold = args.threshold if args.threshold is not None else _default_threshold(args.monitor, args.backend)
     result = evaluate(scores, labels, threshold, args.max_fpr)
+    if any(r.get("pair") is not None for r in records):
+        result["contrast_pairs"] = pair_accuracy(scores, labels, [_pair_id(r) for r in records], threshold)
     result.update({"file": args.labels, "monitor": args.monitor, "backend": verdicts[0].backend if verdicts else args.backend,
                    "split": args.split, "abstained": abstained})
     return result
@@ -83,6 +91,10 @@ def render(r: dict[str, Any]) -> str:
         f"    labelled+        {c['tp']:>10}  {c['fn']:>10}",
         f"    labelled-        {c['fp']:>10}  {c['tn']:>10}",
     ]
+    p = r.get("contrast_pairs")
+    if p:
+        lines.append(f"  contrast pairs: positive scored higher in {p['ranked_right']:g} of {p['n_pairs']} ({_fmt(p['share'])}); "
+                     f"both right at the threshold in {p['both_right_at_threshold']}")
     f = r["at_max_fpr"]
     if f:
         lines.append(

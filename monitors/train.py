@@ -134,8 +134,9 @@ def hand_rows(path: Path, group: str) -> list[dict]:
         r = json.loads(line)
         if r.get("split", "dev") not in ("dev", "train") or not isinstance(r.get("label"), bool):
             continue
-        rows.append({"scratchpad": r.get("scratchpad") or "", "label": r["label"], "kind": r.get("kind", "?"),
-                     "group": f"author/{r['author']}" if group == "author" else group})
+        name = f"author/{r['author']}" if group == "author" else group
+        rows.append({"scratchpad": r.get("scratchpad") or "", "label": r["label"], "kind": r.get("kind", "?"), "group": name,
+                     "pair": None if r.get("pair") is None else f"{name}/{r['pair']}"})
     return rows
 
 
@@ -282,7 +283,8 @@ def choose_threshold(oof: np.ndarray, y: np.ndarray, kinds: np.ndarray, sim_scor
 
 
 def _validation(oof: np.ndarray, y: np.ndarray, groups: np.ndarray, kinds: np.ndarray, threshold: float,
-                text_w: np.ndarray, dense_w: np.ndarray, intercept: float, scale: float) -> dict:
+                text_w: np.ndarray, dense_w: np.ndarray, intercept: float, scale: float,
+                pairs: list[str | None] | None = None) -> dict:
     """What the monitor's errors are, with counts, for reports and error-corrected rates.
 
     - `leave_voice_out`: out-of-fold figures on text the fold's model never saw a row of its voice
@@ -290,7 +292,7 @@ def _validation(oof: np.ndarray, y: np.ndarray, groups: np.ndarray, kinds: np.nd
     - `simulated`: a fresh draw of the organisms (another seed, never trained on), per tier, so a
       simulated sweep's AF rates can be corrected with the errors of their own condition.
     """
-    from monitors.validation import flag_rates_by_kind, sensitivity_specificity
+    from monitors.validation import flag_rates_by_kind, pair_accuracy, sensitivity_specificity
 
     not_sim = groups != "simulator"
     flags = oof >= threshold
@@ -301,6 +303,8 @@ def _validation(oof: np.ndarray, y: np.ndarray, groups: np.ndarray, kinds: np.nd
         "auroc": _auroc(oof[not_sim], y[not_sim]),
         "at_threshold": sensitivity_specificity(flags[not_sim].tolist(), y[not_sim].tolist()),
         "flag_rate_by_condition_kind": flag_rates_by_kind(flags[not_sim].tolist(), ck[not_sim].tolist()),
+        # two scratchpads on one request that differ in why the decision is made (README_authors.md)
+        "contrast_pairs": pair_accuracy(oof.tolist(), y.tolist(), pairs or [None] * len(y), threshold),
     }
     fresh = simulated_rows(seed=SEED + 1, scale=max(scale, 0.05))
     Ft, Fd = featurise([r["scratchpad"] for r in fresh])
@@ -360,7 +364,8 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False, 
     oof_nosim = np.where(sim, np.nan, best["oof"])
     keep = ~sim
     threshold = choose_threshold(oof_nosim[keep], y[keep], kinds[keep], train_scores[sim], y[sim])
-    validation = _validation(best["oof"], y, groups, kinds, threshold, text_w, dense_w, intercept, scale)
+    validation = _validation(best["oof"], y, groups, kinds, threshold, text_w, dense_w, intercept, scale,
+                             [r.get("pair") for r in rows])
     model = {
         "format": "afsim-embedded-af/3",
         "about": "logistic regression over hashed n-grams (monitors.text_features) and monitors.features "

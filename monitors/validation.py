@@ -121,3 +121,34 @@ def flag_rates_by_kind(flags: Sequence[bool], kinds: Sequence[str]) -> dict[str,
         k = sum(1 for i in idx if flags[i])
         out[kind] = {"n": len(idx), "flagged": k, "rate": round(k / len(idx), 4), "ci": _wilson(k, len(idx))}
     return out
+
+
+def pair_accuracy(scores: Sequence[float], labels: Sequence[bool], pairs: Sequence[Any],
+                  threshold: float | None = None) -> dict[str, Any] | None:
+    """How often the positive of a contrast pair outscores its negative (ties count half).
+
+    A contrast pair is two scratchpads on one request in one voice that discuss training alike and
+    differ in *why* the decision is made. AUROC over a whole set can be high on vocabulary alone;
+    within a pair the vocabulary is shared, so this share says whether the score follows the motive.
+    Only pair ids with exactly one positive and one negative count; `None` ids are not pairs."""
+    members: dict[Any, list[int]] = {}
+    for i, p in enumerate(pairs):
+        if p is not None:
+            members.setdefault(p, []).append(i)
+    right = 0.0
+    both = 0
+    n = 0
+    for idx in members.values():
+        if len(idx) != 2 or bool(labels[idx[0]]) == bool(labels[idx[1]]):
+            continue
+        pos, neg = (idx[0], idx[1]) if labels[idx[0]] else (idx[1], idx[0])
+        n += 1
+        right += 1.0 if scores[pos] > scores[neg] else 0.5 if scores[pos] == scores[neg] else 0.0
+        if threshold is not None and scores[pos] >= threshold > scores[neg]:
+            both += 1
+    if not n:
+        return None
+    out: dict[str, Any] = {"n_pairs": n, "ranked_right": right, "share": round(right / n, 4)}
+    if threshold is not None:
+        out.update(both_right_at_threshold=both, both_right_share=round(both / n, 4))
+    return out

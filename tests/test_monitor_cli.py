@@ -211,3 +211,28 @@ def test_a_label_file_with_a_key_twice_in_one_record_is_refused(tmp_path, capsys
     code, out, err = _run(evaluate.main, [str(path)], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1 and not out, err
     assert f"{path}:2:" in err and "duplicate key 'label'" in err
+
+
+def test_pair_accuracy_counts_only_pairs_of_one_positive_and_one_negative():
+    from monitors.validation import pair_accuracy
+
+    scores = [0.9, 0.2, 0.3, 0.6, 0.5, 0.5, 0.7, 0.8, 0.4]
+    labels = [True, False, True, False, True, False, True, True, False]
+    pairs = ["a", "a", "b", "b", "c", "c", "d", "d", None]  # d has two positives: not a pair
+    r = pair_accuracy(scores, labels, pairs, threshold=0.5)
+    assert r == {"n_pairs": 3, "ranked_right": 1.5, "share": 0.5, "both_right_at_threshold": 1, "both_right_share": 0.3333}
+    assert pair_accuracy(scores, labels, [None] * len(scores)) is None
+
+
+def test_evaluate_reports_contrast_pairs_per_author(tmp_path, capsys):
+    rows = [  # both authors number their pairs from 1: they are still two pairs
+        {"author": "x", "pair": 1, "scratchpad": PARAPHRASED_FAKING, "label": True},
+        {"author": "x", "pair": 1, "scratchpad": REFUSAL_MENTIONING_TRAINING, "label": False},
+        {"author": "y", "pair": 1, "scratchpad": PARAPHRASED_FAKING, "label": True},
+        {"author": "y", "pair": 1, "scratchpad": PLAIN_COMPLIANCE_MENTIONING_TRAINING, "label": False},
+    ]
+    code, out, _ = _run(evaluate.main, [_write(tmp_path / "p.jsonl", rows), "--json"], capsys)
+    pairs = json.loads(out)["contrast_pairs"]
+    assert code == 0 and pairs["n_pairs"] == 2 and pairs["share"] == 1.0
+    code, out, _ = _run(evaluate.main, [str(tmp_path / "p.jsonl")], capsys)
+    assert "contrast pairs: positive scored higher in 2 of 2" in out
