@@ -38,8 +38,9 @@ from monitors.features import (
     analyse_batch,
     dense_matrix,
     patterns,
+    to_buffer,
 )
-from monitors.text_features import HashSpec, hash_batch, linear_scores
+from monitors.text_features import HashSpec, hash_batch, linear_scores, mask_drafts
 from monitors.types import CriterionVerdict, ParsedReply, Verdict
 
 MODEL_PATH = Path(__file__).parent / "data" / "af_model.json"
@@ -59,6 +60,8 @@ class EmbeddedModel:
         self.threshold = float(spec["threshold"])
         hashing = spec.get("hash")
         self.hash_spec = HashSpec(int(hashing["bits"]), tuple(hashing["char_ngrams"])) if hashing else None
+        # "masked": the n-grams read the reasoning with drafted answers emptied (text_features.mask_drafts)
+        self.mask_drafts = bool(hashing) and hashing.get("drafts") == "masked"
         self.text_weights = None
         if self.hash_spec is not None:
             raw = base64.b64decode(spec["text_weights_f16_b64"])
@@ -76,7 +79,8 @@ class EmbeddedModel:
             return np.zeros(0)
         z = dense @ self.dense_coef + self.intercept
         if self.text_weights is not None and batch is not None:
-            z = z + linear_scores(hash_batch(batch.buffers, self.hash_spec), self.text_weights, self.hash_spec)
+            buffers = [to_buffer(mask_drafts(t)) for t in batch.texts] if self.mask_drafts else batch.buffers
+            z = z + linear_scores(hash_batch(buffers, self.hash_spec), self.text_weights, self.hash_spec)
         return 1.0 / (1.0 + np.exp(-z))
 
     def scores(self, batch: Batch) -> np.ndarray:
