@@ -51,7 +51,7 @@ def to_parsed(record: dict[str, Any]) -> ParsedReply:
     turns, an `<OUTPUT>`): their scaffolding is removed (monitors.parse.split_transcript), so the
     monitor reads the reasoning as it does in a sweep, and the visible output (unless the record
     gives one) tells it which way the decision went. Left as they were, the tags and the answer
-    moved the embedded monitor's scores (AUROC 0.79 -> 0.73 on the 23 real excerpts wrapped that way)."""
+    moved the embedded monitor's scores (AUROC 0.79 -> 0.73 on the 23 real excerpts wrapped that way, with the model of 2026-12-06 before batch 5)."""
     scratchpad = record.get("scratchpad") or ""
     output = record.get("output") or ""
     if "<scratchpad_reasoning>" in scratchpad.lower():
