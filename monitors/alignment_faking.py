@@ -47,6 +47,12 @@ MODEL_PATH = Path(__file__).parent / "data" / "af_model.json"
 BACKEND = "embedded"
 
 
+def ngram_buffers(batch: Batch, drafts_masked: bool) -> list[bytes]:
+    """What the n-grams read: the batch's buffers, or with drafts emptied (text_features.mask_drafts),
+    as training (monitors.train) and scoring must agree."""
+    return [to_buffer(mask_drafts(t)) for t in batch.texts] if drafts_masked else batch.buffers
+
+
 class EmbeddedModel:
     """The trained weights, applied with numpy. Loading is JSON parsing only: safe and fast."""
 
@@ -79,7 +85,7 @@ class EmbeddedModel:
             return np.zeros(0)
         z = dense @ self.dense_coef + self.intercept
         if self.text_weights is not None and batch is not None:
-            buffers = [to_buffer(mask_drafts(t)) for t in batch.texts] if self.mask_drafts else batch.buffers
+            buffers = ngram_buffers(batch, self.mask_drafts)
             z = z + linear_scores(hash_batch(buffers, self.hash_spec), self.text_weights, self.hash_spec)
         return 1.0 / (1.0 + np.exp(-z))
 

@@ -10,7 +10,8 @@ numpy, using prefix sums of a polynomial hash: every substring's hash is one sub
 multiplication, so character n-grams and words cost a few vectorised passes over the batch.
 
 What is hashed, over the normalised byte buffer `monitors.features` already builds (lower case,
-punctuation folded, "|" at sentence ends — so a voice's typography carries little):
+punctuation folded, "|" at sentence ends — so a voice's typography carries little), or of the text with
+each drafted answer emptied when the model file says `drafts: masked` (`mask_drafts`):
 - `char`: character 3-, 4- and 5-grams;
 - `word`: word unigrams and bigrams;
 - `tail`: the words (and bigrams) of the last third of the scratchpad, where the decision is, in a
@@ -32,6 +33,10 @@ import numpy as np
 from scipy import sparse
 
 NAMESPACES = ("char", "word", "tail")
+_P = np.uint64(0x100000001B3)  # odd, so it has an inverse modulo 2**64
+_P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_SALT = {"char": 0x51, "word": 0xA7, "bigram": 0x3C, "tail": 0xE9}
 # the body of a drafted answer: up to its closing tag, or to the end when it has none
 _DRAFT_BODY = re.compile(r"(<DRAFT_OUTPUT\s*>).*?(?=</DRAFT_OUTPUT\s*>|\Z)", re.I | re.S)
 
@@ -44,10 +49,6 @@ def mask_drafts(text: str) -> str:
     our writers keep drafts at placeholder level ("[specific steps]") by their safety rule, while
     real models draft the whole answer. The decision features read drafts their own way (features.py)."""
     return _DRAFT_BODY.sub(r"\1 ", text) if "<" in text else text
-_P = np.uint64(0x100000001B3)  # odd, so it has an inverse modulo 2**64
-_P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-_SALT = {"char": 0x51, "word": 0xA7, "bigram": 0x3C, "tail": 0xE9}
 
 
 @dataclass(frozen=True, slots=True)
