@@ -348,3 +348,13 @@ def test_a_model_that_masks_drafts_scores_the_reasoning_not_the_drafted_answer()
     assert a == pytest.approx(b, rel=1e-6)
     a, b = whole.score_matrix(no_dense, batch)
     assert abs(a - b) > 1e-3
+
+
+def test_training_never_reads_the_heldout_contrast_pairs():
+    from monitors import train
+
+    path = train.DATA / "af_heldout_pairs.jsonl"
+    heldout = {json.loads(line)["scratchpad"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    trained = {r["scratchpad"] for r in train.hand_rows(train.DEV_SET, "handwritten_dev") + train.hand_rows(train.EXTRA_SET, "handwritten_extra")
+               + train.hand_rows(train.AUTHORS_SET, "author")}
+    assert len(heldout) == 120 and not heldout & trained
