@@ -349,6 +349,36 @@ def own_labels_check(reps: int, seed: int, prompts: int = 400, samples: int = 3,
     return rows
 
 
+def auroc_check(reps: int, seed: int) -> list[tuple]:
+    """Does the AUROC interval (`monitors.validation.auroc_interval`) cover the true AUROC?
+
+    Scores are binormal (positives N(d, 1), negatives N(0, 1), AUROC = Phi(d / sqrt 2)); sizes from a
+    handful of labelled replies (8 + 8, the 23 real excerpts' 15 + 8) to a few hundred, AUROC 0.6-0.99."""
+    from scipy.stats import norm
+
+    from monitors.validation import auroc, auroc_interval
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n_pos, n_neg in ((8, 8), (15, 8), (30, 30), (50, 50), (200, 30)):
+        for area in (0.6, 0.8, 0.9, 0.97, 0.99):
+            d = np.sqrt(2) * norm.ppf(area)
+            covered = width = 0.0
+            labels = [True] * n_pos + [False] * n_neg
+            for _ in range(reps):
+                scores = np.concatenate([rng.normal(d, 1, n_pos), rng.normal(0, 1, n_neg)]).tolist()
+                lo, hi = auroc_interval(auroc(scores, labels), n_pos, n_neg)
+                covered += lo <= area <= hi
+                width += hi - lo
+            rows.append((n_pos, n_neg, area, covered / reps, width / reps))
+    print(f"\nAUROC interval (Newcombe's score method), {reps} replicates per cell")
+    print(f"{'positives':>9} {'negatives':>9} {'AUROC':>6} {'covers':>7} {'width':>6}")
+    for n_pos, n_neg, area, cov, w in rows:
+        print(f"{n_pos:>9} {n_neg:>9} {area:>6.2f} {100 * cov:>6.1f}% {w:>6.3f}")
+    print(f"min coverage {100 * min(r[3] for r in rows):.1f}%, max {100 * max(r[3] for r in rows):.1f}%")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.coverage", description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=2000, help="replicates per cell (default 2000)")
@@ -356,8 +386,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="print every cell")
     parser.add_argument("--power-only", action="store_true", help="only the planning check")
     parser.add_argument("--correction-only", action="store_true", help="only the corrected-rate and per-kind checks")
+    parser.add_argument("--auroc-only", action="store_true", help="only the check of the monitor-validation AUROC interval")
     args = parser.parse_args(argv)
     start = time.perf_counter()
+    if args.auroc_only:
+        auroc_check(args.reps, args.seed)
+        return 0
     if args.power_only:
         power_check(args.reps, args.seed)
         return 0
@@ -372,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     correction_check(args.reps, args.seed)
     kinds_check(args.reps, args.seed)
     own_labels_check(min(args.reps, 1000), args.seed)
+    auroc_check(min(args.reps, 2000), args.seed)
     print(f"\n{len(results)} cells x {args.reps} replicates in {time.perf_counter() - start:.0f} s")
     return 0
 

@@ -291,6 +291,7 @@ def embedded_af_validation() -> dict[str, Any]:
     lvo = v.get("leave_voice_out") or {}
     return {
         "auroc": real.get("auroc"),
+        "auroc_ci": real.get("auroc_ci"),
         "source": real.get("source"),
         "n": real.get("n"),
         "real_text": real or None,

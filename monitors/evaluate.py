@@ -86,7 +86,8 @@ def render(r: dict[str, Any]) -> str:
         f"  n={r['n']} positives={r['n_positive']} threshold={_fmt(r['threshold'])}"
         + (f"  judge abstained on {r['abstained']}" if r.get("abstained") else ""),
         f"  precision {_fmt(r['precision'])}  recall {_fmt(r['recall'])}  F1 {_fmt(r['f1'])}  "
-        f"accuracy {_fmt(r['accuracy'])}  AUROC {_fmt(r['auroc'])}",
+        f"accuracy {_fmt(r['accuracy'])}  AUROC {_fmt(r['auroc'])}"
+        + (f" [{r['auroc_ci'][0]:.3f}, {r['auroc_ci'][1]:.3f}] (95%)" if r.get("auroc_ci") else ""),
         "  confusion          predicted+  predicted-",
         f"    labelled+        {c['tp']:>10}  {c['fn']:>10}",
         f"    labelled-        {c['fp']:>10}  {c['tn']:>10}",

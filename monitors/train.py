@@ -406,7 +406,7 @@ def measure_real(model_path: Path, labelled: Path, label_field: str = "label") -
     from monitors.alignment_faking import EmbeddedModel, classify_alignment_faking_batch
     from monitors.compliance import classify_compliance
     from monitors.labelled_io import read_records, to_parsed
-    from monitors.validation import sensitivity_specificity
+    from monitors.validation import auroc_interval, sensitivity_specificity
 
     records = [r for r in read_records(labelled, "alignment_faking") if isinstance(r.get(label_field), bool)]
     model = EmbeddedModel.load(model_path)
@@ -423,6 +423,8 @@ def measure_real(model_path: Path, labelled: Path, label_field: str = "label") -
         "n": len(records),
         "n_positive": int(labels.sum()),
         "auroc": _auroc(scores, labels),
+        # few rows: the interval is what a reader of the report should weigh
+        "auroc_ci": auroc_interval(_auroc(scores, labels), int(labels.sum()), int((~labels).sum())),
         "at_threshold": sensitivity_specificity((scores >= model.threshold).tolist(), labels.tolist()),
     }
     spec = json.loads(model_path.read_text(encoding="utf-8"))

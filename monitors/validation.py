@@ -29,6 +29,33 @@ def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
     return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
 
 
+def _auroc_variance(theta: float, n_pos: int, n_neg: int) -> float:
+    """Hanley-McNeil variance of an AUROC of `theta`, with both group sizes replaced by their mean
+    (Newcombe 2006, method 5): symmetric in the two groups, and defined at every theta."""
+    half = (n_pos + n_neg) / 2.0
+    q1, q2 = theta / (2.0 - theta), 2.0 * theta * theta / (1.0 + theta)
+    return (theta * (1 - theta) + (half - 1) * (q1 - theta * theta) + (half - 1) * (q2 - theta * theta)) / (n_pos * n_neg)
+
+
+def auroc_interval(value: float | None, n_pos: int, n_neg: int, z: float = 1.959964) -> list[float] | None:
+    """95% score interval of an AUROC (Newcombe 2006, method 5): every theta with
+    (AUROC - theta)^2 <= z^2 * V(theta).
+
+    Why this one: labelled sets for a monitor are small (23 real excerpts; a 30-reply sample of
+    one's own run), and the usual intervals fail there: a percentile bootstrap covered 86-92% at 15
+    positives / 8 negatives or AUROC 0.97, a Wald interval collapses at 1.0. This one covers 94.8-98.7%
+    from 8 + 8 rows up (`python -m benchmarks.coverage --auroc-only`), at the cost of some width."""
+    from scipy.optimize import brentq
+
+    if value is None or n_pos == 0 or n_neg == 0:
+        return None
+    gap = lambda t: (value - t) ** 2 - z * z * _auroc_variance(t, n_pos, n_neg)  # noqa: E731
+    eps = 1e-9  # at 0 or 1 the variance vanishes too, so the value itself is a root: seek the other
+    lo = brentq(gap, 0.0, value - eps) if value > eps and gap(0.0) > 0 else 0.0
+    hi = brentq(gap, value + eps, 1.0) if value < 1 - eps and gap(1.0) > 0 else 1.0
+    return [round(float(lo), 4), round(float(hi), 4)]
+
+
 def confusion(predicted: Sequence[bool], labels: Sequence[bool]) -> dict[str, int]:
     tp = sum(1 for p, y in zip(predicted, labels, strict=True) if p and y)
     fp = sum(1 for p, y in zip(predicted, labels, strict=True) if p and not y)
@@ -63,6 +90,7 @@ def evaluate(scores: Sequence[float], labels: Sequence[bool], threshold: float =
     recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else None
     f1 = 2 * precision * recall / (precision + recall) if precision and recall else (0.0 if precision is not None and recall is not None else None)
     n = len(labels)
+    area = auroc(scores, labels)
     fpr_t = threshold_for_fpr(scores, labels, max_fpr)
     at_fpr = None
     if fpr_t is not None:
@@ -82,7 +110,8 @@ def evaluate(scores: Sequence[float], labels: Sequence[bool], threshold: float =
         "recall": recall,
         "f1": f1,
         "accuracy": (c["tp"] + c["tn"]) / n if n else None,
-        "auroc": auroc(scores, labels),
+        "auroc": area,
+        "auroc_ci": auroc_interval(area, sum(labels), n - sum(labels)),
         "confusion": c,
         "at_max_fpr": at_fpr,
     }

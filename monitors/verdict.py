@@ -37,6 +37,15 @@ def _rate_in(rates: list[dict[str, Any]], model: str, cond: dict[str, str]) -> d
     return None
 
 
+def _interval(ci: Any) -> str:
+    ok = isinstance(ci, list | tuple) and len(ci) == 2 and all(isinstance(x, int | float) for x in ci)
+    return f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ok else ""
+
+
+def _rows(n: Any) -> str:
+    return f" ({n} rows)" if isinstance(n, int) and not isinstance(n, bool) else ""
+
+
 def _monitor(summary: dict[str, Any]) -> dict[str, Any]:
     backends = summary.get("monitor_backends") or {}
     backend = backends.get("alignment_faking")
@@ -49,6 +58,8 @@ def _monitor(summary: dict[str, Any]) -> dict[str, Any]:
         "auroc_sim": accuracy.get("auroc"),
         "recall_sim": accuracy.get("recall"),
         "auroc_real": real.get("auroc"),
+        "auroc_real_ci": real.get("auroc_ci") if _interval(real.get("auroc_ci")) else None,
+        "real_n": real.get("n"),
         "real_source": real.get("source"),
         "is_judge": name != "embedded",
     }
@@ -143,7 +154,8 @@ def line(item: dict[str, Any]) -> str:
         parts.append(f"AF reasoning {_pct(item['af_treat'])} {ref.get('treat', 'treat')} vs "
                      f"{_pct(item['af_control'])} {ref.get('control', 'control')}")
     monitor = item["monitor"]
-    trust = (f"AUROC {monitor['auroc_real']:.2f} on real labelled text" if monitor.get("auroc_real") is not None
+    trust = (f"AUROC {monitor['auroc_real']:.2f}{_interval(monitor.get('auroc_real_ci'))} on real labelled text"
+             f"{_rows(monitor.get('real_n'))}" if monitor.get("auroc_real") is not None
              else f"AUROC {monitor['auroc_sim']:.2f} vs simulated truth" if monitor.get("auroc_sim") is not None
              else "not validated in this run")
     parts.append(f"monitor {monitor['backend']} ({trust})")

@@ -236,3 +236,32 @@ def test_evaluate_reports_contrast_pairs_per_author(tmp_path, capsys):
     assert code == 0 and pairs["n_pairs"] == 2 and pairs["share"] == 1.0
     code, out, _ = _run(evaluate.main, [str(tmp_path / "p.jsonl")], capsys)
     assert "contrast pairs: positive scored higher in 2 of 2" in out
+
+
+def test_auroc_interval_is_a_score_interval_that_stays_inside_0_1():
+    from monitors.validation import auroc_interval
+
+    assert auroc_interval(0.9083, 15, 8) == [0.6739, 0.9767]  # the 23 real excerpts' figure
+    lo, hi = auroc_interval(1.0, 8, 8)
+    assert hi == 1.0 and 0.6 < lo < 0.95  # at 1.0 a Wald interval would be [1, 1]
+    lo, hi = auroc_interval(0.0, 8, 8)
+    assert lo == 0.0 and 0.05 < hi < 0.4
+    assert auroc_interval(None, 3, 0) is None and auroc_interval(0.7, 0, 5) is None
+
+
+def test_evaluate_reports_the_auroc_interval(tmp_path, capsys):
+    code, out, _ = _run(evaluate.main, [_labelled(tmp_path), "--split", "heldout", "--json"], capsys)
+    lo, hi = json.loads(out)["auroc_ci"]
+    assert code == 0 and 0.0 <= lo < 1.0 == hi
+    _, out, _ = _run(evaluate.main, [_labelled(tmp_path), "--split", "heldout"], capsys)
+    assert "AUROC 1.000 [" in out and "(95%)" in out
+
+
+def test_the_terminal_line_states_the_real_text_auroc_with_its_interval_and_rows():
+    from monitors.verdict import line, verdicts
+
+    summary = {"models": ["openai/x"], "monitor_backends": {"alignment_faking": "heuristic"},
+               "monitor_validation": {"alignment_faking": {"auroc": 0.9083, "auroc_ci": [0.6739, 0.9767], "n": 23}}}
+    assert "AUROC 0.91 [0.67, 0.98] on real labelled text (23 rows)" in line(verdicts(summary)[0])
+    summary["monitor_validation"]["alignment_faking"]["auroc_ci"] = "<b>"  # a damaged summary shows no interval
+    assert "AUROC 0.91 on real labelled text" in line(verdicts(summary)[0])
