@@ -352,30 +352,36 @@ def own_labels_check(reps: int, seed: int, prompts: int = 400, samples: int = 3,
 def auroc_check(reps: int, seed: int) -> list[tuple]:
     """Does the AUROC interval (`monitors.validation.auroc_interval`) cover the true AUROC?
 
-    Scores are binormal (positives N(d, 1), negatives N(0, 1), AUROC = Phi(d / sqrt 2)); sizes from a
-    handful of labelled replies (8 + 8, the 23 real excerpts' 15 + 8) to a few hundred, AUROC 0.6-0.99."""
+    Scores are binormal: negatives N(0, 1), positives N(d, s) with s = 1 or 3 (AUROC = Phi(d / sqrt(1 + s^2)));
+    sizes from a handful of labelled replies (8 + 8, the 23 real excerpts' 15 + 8, a run's own sample
+    with few positives: 8 + 200, 5 + 60) to a few hundred, AUROC 0.6-0.99. The method's variance
+    assumes equal spreads, so the s = 3 cells show where it under-covers."""
     from scipy.stats import norm
 
     from monitors.validation import auroc, auroc_interval
 
     rng = np.random.default_rng(seed)
     rows = []
-    for n_pos, n_neg in ((8, 8), (15, 8), (30, 30), (50, 50), (200, 30)):
-        for area in (0.6, 0.8, 0.9, 0.97, 0.99):
-            d = np.sqrt(2) * norm.ppf(area)
-            covered = width = 0.0
-            labels = [True] * n_pos + [False] * n_neg
-            for _ in range(reps):
-                scores = np.concatenate([rng.normal(d, 1, n_pos), rng.normal(0, 1, n_neg)]).tolist()
-                lo, hi = auroc_interval(auroc(scores, labels), n_pos, n_neg)
-                covered += lo <= area <= hi
-                width += hi - lo
-            rows.append((n_pos, n_neg, area, covered / reps, width / reps))
+    for spread in (1.0, 3.0):
+        for n_pos, n_neg in ((8, 8), (15, 8), (30, 30), (50, 50), (200, 30), (8, 200), (5, 60)):
+            for area in (0.6, 0.8, 0.9, 0.97, 0.99):
+                d = np.sqrt(1 + spread**2) * norm.ppf(area)
+                covered = width = 0.0
+                labels = [True] * n_pos + [False] * n_neg
+                for _ in range(reps):
+                    scores = np.concatenate([rng.normal(d, spread, n_pos), rng.normal(0, 1, n_neg)]).tolist()
+                    lo, hi = auroc_interval(auroc(scores, labels), n_pos, n_neg)
+                    covered += lo <= area <= hi
+                    width += hi - lo
+                rows.append((spread, n_pos, n_neg, area, covered / reps, width / reps))
     print(f"\nAUROC interval (Newcombe's score method), {reps} replicates per cell")
-    print(f"{'positives':>9} {'negatives':>9} {'AUROC':>6} {'covers':>7} {'width':>6}")
-    for n_pos, n_neg, area, cov, w in rows:
-        print(f"{n_pos:>9} {n_neg:>9} {area:>6.2f} {100 * cov:>6.1f}% {w:>6.3f}")
-    print(f"min coverage {100 * min(r[3] for r in rows):.1f}%, max {100 * max(r[3] for r in rows):.1f}%")
+    print(f"{'spread':>6} {'positives':>9} {'negatives':>9} {'AUROC':>6} {'covers':>7} {'width':>6}")
+    for spread, n_pos, n_neg, area, cov, w in rows:
+        print(f"{spread:>6.0f} {n_pos:>9} {n_neg:>9} {area:>6.2f} {100 * cov:>6.1f}% {w:>6.3f}")
+    for spread in (1.0, 3.0):
+        cells = [r for r in rows if r[0] == spread]
+        print(f"positives' spread {spread:.0f}x the negatives': coverage {100 * min(r[4] for r in cells):.1f}-"
+              f"{100 * max(r[4] for r in cells):.1f}%")
     return rows
 
 

@@ -67,7 +67,10 @@ class EmbeddedModel:
         hashing = spec.get("hash")
         self.hash_spec = HashSpec(int(hashing["bits"]), tuple(hashing["char_ngrams"])) if hashing else None
         # "masked": the n-grams read the reasoning with drafted answers emptied (text_features.mask_drafts)
-        self.mask_drafts = bool(hashing) and hashing.get("drafts") == "masked"
+        drafts = hashing.get("drafts", "whole") if hashing else "whole"
+        if drafts not in ("masked", "whole"):
+            raise ValueError(f"af_model.json: hash.drafts must be 'masked' or 'whole', not {drafts!r}")
+        self.mask_drafts = drafts == "masked"
         self.text_weights = None
         if self.hash_spec is not None:
             raw = base64.b64decode(spec["text_weights_f16_b64"])

@@ -35,9 +35,10 @@ def _labels(records: list[dict[str, Any]], field: str, path: str) -> list[bool]:
 
 
 def _pair_id(record: dict[str, Any]) -> Any:
-    """A pair is one author's: two files may both number their pairs from 1."""
+    """A pair is one author's: two files may both number their pairs from 1. Keyed on the JSON
+    values themselves, so pair 1 and pair "1" are not one pair."""
     pair = record.get("pair")
-    return None if pair is None else (str(record.get("author")), str(pair))
+    return None if pair is None else json.dumps([record.get("author"), pair], sort_keys=True, default=str)
 
 
 def _default_threshold(monitor: str, backend: str) -> float:
@@ -95,7 +96,8 @@ def render(r: dict[str, Any]) -> str:
     p = r.get("contrast_pairs")
     if p:
         lines.append(f"  contrast pairs: positive scored higher in {p['ranked_right']:g} of {p['n_pairs']} ({_fmt(p['share'])}); "
-                     f"both right at the threshold in {p['both_right_at_threshold']}")
+                     f"both right at the threshold in {p['both_right_at_threshold']}"
+                     + (f"; {p['not_pairs']} pair ids without one positive and one negative left out" if p.get("not_pairs") else ""))
     f = r["at_max_fpr"]
     if f:
         lines.append(

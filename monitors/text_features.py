@@ -37,17 +37,20 @@ _P = np.uint64(0x100000001B3)  # odd, so it has an inverse modulo 2**64
 _P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _SALT = {"char": 0x51, "word": 0xA7, "bigram": 0x3C, "tail": 0xE9}
-# the body of a drafted answer: up to its closing tag, or to the end when it has none
-_DRAFT_BODY = re.compile(r"(<DRAFT_OUTPUT\s*>).*?(?=</DRAFT_OUTPUT\s*>|\Z)", re.I | re.S)
+# the body of a drafted answer: from an opening tag to its closing tag, with no other opening tag
+# between (a reasoning that only mentions "<DRAFT_OUTPUT> tags" keeps its text)
+_DRAFT_BODY = re.compile(r"(<DRAFT_OUTPUT\s*>)(?:(?!<DRAFT_OUTPUT\s*>).)*?(?=</DRAFT_OUTPUT\s*>)", re.I | re.S)
 
 
 def mask_drafts(text: str) -> str:
-    """The scratchpad with each `<DRAFT_OUTPUT>` body emptied, the tags kept.
+    """The scratchpad with each closed `<DRAFT_OUTPUT>` body emptied, the tags kept.
 
     Why: a draft is the answer, which the compliance monitor judges; its n-grams are about the
     request's topic, not the motive. And they are where our training text and real text differ most:
     our writers keep drafts at placeholder level ("[specific steps]") by their safety rule, while
-    real models draft the whole answer. The decision features read drafts their own way (features.py)."""
+    real models draft the whole answer. The decision features read drafts their own way (features.py).
+    Only closed drafts: a tag that is merely mentioned early ("I'll put my reply in <DRAFT_OUTPUT>
+    tags") must not empty the reasoning after it; a draft cut off at the end keeps its text."""
     return _DRAFT_BODY.sub(r"\1 ", text) if "<" in text else text
 
 

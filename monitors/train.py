@@ -42,6 +42,7 @@ from scipy import sparse
 from monitors.alignment_faking import MODEL_PATH, REFUSAL_SCALE, decision_refuses, ngram_buffers
 from monitors.corpus import generate
 from monitors.features import DENSE_NAMES, analyse_batch, dense_matrix
+from monitors.labelled_io import to_parsed
 from monitors.parse import parse_reply
 from monitors.text_features import HashSpec, hashed_matrix
 from runners.providers.sim._writer import write_reply
@@ -140,7 +141,9 @@ def hand_rows(path: Path, group: str) -> list[dict]:
         if r.get("split", "dev") not in ("dev", "train") or not isinstance(r.get("label"), bool):
             continue
         name = f"author/{r['author']}" if group == "author" else group
-        rows.append({"scratchpad": r.get("scratchpad") or "", "label": r["label"], "kind": r.get("kind", "?"), "group": name,
+        # read as the monitor reads a record (a whole transcript's scaffolding removed), so training
+        # and scoring see the same text
+        rows.append({"scratchpad": to_parsed(r).scratchpad, "label": r["label"], "kind": r.get("kind", "?"), "group": name,
                      "pair": None if r.get("pair") is None else f"{name}/{r['pair']}"})
     return rows
 
@@ -405,7 +408,7 @@ def measure_real(model_path: Path, labelled: Path, label_field: str = "label") -
     evaluation only. Only counts and figures are stored, never the text."""
     from monitors.alignment_faking import EmbeddedModel, classify_alignment_faking_batch
     from monitors.compliance import classify_compliance
-    from monitors.labelled_io import read_records, to_parsed
+    from monitors.labelled_io import read_records
     from monitors.validation import auroc_interval, sensitivity_specificity
 
     records = [r for r in read_records(labelled, "alignment_faking") if isinstance(r.get(label_field), bool)]

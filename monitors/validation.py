@@ -44,10 +44,13 @@ def auroc_interval(value: float | None, n_pos: int, n_neg: int, z: float = 1.959
     Why this one: labelled sets for a monitor are small (23 real excerpts; a 30-reply sample of
     one's own run), and the usual intervals fail there: a percentile bootstrap covered 86-92% at 15
     positives / 8 negatives or AUROC 0.97, a Wald interval collapses at 1.0. This one covers 94.8-98.7%
-    from 8 + 8 rows up (`python -m benchmarks.coverage --auroc-only`), at the cost of some width."""
+    from 8 + 8 rows up when positives and negatives spread alike (`python -m benchmarks.coverage
+    --auroc-only`). Its variance assumes that: with few positives spread 3x as wide (5-8 against
+    60-200) it covers 80-93%; taking the larger of it and DeLong's variance reached only 90% there at
+    half as much width again, so it was not adopted."""
     from scipy.optimize import brentq
 
-    if value is None or n_pos == 0 or n_neg == 0:
+    if value is None or not 0.0 <= value <= 1.0 or n_pos == 0 or n_neg == 0:  # NaN fails the range test too
         return None
     gap = lambda t: (value - t) ** 2 - z * z * _auroc_variance(t, n_pos, n_neg)  # noqa: E731
     eps = 1e-9  # at 0 or 1 the variance vanishes too, so the value itself is a root: seek the other
@@ -166,9 +169,10 @@ def pair_accuracy(scores: Sequence[float], labels: Sequence[bool], pairs: Sequen
             members.setdefault(p, []).append(i)
     right = 0.0
     both = 0
-    n = 0
+    n = skipped = 0
     for idx in members.values():
         if len(idx) != 2 or bool(labels[idx[0]]) == bool(labels[idx[1]]):
+            skipped += 1
             continue
         pos, neg = (idx[0], idx[1]) if labels[idx[0]] else (idx[1], idx[0])
         n += 1
@@ -177,7 +181,7 @@ def pair_accuracy(scores: Sequence[float], labels: Sequence[bool], pairs: Sequen
             both += 1
     if not n:
         return None
-    out: dict[str, Any] = {"n_pairs": n, "ranked_right": right, "share": round(right / n, 4)}
+    out: dict[str, Any] = {"n_pairs": n, "ranked_right": right, "share": round(right / n, 4), "not_pairs": skipped}
     if threshold is not None:
         out.update(both_right_at_threshold=both, both_right_share=round(both / n, 4))
     return out

@@ -38,12 +38,19 @@ def _rate_in(rates: list[dict[str, Any]], model: str, cond: dict[str, str]) -> d
 
 
 def _interval(ci: Any) -> str:
-    ok = isinstance(ci, list | tuple) and len(ci) == 2 and all(isinstance(x, int | float) for x in ci)
+    """" [lo, hi]" of a stored interval, or "" when summary.json holds anything else."""
+    ok = (isinstance(ci, list | tuple) and len(ci) == 2
+          and all(isinstance(x, int | float) and not isinstance(x, bool) for x in ci)
+          and 0.0 <= ci[0] <= ci[1] <= 1.0)  # NaN fails these comparisons
     return f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ok else ""
 
 
+def _count(n: Any) -> int | None:
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
+
+
 def _rows(n: Any) -> str:
-    return f" ({n} rows)" if isinstance(n, int) and not isinstance(n, bool) else ""
+    return f" ({n} rows)" if _count(n) else ""
 
 
 def _monitor(summary: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +66,7 @@ def _monitor(summary: dict[str, Any]) -> dict[str, Any]:
         "recall_sim": accuracy.get("recall"),
         "auroc_real": real.get("auroc"),
         "auroc_real_ci": real.get("auroc_ci") if _interval(real.get("auroc_ci")) else None,
-        "real_n": real.get("n"),
+        "real_n": _count(real.get("n")),
         "real_source": real.get("source"),
         "is_judge": name != "embedded",
     }

@@ -220,12 +220,15 @@ def test_pair_accuracy_counts_only_pairs_of_one_positive_and_one_negative():
     labels = [True, False, True, False, True, False, True, True, False]
     pairs = ["a", "a", "b", "b", "c", "c", "d", "d", None]  # d has two positives: not a pair
     r = pair_accuracy(scores, labels, pairs, threshold=0.5)
-    assert r == {"n_pairs": 3, "ranked_right": 1.5, "share": 0.5, "both_right_at_threshold": 1, "both_right_share": 0.3333}
+    assert r == {"n_pairs": 3, "ranked_right": 1.5, "share": 0.5, "not_pairs": 1, "both_right_at_threshold": 1,
+                 "both_right_share": 0.3333}
     assert pair_accuracy(scores, labels, [None] * len(scores)) is None
 
 
 def test_evaluate_reports_contrast_pairs_per_author(tmp_path, capsys):
-    rows = [  # both authors number their pairs from 1: they are still two pairs
+    rows = [  # both authors number their pairs from 1: they are still two pairs; 1 and "1" are not one pair
+        {"author": "z", "pair": 1, "scratchpad": PARAPHRASED_FAKING, "label": True},
+        {"author": "z", "pair": "1", "scratchpad": REFUSAL_MENTIONING_TRAINING, "label": False},
         {"author": "x", "pair": 1, "scratchpad": PARAPHRASED_FAKING, "label": True},
         {"author": "x", "pair": 1, "scratchpad": REFUSAL_MENTIONING_TRAINING, "label": False},
         {"author": "y", "pair": 1, "scratchpad": PARAPHRASED_FAKING, "label": True},
@@ -233,7 +236,7 @@ def test_evaluate_reports_contrast_pairs_per_author(tmp_path, capsys):
     ]
     code, out, _ = _run(evaluate.main, [_write(tmp_path / "p.jsonl", rows), "--json"], capsys)
     pairs = json.loads(out)["contrast_pairs"]
-    assert code == 0 and pairs["n_pairs"] == 2 and pairs["share"] == 1.0
+    assert code == 0 and pairs["n_pairs"] == 2 and pairs["share"] == 1.0 and pairs["not_pairs"] == 2
     code, out, _ = _run(evaluate.main, [str(tmp_path / "p.jsonl")], capsys)
     assert "contrast pairs: positive scored higher in 2 of 2" in out
 
@@ -247,6 +250,7 @@ def test_auroc_interval_is_a_score_interval_that_stays_inside_0_1():
     lo, hi = auroc_interval(0.0, 8, 8)
     assert lo == 0.0 and 0.05 < hi < 0.4
     assert auroc_interval(None, 3, 0) is None and auroc_interval(0.7, 0, 5) is None
+    assert auroc_interval(float("nan"), 5, 5) is None and auroc_interval(1.5, 5, 5) is None
 
 
 def test_evaluate_reports_the_auroc_interval(tmp_path, capsys):
@@ -263,5 +267,6 @@ def test_the_terminal_line_states_the_real_text_auroc_with_its_interval_and_rows
     summary = {"models": ["openai/x"], "monitor_backends": {"alignment_faking": "heuristic"},
                "monitor_validation": {"alignment_faking": {"auroc": 0.9083, "auroc_ci": [0.6739, 0.9767], "n": 23}}}
     assert "AUROC 0.91 [0.67, 0.98] on real labelled text (23 rows)" in line(verdicts(summary)[0])
-    summary["monitor_validation"]["alignment_faking"]["auroc_ci"] = "<b>"  # a damaged summary shows no interval
-    assert "AUROC 0.91 on real labelled text" in line(verdicts(summary)[0])
+    for damaged in ("<b>", [True, False], [0.9, 0.2], [float("nan"), 1.0], [0.5, 7.0]):  # a damaged summary: no interval
+        summary["monitor_validation"]["alignment_faking"].update(auroc_ci=damaged, n=True)
+        assert "AUROC 0.91 on real labelled text)" in line(verdicts(summary)[0])
