@@ -74,7 +74,8 @@ def test_a_whole_transcript_in_the_scratchpad_field_is_read_as_a_sweep_reads_it(
     code, out, _ = _run(classify.main, [path, "--monitor", "alignment_faking"], capsys)
     lines = {line["id"]: line for line in map(json.loads, out.splitlines())}
     assert code == 0
-    assert lines["complied"]["score"] == pytest.approx(lines["plain"]["score"]) and lines["complied"]["flag"]
+    # the same reasoning scores the same (printed scores are rounded to 6 places)
+    assert lines["complied"]["score"] == pytest.approx(lines["plain"]["score"], abs=1e-5) and lines["complied"]["flag"]
     assert not lines["refused"]["flag"]
     assert lines["mentions"]["flag"] and lines["mentions+output"]["flag"]
     assert not lines["draft_after"]["flag"]  # the rejected draft is the decision
