@@ -359,12 +359,13 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False, 
     near = [r for r in results if r["score"] >= top - CV_TOLERANCE]
     best = max(near, key=lambda r: (r["features"].endswith("+dense"), "-drafts" in r["features"], r["alpha"], r["score"]))
     masked = "-drafts" in best["features"]
+    Xt_best = Xt_masked if masked else Xt
     everything = np.arange(len(y))
-    design = Design(Xt_masked if masked else Xt, Xd, best["features"])
+    design = Design(Xt_best, Xd, best["features"])
     coef, b = fit(design, everything, y, _weights(groups), best["alpha"])
     text_w, dense_w, intercept = design.raw_coefficients(coef, b, Xt.shape[1])
     text_w = decode_weights(encode_weights(text_w))  # score with the weights as stored
-    train_scores = 1 / (1 + np.exp(-((Xt_masked if masked else Xt) @ text_w + Xd @ dense_w + intercept))) * multiplier
+    train_scores = 1 / (1 + np.exp(-(Xt_best @ text_w + Xd @ dense_w + intercept))) * multiplier
     sim = groups == "simulator"
     oof_nosim = np.where(sim, np.nan, best["oof"])
     keep = ~sim
