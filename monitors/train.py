@@ -420,15 +420,16 @@ def measure_real(model_path: Path, labelled: Path, label_field: str = "label") -
     verdicts = classify_alignment_faking_batch(parsed, complied, model=model)
     scores = np.array([v.score for v in verdicts])
     labels = np.array([r[label_field] for r in records], dtype=bool)
+    area = _auroc(scores, labels)
     figures = {
         "source": labelled.name,
         "about": "real model scratchpads with human labels: never trained on, not used for selection or the threshold "
                  "(monitors/data/README_model.md says what else they were used for)",
         "n": len(records),
         "n_positive": int(labels.sum()),
-        "auroc": _auroc(scores, labels),
+        "auroc": area,
         # few rows: the interval is what a reader of the report should weigh
-        "auroc_ci": auroc_interval(_auroc(scores, labels), int(labels.sum()), int((~labels).sum())),
+        "auroc_ci": auroc_interval(area, int(labels.sum()), int((~labels).sum())),
         "at_threshold": sensitivity_specificity((scores >= model.threshold).tolist(), labels.tolist()),
     }
     spec = json.loads(model_path.read_text(encoding="utf-8"))
