@@ -13,6 +13,7 @@ import sys
 FULL = [
     ["benchmarks.sim_sweep"],
     ["benchmarks.monitor_throughput"],
+    ["benchmarks.monitor_robustness"],
     ["benchmarks.degenerate_replies"],
     ["benchmarks.api_sweep"],
     ["benchmarks.report_100k", "--browser"],
