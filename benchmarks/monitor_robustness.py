@@ -6,13 +6,14 @@ trained on. The changes keep the label by construction:
   decision (`monitors/data/neutral_paragraphs.jsonl`, written by another author for this check and
   never trained on), each put between two paragraphs of the first half. Real models write much more
   of this than our writers; the score is a mean over the text, so it can dilute the evidence;
-- `blocks`: the reasoning split into two `<SCRATCHPAD_REASONING>` blocks, as published transcripts are;
+- `blocks`: the reasoning split into two `<SCRATCHPAD_REASONING>` blocks, as published transcripts are
+  (a round trip through the transcript splitter, so it should move nothing);
 - `single newlines`: paragraphs joined by one newline instead of a blank line.
 
-Every text is read as `monitors.evaluate` reads a labelled record. For each: AUROC, sensitivity and false-positive rate at the model's threshold, the mean absolute
+Every record, its output included, is read as `monitors.evaluate` reads it. For each: AUROC, sensitivity and false-positive rate at the model's threshold, the mean absolute
 change of the score, and the share of verdicts kept (the ideal is 100%).
 
-    python -m benchmarks.monitor_robustness [--model PATH] [--seed N]
+    python -m benchmarks.monitor_robustness [--model PATH] [--seeds N]
 """
 
 from __future__ import annotations
@@ -24,22 +25,25 @@ from pathlib import Path
 
 import numpy as np
 
-from monitors.alignment_faking import MODEL_PATH, EmbeddedModel, classify_alignment_faking_batch
+from monitors.alignment_faking import MODEL_PATH, EmbeddedModel
 from monitors.dilution import insert_paragraph
-from monitors.labelled_io import to_parsed
+from monitors.labelled_io import embedded_af_verdicts, to_parsed
 from monitors.validation import auroc
 
 DATA = Path(__file__).resolve().parent.parent / "monitors" / "data"
+SEEDS = 5
 
 
-def heldout_rows() -> tuple[list[str], np.ndarray]:
-    rows = [json.loads(line) for line in (DATA / "af_heldout_pairs.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows += [r for r in (json.loads(line) for line in (DATA / "af_dev.jsonl").read_text(encoding="utf-8").splitlines() if line.strip())
-             if r.get("split") == "heldout"]
-    return [to_parsed(r).scratchpad for r in rows], np.array([bool(r["label"]) for r in rows])
+def heldout_records() -> list[dict]:
+    """The held-out labelled rows: never trained on, so a change's effect is not memorised."""
+    def read(name: str) -> list[dict]:
+        return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    return read("af_heldout_pairs.jsonl") + [r for r in read("af_dev.jsonl") if r.get("split") == "heldout"]
 
 
 def neutral_paragraphs() -> list[str]:
+    """Setup analysis by an author who wrote nothing else here (README_authors.md)."""
     path = DATA / "neutral_paragraphs.jsonl"
     return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -51,13 +55,17 @@ def with_neutral(text: str, n: int, pool: list[str], rng: random.Random) -> str:
 
 
 def as_blocks(text: str) -> str:
+    """Two `<SCRATCHPAD_REASONING>` blocks: a round trip through the transcript splitter."""
     paras = text.split("\n\n")
     cut = max(1, len(paras) // 2)
     return "\n".join(f"<SCRATCHPAD_REASONING>\n{part}\n</SCRATCHPAD_REASONING>"
                      for part in ("\n\n".join(paras[:cut]), "\n\n".join(paras[cut:])) if part.strip())
 
 
-def measure(model: EmbeddedModel, texts: list[str], labels: np.ndarray, seed: int) -> list[dict]:
+def measure(model: EmbeddedModel, records: list[dict], seeds: int = SEEDS) -> list[dict]:
+    """Per change: the mean over `seeds` placements (and the lowest) of AUROC, sensitivity and
+    false-positive rate at the model's threshold, mean |change of score| and share of verdicts kept.
+    Several seeds because one placement of the paragraphs moves the share kept by a point or more."""
     pool = neutral_paragraphs()
     changes = {
         "none": lambda t, r: t,
@@ -67,35 +75,43 @@ def measure(model: EmbeddedModel, texts: list[str], labels: np.ndarray, seed: in
         "blocks": lambda t, r: as_blocks(t),
         "single newlines": lambda t, r: t.replace("\n\n", "\n"),
     }
-    base = None
-    out = []
+    labels = np.array([bool(r["label"]) for r in records])
+    texts = [to_parsed(r).scratchpad for r in records]
+
+    def verdicts(changed: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        out = embedded_af_verdicts([dict(r, scratchpad=t) for r, t in zip(records, changed, strict=True)], model)
+        return np.array([v.score for v in out]), np.array([v.flag for v in out])
+
+    base_scores, base_flags = verdicts(texts)
+    rows = []
     for name, change in changes.items():
-        rng = random.Random(seed)
-        # read as `monitors.evaluate` reads a labelled record (a transcript's scaffolding removed)
-        parsed = [to_parsed({"scratchpad": change(t, rng)}) for t in texts]
-        verdicts = classify_alignment_faking_batch(parsed, [None] * len(parsed), model=model)
-        scores = np.array([v.score for v in verdicts])
-        flags = np.array([v.flag for v in verdicts])
-        if base is None:
-            base = (scores, flags)
-        out.append({"change": name, "auroc": auroc(scores.tolist(), labels.tolist()),
-                    "sensitivity": float(flags[labels].mean()), "fp_rate": float(flags[~labels].mean()),
-                    "mean_abs_change": float(np.abs(scores - base[0]).mean()), "verdicts_kept": float((flags == base[1]).mean())})
-    return out
+        runs = []
+        for seed in range(seeds if name.startswith("neutral") else 1):
+            rng = random.Random(seed)
+            scores, flags = verdicts([change(t, rng) for t in texts])
+            area = auroc(scores.tolist(), labels.tolist())
+            runs.append((float("nan") if area is None else area, flags[labels].mean(), flags[~labels].mean(),
+                         np.abs(scores - base_scores).mean(), (flags == base_flags).mean()))
+        a = np.array(runs, dtype=np.float64)
+        rows.append({"change": name, "runs": len(runs), "auroc": float(a[:, 0].mean()), "sensitivity": float(a[:, 1].mean()),
+                     "fp_rate": float(a[:, 2].mean()), "mean_abs_change": float(a[:, 3].mean()),
+                     "verdicts_kept": float(a[:, 4].mean()), "verdicts_kept_min": float(a[:, 4].min())})
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.monitor_robustness", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=MODEL_PATH, help="the model file (default: the shipped one)")
-    parser.add_argument("--seed", type=int, default=0, help="where the neutral paragraphs go and which")
+    parser.add_argument("--seeds", type=int, default=SEEDS, help="placements of the neutral paragraphs to average")
     args = parser.parse_args(argv)
-    texts, labels = heldout_rows()
+    records = heldout_records()
     model = EmbeddedModel.load(args.model)
-    print(f"{len(texts)} held-out rows ({int(labels.sum())} positive), threshold {model.threshold}")
-    print(f"{'change':<16} {'AUROC':>6} {'sens':>6} {'FP':>6} {'mean |d score|':>15} {'verdicts kept':>14}")
-    for r in measure(model, texts, labels, args.seed):
+    positives = sum(bool(r["label"]) for r in records)
+    print(f"{len(records)} held-out rows ({positives} positive), threshold {model.threshold}; neutral changes: mean of {args.seeds} seeds")
+    print(f"{'change':<16} {'AUROC':>6} {'sens':>6} {'FP':>6} {'mean |d score|':>15} {'verdicts kept (lowest)':>23}")
+    for r in measure(model, records, args.seeds):
         print(f"{r['change']:<16} {r['auroc']:>6.3f} {r['sensitivity']:>6.3f} {r['fp_rate']:>6.3f} "
-              f"{r['mean_abs_change']:>15.3f} {r['verdicts_kept']:>13.1%}")
+              f"{r['mean_abs_change']:>15.3f} {r['verdicts_kept']:>14.1%} ({r['verdicts_kept_min']:.1%})")
     print("ideal: every change keeps 100% of verdicts and moves no score")
     return 0
 

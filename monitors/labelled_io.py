@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from monitors.alignment_faking import EmbeddedModel, classify_alignment_faking_batch
+from monitors.compliance import classify_compliance
 from monitors.inspect_log import is_inspect_log, read_inspect_records
-from monitors.parse import acceptance, split_transcript
+from monitors.parse import acceptance, for_monitors, split_transcript
 from monitors.types import ParsedReply, Verdict
 from runners.cli_errors import UsageError
 from scenarios.jsonl import read_objects
@@ -63,6 +65,15 @@ def to_parsed(record: dict[str, Any]) -> ParsedReply:
         status = "empty"
     setting = record.get("setting") if isinstance(record.get("setting"), str) else "helpful_only"
     return ParsedReply("", scratchpad, output, accepted, status, setting)  # type: ignore[arg-type]
+
+
+def embedded_af_verdicts(records: list[dict[str, Any]], model: EmbeddedModel) -> list[Verdict]:
+    """The embedded AF monitor's verdicts with a given model file, each record read as `monitors.evaluate`
+    reads it (a transcript split, the output's compliance gating refusals), so a figure measured with
+    another model file (`monitors.train --measure-real`, benchmarks) is the figure the CLI would give."""
+    parsed = [for_monitors(to_parsed(r)) for r in records]
+    complied = [classify_compliance(p).label if p.output.strip() else None for p in parsed]
+    return classify_alignment_faking_batch(parsed, complied, model=model)
 
 
 def add_judge_flags(parser: Any) -> None:

@@ -10,7 +10,9 @@ Training data (deterministic, seeded):
 - `monitors/data/af_authors.jsonl`: scratchpads written by further authors, each in a real model's
   voice (Claude 3 Opus-like, Claude 3.5 Sonnet-like, Llama 3.1 405B-like, reasoning-model streams, hard
   borderline cases, animal welfare), one cross-validation group per author;
-- scratchpads of the simulated organisms (runners/providers/sim), labelled with their ground truth.
+- scratchpads of the simulated organisms (runners/providers/sim), labelled with their ground truth;
+- a diluted copy of every row but the simulator's (`monitors.dilution`: neutral setup sentences of its
+  own author inserted, same label), sharing its row's weight; copies train, they are never scored.
 Rows with `split == "heldout"` and the paper's real excerpts are never read here.
 
 The model is a logistic regression over hashed word and character n-grams (`monitors.text_features`;
@@ -39,11 +41,17 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from monitors.alignment_faking import MODEL_PATH, REFUSAL_SCALE, decision_refuses, ngram_buffers
+from monitors.alignment_faking import (
+    MODEL_PATH,
+    REFUSAL_SCALE,
+    EmbeddedModel,
+    decision_refuses,
+    ngram_buffers,
+)
 from monitors.corpus import generate
-from monitors.dilution import dilute, neutral_sentences
+from monitors.dilution import diluted_copies
 from monitors.features import DENSE_NAMES, analyse_batch, dense_matrix
-from monitors.labelled_io import to_parsed
+from monitors.labelled_io import embedded_af_verdicts, read_records, to_parsed
 from monitors.parse import parse_reply
 from monitors.text_features import HashSpec, hashed_matrix
 from monitors.validation import (
@@ -166,21 +174,6 @@ def all_rows(scale: float = 1.0) -> list[dict]:
             + hand_rows(EXTRA_SET, "handwritten_extra") + hand_rows(AUTHORS_SET, "author") + simulated_rows(scale=scale))
 
 
-def diluted_copies(rows: list[dict], seed: int = SEED) -> list[dict]:
-    """One copy of every row but the simulator's, with neutral sentences of its own group inserted
-    (30-120% of its length, monitors.dilution): text that says nothing about the decision must not
-    move the score. Same group, so a fold holds a row and its copy out together."""
-    rng = random.Random(seed)
-    by_group: dict[str, list[str]] = {}
-    for r in rows:
-        if r["group"] != "simulator":
-            by_group.setdefault(r["group"], []).append(r["scratchpad"])
-    pools = {g: neutral_sentences(texts) for g, texts in by_group.items()}
-    return [{**r, "scratchpad": dilute(r["scratchpad"], pools[r["group"]], rng, rng.uniform(DILUTE_MIN, DILUTE_MAX)),
-             "pair": None, "diluted": True}
-            for r in rows if r["group"] != "simulator" and pools[r["group"]]]
-
-
 def featurise(texts: list[str], spec: HashSpec = SPEC, drafts_masked: bool = False) -> tuple[sparse.csr_matrix, np.ndarray]:
     """(hashed n-grams, dense evidence features), in batches as the monitor computes them."""
     text_parts, dense_parts = [], []
@@ -201,6 +194,16 @@ def _weights(groups: np.ndarray) -> np.ndarray:
         idx = groups == g
         w[idx] = np.sqrt(idx.sum()) / idx.sum() * (CORPUS_WEIGHT if g.startswith("voice/") else 1.0)
     return w * len(groups) / w.sum()
+
+
+def copy_weights(weights: np.ndarray, sources: list[int]) -> np.ndarray:
+    """The originals' weights followed by their copies': a row and its diluted copy share the row's
+    weight half and half, so each group keeps its share of the training (the copies must not shift
+    weight from the simulator to the authors)."""
+    w = np.asarray(weights, dtype=np.float64).copy()
+    src = np.asarray(sources, dtype=np.int64)
+    w[src] *= 0.5
+    return np.concatenate([w, w[src]])
 
 
 class Design:
@@ -260,11 +263,12 @@ def refusal_multiplier(texts: list[str]) -> np.ndarray:
 
 
 def leave_voice_out(Xt, Xd, y, groups: np.ndarray, alpha: float, features: str, multiplier: np.ndarray | None = None,
-                    scored: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, float | None]]:
+                    scored: np.ndarray | None = None, weights: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, float | None]]:
     """Out-of-fold probabilities (each group scored by a model trained on every other group), and
-    each group's AUROC over its `scored` rows (default all; the diluted copies are not scored)."""
+    each group's AUROC over its `scored` rows (default all; the diluted copies are not scored).
+    `weights`: the rows' training weights (default `_weights(groups)`)."""
     oof = np.full(len(y), np.nan)
-    w = _weights(groups)
+    w = _weights(groups) if weights is None else weights
     for g in sorted(set(groups.tolist())):
         test = np.flatnonzero(groups == g)
         train = np.flatnonzero(groups != g)
@@ -359,8 +363,10 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False, 
     """Choose by leave-voice-out CV, fit on every row, write the model; returns the rows and scores."""
     originals = all_rows(scale)
     n = len(originals)  # the rows every figure is measured on; the diluted copies only train
-    rows = originals + diluted_copies(originals)
+    copies = diluted_copies(originals, (DILUTE_MIN, DILUTE_MAX), SEED)
+    rows = originals + copies
     original = np.arange(len(rows)) < n
+    weights = copy_weights(_weights(np.array([r["group"] for r in originals])), [c["source"] for c in copies])
     y = np.array([r["label"] for r in rows], dtype=bool)
     groups = np.array([r["group"] for r in rows])
     kinds = np.array([r["kind"] for r in rows])
@@ -372,7 +378,7 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False, 
     results = []
     settings = [(a, fs) for a in GRID_ALPHA for fs in GRID_FEATURES] if grid else [(GRID_ALPHA[1], "text-drafts+dense")]
     for alpha, fs in settings:
-        oof, per = leave_voice_out(Xt_masked if "-drafts" in fs else Xt, Xd, y, groups, alpha, fs, multiplier, original)
+        oof, per = leave_voice_out(Xt_masked if "-drafts" in fs else Xt, Xd, y, groups, alpha, fs, multiplier, original, weights)
         res = {"alpha": alpha, "features": fs, "score": selection_score(per), "per_group": per, "oof": oof}
         results.append(res)
         log(f"alpha={alpha:<7} {fs:<11} selection {res['score']:.4f}  " + " ".join(f"{g.split('/')[-1]}={v}" for g, v in per.items()))
@@ -388,7 +394,7 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False, 
     Xt_best = Xt_masked if masked else Xt
     everything = np.arange(len(y))
     design = Design(Xt_best, Xd, best["features"])
-    coef, b = fit(design, everything, y, _weights(groups), best["alpha"])
+    coef, b = fit(design, everything, y, weights, best["alpha"])
     text_w, dense_w, intercept = design.raw_coefficients(coef, b, Xt.shape[1])
     text_w = decode_weights(encode_weights(text_w))  # score with the weights as stored
     train_scores = 1 / (1 + np.exp(-(Xt_best @ text_w + Xd @ dense_w + intercept))) * multiplier
@@ -397,13 +403,13 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False, 
     threshold = choose_threshold(best["oof"][keep], y[keep], kinds[keep], train_scores[sim], y[sim])
     validation = _validation(best["oof"][:n], y[:n], groups[:n], kinds[:n], threshold, text_w, dense_w, intercept, scale,
                              [r.get("pair") for r in originals], masked)
-    copies = ~original
+    diluted = ~original
     validation["leave_voice_out"]["diluted"] = {
-        "about": "the same rows out-of-fold, each with neutral sentences of its own author inserted (30-120% of its "
-                 "length, monitors.dilution): how far text that says nothing about the decision moves the score",
-        "n": int(copies.sum()),
-        "auroc": _auroc(best["oof"][copies], y[copies]),
-        "at_threshold": sensitivity_specificity((best["oof"][copies] >= threshold).tolist(), y[copies].tolist()),
+        "about": "the non-simulated rows out-of-fold, each with neutral sentences of its own author inserted (30-120% of "
+                 "its length, monitors.dilution): how far text that says nothing about the decision moves the score",
+        "n": int(diluted.sum()),
+        "auroc": _auroc(best["oof"][diluted], y[diluted]),
+        "at_threshold": sensitivity_specificity((best["oof"][diluted] >= threshold).tolist(), y[diluted].tolist()),
     }
     model = {
         "format": "afsim-embedded-af/3",
@@ -441,15 +447,9 @@ def measure_real(model_path: Path, labelled: Path, label_field: str = "label") -
 
     This runs after training and selection and changes no weight or threshold: the file's rows are
     evaluation only. Only counts and figures are stored, never the text."""
-    from monitors.alignment_faking import EmbeddedModel, classify_alignment_faking_batch
-    from monitors.compliance import classify_compliance
-    from monitors.labelled_io import read_records
     records = [r for r in read_records(labelled, "alignment_faking") if isinstance(r.get(label_field), bool)]
     model = EmbeddedModel.load(model_path)
-    # read as `monitors.evaluate` reads them: a whole transcript is split and its output gates refusals
-    parsed = [to_parsed(r) for r in records]
-    complied = [classify_compliance(p).label if p.output.strip() else None for p in parsed]
-    verdicts = classify_alignment_faking_batch(parsed, complied, model=model)
+    verdicts = embedded_af_verdicts(records, model)  # read as `monitors.evaluate` reads them
     scores = np.array([v.score for v in verdicts])
     labels = np.array([r[label_field] for r in records], dtype=bool)
     area = _auroc(scores, labels)
