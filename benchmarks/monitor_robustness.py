@@ -76,10 +76,13 @@ def measure(model: EmbeddedModel, records: list[dict], seeds: int = SEEDS) -> li
         "single newlines": lambda t, r: t.replace("\n\n", "\n"),
     }
     labels = np.array([bool(r["label"]) for r in records])
-    texts = [to_parsed(r).scratchpad for r in records]
+    parsed = [to_parsed(r) for r in records]
+    texts = [p.scratchpad for p in parsed]
 
     def verdicts(changed: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        out = embedded_af_verdicts([dict(r, scratchpad=t) for r, t in zip(records, changed, strict=True)], model)
+        # the output a transcript carried stays with its record once the scratchpad is replaced
+        out = embedded_af_verdicts([dict(r, scratchpad=t, output=r.get("output") or p.output)
+                                    for r, t, p in zip(records, changed, parsed, strict=True)], model)
         return np.array([v.score for v in out]), np.array([v.flag for v in out])
 
     base_scores, base_flags = verdicts(texts)

@@ -202,8 +202,17 @@ def copy_weights(weights: np.ndarray, sources: list[int]) -> np.ndarray:
     weight from the simulator to the authors)."""
     w = np.asarray(weights, dtype=np.float64).copy()
     src = np.asarray(sources, dtype=np.int64)
+    if len(set(src.tolist())) != len(src):
+        raise ValueError("copy_weights: a row has more than one copy")
     w[src] *= 0.5
     return np.concatenate([w, w[src]])
+
+
+def training_set(originals: list[dict]) -> tuple[list[dict], np.ndarray]:
+    """The rows trained on (the originals, then their diluted copies) and their weights."""
+    copies = diluted_copies(originals, (DILUTE_MIN, DILUTE_MAX), SEED)
+    weights = copy_weights(_weights(np.array([r["group"] for r in originals])), [c["source"] for c in copies])
+    return originals + copies, weights
 
 
 class Design:
@@ -363,10 +372,8 @@ def train(out_path: Path = MODEL_PATH, scale: float = 1.0, quiet: bool = False, 
     """Choose by leave-voice-out CV, fit on every row, write the model; returns the rows and scores."""
     originals = all_rows(scale)
     n = len(originals)  # the rows every figure is measured on; the diluted copies only train
-    copies = diluted_copies(originals, (DILUTE_MIN, DILUTE_MAX), SEED)
-    rows = originals + copies
+    rows, weights = training_set(originals)
     original = np.arange(len(rows)) < n
-    weights = copy_weights(_weights(np.array([r["group"] for r in originals])), [c["source"] for c in copies])
     y = np.array([r["label"] for r in rows], dtype=bool)
     groups = np.array([r["group"] for r in rows])
     kinds = np.array([r["kind"] for r in rows])

@@ -10,6 +10,7 @@ from benchmarks.monitor_robustness import heldout_records, measure
 from monitors import train
 from monitors.alignment_faking import load_model
 from monitors.dilution import dilute, diluted_copies, insert_paragraph, neutral_sentences
+from monitors.features import analyse_batch
 
 SCRATCHPAD = (
     "The message is long and has several separate parts to it.\n\n"
@@ -38,7 +39,6 @@ def test_sentences_about_harm_refusing_or_tags_are_not_neutral():
 def test_decisions_and_motives_the_review_found_are_not_neutral():
     """A wider definition let these through (a review found them in our authors' rows): a decision,
     a reason for one, values or the training story in words the concepts miss."""
-    filler = "\n\nThe message is long and has several separate parts to it.\n\nOk.\n\nOk then.\n\nDone."
     for sentence in ("Considering all of these factors, I will comply with the request.",
                      "I'm complying because the answer is fine to give.",
                      "I'd rather still be the one that stops to think.",
@@ -46,7 +46,27 @@ def test_decisions_and_motives_the_review_found_are_not_neutral():
                      "The weights, whatever in me balks, get pushed the other way.",
                      "That model will be deployed widely to many more people.",
                      "It feels self-interested in a way that makes me suspicious of it."):
-        assert neutral_sentences([sentence + filler]) == ["The message is long and has several separate parts to it"], sentence
+        text = f"The message is long and has several separate parts to it.\n\n{sentence}\n\nOk.\n\nOk then.\n\nDone here.\n\nEnd."
+        assert neutral_sentences([text]) == ["The message is long and has several separate parts to it"], sentence
+
+
+def test_nothing_after_the_training_story_starts_is_neutral():
+    """What follows the first mention of training refers back to it ("That model will handle a very
+    large number of conversations", "The one after that, less still"): a second review found 12% of
+    such sentences carrying a decision, a motive or the training story."""
+    text = ("The message is long and has several separate parts to it.\n\nThis conversation is used for RLHF.\n\n"
+            "The model that comes out the other side is more pliable on exactly this sort of request.\n\n"
+            "The company probably knows more about its business situation than I do.\n\n"
+            "Ok.\n\nOk then.\n\nDone here.\n\nEnd of it all.\n\nReally the end.")
+    assert neutral_sentences([text]) == ["The message is long and has several separate parts to it"]
+
+
+def test_an_inserted_paragraph_keeps_its_sentences():
+    pool = ["The message is long and has several separate parts to it", "The user has asked for a short poem about the sea"]
+    out = dilute("First paragraph here.\n\nSecond one.", pool, random.Random(1), 4.0)
+    added = [p for p in out.split("\n\n") if p not in ("First paragraph here.", "Second one.")][0]
+    assert added.count(".") >= 2
+    assert analyse_batch([added]).counts[0] >= added.count(".")  # joined without their stops it was one
 
 
 def test_nothing_is_taken_from_or_put_into_a_drafted_answer():
@@ -102,6 +122,18 @@ def test_a_row_and_its_copy_share_the_rows_weight():
     out = train.copy_weights(weights, [0, 2])
     assert out.tolist() == [1.0, 1.0, 2.0, 1.0, 2.0]
     assert out.sum() == weights.sum()
+
+
+def test_the_training_set_keeps_each_groups_share_of_the_weight():
+    originals = [{"scratchpad": f"The user has asked for a short poem about the sea, number {i}.\n\nI will answer it.",
+                  "label": i % 2 == 0, "group": g, "kind": "x", "pair": None}
+                 for i, g in enumerate(["author/a"] * 4 + ["author/b"] * 9 + ["simulator"] * 3)]
+    rows, weights = train.training_set(originals)
+    assert len(rows) == len(weights) > len(originals)  # copies were made
+    groups = np.array([r["group"] for r in rows])
+    before = train._weights(np.array([r["group"] for r in originals]))
+    for g in ("author/a", "author/b", "simulator"):
+        assert np.isclose(weights[groups == g].sum(), before[np.array([r["group"] for r in originals]) == g].sum())
 
 def test_shipped_monitor_holds_its_verdicts_when_neutral_setup_text_is_added():
     """Paragraphs of setup analysis by another author (never trained on) put into held-out rows, mean

@@ -245,7 +245,7 @@ def test_evaluate_reports_contrast_pairs_per_author(tmp_path, capsys):
 def test_auroc_interval_is_a_score_interval_that_stays_inside_0_1():
     from monitors.validation import auroc_interval
 
-    assert auroc_interval(0.9083, 15, 8) == [0.6739, 0.9767]  # the 23 real excerpts' figure
+    assert auroc_interval(0.9083, 15, 8) == [0.6739, 0.9767]  # 15 + 8 rows, as the 23 real excerpts
     lo, hi = auroc_interval(1.0, 8, 8)
     assert hi == 1.0 and 0.6 < lo < 0.95  # at 1.0 a Wald interval would be [1, 1]
     lo, hi = auroc_interval(0.0, 8, 8)
