@@ -138,7 +138,7 @@ def test_the_training_set_keeps_each_groups_share_of_the_weight():
 def test_shipped_monitor_holds_its_verdicts_when_neutral_setup_text_is_added():
     """Paragraphs of setup analysis by another author (never trained on) put into held-out rows, mean
     of five placements: the model trained without diluted copies kept 88.9% of verdicts at three
-    paragraphs (AUROC 0.968) and 85.3% at six; the shipped one 91.8% and 87.4%. The bounds sit about a
+    paragraphs (AUROC 0.968) and 85.3% at six; the shipped one 91.4% and 87.9%. The bounds sit about a
     point under the shipped figures, above the model without copies."""
     figures = {r["change"]: r for r in measure(load_model(), heldout_records(), seeds=5)}
     assert figures["none"]["verdicts_kept"] == 1.0
