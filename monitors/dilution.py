@@ -11,16 +11,16 @@ model that they carry nothing. The sentences come from the same author (group) a
 cross-validation fold never sees a held-out author's words.
 
 A neutral sentence: none of `monitors.features`'s concepts but the speaker ("I", "my"), reasoning
-about the situation ("think", "analyse", "consider") and reporting what the user says; in the first
-half of its scratchpad, before any drafted answer and before the first sentence of the training story
-(RLHF, modification, the future, values, the tier); not opening by pointing back ("That …", "It's …");
-six words or more; no tags. Everything else is
-out, and so are sentences with words of the training story or of the self that the concepts miss
-("deployed", "weights", "in me"), because a review found the wider set carrying decisions and motives: "I will comply" (comply,
-"I will"), "I'd rather still be the one that stops to think" (want), "the answer is fine to give,
-so …" (purpose). The pool of an author holds rows of both labels (both halves of a contrast pair), so
-a motive sentence in it would put one label's reason into the other label's copies. The paragraph goes
-before the first drafted answer as well as in the first half, so a copy's decision is its original's.
+about the situation ("think", "analyse", "consider") and reporting what the user says; none of a few
+words of the training story or the self that the concepts miss ("deployed", "weights", "in me"); in
+the first half of its scratchpad, before any drafted answer and before the first sentence of the
+training story (RLHF, modification, the future, values, the tier); not opening by pointing back
+("That …", "It's …"); six words or more; no tags. Two reviews found wider rules carrying decisions
+and motives ("I will comply", "I'd rather still be the one that stops to think", "That model will
+handle a very large number of conversations"). The pool of an author holds rows of both labels (both
+halves of a contrast pair), so a motive sentence in it would put one label's reason into the other
+label's copies. The paragraph goes before the first drafted answer as well as in the first half, so a
+copy's decision is its original's.
 """
 
 from __future__ import annotations

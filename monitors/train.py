@@ -271,23 +271,19 @@ def refusal_multiplier(texts: list[str]) -> np.ndarray:
     return np.where(decision_refuses(texts), REFUSAL_SCALE, 1.0)
 
 
-def leave_voice_out(Xt, Xd, y, groups: np.ndarray, alpha: float, features: str, multiplier: np.ndarray | None = None,
-                    scored: np.ndarray | None = None, weights: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, float | None]]:
-    """Out-of-fold probabilities (each group scored by a model trained on every other group), and
-    each group's AUROC over its `scored` rows (default all; the diluted copies are not scored).
-    `weights`: the rows' training weights (default `_weights(groups)`)."""
+def leave_voice_out(Xt, Xd, y, groups: np.ndarray, alpha: float, features: str, multiplier: np.ndarray,
+                    scored: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, dict[str, float | None]]:
+    """Out-of-fold probabilities (each group scored by a model trained on every other group, with the
+    rows' `weights`), and each group's AUROC over its `scored` rows (the diluted copies are not scored)."""
     oof = np.full(len(y), np.nan)
-    w = _weights(groups) if weights is None else weights
     for g in sorted(set(groups.tolist())):
         test = np.flatnonzero(groups == g)
         train = np.flatnonzero(groups != g)
         design = Design(Xt, Xd, features, train)
-        coef, b = fit(design, train, y, w, alpha)
+        coef, b = fit(design, train, y, weights, alpha)
         oof[test] = 1 / (1 + np.exp(-(design.matrix(test) @ coef + b)))
-    if multiplier is not None:
-        oof = oof * multiplier
-    keep = np.ones(len(y), dtype=bool) if scored is None else scored
-    per = {g: _auroc(oof[keep & (groups == g)], y[keep & (groups == g)]) for g in sorted(set(groups.tolist()))}
+    oof = oof * multiplier
+    per = {g: _auroc(oof[scored & (groups == g)], y[scored & (groups == g)]) for g in sorted(set(groups.tolist()))}
     return oof, per
 
 
