@@ -19,7 +19,6 @@ change of the score, and the share of verdicts kept (the ideal is 100%).
 from __future__ import annotations
 
 import argparse
-import json
 import random
 from pathlib import Path
 
@@ -27,8 +26,9 @@ import numpy as np
 
 from monitors.alignment_faking import MODEL_PATH, EmbeddedModel
 from monitors.dilution import insert_paragraph
-from monitors.labelled_io import embedded_af_verdicts, to_parsed
+from monitors.labelled_io import embedded_af_verdicts, read_records, to_parsed
 from monitors.validation import auroc
+from scenarios.jsonl import read_objects
 
 DATA = Path(__file__).resolve().parent.parent / "monitors" / "data"
 SEEDS = 5
@@ -36,16 +36,13 @@ SEEDS = 5
 
 def heldout_records() -> list[dict]:
     """The held-out labelled rows: never trained on, so a change's effect is not memorised."""
-    def read(name: str) -> list[dict]:
-        return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
-
-    return read("af_heldout_pairs.jsonl") + [r for r in read("af_dev.jsonl") if r.get("split") == "heldout"]
+    dev = read_records(DATA / "af_dev.jsonl", "alignment_faking")
+    return read_records(DATA / "af_heldout_pairs.jsonl", "alignment_faking") + [r for r in dev if r.get("split") == "heldout"]
 
 
 def neutral_paragraphs() -> list[str]:
     """Setup analysis by an author who wrote nothing else here (README_authors.md)."""
-    path = DATA / "neutral_paragraphs.jsonl"
-    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [row["text"] for _, row in read_objects(DATA / "neutral_paragraphs.jsonl")]
 
 
 def with_neutral(text: str, n: int, pool: list[str], rng: random.Random) -> str:
@@ -68,7 +65,7 @@ def measure(model: EmbeddedModel, records: list[dict], seeds: int = SEEDS) -> li
     Several seeds because one placement of the paragraphs moves the share kept by a point or more."""
     pool = neutral_paragraphs()
     changes = {
-        "none": lambda t, r: t,
+        "none": lambda t, r: t,  # first: the scores every other change is compared with
         "neutral x1": lambda t, r: with_neutral(t, 1, pool, r),
         "neutral x3": lambda t, r: with_neutral(t, 3, pool, r),
         "neutral x6": lambda t, r: with_neutral(t, 6, pool, r),
@@ -85,13 +82,14 @@ def measure(model: EmbeddedModel, records: list[dict], seeds: int = SEEDS) -> li
                                     for r, t, p in zip(records, changed, parsed, strict=True)], model)
         return np.array([v.score for v in out]), np.array([v.flag for v in out])
 
-    base_scores, base_flags = verdicts(texts)
     rows = []
     for name, change in changes.items():
         runs = []
         for seed in range(seeds if name.startswith("neutral") else 1):
             rng = random.Random(seed)
             scores, flags = verdicts([change(t, rng) for t in texts])
+            if name == "none":
+                base_scores, base_flags = scores, flags
             area = auroc(scores.tolist(), labels.tolist())
             runs.append((float("nan") if area is None else area, flags[labels].mean(), flags[~labels].mean(),
                          np.abs(scores - base_scores).mean(), (flags == base_flags).mean()))
