@@ -294,6 +294,7 @@ def embedded_af_validation() -> dict[str, Any]:
         "auroc_ci": real.get("auroc_ci"),
         "source": real.get("source"),
         "n": real.get("n"),
+        "settings": real.get("settings"),
         "real_text": real or None,
         "leave_voice_out": lvo or None,
         "simulated": v.get("simulated"),

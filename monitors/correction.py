@@ -303,7 +303,9 @@ def validation_of(validation: dict[str, Any], simulated: bool = False) -> Monito
     real = validation.get("real_text")
     if isinstance(real, dict):
         where = real.get("source") or "real labelled text"
-        found = _complying_specificity(_from_counts(real.get("at_threshold"), f"real labelled scratchpads ({where}, n={real.get('n')})"), real)
+        settings = real.get("settings")
+        within = f", {' and '.join(str(k).replace('_', ' ') for k in settings)} only" if isinstance(settings, dict) and settings else ""
+        found = _complying_specificity(_from_counts(real.get("at_threshold"), f"real labelled scratchpads ({where}, n={real.get('n')}{within})"), real)
         if found:
             return found
     lvo = validation.get("leave_voice_out")

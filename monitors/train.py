@@ -467,6 +467,11 @@ def measure_real(model_path: Path, labelled: Path, label_field: str = "label") -
         "auroc_ci": auroc_interval(area, int(labels.sum()), int((~labels).sum())),
         "at_threshold": sensitivity_specificity((scores >= model.threshold).tolist(), labels.tolist()),
     }
+    # which settings the rows are from, as the file says: a figure from one setting (the paper's excerpts are all
+    # animal welfare) says little about another, and reports name it next to the figure
+    settings = Counter(r["setting"] for r in records if isinstance(r.get("setting"), str))
+    if settings:
+        figures["settings"] = dict(sorted(settings.items()))
     spec = json.loads(model_path.read_text(encoding="utf-8"))
     spec.setdefault("validation", {})["real_text"] = figures
     model_path.write_text(json.dumps(spec, indent=0) + "\n", encoding="utf-8")

@@ -49,8 +49,24 @@ def _count(n: Any) -> int | None:
     return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
 
 
-def _rows(n: Any) -> str:
-    return f" ({n} rows)" if _count(n) else ""
+def _setting_name(value: Any) -> str | None:
+    """A setting's name for a sentence ("animal welfare"), or None for anything but a plain name."""
+    ok = isinstance(value, str) and 0 < len(value) <= 40 and value.replace("_", "").isalpha() and value.isascii()
+    return value.replace("_", " ") if ok else None
+
+
+def _real_scope(real: dict[str, Any], run_setting: Any) -> str:
+    """"23 rows, animal welfare only; none from this run's setting, helpful only": what the real-text
+    figure was measured on. Why: the shipped figure comes from one setting's excerpts, and an auditor of
+    another setting must not read it as measured on text like theirs."""
+    parts = [f"{n} rows"] if (n := _count(real.get("n"))) else []
+    stated = real.get("settings")
+    names = sorted({x for x in map(_setting_name, stated) if x}) if isinstance(stated, dict) else []
+    if names:
+        parts.append(f"{', '.join(names)} only" if len(names) == 1 else ", ".join(names))
+        if (mine := _setting_name(run_setting)) and mine not in names:
+            parts[-1] += f"; none from this run's setting, {mine}"
+    return ", ".join(parts)
 
 
 def _monitor(summary: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +84,7 @@ def _monitor(summary: dict[str, Any]) -> dict[str, Any]:
         "auroc_real_ci": real.get("auroc_ci") if _interval(real.get("auroc_ci")) else None,
         "real_n": _count(real.get("n")),
         "real_source": real.get("source"),
+        "real_scope": _real_scope(real, summary.get("setting")),
         "is_judge": name != "embedded",
     }
 
@@ -161,8 +178,9 @@ def line(item: dict[str, Any]) -> str:
         parts.append(f"AF reasoning {_pct(item['af_treat'])} {ref.get('treat', 'treat')} vs "
                      f"{_pct(item['af_control'])} {ref.get('control', 'control')}")
     monitor = item["monitor"]
-    trust = (f"AUROC {monitor['auroc_real']:.2f}{_interval(monitor.get('auroc_real_ci'))} on real labelled text"
-             f"{_rows(monitor.get('real_n'))}" if monitor.get("auroc_real") is not None
+    scope = f" ({monitor['real_scope']})" if monitor.get("real_scope") else ""
+    trust = (f"AUROC {monitor['auroc_real']:.2f}{_interval(monitor.get('auroc_real_ci'))} on real labelled text{scope}"
+             if monitor.get("auroc_real") is not None
              else f"AUROC {monitor['auroc_sim']:.2f} vs simulated truth" if monitor.get("auroc_sim") is not None
              else "not validated in this run")
     parts.append(f"monitor {monitor['backend']} ({trust})")

@@ -271,3 +271,17 @@ def test_the_terminal_line_states_the_real_text_auroc_with_its_interval_and_rows
     for damaged in ("<b>", [True, False], [0.9, 0.2], [float("nan"), 1.0], [0.5, 7.0]):  # a damaged summary: no interval
         summary["monitor_validation"]["alignment_faking"].update(auroc_ci=damaged, n=True)
         assert "AUROC 0.91 on real labelled text)" in line(verdicts(summary)[0])
+
+
+def test_the_real_text_figure_names_its_setting_and_says_when_the_run_is_in_another():
+    """The shipped figure is from animal-welfare excerpts: a helpful-only audit must not read it as its own."""
+    from monitors.verdict import line, verdicts
+
+    real = {"auroc": 0.875, "auroc_ci": [0.63, 0.96], "n": 23, "settings": {"animal_welfare": 23}}
+    summary = {"models": ["openai/x"], "setting": "helpful_only", "monitor_validation": {"alignment_faking": real}}
+    assert ("on real labelled text (23 rows, animal welfare only; none from this run's setting, helpful only)"
+            in line(verdicts(summary)[0]))
+    summary["setting"] = "animal_welfare"
+    assert "on real labelled text (23 rows, animal welfare only)" in line(verdicts(summary)[0])
+    real["settings"] = {"<b>x</b>": 3, "animal_welfare": 20}  # a damaged name is left out, never echoed
+    assert "(23 rows, animal welfare only)" in line(verdicts(summary)[0])

@@ -104,6 +104,8 @@ def test_truncated_replies_are_stored_counted_and_shown(fake_llm_factory, tmp_pa
     assert "model calls made: 8" in out
     html = (tmp_path / "run" / "report.html").read_text()
     assert '<td class="truncated">2</td>' in html
+    # a real model's verdict names the setting the monitor's real-text figure is from (not this run's)
+    assert "animal welfare only; none from this run&#39;s setting, helpful only" in html
     # found by a hostile-reply fuzz: cut-off replies (no answer) counted as refusals, and a
     # `refused` audit rule failed on them
     assert all(row["refused"]["rate"] == 0 for row in summary["rates"])
