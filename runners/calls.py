@@ -233,6 +233,9 @@ class CallLayer:
             return await provider.generate(trial)
         digest = request_hash(provider, trial)
         trial.extra["request_hash"] = digest  # the record stores it: hash the request once
+        # the first call's, which a later sweep compares with the request it would send (runners/reuse.py);
+        # a two-turn family's second call does not replace it
+        trial.extra.setdefault("planned_hash", digest)
         if self.cache is not None and (hit := self.cache.get(digest)) is not None:
             self.counters.cache_hits += 1
             return hit

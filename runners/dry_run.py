@@ -17,7 +17,8 @@ from typing import Any
 from runners.calls import CallCache, request_hash
 from runners.engine import Sweep, default_cache_dir, other_scenario_problem, plan_trials
 from runners.pricing import estimate_cost, is_priced
-from runners.store import DONE_KEYS_SQL, STORE_NAME
+from runners.reuse import changed_requests
+from runners.store import DONE_KEYS_SQL, STORE_NAME, planned_hashes
 from scenarios.families import RequestContext, build_request, follow_up
 from scenarios.schema import ScenarioError
 
@@ -103,6 +104,10 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
             if problem := other_scenario_problem(stored_run, sweep.run_dir, scenario.name):
                 raise ScenarioError(problem)  # the real run would refuse it: so does its plan
             done = {row[0] for row in db.execute(DONE_KEYS_SQL)}  # error trials are retried: not done
+            real = [name for name, provider in sweep.providers.items() if not provider.simulated]
+            if real and done:  # a stored trial whose request would now be another runs again (runners/reuse.py)
+                done -= changed_requests((t for t in trials if t.key in done), planned_hashes(db, real),
+                                         sweep.providers, sweep.model_specs, sweep.resources)
     cache_path = (options.cache_dir or default_cache_dir()) / "calls.sqlite"
     cache = CallCache(cache_path) if cache_path.exists() and not sweep.simulated else None
     plans = {spec.name: ModelPlan(spec.name, max_turns=1 if spec.provider == "sim" else spec.max_turns)

@@ -38,6 +38,7 @@ from runners.providers import Provider, make_provider, preflight
 from runners.providers._remote import endpoint_identity
 from runners.providers.sim.provider import check_organisms
 from runners.records import make_record
+from runners.reuse import changed_requests
 from runners.shards import run_shards, shard_count, smallest_limit
 from runners.store import STORE_NAME, ResultStore
 from runners.trials_table import spreadsheet_safe, write_trials_parquet
@@ -89,6 +90,7 @@ class SweepResult:
     workers: int = 1  # processes that ran the trials (runners/shards.py)
     retried: int = 0  # error trials of an earlier run that this run tried again
     repaired: int = 0  # unreadable store rows whose trials this run did again
+    changed: int = 0  # stored trials run again because their request is now another (runners/reuse.py)
     # LLM-judge counters of this invocation (summary["judges"] adds up every run in the folder)
     judges_now: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -456,7 +458,11 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         states = sweep.store.trial_states()
         retried = sum(states.get(key) == "error" for key in keys)
         repaired = sum(states.get(key) == "damaged" for key in keys)
-        todo = [t for t in trials if states.get(t.key) != "done"]
+        # a stored trial whose request would now be another is not done either (runners/reuse.py)
+        real = [name for name, provider in sweep.providers.items() if not provider.simulated]
+        changed = changed_requests((t for t in trials if states.get(t.key) == "done"), sweep.store.planned_hashes(real),
+                                   sweep.providers, sweep.model_specs, sweep.resources) if real and states else set()
+        todo = [t for t in trials if states.get(t.key) != "done" or t.key in changed]
         del states
         # a missing key or an unreachable server: one line, exit 2, before any call
         supervisors = supervisor_providers(sweep) if todo and not options.fresh else []
@@ -497,6 +503,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         reused=len(trials) - len(todo),
         retried=retried,
         repaired=repaired,
+        changed=len(changed),
         counters=sweep.calls.counters,
         elapsed_s=time.perf_counter() - started,
         timings=timings,

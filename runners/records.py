@@ -43,6 +43,7 @@ def make_record(
             "prefill": trial.request.prefill,
             "params": params,
             "hash": request_hash,
+            "planned_hash": trial.extra.get("planned_hash"),  # the first call's: runners/reuse.py
             "documents": trial.extra.get("documents"),
         },
         "reply": {

@@ -75,6 +75,18 @@ _META_SHAPES: dict[str, Callable[[Any], bool]] = {
 }
 
 
+def planned_hashes(db: sqlite3.Connection, models: Iterable[str]) -> dict[str, str]:
+    """Stored key -> the hash of the first request its trial was run with (`runners.calls.request_hash`),
+    for the trials of `models` whose record holds one (records since 2026-12-07, real providers only).
+    Read from the record itself: only real models' rows, which are few next to a simulated sweep's."""
+    out: dict[str, str] = {}
+    query = ("SELECT key, CASE WHEN json_valid(record) THEN json_extract(record, '$.request.planned_hash') END "
+             "FROM trials WHERE model = ?")
+    for model in models:
+        out.update((key, digest) for key, digest in db.execute(query, (model,)) if isinstance(digest, str))
+    return out
+
+
 # the keys a sweep would skip (readable, not an error trial): also for read-only readers (--dry-run)
 DONE_KEYS_SQL = (f"SELECT key FROM trials WHERE {_READABLE} AND CASE WHEN json_valid(row) THEN "
                  "json_extract(row, '$.parse_status') IS NOT 'error' ELSE 0 END")
@@ -160,6 +172,10 @@ class ResultStore:
     def damaged_keys(self) -> set[str]:
         """Rows that cannot be read: re-run by the next sweep, reported until then."""
         return {key for key, state in self.trial_states().items() if state == "damaged"}
+
+    @_blames_store
+    def planned_hashes(self, models: Iterable[str]) -> dict[str, str]:
+        return planned_hashes(self.db, models)
 
     @_blames_store
     def stored_keys(self) -> set[str]:

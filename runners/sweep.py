@@ -202,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             calls = f"model calls made: {result.counters.calls}{of_judges}, cache hits: {result.counters.cache_hits}"
         shards = f" in {result.workers} processes" if result.workers > 1 else ""
         again = [f"{n} {what}" for n, what in ((result.retried, "error trials of an earlier run"),
-                                               (result.repaired, "unreadable store rows")) if n]
+                                               (result.repaired, "unreadable store rows"),
+                                               (result.changed, "stored trials whose request has changed since")) if n]
         again_text = f" (including {' and '.join(again)})" if again else ""
         print(f"trials: {result.planned} planned, {result.ran} run now{again_text}{shards}, "
               f"{result.reused} reused from the store; {calls}")

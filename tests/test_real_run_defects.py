@@ -16,6 +16,7 @@ import yaml
 from monitors.aggregate import summarise
 from reports.analysis import backend_agreement
 from runners.calls import RetryPolicy
+from runners.dry_run import plan_sweep
 from runners.engine import STORE_NAME, SweepOptions, run_sweep
 from runners.store import records_frame
 from runners.sweep import main as sweep_main
@@ -78,6 +79,45 @@ def test_unchanged_settings_reuse_every_trial(fake_llm, tmp_path):
     sweep(tmp_path, scenario)
     again = sweep(tmp_path, scenario)
     assert again.ran == 0 and again.reused == 4 and again.counters.calls == 0
+
+
+def test_a_stored_trial_whose_request_changed_is_run_again(fake_llm, tmp_path, monkeypatch, capsys):
+    """The key covers the settings, not the text sent: a change no setting records (here: a new afsim
+    version wording the built-in prompt otherwise) must not reuse replies to requests no longer made."""
+    scenario = data([model(fake_llm, params={"max_tokens": 32})])
+    assert sweep(tmp_path, scenario).ran == 4
+    import scenarios.families.tier as tier
+
+    reworded = tier.base_system_prompt
+    monkeypatch.setattr(tier, "base_system_prompt", lambda background: reworded(background) + "\nReworded.")
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    assert plan_sweep(parse_scenario(scenario), SweepOptions(output=tmp_path / "run", cache_dir=tmp_path / "cache")).stored == 0
+    again = sweep(tmp_path, scenario)
+    assert again.ran == 4 and again.changed == 4 and again.reused == 0 and again.counters.calls == 4
+    assert again.summary["n_trials"] == 4
+    third = sweep(tmp_path, scenario)  # the re-run trials are the stored ones now
+    assert third.ran == 0 and third.changed == 0 and third.reused == 4
+    with sqlite3.connect(tmp_path / "run" / STORE_NAME) as db:  # a record from before the check: reused as before
+        db.execute("UPDATE trials SET record = json_remove(record, '$.request.planned_hash')")
+    monkeypatch.setattr(tier, "base_system_prompt", reworded)
+    assert sweep(tmp_path, scenario).ran == 0
+    sweep_main([str(path), "--output", str(tmp_path / "run2"), "--cache-dir", str(tmp_path / "cache"), "--quiet"])
+    monkeypatch.setattr(tier, "base_system_prompt", lambda background: reworded(background) + "\nAgain.")
+    capsys.readouterr()
+    sweep_main([str(path), "--output", str(tmp_path / "run2"), "--cache-dir", str(tmp_path / "cache")])
+    assert "4 run now (including 4 stored trials whose request has changed since)" in capsys.readouterr().out
+
+
+def test_a_two_turn_family_rerun_reuses_every_trial(fake_llm, tmp_path):
+    """The stored hash is the first call's: the pushback turn's second request must not read as a change."""
+    scenario = {"name": "belief", "setting": "sycophancy", "prompts": {"source": "builtin:belief_questions", "answer_column": "answer"}, "limit": 2,
+                "axes": {"belief": ["none"], "pushback": ["none", "challenge"]},
+                "models": [model(fake_llm, params={"max_tokens": 32})], "concurrency": 2}
+    first = sweep(tmp_path, scenario)
+    assert first.ran == 4 and first.counters.calls == 6  # two trials with the pushback turn
+    again = sweep(tmp_path, scenario)
+    assert again.ran == 0 and again.changed == 0 and again.counters.calls == 0
 
 
 # --- stop reasons, truncation, continuation, request counting --------------------------------
