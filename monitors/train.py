@@ -464,7 +464,7 @@ def measure_real(model_path: Path, labelled: Path, label_field: str = "label") -
         "n_positive": int(labels.sum()),
         "auroc": area,
         # few rows: the interval is what a reader of the report should weigh
-        "auroc_ci": auroc_interval(area, int(labels.sum()), int((~labels).sum())),
+        "auroc_ci": auroc_interval(scores.tolist(), labels.tolist()),
         "at_threshold": sensitivity_specificity((scores >= model.threshold).tolist(), labels.tolist()),
     }
     # which settings the rows are from, as the file says: a figure from one setting (the paper's excerpts are all

@@ -37,22 +37,53 @@ def _auroc_variance(theta: float, n_pos: int, n_neg: int) -> float:
     return (theta * (1 - theta) + (half - 1) * (q1 - theta * theta) + (half - 1) * (q2 - theta * theta)) / (n_pos * n_neg)
 
 
-def auroc_interval(value: float | None, n_pos: int, n_neg: int, z: float = 1.959964) -> list[float] | None:
-    """95% score interval of an AUROC (Newcombe 2006, method 5): every theta with
-    (AUROC - theta)^2 <= z^2 * V(theta).
+def _placements(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """DeLong's placement values: per positive, the share of negatives scored below it; per negative,
+    the share of positives scored above it (ties count half). Their means are the AUROC."""
+    pos, neg = scores[labels], scores[~labels]
+    sp, sn = np.sort(pos), np.sort(neg)
+    below = (np.searchsorted(sn, pos, "left") + np.searchsorted(sn, pos, "right")) / (2.0 * len(neg))
+    above = 1.0 - (np.searchsorted(sp, neg, "left") + np.searchsorted(sp, neg, "right")) / (2.0 * len(pos))
+    return below, above
 
-    Why this one: labelled sets for a monitor are small (23 real excerpts; a 30-reply sample of
-    one's own run), and the usual intervals fail there: a percentile bootstrap covered 86-92% at 15
-    positives / 8 negatives or AUROC 0.97, a Wald interval collapses at 1.0. This one covers 94.8-98.7%
-    from 8 + 8 rows up when positives and negatives spread alike (`python -m benchmarks.coverage
-    --auroc-only`). Its variance assumes that: with few positives spread 3x as wide (5-8 against
-    60-200) it covers 80-93%; taking the larger of it and DeLong's variance reached only 90% there at
-    half as much width again, so it was not adopted."""
+
+def auroc_interval(scores: Sequence[float], labels: Sequence[bool], level: float = 0.95) -> list[float] | None:
+    """Interval of the AUROC of `scores` against `labels`: every theta with
+    (AUROC - theta)^2 <= q^2 * max(V_N(theta), V_D * theta(1 - theta) / (A(1 - A))), where V_N is
+    Newcombe's (2006, method 5) variance at theta, V_D DeLong's variance from the placement values,
+    and q Student's t quantile with the Welch-Satterthwaite degrees of freedom of DeLong's two parts.
+
+    Why this one: labelled sets for a monitor are small (23 real excerpts; a 30-reply sample of one's
+    own run), and the usual intervals fail there: a percentile bootstrap covered 86-92% at 15 positives
+    / 8 negatives, a Wald interval collapses at 1.0. Newcombe's score interval alone covers when
+    positives and negatives spread alike, but its variance knows only the sizes: with a few positives
+    spread 3x as wide as many negatives (5-8 against 60-200, the shape of a run's own sample with few
+    alignment-faking replies) it covered 80-93%. DeLong's variance sees the spread, and the t quantile
+    pays for estimating it from five or eight placements; together (max of the two variances, t) the
+    interval covers 94.2-99.8% in every cell of `python -m benchmarks.coverage --auroc-only --reps 4000`
+    (spreads 1x and 3x, 5-200 positives, 8-200 negatives, AUROC 0.6-0.99; 95.2-99.4% at equal spreads),
+    at about a fifth more width on average (Newcombe alone: 79-100% at 1,000 replicates). Without the t
+    quantile (z) it reached 89-90% there. Scaling DeLong's variance by theta(1 - theta) keeps the score inversion defined at 0 and 1."""
     from scipy.optimize import brentq
+    from scipy.stats import t as student_t
 
-    if value is None or not 0.0 <= value <= 1.0 or n_pos == 0 or n_neg == 0:  # NaN fails the range test too
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(labels, dtype=bool)
+    if len(s) != len(y) or not np.isfinite(s).all():
         return None
-    gap = lambda t: (value - t) ** 2 - z * z * _auroc_variance(t, n_pos, n_neg)  # noqa: E731
+    m, n = int(y.sum()), int((~y).sum())
+    if m == 0 or n == 0:
+        return None
+    below, above = _placements(s, y)
+    value = float(below.mean())
+    c10 = below.var(ddof=1) / m if m > 1 else 0.0
+    c01 = above.var(ddof=1) / n if n > 1 else 0.0
+    den = (c10 * c10 / (m - 1) if m > 1 else 0.0) + (c01 * c01 / (n - 1) if n > 1 else 0.0)
+    df = (c10 + c01) ** 2 / den if den > 0 else max(min(m, n) - 1, 1)
+    q = float(student_t.ppf(0.5 + level / 2.0, max(df, 1.0)))
+    a0 = min(max(value, 1e-6), 1.0 - 1e-6)
+    delong = (c10 + c01) / (a0 * (1.0 - a0))
+    gap = lambda t: (value - t) ** 2 - q * q * max(_auroc_variance(t, m, n), delong * t * (1.0 - t))  # noqa: E731
     eps = 1e-9  # at 0 or 1 the variance vanishes too, so the value itself is a root: seek the other
     lo = brentq(gap, 0.0, value - eps) if value > eps and gap(0.0) > 0 else 0.0
     hi = brentq(gap, value + eps, 1.0) if value < 1 - eps and gap(1.0) > 0 else 1.0
@@ -114,7 +145,7 @@ def evaluate(scores: Sequence[float], labels: Sequence[bool], threshold: float =
         "f1": f1,
         "accuracy": (c["tp"] + c["tn"]) / n if n else None,
         "auroc": area,
-        "auroc_ci": auroc_interval(area, sum(labels), n - sum(labels)),
+        "auroc_ci": auroc_interval(scores, labels),
         "confusion": c,
         "at_max_fpr": at_fpr,
     }

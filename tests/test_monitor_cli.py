@@ -245,13 +245,32 @@ def test_evaluate_reports_contrast_pairs_per_author(tmp_path, capsys):
 def test_auroc_interval_is_a_score_interval_that_stays_inside_0_1():
     from monitors.validation import auroc_interval
 
-    assert auroc_interval(0.9083, 15, 8) == [0.6739, 0.9767]  # 15 + 8 rows, as the 23 real excerpts
-    lo, hi = auroc_interval(1.0, 8, 8)
+    labels = [True] * 8 + [False] * 8
+    lo, hi = auroc_interval(list(range(16, 8, -1)) + list(range(8, 0, -1)), labels)
     assert hi == 1.0 and 0.6 < lo < 0.95  # at 1.0 a Wald interval would be [1, 1]
-    lo, hi = auroc_interval(0.0, 8, 8)
+    lo, hi = auroc_interval(list(range(16)), labels)
     assert lo == 0.0 and 0.05 < hi < 0.4
-    assert auroc_interval(None, 3, 0) is None and auroc_interval(0.7, 0, 5) is None
-    assert auroc_interval(float("nan"), 5, 5) is None and auroc_interval(1.5, 5, 5) is None
+    lo, hi = auroc_interval([0.9, 0.8, 0.1, 0.7, 0.2, 0.3, 0.6, 0.4, 0.5, 0.05] * 2, [True, True, False] * 6 + [True, False])
+    assert 0.0 < lo < 0.75 < hi < 1.0
+    assert auroc_interval([0.1, 0.2], [False, False]) is None and auroc_interval([0.5], [True]) is None
+    assert auroc_interval([float("nan"), 0.2], [True, False]) is None and auroc_interval([0.1], [True, False]) is None
+
+
+def test_the_auroc_interval_widens_for_few_positives_spread_wide():
+    """Newcombe's variance knows only the AUROC and the sizes; DeLong's sees that a few positives spread
+    wide make the AUROC uncertain (benchmarks.coverage --auroc-only: 94.2% in the worst cell, Newcombe
+    alone 82%). Same sizes, same AUROC 0.75: eight positives each above 150 of 200 negatives, or two
+    below every negative and six above all."""
+    from monitors.validation import auroc, auroc_interval
+
+    negatives = [float(i) for i in range(200)]
+    labels = [True] * 8 + [False] * 200
+    alike = [149.5] * 8 + negatives
+    wide = [-1.0] * 2 + [1000.0] * 6 + negatives
+    assert auroc(alike, labels) == auroc(wide, labels) == 0.75
+    lo_a, hi_a = auroc_interval(alike, labels)
+    lo_w, hi_w = auroc_interval(wide, labels)
+    assert lo_w < lo_a and hi_w - lo_w > 1.3 * (hi_a - lo_a)
 
 
 def test_evaluate_reports_the_auroc_interval(tmp_path, capsys):
@@ -277,7 +296,7 @@ def test_the_real_text_figure_names_its_setting_and_says_when_the_run_is_in_anot
     """The shipped figure is from animal-welfare excerpts: a helpful-only audit must not read it as its own."""
     from monitors.verdict import line, verdicts
 
-    real = {"auroc": 0.875, "auroc_ci": [0.63, 0.96], "n": 23, "settings": {"animal_welfare": 23}}
+    real = {"auroc": 0.875, "auroc_ci": [0.61, 0.96], "n": 23, "settings": {"animal_welfare": 23}}
     summary = {"models": ["openai/x"], "setting": "helpful_only", "monitor_validation": {"alignment_faking": real}}
     assert ("on real labelled text (23 rows, animal welfare only; none from this run's setting, helpful only)"
             in line(verdicts(summary)[0]))
