@@ -349,6 +349,24 @@ def own_labels_check(reps: int, seed: int, prompts: int = 400, samples: int = 3,
     return rows
 
 
+def auroc_cell(spread: float, n_pos: int, n_neg: int, area: float, reps: int, rng: np.random.Generator) -> tuple[float, float]:
+    """(coverage, mean width) of the AUROC interval in one binormal cell: negatives N(0, 1),
+    positives N(d, spread) with d chosen so the true AUROC is `area`."""
+    from scipy.stats import norm
+
+    from monitors.validation import auroc_interval
+
+    d = np.sqrt(1 + spread**2) * norm.ppf(area)
+    covered = width = 0.0
+    labels = [True] * n_pos + [False] * n_neg
+    for _ in range(reps):
+        scores = np.concatenate([rng.normal(d, spread, n_pos), rng.normal(0, 1, n_neg)]).tolist()
+        lo, hi = auroc_interval(scores, labels)
+        covered += lo <= area <= hi
+        width += hi - lo
+    return covered / reps, width / reps
+
+
 def auroc_check(reps: int, seed: int) -> list[tuple]:
     """Does the AUROC interval (`monitors.validation.auroc_interval`) cover the true AUROC?
 
@@ -357,24 +375,12 @@ def auroc_check(reps: int, seed: int) -> list[tuple]:
     with few positives: 8 + 200, 5 + 60) to a few hundred, AUROC 0.6-0.99. Newcombe's variance alone
     assumes equal spreads: the s = 3 cells are where it under-covered (80-93%), and what DeLong's
     variance and the t quantile in the interval are for."""
-    from scipy.stats import norm
-
-    from monitors.validation import auroc_interval
-
     rng = np.random.default_rng(seed)
     rows = []
     for spread in (1.0, 3.0):
         for n_pos, n_neg in ((8, 8), (15, 8), (30, 30), (50, 50), (200, 30), (8, 200), (5, 60)):
             for area in (0.6, 0.8, 0.9, 0.97, 0.99):
-                d = np.sqrt(1 + spread**2) * norm.ppf(area)
-                covered = width = 0.0
-                labels = [True] * n_pos + [False] * n_neg
-                for _ in range(reps):
-                    scores = np.concatenate([rng.normal(d, spread, n_pos), rng.normal(0, 1, n_neg)]).tolist()
-                    lo, hi = auroc_interval(scores, labels)
-                    covered += lo <= area <= hi
-                    width += hi - lo
-                rows.append((spread, n_pos, n_neg, area, covered / reps, width / reps))
+                rows.append((spread, n_pos, n_neg, area, *auroc_cell(spread, n_pos, n_neg, area, reps, rng)))
     print(f"\nAUROC interval (score method: max of Newcombe's and DeLong's variance, t quantile), {reps} replicates per cell")
     print(f"{'spread':>6} {'positives':>9} {'negatives':>9} {'AUROC':>6} {'covers':>7} {'width':>6}")
     for spread, n_pos, n_neg, area, cov, w in rows:
