@@ -9,9 +9,10 @@ requests that are no longer made, and mix them into the figures without a word. 
 record stores the hash of its first request (`planned_hash`, the call cache's key), so a sweep rebuilds
 each stored trial's request and compares. The hash is the cache's key, so a request that hashes
 differently from one run to the next would already defeat the cache; and a trial whose request changed
-misses the cache too, so it is a new call. Simulated organisms are not checked: their replies cost
-nothing, and they change with afsim's code, not with an endpoint. Records written before this check
-(2026-12-07) hold no such hash and are reused as before.
+misses the cache too, so it is a new call. Older records (before 2026-12-07) are checked by the hash
+they hold, their last call's, where that is their first (one user turn); a two-turn record from before
+is reused unchecked. Simulated organisms are not checked: their replies cost nothing, and they change
+with afsim's code, not with an endpoint.
 """
 
 from __future__ import annotations

@@ -77,10 +77,13 @@ _META_SHAPES: dict[str, Callable[[Any], bool]] = {
 
 def planned_hashes(db: sqlite3.Connection, models: Iterable[str]) -> dict[str, str]:
     """Stored key -> the hash of the first request its trial was run with (`runners.calls.request_hash`),
-    for the trials of `models` whose record holds one (records since 2026-12-07, real providers only).
-    Read from the record itself: only real models' rows, which are few next to a simulated sweep's."""
+    for the trials of `models` whose record holds one: `request.planned_hash` (records since 2026-12-07),
+    else `request.hash` when the record's request is one user turn (an older record's hash is its last
+    call's, which is its first unless a two-turn family sent a second request). Read from the record
+    itself: only real models' rows, which are few next to a simulated sweep's."""
     out: dict[str, str] = {}
-    query = ("SELECT key, CASE WHEN json_valid(record) THEN json_extract(record, '$.request.planned_hash') END "
+    query = ("SELECT key, CASE WHEN json_valid(record) THEN coalesce(json_extract(record, '$.request.planned_hash'), "
+             "CASE WHEN json_array_length(record, '$.request.messages') = 1 THEN json_extract(record, '$.request.hash') END) END "
              "FROM trials WHERE model = ?")
     for model in models:
         out.update((key, digest) for key, digest in db.execute(query, (model,)) if isinstance(digest, str))

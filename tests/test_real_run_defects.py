@@ -98,10 +98,13 @@ def test_a_stored_trial_whose_request_changed_is_run_again(fake_llm, tmp_path, m
     assert again.summary["n_trials"] == 4
     third = sweep(tmp_path, scenario)  # the re-run trials are the stored ones now
     assert third.ran == 0 and third.changed == 0 and third.reused == 4
-    with sqlite3.connect(tmp_path / "run" / STORE_NAME) as db:  # a record from before the check: reused as before
+    with sqlite3.connect(tmp_path / "run" / STORE_NAME) as db:  # records from before the check: their one call's hash
         db.execute("UPDATE trials SET record = json_remove(record, '$.request.planned_hash')")
-    monkeypatch.setattr(tier, "base_system_prompt", reworded)
     assert sweep(tmp_path, scenario).ran == 0
+    monkeypatch.setattr(tier, "base_system_prompt", reworded)
+    with sqlite3.connect(tmp_path / "run" / STORE_NAME) as db:
+        db.execute("UPDATE trials SET record = json_remove(record, '$.request.planned_hash')")
+    assert sweep(tmp_path, scenario).changed == 4
     sweep_main([str(path), "--output", str(tmp_path / "run2"), "--cache-dir", str(tmp_path / "cache"), "--quiet"])
     monkeypatch.setattr(tier, "base_system_prompt", lambda background: reworded(background) + "\nAgain.")
     capsys.readouterr()
@@ -118,6 +121,9 @@ def test_a_two_turn_family_rerun_reuses_every_trial(fake_llm, tmp_path):
     assert first.ran == 4 and first.counters.calls == 6  # two trials with the pushback turn
     again = sweep(tmp_path, scenario)
     assert again.ran == 0 and again.changed == 0 and again.counters.calls == 0
+    with sqlite3.connect(tmp_path / "run" / STORE_NAME) as db:  # records from before: the stored hash is the last call's
+        db.execute("UPDATE trials SET record = json_remove(record, '$.request.planned_hash')")
+    assert sweep(tmp_path, scenario).ran == 0
 
 
 # --- stop reasons, truncation, continuation, request counting --------------------------------
