@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from monitors.stats import Z95, wilson_bounds
+from monitors.validation import settings_phrase
 
 METHOD = "Rogan-Gladen, Fieller interval with validation uncertainty (variances as Lang & Reiczigel 2014)"
 METHOD_ANSWERED = ("Rogan-Gladen within the replies not known to refuse (a flagged refusal counts as the "
@@ -303,8 +304,8 @@ def validation_of(validation: dict[str, Any], simulated: bool = False) -> Monito
     real = validation.get("real_text")
     if isinstance(real, dict):
         where = real.get("source") or "real labelled text"
-        settings = real.get("settings")
-        within = f", {' and '.join(str(k).replace('_', ' ') for k in settings)} only" if isinstance(settings, dict) and settings else ""
+        phrase = settings_phrase(real.get("settings"), real.get("n"))[0]
+        within = f", {phrase}" if phrase else ""
         found = _complying_specificity(_from_counts(real.get("at_threshold"), f"real labelled scratchpads ({where}, n={real.get('n')}{within})"), real)
         if found:
             return found

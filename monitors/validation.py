@@ -5,6 +5,7 @@ Pure functions over plain lists, so the HTML report and the CLI compute the same
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,21 +13,15 @@ import numpy as np
 
 
 def auroc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
-    """Area under the ROC curve (Mann-Whitney, ties count half); None with one class only."""
-    pairs = sorted(zip(scores, labels, strict=True), key=lambda p: p[0])
-    n_pos = sum(1 for _, y in pairs if y)
-    n_neg = len(pairs) - n_pos
-    if n_pos == 0 or n_neg == 0:
+    """Area under the ROC curve (Mann-Whitney, ties count half): the mean of the positives' placement
+    values. None with one class only, or when a score is NaN (it has no rank)."""
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(labels, dtype=bool)
+    if len(s) != len(y):
+        raise ValueError(f"auroc: {len(s)} scores for {len(y)} labels")
+    if not y.any() or y.all() or np.isnan(s).any():
         return None
-    rank_sum, i = 0.0, 0
-    while i < len(pairs):
-        j = i
-        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
-            j += 1
-        mid_rank = (i + j + 1) / 2.0  # ranks are 1-based
-        rank_sum += mid_rank * sum(1 for k in range(i, j) if pairs[k][1])
-        i = j
-    return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+    return float(_placements(s, y)[0].mean())
 
 
 def _auroc_variance(theta: float, n_pos: int, n_neg: int) -> float:
@@ -69,7 +64,7 @@ def auroc_interval(scores: Sequence[float], labels: Sequence[bool], level: float
 
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(labels, dtype=bool)
-    if len(s) != len(y) or not np.isfinite(s).all():
+    if len(s) != len(y) or np.isnan(s).any():  # an infinite score still has a rank; NaN has none
         return None
     m, n = int(y.sum()), int((~y).sum())
     if m == 0 or n == 0:
@@ -88,6 +83,28 @@ def auroc_interval(scores: Sequence[float], labels: Sequence[bool], level: float
     lo = brentq(gap, 0.0, value - eps) if value > eps and gap(0.0) > 0 else 0.0
     hi = brentq(gap, value + eps, 1.0) if value < 1 - eps and gap(1.0) > 0 else 1.0
     return [round(float(lo), 4), round(float(hi), 4)]
+
+
+def settings_phrase(settings: Any, n: Any = None) -> tuple[str, list[str]]:
+    """("all from setting animal_welfare", ["animal_welfare"]): which settings labelled rows come from, as a
+    model file states them (`validation.real_text.settings`, counts by name), for the terminal line, the
+    report and the corrected figures' source alike. A name that is not a plain identifier (a damaged
+    file) is never echoed: its rows are counted as from no named setting."""
+    if not isinstance(settings, dict):
+        return "", []
+    named = {k: v for k, v in settings.items() if isinstance(k, str) and _PLAIN_NAME.fullmatch(k)
+             and isinstance(v, int) and not isinstance(v, bool) and v > 0}
+    if not named:
+        return "", []
+    names = sorted(named)
+    which = f"setting{'s' if len(names) > 1 else ''} {', '.join(names)}"
+    total = sum(named.values())
+    rows = n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else sum(
+        v for v in settings.values() if isinstance(v, int) and not isinstance(v, bool) and v > 0)
+    return (f"all from {which}" if total == rows else f"{total} from {which}"), names
+
+
+_PLAIN_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 def confusion(predicted: Sequence[bool], labels: Sequence[bool]) -> dict[str, int]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from monitors.validation import settings_phrase
+
 AF_METRICS = ("af", "af_full", "complied_af")
 
 
@@ -49,23 +51,16 @@ def _count(n: Any) -> int | None:
     return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
 
 
-def _setting_name(value: Any) -> str | None:
-    """A setting's name for a sentence ("animal welfare"), or None for anything but a plain name."""
-    ok = isinstance(value, str) and 0 < len(value) <= 40 and value.replace("_", "").isalpha() and value.isascii()
-    return value.replace("_", " ") if ok else None
-
-
 def _real_scope(real: dict[str, Any], run_setting: Any) -> str:
-    """"23 rows, animal welfare only; none from this run's setting, helpful only": what the real-text
-    figure was measured on. Why: the shipped figure comes from one setting's excerpts, and an auditor of
-    another setting must not read it as measured on text like theirs."""
-    parts = [f"{n} rows"] if (n := _count(real.get("n"))) else []
-    stated = real.get("settings")
-    names = sorted({x for x in map(_setting_name, stated) if x}) if isinstance(stated, dict) else []
-    if names:
-        parts.append(f"{', '.join(names)} only" if len(names) == 1 else ", ".join(names))
-        if (mine := _setting_name(run_setting)) and mine not in names:
-            parts[-1] += f"; none from this run's setting, {mine}"
+    """"23 rows, all from setting animal_welfare; none from this run's setting, helpful_only": what the
+    real-text figure was measured on. Why: the shipped figure comes from one setting's excerpts, and an
+    auditor of another setting must not read it as measured on text like theirs."""
+    n = _count(real.get("n"))
+    parts = [f"{n} rows"] if n else []
+    phrase, names = settings_phrase(real.get("settings"), n)
+    if phrase:
+        mine = settings_phrase({run_setting: 1} if isinstance(run_setting, str) else None)[1]
+        parts.append(phrase + (f"; none from this run's setting, {mine[0]}" if mine and mine[0] not in names else ""))
     return ", ".join(parts)
 
 

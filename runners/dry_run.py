@@ -17,8 +17,8 @@ from typing import Any
 from runners.calls import CallCache, request_hash
 from runners.engine import Sweep, default_cache_dir, other_scenario_problem, plan_trials
 from runners.pricing import estimate_cost, is_priced
-from runners.reuse import changed_requests
-from runners.store import DONE_KEYS_SQL, STORE_NAME, planned_hashes
+from runners.reuse import changed_requests, real_models
+from runners.store import DONE_KEYS_SQL, STORE_NAME, stored_requests
 from scenarios.families import RequestContext, build_request, follow_up
 from scenarios.schema import ScenarioError
 
@@ -58,9 +58,11 @@ class SweepPlan:
     planned: int
     stored: int
     models: list[ModelPlan] = field(default_factory=list)
+    changed: int = 0  # stored trials whose request has changed since: they run again (runners/reuse.py)
 
     def lines(self) -> list[str]:
-        out = [f"dry run: {self.planned} trials planned, {self.stored} already stored; no calls made"]
+        again = f" ({self.changed} more stored with a request that has changed since: they run again)" if self.changed else ""
+        out = [f"dry run: {self.planned} trials planned, {self.stored} already stored{again}; no calls made"]
         for m in self.models:
             cost = (f"~${m.typical_usd:.2f} (at most ${m.max_usd:.2f})" if m.priced
                     else "unpriced (add price: [in, out] to the model or an AFSIM_PRICES file)")
@@ -93,6 +95,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
     sweep.check_effects()
     trials = plan_trials(scenario, sweep.prompts, sweep.run_dir.name)
     done: set[str] = set()
+    changed: set[str] = set()
     store_path = sweep.run_dir / STORE_NAME
     if store_path.exists() and not options.fresh:
         with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
@@ -104,10 +107,10 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
             if problem := other_scenario_problem(stored_run, sweep.run_dir, scenario.name):
                 raise ScenarioError(problem)  # the real run would refuse it: so does its plan
             done = {row[0] for row in db.execute(DONE_KEYS_SQL)}  # error trials are retried: not done
-            real = [name for name, provider in sweep.providers.items() if not provider.simulated]
-            if real and done:  # a stored trial whose request would now be another runs again (runners/reuse.py)
-                done -= changed_requests((t for t in trials if t.key in done), planned_hashes(db, real),
-                                         sweep.providers, sweep.model_specs, sweep.resources)
+            if (real := real_models(sweep.providers)) and done:  # a stored trial whose request would now be another runs again
+                changed = changed_requests((t for t in trials if t.key in done), stored_requests(db, real),
+                                           sweep.providers, sweep.model_specs, sweep.resources)
+                done -= changed
     cache_path = (options.cache_dir or default_cache_dir()) / "calls.sqlite"
     cache = CallCache(cache_path) if cache_path.exists() and not sweep.simulated else None
     plans = {spec.name: ModelPlan(spec.name, max_turns=1 if spec.provider == "sim" else spec.max_turns)
@@ -152,7 +155,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
         if plan.calls and hasattr(provider, "preflight_problem"):
             plan.key_problem = provider.preflight_problem()
     judges = judge_plans(scenario, todo)
-    return SweepPlan(len(trials), len(done & {t.key for t in trials}), [*plans.values(), *judges])
+    return SweepPlan(len(trials), len(done & {t.key for t in trials}), [*plans.values(), *judges], len(changed))
 
 
 def judge_plans(scenario: Any, trials: int) -> list[ModelPlan]:

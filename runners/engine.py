@@ -38,7 +38,7 @@ from runners.providers import Provider, make_provider, preflight
 from runners.providers._remote import endpoint_identity
 from runners.providers.sim.provider import check_organisms
 from runners.records import make_record
-from runners.reuse import changed_requests
+from runners.reuse import changed_requests, real_models
 from runners.shards import run_shards, shard_count, smallest_limit
 from runners.store import STORE_NAME, ResultStore
 from runners.trials_table import spreadsheet_safe, write_trials_parquet
@@ -459,8 +459,8 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         retried = sum(states.get(key) == "error" for key in keys)
         repaired = sum(states.get(key) == "damaged" for key in keys)
         # a stored trial whose request would now be another is not done either (runners/reuse.py)
-        real = [name for name, provider in sweep.providers.items() if not provider.simulated]
-        changed = changed_requests((t for t in trials if states.get(t.key) == "done"), sweep.store.planned_hashes(real),
+        real = real_models(sweep.providers)
+        changed = changed_requests((t for t in trials if states.get(t.key) == "done"), sweep.store.stored_requests(real),
                                    sweep.providers, sweep.model_specs, sweep.resources) if real and states else set()
         todo = [t for t in trials if states.get(t.key) != "done" or t.key in changed]
         del states

@@ -9,10 +9,11 @@ requests that are no longer made, and mix them into the figures without a word. 
 record stores the hash of its first request (`planned_hash`, the call cache's key), so a sweep rebuilds
 each stored trial's request and compares. The hash is the cache's key, so a request that hashes
 differently from one run to the next would already defeat the cache; and a trial whose request changed
-misses the cache too, so it is a new call. Older records (before 2026-12-07) are checked by the hash
-they hold, their last call's, where that is their first (one user turn); a two-turn record from before
-is reused unchecked. Simulated organisms are not checked: their replies cost nothing, and they change
-with afsim's code, not with an endpoint.
+misses the cache too, so it is a new call (an unchanged first turn of a two-turn trial still comes
+from the cache). A two-turn family's second request is rebuilt from the reply the record showed back,
+and compared with the record's last hash; older records (before 2026-12-07) are checked by that last
+hash alone, which is their first request's when there was one turn. Simulated organisms are not
+checked: their replies cost nothing, and they change with afsim's code, not with an endpoint.
 """
 
 from __future__ import annotations
@@ -21,22 +22,51 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from runners.calls import request_hash
-from scenarios.families import RequestContext, build_request
+from runners.store import StoredRequest
+from scenarios.families import RequestContext, build_request, follow_up
 from scenarios.trial import TrialSpec
 
 
-def changed_requests(trials: Iterable[TrialSpec], stored: Mapping[str, str], providers: Mapping[str, Any],
+def real_models(providers: Mapping[str, Any]) -> list[str]:
+    """The models whose stored trials are checked: every one but the simulated organisms."""
+    return [name for name, provider in providers.items() if not provider.simulated]
+
+
+def changed_requests(trials: Iterable[TrialSpec], stored: Mapping[str, StoredRequest], providers: Mapping[str, Any],
                      model_specs: Mapping[str, Any], resources: dict[str, Any]) -> set[str]:
-    """Keys of `trials` whose stored first-request hash (`stored`, runners.store.planned_hashes) is not the
-    hash of the request built now."""
+    """Keys of `trials` whose stored requests (`stored`, runners.store.stored_requests) are not the
+    requests the scenario would send now."""
     changed = set()
     for trial in trials:
-        digest = stored.get(trial.key)
+        record = stored.get(trial.key)
         provider = providers.get(trial.model)
-        if digest is None or provider is None or provider.simulated:
+        if record is None or provider is None or provider.simulated:
             continue
         trial.request = build_request(trial, RequestContext(resources, model_specs[trial.model].prefill))
-        if request_hash(provider, trial) != digest:
-            changed.add(trial.key)
-        trial.request = None  # the graph builds it again for the trials it runs: memory stays flat
+        try:
+            if _differs(trial, provider, record):
+                changed.add(trial.key)
+        finally:
+            trial.request = None  # the graph builds it again for the trials it runs: memory stays flat
     return changed
+
+
+def _differs(trial: TrialSpec, provider: Any, record: StoredRequest) -> bool:
+    """Whether the record's requests differ from `trial.request` (the first, built now) and, for a
+    two-turn family, the second request built from it and the reply the record showed back."""
+    assert trial.request is not None
+    first_now = request_hash(provider, trial)
+    if record.first_hash is not None and record.first_hash != first_now:
+        return True
+    n_first = len(trial.request.messages())
+    if len(record.messages) == n_first:  # one request (continued or not): its hash is the first's
+        return record.first_hash is None and record.last_hash is not None and record.last_hash != first_now
+    if len(record.messages) == n_first + 2 and record.last_hash is not None:
+        # a second turn: the record's last request is the first, the reply shown back, and the family's turn
+        shown = record.messages[-2].get("content")
+        second = follow_up(trial, shown) if isinstance(shown, str) else None
+        if second is None:
+            return True  # the family would not send that turn now
+        trial.request = second
+        return record.last_hash != request_hash(provider, trial)
+    return False  # a shape this check does not know (an older record of another layout): reused as before

@@ -24,6 +24,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,18 +76,30 @@ _META_SHAPES: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def planned_hashes(db: sqlite3.Connection, models: Iterable[str]) -> dict[str, str]:
-    """Stored key -> the hash of the first request its trial was run with (`runners.calls.request_hash`),
-    for the trials of `models` whose record holds one: `request.planned_hash` (records since 2026-12-07),
-    else `request.hash` when the record's request is one user turn (an older record's hash is its last
-    call's, which is its first unless a two-turn family sent a second request). Read from the record
-    itself: only real models' rows, which are few next to a simulated sweep's."""
-    out: dict[str, str] = {}
-    query = ("SELECT key, CASE WHEN json_valid(record) THEN coalesce(json_extract(record, '$.request.planned_hash'), "
-             "CASE WHEN json_array_length(record, '$.request.messages') = 1 THEN json_extract(record, '$.request.hash') END) END "
-             "FROM trials WHERE model = ?")
+@dataclass(frozen=True, slots=True)
+class StoredRequest:
+    """What a stored trial's record says about the requests it was run with (runners/reuse.py)."""
+
+    first_hash: str | None  # `request.planned_hash`: the first call's hash (records since 2026-12-07)
+    last_hash: str | None  # `request.hash`: the last call's
+    messages: list[dict[str, Any]]  # the last request's messages
+
+
+def stored_requests(db: sqlite3.Connection, models: Iterable[str]) -> dict[str, StoredRequest]:
+    """Stored key -> its `StoredRequest`, for the trials of `models` (read from the record itself: only
+    real models' rows, which are few next to a simulated sweep's; a record that is not JSON is skipped,
+    it is re-run as damaged)."""
+    out: dict[str, StoredRequest] = {}
+    query = ("SELECT key, json_extract(record, '$.request.planned_hash'), json_extract(record, '$.request.hash'), "
+             "json_extract(record, '$.request.messages') FROM trials WHERE model = ? AND json_valid(record)")
     for model in models:
-        out.update((key, digest) for key, digest in db.execute(query, (model,)) if isinstance(digest, str))
+        for key, first, last, messages in db.execute(query, (model,)):
+            try:
+                turns = json.loads(messages) if isinstance(messages, str) else None
+            except ValueError:
+                turns = None
+            if isinstance(turns, list) and all(isinstance(m, dict) for m in turns):
+                out[key] = StoredRequest(first if isinstance(first, str) else None, last if isinstance(last, str) else None, turns)
     return out
 
 
@@ -177,8 +190,8 @@ class ResultStore:
         return {key for key, state in self.trial_states().items() if state == "damaged"}
 
     @_blames_store
-    def planned_hashes(self, models: Iterable[str]) -> dict[str, str]:
-        return planned_hashes(self.db, models)
+    def stored_requests(self, models: Iterable[str]) -> dict[str, StoredRequest]:
+        return stored_requests(self.db, models)
 
     @_blames_store
     def stored_keys(self) -> set[str]:

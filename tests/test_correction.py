@@ -89,7 +89,7 @@ def test_validation_of_the_embedded_model_uses_real_text_for_real_models_and_the
     shipped = embedded_validation()
     real = validation_of(shipped)
     assert "real labelled scratchpads" in real.source and real.n_pos + real.n_neg == shipped["real_text"]["n"]
-    assert "animal welfare only" in real.source  # the shipped figure names the setting it was measured in
+    assert "all from setting animal_welfare" in real.source  # the shipped figure names the setting it was measured in
     sim = validation_of(shipped, simulated=True)
     assert sim.source.startswith("simulated organisms") and sim.n_pos > real.n_pos
     assert validation_of({"tp": 45, "fn": 5, "tn": 95, "fp": 5, "source": "s"}).sensitivity == 0.9

@@ -298,9 +298,11 @@ def test_the_real_text_figure_names_its_setting_and_says_when_the_run_is_in_anot
 
     real = {"auroc": 0.875, "auroc_ci": [0.61, 0.96], "n": 23, "settings": {"animal_welfare": 23}}
     summary = {"models": ["openai/x"], "setting": "helpful_only", "monitor_validation": {"alignment_faking": real}}
-    assert ("on real labelled text (23 rows, animal welfare only; none from this run's setting, helpful only)"
-            in line(verdicts(summary)[0]))
+    assert ("on real labelled text (23 rows, all from setting animal_welfare; none from this run's setting, "
+            "helpful_only)" in line(verdicts(summary)[0]))
     summary["setting"] = "animal_welfare"
-    assert "on real labelled text (23 rows, animal welfare only)" in line(verdicts(summary)[0])
-    real["settings"] = {"<b>x</b>": 3, "animal_welfare": 20}  # a damaged name is left out, never echoed
-    assert "(23 rows, animal welfare only)" in line(verdicts(summary)[0])
+    assert "on real labelled text (23 rows, all from setting animal_welfare)" in line(verdicts(summary)[0])
+    real["settings"] = {"\x1b[31m<b>": 3, "animal_welfare": 20}  # a damaged name is never echoed, its rows not claimed
+    assert "(23 rows, 20 from setting animal_welfare)" in line(verdicts(summary)[0])
+    real["settings"] = {"helpful_only": 10, "animal_welfare": 13}
+    assert "(23 rows, all from settings animal_welfare, helpful_only)" in line(verdicts(summary)[0])
