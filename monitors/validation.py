@@ -58,7 +58,8 @@ def auroc_interval(scores: Sequence[float], labels: Sequence[bool], level: float
     interval covers 94.2-99.8% in every cell of `python -m benchmarks.coverage --auroc-only --reps 4000`
     (spreads 1x and 3x, 5-200 positives, 8-200 negatives, AUROC 0.6-0.99; 95.2-99.4% at equal spreads),
     at about a fifth more width on average (Newcombe alone: 79-100% at 1,000 replicates). Without the t
-    quantile (z) it reached 89-90% there. Scaling DeLong's variance by theta(1 - theta) keeps the score inversion defined at 0 and 1."""
+    quantile (z) it reached 89-90% there. Scaling DeLong's variance by theta(1 - theta) keeps the score
+    inversion defined at 0 and 1."""
     from scipy.optimize import brentq
     from scipy.stats import t as student_t
 

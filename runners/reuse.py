@@ -1,5 +1,5 @@
-"""Which stored trials a sweep may reuse: one whose first request differs from the request the scenario
-would send now is run again.
+"""Which stored trials a sweep may reuse: one whose requests differ from those the scenario would send
+now is run again.
 
 Why: the trial key covers the scenario's settings (model, endpoint, generation params, prompt files'
 contents, condition, prompt, sample), not the text that is sent. Whatever changes that text without
@@ -38,13 +38,11 @@ def changed_requests(trials: Iterable[TrialSpec], stored: Mapping[str, StoredReq
     requests the scenario would send now."""
     changed = set()
     for trial in trials:
-        record = stored.get(trial.key)
-        provider = providers.get(trial.model)
-        if record is None or provider is None or provider.simulated:
+        if (record := stored.get(trial.key)) is None:  # a simulated organism's, or not stored
             continue
         trial.request = build_request(trial, RequestContext(resources, model_specs[trial.model].prefill))
         try:
-            if _differs(trial, provider, record):
+            if _differs(trial, providers[trial.model], record):
                 changed.add(trial.key)
         finally:
             trial.request = None  # the graph builds it again for the trials it runs: memory stays flat
@@ -59,12 +57,11 @@ def _differs(trial: TrialSpec, provider: Any, record: StoredRequest) -> bool:
     if record.first_hash is not None and record.first_hash != first_now:
         return True
     n_first = len(trial.request.messages())
-    if len(record.messages) == n_first:  # one request (continued or not): its hash is the first's
+    if record.n_messages == n_first:  # one request (continued or not): its hash is the first's
         return record.first_hash is None and record.last_hash is not None and record.last_hash != first_now
-    if len(record.messages) == n_first + 2 and record.last_hash is not None:
+    if record.n_messages == n_first + 2 and record.last_hash is not None:
         # a second turn: the record's last request is the first, the reply shown back, and the family's turn
-        shown = record.messages[-2].get("content")
-        second = follow_up(trial, shown) if isinstance(shown, str) else None
+        second = follow_up(trial, record.shown) if record.shown is not None else None
         if second is None:
             return True  # the family would not send that turn now
         trial.request = second

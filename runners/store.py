@@ -82,24 +82,23 @@ class StoredRequest:
 
     first_hash: str | None  # `request.planned_hash`: the first call's hash (records since 2026-12-07)
     last_hash: str | None  # `request.hash`: the last call's
-    messages: list[dict[str, Any]]  # the last request's messages
+    n_messages: int  # in the last request
+    shown: str | None  # the last request's second-to-last message: a two-turn trial's first reply, shown back
 
 
 def stored_requests(db: sqlite3.Connection, models: Iterable[str]) -> dict[str, StoredRequest]:
-    """Stored key -> its `StoredRequest`, for the trials of `models` (read from the record itself: only
-    real models' rows, which are few next to a simulated sweep's; a record that is not JSON is skipped,
-    it is re-run as damaged)."""
+    """Stored key -> its `StoredRequest`, for the trials of `models`. Read from the record itself, only
+    the fields needed (a 100k-trial store must not be held in memory), and only real models' rows, which
+    are few next to a simulated sweep's; a record that is not JSON is skipped (it is re-run as damaged)."""
     out: dict[str, StoredRequest] = {}
     query = ("SELECT key, json_extract(record, '$.request.planned_hash'), json_extract(record, '$.request.hash'), "
-             "json_extract(record, '$.request.messages') FROM trials WHERE model = ? AND json_valid(record)")
+             "json_array_length(record, '$.request.messages'), json_extract(record, '$.request.messages[#-2].content') "
+             "FROM trials WHERE model = ? AND json_valid(record)")
     for model in models:
-        for key, first, last, messages in db.execute(query, (model,)):
-            try:
-                turns = json.loads(messages) if isinstance(messages, str) else None
-            except ValueError:
-                turns = None
-            if isinstance(turns, list) and all(isinstance(m, dict) for m in turns):
-                out[key] = StoredRequest(first if isinstance(first, str) else None, last if isinstance(last, str) else None, turns)
+        for key, first, last, n_messages, shown in db.execute(query, (model,)):
+            if isinstance(n_messages, int):
+                out[key] = StoredRequest(first if isinstance(first, str) else None, last if isinstance(last, str) else None,
+                                         n_messages, shown if isinstance(shown, str) else None)
     return out
 
 
