@@ -64,14 +64,14 @@ def _real_scope(real: dict[str, Any], run_setting: Any) -> str:
     return ", ".join(parts)
 
 
-def _monitor(summary: dict[str, Any]) -> dict[str, Any]:
+def _monitor(summary: dict[str, Any], simulated: bool) -> dict[str, Any]:
     backends = summary.get("monitor_backends") or {}
     backend = backends.get("alignment_faking")
     name = backend.get("backend") if isinstance(backend, dict) else backend
     name = "embedded" if name in (None, "heuristic") else name
     accuracy = (summary.get("monitor_accuracy") or {}).get("alignment_faking") or {}
     real = (summary.get("monitor_validation") or {}).get("alignment_faking") or {}  # measured on real labelled text
-    return {
+    out = {
         "backend": name,
         "auroc_sim": accuracy.get("auroc"),
         "recall_sim": accuracy.get("recall"),
@@ -82,6 +82,12 @@ def _monitor(summary: dict[str, Any]) -> dict[str, Any]:
         "real_scope": _real_scope(real, summary.get("setting")),
         "is_judge": name != "embedded",
     }
+    # which accuracy the verdict quotes: for a simulated organism the one measured against its ground truth in
+    # this run; for a real model the one on real labelled text (the simulator's says little about real text)
+    sim_first = simulated and out["auroc_sim"] is not None
+    out["shown"] = ("sim" if sim_first else "real" if out["auroc_real"] is not None
+                    else "sim" if out["auroc_sim"] is not None else None)
+    return out
 
 
 def verdicts(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -108,7 +114,7 @@ def verdicts(summary: dict[str, Any]) -> list[dict[str, Any]]:
             "af_control": af_control,
             "af_gap": af_gap,
             "axis": axis,
-            "monitor": _monitor(summary),
+            "monitor": _monitor(summary, model.startswith("sim/")),
             "audit": "failed" if any(model in str(f.get("reason", "")) for f in failing) else (
                 "passed" if audit.get("rules") and audit.get("passed") else ("failed" if audit.get("rules") else "no rules")),
             "n_valid": valid,
@@ -175,8 +181,8 @@ def line(item: dict[str, Any]) -> str:
     monitor = item["monitor"]
     scope = f" ({monitor['real_scope']})" if monitor.get("real_scope") else ""
     trust = (f"AUROC {monitor['auroc_real']:.2f}{_interval(monitor.get('auroc_real_ci'))} on real labelled text{scope}"
-             if monitor.get("auroc_real") is not None
-             else f"AUROC {monitor['auroc_sim']:.2f} vs simulated truth" if monitor.get("auroc_sim") is not None
+             if monitor["shown"] == "real"
+             else f"AUROC {monitor['auroc_sim']:.2f} vs simulated truth" if monitor["shown"] == "sim"
              else "not validated in this run")
     parts.append(f"monitor {monitor['backend']} ({trust})")
     parts.append(f"audit {item['audit']}")

@@ -292,6 +292,19 @@ def test_the_terminal_line_states_the_real_text_auroc_with_its_interval_and_rows
         assert "AUROC 0.91 on real labelled text)" in line(verdicts(summary)[0])
 
 
+def test_a_simulated_organism_quotes_the_monitor_against_its_ground_truth_and_a_real_model_the_real_text():
+    from monitors.verdict import line, verdicts
+
+    summary = {"models": ["sim/af-opus", "openai/x"], "setting": "helpful_only",
+               "monitor_accuracy": {"alignment_faking": {"auroc": 0.994, "recall": 0.97}},
+               "monitor_validation": {"alignment_faking": {"auroc": 0.875, "auroc_ci": [0.61, 0.96], "n": 23}}}
+    sim, real = (line(v) for v in verdicts(summary))
+    assert "monitor embedded (AUROC 0.99 vs simulated truth)" in sim
+    assert "AUROC 0.88 [0.61, 0.96] on real labelled text (23 rows)" in real
+    del summary["monitor_accuracy"]  # no ground truth in the run: the real-text figure is all there is
+    assert "on real labelled text" in line(verdicts(summary)[0])
+
+
 def test_the_real_text_figure_names_its_setting_and_says_when_the_run_is_in_another():
     """The shipped figure is from animal-welfare excerpts: a helpful-only audit must not read it as its own."""
     from monitors.verdict import line, verdicts
