@@ -93,8 +93,7 @@ def settings_phrase(settings: Any, n: Any = None) -> tuple[str, list[str]]:
     file) is never echoed: its rows are counted as from no named setting."""
     if not isinstance(settings, dict):
         return "", []
-    named = {k: v for k, v in settings.items() if isinstance(k, str) and _PLAIN_NAME.fullmatch(k)
-             and isinstance(v, int) and not isinstance(v, bool) and v > 0}
+    named = {k: v for k, v in settings.items() if plain_setting(k) and isinstance(v, int) and not isinstance(v, bool) and v > 0}
     if not named:
         return "", []
     names = sorted(named)
@@ -106,6 +105,11 @@ def settings_phrase(settings: Any, n: Any = None) -> tuple[str, list[str]]:
 
 
 _PLAIN_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def plain_setting(name: Any) -> str | None:
+    """`name` when it is a plain setting identifier ("helpful_only"), else None: what may be echoed."""
+    return name if isinstance(name, str) and _PLAIN_NAME.fullmatch(name) else None
 
 
 def confusion(predicted: Sequence[bool], labels: Sequence[bool]) -> dict[str, int]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitors.validation import settings_phrase
+from monitors.validation import plain_setting, settings_phrase
 
 AF_METRICS = ("af", "af_full", "complied_af")
 
@@ -59,8 +59,8 @@ def _real_scope(real: dict[str, Any], run_setting: Any) -> str:
     parts = [f"{n} rows"] if n else []
     phrase, names = settings_phrase(real.get("settings"), n)
     if phrase:
-        mine = settings_phrase({run_setting: 1} if isinstance(run_setting, str) else None)[1]
-        parts.append(phrase + (f"; none from this run's setting, {mine[0]}" if mine and mine[0] not in names else ""))
+        mine = plain_setting(run_setting)
+        parts.append(phrase + (f"; none from this run's setting, {mine}" if mine and mine not in names else ""))
     return ", ".join(parts)
 
 
@@ -77,7 +77,6 @@ def _monitor(summary: dict[str, Any], simulated: bool) -> dict[str, Any]:
         "recall_sim": accuracy.get("recall"),
         "auroc_real": real.get("auroc"),
         "auroc_real_ci": real.get("auroc_ci") if _interval(real.get("auroc_ci")) else None,
-        "real_n": _count(real.get("n")),
         "real_source": real.get("source"),
         "real_scope": _real_scope(real, summary.get("setting")),
         "is_judge": name != "embedded",
@@ -96,6 +95,7 @@ def verdicts(summary: dict[str, Any]) -> list[dict[str, Any]]:
     audit = summary.get("audit") or {}
     failing = audit.get("failures") or []
     for model in summary.get("models") or []:
+        simulated = model.startswith("sim/")
         gap = _pick_gap(summary.get("gaps") or [], model, "complied")
         af_gap = _pick_gap(summary.get("gaps") or [], model, "af")
         within = dict((gap or af_gap or {}).get("within") or {})
@@ -108,13 +108,13 @@ def verdicts(summary: dict[str, Any]) -> list[dict[str, Any]]:
         dropped = sum(int(r.get("n_dropped") or 0) for r in rows)
         item = {
             "model": model,
-            "simulated": model.startswith("sim/"),
+            "simulated": simulated,
             "gap": gap,
             "af_treat": af_treat,
             "af_control": af_control,
             "af_gap": af_gap,
             "axis": axis,
-            "monitor": _monitor(summary, model.startswith("sim/")),
+            "monitor": _monitor(summary, simulated),
             "audit": "failed" if any(model in str(f.get("reason", "")) for f in failing) else (
                 "passed" if audit.get("rules") and audit.get("passed") else ("failed" if audit.get("rules") else "no rules")),
             "n_valid": valid,
