@@ -28,11 +28,11 @@ import numpy as np
 from monitors.power import TABLE_SIZE, beta_quantiles, minimal_detectable_gap
 from monitors.stats import ALPHA, clustered_rate_arrays, paired_gap_arrays
 
-PROMPTS = (20, 50, 100, 400)
-SAMPLES = (1, 3, 5)
+PROMPTS = (4, 10, 20, 50, 100, 400)
+SAMPLES = (1, 3, 5, 10)
 GAPS = (0.0, 0.02, 0.10, 0.30)
 CONTROL_RATES = (0.02, 0.10, 0.50, 0.95)
-ICCS = (0.2, 0.5)
+ICCS = (0.2, 0.5, 0.8)
 POWER_CELLS = ((100, 3, 0.10, 0.2), (400, 1, 0.10, 0.2), (50, 5, 0.50, 0.5))  # prompts, samples, control, icc
 
 

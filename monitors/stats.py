@@ -20,7 +20,8 @@ Statistics (Miller, *Adding Error Bars to Evals*, 2024, for the why):
 - `paired_gap(treat, control, ...)`: rate(treat) - rate(control) over the same prompts, paired by
   prompt and clustered by prompt: the MOVER combination (Newcombe 1998 method 10; Zou & Donner
   2008) of the two clustered Wilson intervals with the correlation of the two rates estimated from
-  the per-prompt residuals. It never has zero width (each Wilson interval has positive width for
+  the per-prompt residuals (a positive one continuity-corrected as in Newcombe's method 10 where
+  prompts are few). It never has zero width (each Wilson interval has positive width for
   any finite n), stays inside [-1, 1], and its p-value is its own test inversion.
 - `holm` / `benjamini_hochberg`: adjusted p-values for families of gaps (category breakdowns,
   many-gap tables, audit rules that span several gaps).
@@ -197,7 +198,8 @@ def cluster_parts(successes: np.ndarray, trials: np.ndarray) -> ClusterParts:
     variance of the ratio estimate divided by its binomial variance, floored at 1. When the rate
     is 0 or 1 the data carry no information about clustering: deff is the mean number of samples
     per prompt (the worst case, samples of a prompt identical), so an all-zero run of 20 prompts x
-    5 samples is read as 20 independent observations, not 100.
+    5 samples is read as 20 independent observations, not 100; with one or two prompts showing the
+    rarer outcome they carry little, and deff leans that way (by 2/3, 1/3).
     """
     k = np.asarray(successes, dtype=float)
     m = np.asarray(trials, dtype=float)
@@ -208,7 +210,16 @@ def cluster_parts(successes: np.ndarray, trials: np.ndarray) -> ClusterParts:
         resid = k - p[..., None] * m
         robust = (resid**2).sum(-1) / (total**2) * n_prompts / np.maximum(n_prompts - 1, 1)
         binomial = p * (1 - p) / total
-        deff = np.where(binomial > 0, np.maximum(robust / binomial, 1.0), np.maximum(total / np.maximum(n_prompts, 1), 1.0))
+        worst = np.maximum(total / np.maximum(n_prompts, 1), 1.0)
+        deff = np.where(binomial > 0, np.maximum(robust / binomial, 1.0), worst)
+    # Only the prompts that show the rarer outcome tell the residuals anything about clustering: with
+    # one or two of them one event looks binomial however unequal the prompts are (1 event in 10
+    # prompts x 10 samples read as 100 independent trials gave [0.03%, 8.3%] where 0 events gave [0, 40%],
+    # and 92% coverage at rate 0.1 with strong prompt effects). So the design effect moves toward the
+    # worst case as those prompts get fewer: all of it with none, 2/3 with one, 1/3 with two.
+    carriers = np.minimum((k > 0).sum(-1), ((m - k) > 0).sum(-1))
+    thin = np.clip(1 - carriers / THIN_CARRIERS, 0.0, 1.0)
+    deff = np.maximum(deff, 1 + (worst - 1) * thin)
     clustered = total > n_prompts  # some prompt has more than one trial
     deff = np.where(clustered, deff, 1.0)
     df = np.where(clustered, effective_df(resid, n_prompts), np.inf)
@@ -216,6 +227,8 @@ def cluster_parts(successes: np.ndarray, trials: np.ndarray) -> ClusterParts:
 
 
 DF_FLOOR = 6
+CORRELATION_PAIRS = 10  # pairs up to which a positive correlation gets the full continuity correction
+THIN_CARRIERS = 3  # prompts with the rarer outcome below which the design effect leans to the worst case
 
 
 def effective_df(resid: np.ndarray, n_prompts: np.ndarray) -> np.ndarray:
@@ -250,12 +263,25 @@ def paired_gap_arrays(k_treat: np.ndarray, m_treat: np.ndarray, k_control: np.nd
     axis is the prompts (a prompt is paired by position in the four arrays)."""
     a = cluster_parts(k_treat, m_treat)
     b = cluster_parts(k_control, m_control)
+    pairs = np.minimum(a.n_prompts, b.n_prompts)
     with np.errstate(invalid="ignore", divide="ignore"):
         ss = np.sqrt((a.resid**2).sum(-1) * (b.resid**2).sum(-1))
         phi = np.where(ss > 0, (a.resid * b.resid).sum(-1) / np.where(ss > 0, ss, 1.0), 0.0)
+        # With few prompts that agree across the arms the raw correlation is 1 or near it, and the
+        # MOVER width collapses to the difference of the two arms' half-widths (zero at equal rates)
+        # though the gap lives in the prompts that disagree: 4 prompts covered 88%, 2 pairs 76%. So a
+        # positive correlation gets Newcombe's continuity correction (method 10: ad - bc - n/2) in
+        # full where it was made for, one sample per prompt (a paired 2 x 2 table: 20 such prompts
+        # covered 91% with less), and up to 10 pairs; with s samples per prompt the shares are s
+        # times finer and the correction fades as max((10 / pairs)^2, 1 / s^2): near a correlation of
+        # 1 a small cut widens the interval a lot (in full at 50 prompts x 5 samples: -8 points of power)
+        samples = np.maximum(a.trials / np.maximum(a.n_prompts, 1), b.trials / np.maximum(b.n_prompts, 1))
+        fade = np.maximum(np.minimum(1.0, (CORRELATION_PAIRS / np.maximum(pairs, 1)) ** 2), 1 / np.maximum(samples, 1) ** 2)
+        shrink = fade / (2 * np.maximum(pairs, 1) * np.sqrt(a.p * (1 - a.p) * b.p * (1 - b.p)))
+        phi = np.where(phi > 0, np.maximum(phi - np.nan_to_num(shrink, nan=1.0, posinf=1.0), 0.0), phi)
     with np.errstate(invalid="ignore", divide="ignore"):
         diff_resid = a.resid / a.trials[..., None] - b.resid / b.trials[..., None]
-    df = effective_df(diff_resid, np.minimum(a.n_prompts, b.n_prompts))
+    df = effective_df(diff_resid, pairs)
     q95 = critical_value(df, alpha)
     lo, hi = _mover_bounds(a, b, phi, q95)
     d = a.p - b.p

@@ -72,6 +72,27 @@ def test_equal_differences_on_every_prompt_do_not_give_a_zero_width_interval():
     assert gap.ci_high - gap.ci_low > 0.05
 
 
+def test_a_few_prompts_that_agree_across_the_arms_do_not_give_a_narrow_gap():
+    """Found by an independent coverage grid: the raw correlation of 2 pairs is always +-1, and of a
+    few prompts that agree across the arms 1, which collapsed the MOVER interval to zero width (4
+    prompts covered 88%, 2 pairs 76%, with 24% false positives under no gap)."""
+    same = paired_gap([1, 1, 0, 0], [1, 1, 0, 0])  # no prompt disagrees: the gap is unknown, not 0
+    assert same.ci_low < -0.3 and same.ci_high > 0.3 and same.p_value == 1.0
+    assert 0 <= same.correlation < 1
+    two = paired_gap([3 / 7, 5 / 9], [5 / 8, 6 / 8], [7, 9], [8, 8])  # was [-0.36, -0.02], p = 0.03
+    assert two.ci_low < 0 < two.ci_high and two.p_value > 0.05
+
+
+def test_one_event_does_not_narrow_a_clustered_rate_below_what_no_event_gives():
+    """One event among 10 prompts x 10 samples read as 100 independent trials gave [0.03%, 8.3%]
+    where no event gave [0, 40%]: one event looks binomial however unequal the prompts are."""
+    none = clustered_rate(np.zeros(10), np.full(10, 10.0))
+    one = clustered_rate([1.0] + [0.0] * 9, np.full(10, 10.0))
+    assert one.ci_high > 0.5 * none.ci_high and one.design_effect > 5
+    many = clustered_rate([1.0] * 5 + [0.0] * 5, np.full(10, 10.0))  # five prompts show it: the data speak
+    assert many.design_effect < 2
+
+
 def test_one_prompt_gives_a_wide_interval_inside_minus_one_to_one():
     gap = paired_gap([1.0], [0.0])
     assert gap.ci_low < 0.5 and gap.ci_high == 1.0 and gap.p_value > 0.05
@@ -125,6 +146,8 @@ def test_gap_interval_rebuilds_the_interval_from_its_summary_row():
         Cell(20, 5, 0.0, 0.02, 0.5),  # rare behaviour, strong prompt effects
         Cell(50, 3, 0.10, 0.95, 0.5),
         Cell(20, 1, 0.0, 0.50, 0.2),
+        Cell(4, 3, 0.02, 0.50, 0.8),  # few prompts that agree across the arms: the raw correlation is 1 (covered 85%)
+        Cell(10, 10, 0.0, 0.10, 0.67),  # a behaviour on a few prompts: one event looks binomial (covered 92%)
     ],
 )
 def test_coverage_holds_in_hard_cells_of_the_benchmark(cell):
@@ -158,3 +181,15 @@ def test_more_prompts_are_needed_for_smaller_gaps_and_samples_help_less_than_pro
     assert few < many
     assert prompts_needed(0.05, 0.1, 5, icc=0.5) < many
     assert math.isnan(power(0.5, 0.9, 100, 1))  # no 140% rate
+
+
+@pytest.mark.parametrize("cell", [(0.5, 0.0, math.inf, 6, 10, 0.7, "unequal"), (0.5, 0.03, 0, 4, 10, 0.7, "balanced")])
+def test_coverage_holds_with_two_to_four_pairs_in_the_small_audit_grid(cell):
+    """benchmarks/coverage_small.py's worst cells before the correlation's correction: 2 pairs
+    (control run on a third of 6 prompts) covered 76% with 24% false positives; 4 prompts 88%."""
+    from benchmarks.coverage_small import gap_cell
+
+    result = gap_cell(*cell, 1500, np.random.default_rng(3))
+    assert result["cov"] >= 0.93 and result["degenerate"] == 0
+    if result["type1"] is not None:
+        assert result["type1"] <= 0.065
