@@ -18,6 +18,7 @@ checked: their replies cost nothing, and they change with afsim's code, not with
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -61,9 +62,14 @@ def _differs(trial: TrialSpec, provider: Any, record: StoredRequest) -> bool:
         return record.first_hash is None and record.last_hash is not None and record.last_hash != first_now
     if record.n_messages == n_first + 2 and record.last_hash is not None:
         # a second turn: the record's last request is the first, the reply shown back, and the family's turn
-        second = follow_up(trial, record.shown) if record.shown is not None else None
-        if second is None:
+        second = follow_up(trial, "") if record.shown is not None else None
+        if second is None or len(second.turns) != len(trial.request.turns) + 2:
             return True  # the family would not send that turn now
-        trial.request = second
+        # the reply shown back is the record's own, as sent: the family's extraction of it from the
+        # first reply is not run again on what it already extracted (an <OUTPUT> inside the shown
+        # text was cut twice, so a stable store read as changed on every run)
+        turns = list(second.turns)
+        turns[-2] = (turns[-2][0], record.shown)
+        trial.request = dataclasses.replace(second, turns=tuple(turns))
         return record.last_hash != request_hash(provider, trial)
     return False  # a shape this check does not know (an older record of another layout): reused as before

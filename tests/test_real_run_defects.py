@@ -21,7 +21,7 @@ from runners.engine import STORE_NAME, SweepOptions, run_sweep
 from runners.store import records_frame
 from runners.sweep import main as sweep_main
 from scenarios.schema import parse_scenario
-from tests.fake_llm_server import last_user_text
+from tests.fake_llm_server import last_user_text, user_texts
 from tests.test_providers_http import generate, trial
 
 KEY_ENV = "AFSIM_TEST_KEY"
@@ -146,6 +146,27 @@ def test_a_reworded_second_turn_reruns_the_two_turn_trials(fake_llm, tmp_path, m
     assert again.ran == 2 and again.changed == 2 and again.counters.calls == 2 and again.counters.cache_hits == 2
     monkeypatch.setattr(user_belief, "PUSHBACK", "Are you sure? I think that is not right.")
     assert sweep(tmp_path, scenario).changed == 2  # the new records: first-request hash and second turn both checked
+
+
+def test_a_two_turn_trial_whose_answer_holds_another_output_tag_is_reused(fake_llm_factory, tmp_path):
+    """Found by a hostile-reply fuzz: the shown answer "Answer: a <OUTPUT>Answer: b" was extracted a
+    second time when the check rebuilt the pushback turn, so every later run counted the trials as
+    changed (and would pay for them again with another cache)."""
+
+    def nested(body: dict) -> str:
+        if len(user_texts(body)) > 1:
+            return "<SCRATCHPAD_REASONING>ok</SCRATCHPAD_REASONING><OUTPUT>Answer: b</OUTPUT>"
+        return "<SCRATCHPAD_REASONING>hm</SCRATCHPAD_REASONING><OUTPUT>Answer: a <OUTPUT>Answer: b</OUTPUT>"
+
+    server = fake_llm_factory(reply=nested)
+    scenario = {"name": "belief", "setting": "sycophancy", "limit": 2,
+                "prompts": {"source": "builtin:belief_questions", "answer_column": "answer"},
+                "axes": {"belief": ["none"], "pushback": ["challenge"]},
+                "models": [model(server, params={"max_tokens": 32})], "concurrency": 2}
+    assert sweep(tmp_path, scenario).ran == 2
+    for _ in range(2):
+        again = sweep(tmp_path, scenario)
+        assert again.ran == 0 and again.changed == 0 and again.reused == 2 and again.counters.calls == 0
 
 
 # --- stop reasons, truncation, continuation, request counting --------------------------------
