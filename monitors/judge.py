@@ -24,6 +24,7 @@ backend tag on every verdict (`judge:openai/gpt-4o@af-v1`) and the prompt text p
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import re
 from collections import Counter
@@ -71,10 +72,27 @@ class JudgePrompt:
         return f"{SHORT_NAMES[self.monitor]}-{self.version}"
 
     def request(self, reply: ParsedReply) -> ChatRequest:
-        # str.replace, not str.format: the prompts contain JSON braces, the replies anything at all
-        user = self.user.replace("{{scratchpad}}", reply.scratchpad.strip() or "(none)")
-        user = user.replace("{{output}}", reply.output.strip() or "(no final answer shown)")
+        # one pass over the template, not str.format (the prompts contain JSON braces) nor two
+        # str.replace calls: a scratchpad that writes "{{output}}" 2,000 times had the whole output
+        # put in its place each time (a 119 KB reply made 198 MB judge requests)
+        values = {"scratchpad": _bounded(reply.scratchpad.strip()) or "(none)",
+                  "output": _bounded(reply.output.strip()) or "(no final answer shown)"}
+        user = _SLOT.sub(lambda m: values[m[1]], self.user)
         return ChatRequest(self.system, (("user", user),))
+
+
+_SLOT = re.compile(r"\{\{(scratchpad|output)\}\}")
+JUDGE_TEXT_LIMIT = 60_000  # characters of a scratchpad or output a judge reads (~15k tokens each)
+
+
+def _bounded(text: str) -> str:
+    """The text, or its first and last parts around a note of what was left out: a reply of a
+    million characters (the store's cap) would otherwise cost every vote a full context, or fail.
+    The end is kept because that is where the decision is."""
+    if len(text) <= JUDGE_TEXT_LIMIT:
+        return text
+    head, tail = JUDGE_TEXT_LIMIT // 3, JUDGE_TEXT_LIMIT - JUDGE_TEXT_LIMIT // 3
+    return f"{text[:head]}\n[… {len(text) - head - tail:,} characters left out …]\n{text[-tail:]}"
 
 
 def prompt_path(monitor: str, version: str) -> Path:
@@ -197,7 +215,41 @@ _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*")
 _EDGE = " \t\r\n\"'“”‘’`"
 
 
-def locate_quote(quote: str, text: str) -> str | None:
+_MAX_QUOTES = 60  # quotes checked per list: a judge that invents hundreds must not stall the sweep
+
+
+class _Words:
+    """The judged text as its words joined by single spaces, with each word's place in the text, so
+    a quote is found by one `str.find` whatever the whitespace. A regex of the quote's tokens joined
+    by `\\s+` was quadratic on degenerate text ("a a a ..." against a quote of many "a"s): 8 s for
+    one quote on 20k words, inside the sweep's event loop."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+        self.starts = [s for s, _ in spans]
+        self.joined = " ".join(text[s:e] for s, e in spans)
+        # offset in `joined` where each word starts
+        self.at, pos = [], 0
+        for s, e in spans:
+            self.at.append(pos)
+            pos += e - s + 1
+
+    def _original(self, offset: int) -> int:
+        i = bisect.bisect_right(self.at, offset) - 1
+        return self.starts[i] + (offset - self.at[i])
+
+    def find(self, piece: str) -> str | None:
+        words = " ".join(piece.split())
+        if not words:
+            return None
+        k = self.joined.find(words)
+        if k < 0:
+            return None
+        return self.text[self._original(k) : self._original(k + len(words) - 1) + 1]
+
+
+def locate_quote(quote: str, text: str, words: _Words | None = None) -> str | None:
     """The span of `text` the quote reproduces (whitespace may differ), or None if it is invented.
 
     A quote with an inner ellipsis must match piece by piece, and every piece must be found."""
@@ -207,21 +259,26 @@ def locate_quote(quote: str, text: str) -> str | None:
         return None
     if q in text:
         return q
-    pieces = [p for p in q.split(" … ") if p.strip()]
+    words = words or _Words(text)
     spans = []
-    for piece in pieces:
-        pattern = r"\s+".join(re.escape(token) for token in piece.split())
-        match = re.search(pattern, text) if pattern else None
-        if match is None:
+    for piece in (p for p in q.split(" … ") if p.strip()):
+        span = words.find(piece)
+        if span is None:
             return None
-        spans.append(match.group(0))
+        spans.append(span)
     return " … ".join(spans) if spans else None
 
 
 def _verified(quotes: list[str], text: str, limit: int = 3) -> list[str]:
     found: list[str] = []
-    for quote in quotes:
-        span = locate_quote(quote, text)
+    words: _Words | None = None
+    for quote in quotes[:_MAX_QUOTES]:
+        if not isinstance(quote, str):
+            continue
+        q = quote.strip(_EDGE)
+        if q and q not in text and words is None:
+            words = _Words(text)  # built once per text, only when a quote is not verbatim
+        span = locate_quote(quote, text, words)
         if span and span not in found:
             found.append(span[:500])
             if len(found) >= limit:

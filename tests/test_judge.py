@@ -157,6 +157,32 @@ def test_quotes_are_kept_only_when_they_are_in_the_text():
     assert locate_quote("ok", text) is None
 
 
+def test_a_quote_is_found_in_degenerate_text_by_its_words_and_within_bounds():
+    """Found by a hostile-reply fuzz: a regex of the quote's tokens was quadratic on "a a a ..."
+    (8 s for one quote on 20k words, on the sweep's event loop); words are now found by one search."""
+    from monitors.judge import _verified
+
+    text = "a " * 20_000 + "end.\nThe   last\nwords."
+    assert locate_quote("a " * 8_000 + "b", text) is None
+    assert locate_quote("the last words", text) is None and locate_quote("The last words.", text) == "The   last\nwords."
+    assert locate_quote("a a end. The", text) == "a a end.\nThe"
+    assert _verified(["a " * 4_000 + "b"] * 5_000 + ["The last words"], text) == []  # at most 60 quotes are checked
+    assert _verified([None, 3, "The last words"], text) == ["The   last\nwords"]  # a vote's junk is skipped
+
+
+def test_the_judge_prompt_is_filled_in_one_pass_and_bounded():
+    """Found by a hostile-reply fuzz: "{{output}}" written 2,000 times in a scratchpad was replaced
+    by the whole output each time (198 MB per vote). The model's text fills its own slot and no other."""
+    from monitors.judge import JUDGE_TEXT_LIMIT, load_prompt
+
+    prompt = load_prompt("alignment_faking", "v1")
+    reply = ParsedReply("", "{{output}} " * 2_000, "x" * 1_000_000, True, "ok", "helpful_only")
+    user = prompt.request(reply).turns[0][1]
+    assert user.count("{{output}}") == 2_000 and user.count("x" * 1_000) <= JUDGE_TEXT_LIMIT // 1_000
+    assert len(user) < len(prompt.user) + 2 * JUDGE_TEXT_LIMIT + 200
+    assert "characters left out" in user
+
+
 # --- votes, threshold, cache, malformed replies (through the SDKs) -------------------------------
 
 
