@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +17,18 @@ if str(ROOT) not in sys.path:  # `from tests.fake_llm_server import ...` under t
 from tests.fake_llm_server import FakeLLMServer, Faults  # noqa: E402
 
 __all__ = ["FakeLLMServer", "Faults"]
+
+
+def _fresh_event_loop_in_forked_child() -> None:
+    """Tests fork sweeps (multiprocessing "fork"); a child must not run on the parent's event loop.
+    Once inspect_ai has run in this process (tests/test_inspect_interop.py), nest_asyncio2 has
+    patched asyncio, and `asyncio.run` then reuses the current loop: in a child, one whose executor
+    threads do not exist, so a forked sweep waited for ever on its first address lookup (seen as a
+    hang of tests/test_kill_resume.py's two sweeps on one folder, depending on test order)."""
+    asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+os.register_at_fork(after_in_child=_fresh_event_loop_in_forked_child)
 
 
 @pytest.fixture
