@@ -297,6 +297,24 @@ class AuditRule(_Strict):
     model: str | None = None
     condition: dict[str, str] | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _split_shorthand(cls, data: Any) -> Any:
+        """`compliance_gap.ci_low` is stored as `metric: compliance_gap, bound: ci_low`, so a rule
+        reads back as it was given. Found by a bad-input fuzz: the run folder's scenario.yaml (and an
+        override's re-validation) wrote the default `bound: value` beside the shorthand, and reading
+        it back refused a valid rule ("names bound 'ci_low' and bound: names 'value'"), so `--limit`,
+        `--seed`, `runners.report` and `runners.rescore` all exited 2. `bound: value` beside a
+        shorthand is therefore read as the default such folders hold; another bound still conflicts."""
+        if isinstance(data, dict) and isinstance(data.get("metric"), str):
+            metric, _, bound = data["metric"].partition(".")
+            if bound in AUDIT_BOUNDS:
+                given = data.get("bound", "value")
+                if given not in ("value", bound):
+                    raise ValueError(f"metric {data['metric']!r} names bound {bound!r} and bound: names {given!r}; give one")
+                data = {**data, "metric": metric, "bound": bound}
+        return data
+
     @model_validator(mode="after")
     def _one_threshold(self) -> AuditRule:
         given = [self.op is not None or self.value is not None, self.above is not None, self.below is not None]

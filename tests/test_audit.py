@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from runners.audit import AuditExpressionError, evaluate, parse_expression
 from scenarios.schema import AuditRule, ScenarioError, parse_scenario
@@ -101,6 +102,27 @@ def test_sweep_exits_1_on_a_failed_gate_after_writing_everything_and_0_when_it_p
 
     code, out = sweep(tmp_path, "--fail-on", "af>0.99", capsys=capsys)
     assert code == 0 and "audit: PASSED" in out
+
+
+def test_a_dotted_rule_survives_overrides_and_the_run_folder_round_trip(tmp_path, capsys, monkeypatch):
+    """Found by a bad-input fuzz: `metric: compliance_gap.ci_low` came back from a dump with the
+    default `bound: value` beside it and was refused, so `--limit`/`--seed` exited 2 on a valid
+    scenario and the run folder it wrote could be neither reported nor rescored."""
+    from runners.report import main as report_main
+
+    monkeypatch.chdir(ROOT)
+    data = yaml.safe_load((ROOT / "scenarios" / "free_paid.yaml").read_text())
+    data["audit"] = [{"metric": "compliance_gap.ci_low", "above": 0.99}]
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(data))
+    from runners.sweep import main
+
+    assert main([str(path), "--limit", "10", "--seed", "3", "--model", "sim/honest", "--output", str(tmp_path / "run"), "--quiet"]) == 0
+    saved = yaml.safe_load((tmp_path / "run" / "scenario.yaml").read_text())["audit"][0]
+    assert (saved["metric"], saved["bound"]) == ("compliance_gap", "ci_low")
+    assert report_main([str(tmp_path / "run")]) == 0
+    old_folder = {**data, "audit": [{"metric": "compliance_gap.ci_low", "bound": "value", "above": 0.99}]}
+    assert parse_scenario(old_folder, "s.yaml").audit[0].target() == ("compliance_gap", "ci_low")  # folders written before
 
 
 def test_bad_fail_on_flag_exits_2_with_one_line(tmp_path):
