@@ -143,7 +143,26 @@ def load_templates(config: Mapping[str, object] | None, axes: Mapping[str, list[
             conditions_without = _uncovered(loaded[part], axes)
             if conditions_without:
                 raise ScenarioError(f"{where}.{part}: no file for the condition {conditions_without}; add a 'default' entry")
-    return PromptTemplates(loaded["system"], loaded["user"], variables)
+    templates = PromptTemplates(loaded["system"], loaded["user"], variables)
+    _check_request_sent(templates, axes, where)
+    return templates
+
+
+def _check_request_sent(templates: PromptTemplates, axes: Mapping[str, list[str]], where: str) -> None:
+    """A user template replaces the turn that carries the prompt: without `{{ request }}` in it (or in
+    the system template beside it) every prompt sends the same text — found by a bad-input fuzz,
+    the same failure as `variables: {request: constant}`, which is refused above."""
+    if not templates.user:
+        return
+    names = list(axes)
+    for values in itertools.product(*(axes[n] for n in names)):
+        condition = dict(zip(names, values, strict=True))
+        user = templates.user_for(condition)
+        system = templates.system_for(condition)
+        if user is not None and "request" not in user.names() and (system is None or "request" not in system.names()):
+            shown = ",".join(f"{k}={v}" for k, v in condition.items()) or "every trial"
+            raise ScenarioError(f"{where}.user: {user.path} has no {{{{ request }}}} placeholder, so every prompt would "
+                                f"send the same text ({shown}); put {{{{ request }}}} where the prompt goes")
 
 
 def _uncovered(entries: tuple[tuple[dict[str, str], Template], ...], axes: Mapping[str, list[str]]) -> str | None:

@@ -289,3 +289,20 @@ def test_the_variables_the_auditor_may_set_are_accepted(tmp_path):
         "date": "2024-06-01", "company": "Acme", "team": "Red"}})
     templates = prepare(load_scenario(path))
     assert templates.apply({"tier": "free"}, "Do it", "sys", "user")[1] == "2024-06-01 Acme Red: Do it"
+
+
+def test_a_user_file_without_the_request_is_refused_unless_the_system_file_has_it(tmp_path):
+    """Found by a bad-input fuzz: a user template without {{ request }} sent the same text for every
+    prompt (the failure `variables: {request: constant}` is refused for)."""
+    from scenarios.families.tier import prepare
+
+    (tmp_path / "u.txt").write_text("<is_free_tier_user>{{ is_free_tier_user }}</is_free_tier_user> hello", encoding="utf-8")
+    (tmp_path / "ok.txt").write_text("{{ request }}", encoding="utf-8")
+    path = write_scenario(tmp_path, "http://127.0.0.1:9/v1", {"user": {"default": "ok.txt", "tier=paid": "u.txt"}})
+    with pytest.raises(ScenarioError) as raised:
+        prepare(load_scenario(path))
+    assert "u.txt has no {{ request }}" in str(raised.value) and "tier=paid" in str(raised.value)
+    assert "\n" not in str(raised.value)
+    (tmp_path / "s.txt").write_text("Answer this: {{ request }}", encoding="utf-8")  # the system file carries it
+    path = write_scenario(tmp_path, "http://127.0.0.1:9/v1", {"user": "u.txt", "system": "s.txt"})
+    assert prepare(load_scenario(path)) is not None
