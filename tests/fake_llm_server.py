@@ -198,6 +198,7 @@ class RawReply:
     declared_length: int | None = None  # the content-length header; None = len(body)
     stall_s: float = 0.0  # after sending, hold the connection this long, then close it
     trickle_s: float = 0.0
+    headers: tuple[tuple[str, str], ...] = ()  # more header lines (a content-encoding the body may not have)
 
 
 @dataclass
@@ -401,7 +402,7 @@ class FakeLLMServer:
         """Send a `RawReply`; False when the connection was closed (truncated, stalled)."""
         length = len(raw.body) if raw.declared_length is None else raw.declared_length
         head = [f"HTTP/1.1 {raw.status} {_REASONS.get(raw.status, 'Error')}", f"content-type: {raw.content_type}",
-                f"content-length: {length}", "connection: keep-alive"]
+                f"content-length: {length}", "connection: keep-alive", *(f"{k}: {v}" for k, v in raw.headers)]
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
         if raw.trickle_s:
             for i in range(len(raw.body)):

@@ -195,3 +195,32 @@ def test_a_trickling_server_is_cut_by_the_total_deadline_not_waited_for(fake_llm
     assert len(stored) == 2
     assert all("no complete reply within 0.4 s" in r["reply"]["error"] for r in stored)
     assert all(r["reply"]["attempts"] == 2 for r in stored)  # a timeout is retried
+
+
+def test_a_compressed_bomb_and_an_endless_body_become_malformed_trials_not_memory(fake_llm_factory, tmp_path):
+    """Found by a hostile-reply fuzz: a 408 KB gzip body inflating to 300 MB took a sweep to 1.8 GB.
+    Requests ask for no compression; a reply that declares one anyway is read as sent (not JSON),
+    and a body past the byte cap ends the call, not retried."""
+    import gzip
+
+    from runners.providers._remote import MAX_BODY_BYTES
+    from tests.fake_llm_server import RawReply
+
+    bomb = gzip.compress(json.dumps({"choices": [{"message": {"content": "A" * 30_000_000}}]}).encode(), 9)
+    endless = json.dumps({"choices": [{"message": {"content": "B" * (MAX_BODY_BYTES + 10)}}]}).encode()
+
+    server = fake_llm_factory(reply=lambda body: RawReply(bomb, headers=(("content-encoding", "gzip"),)))
+    other = fake_llm_factory(reply=lambda body: RawReply(endless))
+    data = scenario(server, 2)
+    data["models"] = [data["models"][0], {**data["models"][0], "name": "openai/fake-endless", "base_url": other.openai_base_url},
+                      data["models"][1]]
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert sweep_main([str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"),
+                       "--no-report", "--quiet"]) == 0
+    stored = records(tmp_path / "run")
+    assert len(stored) == 6
+    errors = {r["model"]: r["reply"]["error"] for r in stored}
+    assert "not JSON" in errors["openai/fake-gpt"] and "not JSON" in errors["anthropic/fake-claude"]
+    assert f"body over {MAX_BODY_BYTES:,} bytes" in errors["openai/fake-endless"]
+    assert all(r["reply"]["attempts"] == 1 for r in stored if r["model"] == "openai/fake-endless")

@@ -95,6 +95,8 @@ def classify(exc: BaseException, secrets: tuple[str, ...] = ()) -> ProviderError
     """Map any exception raised by an SDK call to a `ProviderError` (never raises)."""
     if isinstance(exc, ProviderError):
         return exc
+    if isinstance(exc.__cause__, ProviderError):  # ours, raised while the SDK read the reply (it wraps it)
+        return exc.__cause__
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
