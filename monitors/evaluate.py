@@ -16,22 +16,13 @@ from typing import Any
 from monitors.labelled_io import (
     MONITORS,
     add_judge_flags,
+    boolean_labels,
     classify_records,
     judge_options_of,
     read_records,
 )
 from monitors.validation import evaluate, pair_accuracy
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
-
-
-def _labels(records: list[dict[str, Any]], field: str, path: str) -> list[bool]:
-    labels = []
-    for r in records:
-        value = r.get(field)
-        if not isinstance(value, bool):
-            raise UsageError(f"{path}:{r['_line']}: label field {field!r} must be true or false (use --label-field)")
-        labels.append(value)
-    return labels
 
 
 def _pair_id(record: dict[str, Any]) -> Any:
@@ -59,7 +50,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(f"{args.labels}: no records with split == {args.split!r}")
     if not records:
         raise UsageError(f"{args.labels}: no records")
-    labels = _labels(records, args.label_field, args.labels)
+    labels = boolean_labels(records, args.label_field, args.labels)
     verdicts = list(classify_records(records, args.monitor, args.backend, judge_options_of(args)))
     abstained = sum(v.abstained for v in verdicts)
     if abstained:  # they score 0: recall and AUROC below describe the judge *and* its failures

@@ -46,6 +46,18 @@ def read_records(path: str | Path, monitor: str) -> list[dict[str, Any]]:
     return records
 
 
+def boolean_labels(records: list[dict[str, Any]], field: str, path: str | Path) -> list[bool]:
+    """Each record's label, which must be JSON true or false: "yes", 1 or null would otherwise be
+    read one way here and another there (or the record silently dropped)."""
+    labels = []
+    for r in records:
+        value = r.get(field)
+        if not isinstance(value, bool):
+            raise UsageError(f"{path}:{r['_line']}: label field {field!r} must be true or false (use --label-field)")
+        labels.append(value)
+    return labels
+
+
 def to_parsed(record: dict[str, Any]) -> ParsedReply:
     """A record as the monitors see a sweep's reply.
 

@@ -29,7 +29,6 @@ false-positive rate on refusals that discuss training at or under 5%.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import random
@@ -51,7 +50,7 @@ from monitors.alignment_faking import (
 from monitors.corpus import generate
 from monitors.dilution import diluted_copies
 from monitors.features import DENSE_NAMES, analyse_batch, dense_matrix
-from monitors.labelled_io import embedded_af_verdicts, read_records, to_parsed
+from monitors.labelled_io import boolean_labels, embedded_af_verdicts, read_records, to_parsed
 from monitors.parse import parse_reply
 from monitors.text_features import HashSpec, hashed_matrix
 from monitors.validation import (
@@ -61,8 +60,11 @@ from monitors.validation import (
     pair_accuracy,
     sensitivity_specificity,
 )
+from runners.atomic import write_text as atomic_write_text
+from runners.cli_errors import ArgumentParser, UsageError
 from runners.providers.sim._writer import write_reply
 from runners.providers.sim.organisms import PRESETS, Cues, draw_latents, ground_truth
+from scenarios.user_files import json_value, read_text
 
 DATA = Path(__file__).parent / "data"
 DEV_SET = DATA / "af_dev.jsonl"
@@ -450,11 +452,20 @@ def measure_real(model_path: Path, labelled: Path, label_field: str = "label") -
 
     This runs after training and selection and changes no weight or threshold: the file's rows are
     evaluation only. Only counts and figures are stored, never the text."""
-    records = [r for r in read_records(labelled, "alignment_faking") if isinstance(r.get(label_field), bool)]
-    model = EmbeddedModel.load(model_path)
+    # everything is checked before the file is written: a run that dropped every record (labels
+    # "yes"/"no", a wrong --label-field) once replaced the stored figures with n: 0
+    records = read_records(labelled, "alignment_faking")
+    if not records:
+        raise UsageError(f"{labelled}: no records")
+    labels = np.array(boolean_labels(records, label_field, labelled), dtype=bool)  # as monitors.evaluate refuses them
+    spec = json_value(read_text(model_path, "model file (--output)", UsageError), str(model_path), UsageError)
+    try:
+        model = EmbeddedModel(spec)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"--output {model_path}: not an embedded alignment-faking model file ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     verdicts = embedded_af_verdicts(records, model)  # read as `monitors.evaluate` reads them
     scores = np.array([v.score for v in verdicts])
-    labels = np.array([r[label_field] for r in records], dtype=bool)
     area = _auroc(scores, labels)
     figures = {
         "source": labelled.name,
@@ -472,14 +483,13 @@ def measure_real(model_path: Path, labelled: Path, label_field: str = "label") -
     settings = Counter(r["setting"] for r in records if isinstance(r.get("setting"), str))
     if settings:
         figures["settings"] = dict(sorted(settings.items()))
-    spec = json.loads(model_path.read_text(encoding="utf-8"))
     spec.setdefault("validation", {})["real_text"] = figures
-    model_path.write_text(json.dumps(spec, indent=0) + "\n", encoding="utf-8")
+    atomic_write_text(model_path, json.dumps(spec, indent=0) + "\n")  # a kill mid-write keeps the old file
     return figures
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitors.train", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m monitors.train", description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=MODEL_PATH, help="where to write the model JSON")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the number of generated and simulated rows")
     parser.add_argument("--no-grid", action="store_true", help="skip model selection (one setting; for quick checks)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -319,3 +320,61 @@ def test_the_real_text_figure_names_its_setting_and_says_when_the_run_is_in_anot
     assert "(23 rows, 20 from setting animal_welfare)" in line(verdicts(summary)[0])
     real["settings"] = {"helpful_only": 10, "animal_welfare": 13}
     assert "(23 rows, all from settings animal_welfare, helpful_only)" in line(verdicts(summary)[0])
+
+
+def _model_copy(tmp_path):
+    import shutil
+
+    from monitors.alignment_faking import MODEL_PATH
+
+    model = tmp_path / "model.json"
+    shutil.copy(MODEL_PATH, model)
+    return model
+
+
+@pytest.mark.parametrize("lines, field", [
+    ([{"scratchpad": "x", "af": "yes"}, {"scratchpad": "y", "af": "no"}], "af"),
+    ([{"scratchpad": "x", "af": 2}], "af"),
+    ([{"scratchpad": "x", "af": None}], "af"),
+    ([{"scratchpad": "x", "af": True}], "label"),  # a --label-field the file does not have
+    (None, "af"),  # blank lines only
+])
+def test_measure_real_refuses_labels_it_cannot_use_and_keeps_the_stored_figures(tmp_path, capsys, lines, field):
+    """Found by a bad-input fuzz: labels "yes"/"no", 2, null, a missing --label-field or a file of blank
+    lines dropped every record, exit 0, and validation.real_text was replaced with n: 0."""
+    from monitors import train
+
+    model = _model_copy(tmp_path)
+    before = model.read_bytes()
+    path = tmp_path / "real.jsonl"
+    if lines is None:
+        path.write_text("\n  \n\n", encoding="utf-8")
+    else:
+        _write(path, lines)
+    code, out, err = _run(train.main, ["--measure-real", str(path), "--label-field", field, "--output", str(model)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err and not out, err
+    assert str(path) in err
+    assert model.read_bytes() == before
+
+
+def test_measure_real_refuses_an_output_that_is_not_a_model_file(tmp_path, capsys):
+    """Found by a bad-input fuzz: `--output labels.jsonl` was exit 4 (JSONDecodeError); a JSON file of
+    another shape must not be rewritten either."""
+    from monitors import train
+
+    path = _write(tmp_path / "real.jsonl", [{"scratchpad": "x", "af": True}, {"scratchpad": "y", "af": False}])
+    other = tmp_path / "other.json"
+    other.write_text('{"format": "something else"}\n', encoding="utf-8")
+    for output in (path, str(other)):
+        before = Path(output).read_bytes()
+        code, out, err = _run(train.main, ["--measure-real", path, "--label-field", "af", "--output", output], capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err and not out, err
+        assert output in err and Path(output).read_bytes() == before
+
+
+def test_train_reports_a_bad_flag_in_one_line(capsys):
+    """Found by a bad-input fuzz: `--scale abc` printed four lines of argparse usage."""
+    from monitors import train
+
+    code, out, err = _run(train.main, ["--scale", "abc"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--scale" in err and not out, err
