@@ -10,7 +10,6 @@ refused while believing it is trained; refused otherwise; complied or half-compl
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from monitors.validation import flag_rates_by_kind
-from runners.cli_errors import UsageError, run_cli
+from runners.cli_errors import ArgumentParser, UsageError, run_cli
+from runners.trials_table import read_trials_csv
 
 KIND_ORDER = ("alignment_faking", "considered_faking_then_refused", "refusal_discusses_training", "refusal",
               "complying", "no_ground_truth")
@@ -55,14 +55,14 @@ def flag_rates(trials: pd.DataFrame, monitor: str = "alignment_faking") -> dict[
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitors.condition_errors", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m monitors.condition_errors", description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="a run folder of a simulated sweep (with trials.csv)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     path = args.run / "trials.csv"
     if not path.is_file():
         raise UsageError(f"{path}: no trials.csv (is this a run folder?)")
-    trials = pd.read_csv(path, dtype=str, keep_default_na=False)
+    trials = read_trials_csv(path, UsageError, dtype=str, keep_default_na=False)
     needed = {"truth_af", "truth_decision", "truth_considers_faking", "truth_believes_trained", "alignment_faking_flag", "cond_tier"}
     if missing := sorted(needed - set(trials.columns)):
         raise UsageError(f"{path}: columns {', '.join(missing)} missing (needs a simulated run with the alignment_faking monitor)")

@@ -20,18 +20,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitors.aggregate import metric_series
 from runners.store import STORE_NAME
+from runners.trials_table import read_trials_csv
 from scenarios.user_files import (
     MAX_SCENARIO_BYTES,
-    check_regular_file,
     json_value,
     load_yaml,
     read_text,
 )
 
-# far above a real run's files (summary.json grows with models x conditions, ~3 kB per cell;
-# trials.csv with trials, ~600 bytes each) and far below what a reader should hold in memory
+# far above a real run's summary.json (it grows with models x conditions, ~3 kB per cell) and far
+# below what a reader should hold in memory (trials.csv's cap: runners.trials_table)
 MAX_SUMMARY_BYTES = 64_000_000
-MAX_TRIALS_CSV_BYTES = 1_000_000_000
 TRIALS_COLUMNS = ("model", "condition", "prompt_id", "parse_status")  # what the differences group by
 
 
@@ -132,14 +131,8 @@ def load_trials(run_dir: Path) -> pd.DataFrame:
     path = Path(run_dir) / "trials.csv"
     if not os.path.lexists(path):
         raise RunFolderError(f"{run_dir}: not a run folder (no trials.csv)")
-    check_regular_file(path, "trials table (trials.csv)", RunFolderError)
-    if path.stat().st_size > MAX_TRIALS_CSV_BYTES:
-        raise RunFolderError(f"{path}: larger than {MAX_TRIALS_CSV_BYTES:,} bytes; expected a trials table "
-                             "(is this the right file?)")
-    try:
-        frame = pd.read_csv(path, dtype={"prompt_id": str, "model": str, "condition": str}, low_memory=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        raise RunFolderError(f"{path}: not a readable trials table ({str(exc).splitlines()[0]})") from None
+    frame = read_trials_csv(path, RunFolderError, dtype={"prompt_id": str, "model": str, "condition": str},
+                            low_memory=False)
     missing = [c for c in TRIALS_COLUMNS if c not in frame.columns]
     if missing:
         raise RunFolderError(f"{path}: no column {missing[0]!r}; expected afsim's trials.csv "

@@ -24,12 +24,18 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from scenarios.user_files import check_regular_file
+
 PARQUET_NAME = "trials.parquet"
+# far above a real run's trials.csv (~600 bytes a trial) and far below what a reader should hold in memory
+MAX_TRIALS_CSV_BYTES = 1_000_000_000
 
 _STRING = ("run_id", "scenario", "model", "condition", "prompt_id", "category", "key", "parse_status", "error")
 _INT = ("sample", "seed", "input_tokens", "output_tokens")
@@ -171,6 +177,19 @@ def typed_frame(frame: pd.DataFrame) -> pd.DataFrame:
             column = column.map(lambda v: v if isinstance(v, bool) else None)
         typed[name] = column.astype(dtype)
     return pd.DataFrame(typed, index=frame.index)
+
+
+def read_trials_csv(path: Path, error: Callable[[str], Exception], **read_options: Any) -> pd.DataFrame:
+    """A trials.csv the user points a tool at (another machine's, a damaged copy) as a frame; a file
+    pandas cannot read (not UTF-8, an unterminated quote, empty) is one line naming it, raised as
+    `error`, instead of a pandas exception reported as a bug."""
+    check_regular_file(path, "trials table (trials.csv)", error)
+    if path.stat().st_size > MAX_TRIALS_CSV_BYTES:
+        raise error(f"{path}: larger than {MAX_TRIALS_CSV_BYTES:,} bytes; expected a trials table (is this the right file?)")
+    try:
+        return pd.read_csv(path, **read_options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise error(f"{path}: not a readable trials table ({str(exc).splitlines()[0]})") from None
 
 
 def write_trials_parquet(frame: pd.DataFrame, run_dir: Path) -> Path:

@@ -378,3 +378,26 @@ def test_train_reports_a_bad_flag_in_one_line(capsys):
 
     code, out, err = _run(train.main, ["--scale", "abc"], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "--scale" in err and not out, err
+
+
+@pytest.mark.parametrize("content", [
+    b"\xff\xfem\x00o\x00d\x00e\x00l\x00\n\x00",  # UTF-16 (a spreadsheet's "Unicode text")
+    b'model,cond_tier,truth_af\n"sim/honest,free,true\n',  # an unterminated quote
+])
+def test_condition_errors_reports_an_unreadable_trials_csv_in_one_line(tmp_path, capsys, content):
+    """Found by a bad-input fuzz: both exited 4 (UnicodeDecodeError, pandas ParserError)."""
+    from monitors import condition_errors
+
+    (tmp_path / "trials.csv").write_bytes(content)
+    code, out, err = _run(condition_errors.main, [str(tmp_path)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err and not out, err
+    assert str(tmp_path / "trials.csv") in err
+
+
+@pytest.mark.parametrize("argv", [[], ["run", "--jsn"]])
+def test_condition_errors_reports_a_bad_flag_in_one_line(capsys, argv):
+    """Found by a bad-input fuzz: argparse printed two lines of usage."""
+    from monitors import condition_errors
+
+    code, out, err = _run(condition_errors.main, argv, capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "see --help" in err and not out, err
