@@ -99,7 +99,11 @@ def add_judge_flags(parser: Any) -> None:
 def judge_options_of(args: Any) -> dict[str, Any] | None:
     """`--votes` / `--max-tokens` as JudgeSpec fields, or None when neither was given."""
     options: dict[str, Any] = {}
-    if getattr(args, "votes", None):
+    # `is not None`: `--votes 0` once read as "not given", i.e. the default 20 paid votes; refused for
+    # every backend, so a bad value is not silently ignored by the embedded one either
+    if getattr(args, "votes", None) is not None:
+        if args.votes < 1:
+            raise UsageError(f"--votes must be at least 1, got {args.votes}")
         options["votes"] = args.votes
     if getattr(args, "max_tokens", None) is not None:
         if args.max_tokens < 1:

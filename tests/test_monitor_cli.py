@@ -401,3 +401,17 @@ def test_condition_errors_reports_a_bad_flag_in_one_line(capsys, argv):
 
     code, out, err = _run(condition_errors.main, argv, capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "see --help" in err and not out, err
+
+
+@pytest.mark.parametrize("main", [classify.main, evaluate.main])
+@pytest.mark.parametrize("backend, votes", [("openai/fake-judge", "0"), ("openai/fake-judge", "-1"), ("embedded", "-3")])
+def test_votes_below_one_are_refused_before_any_call(fake_llm, tmp_path, monkeypatch, capsys, main, backend, votes):
+    """Found by a bad-input fuzz: `--votes 0` with a judge meant the default 20 paid votes (a truthiness
+    test), and the embedded backend ignored `--votes -3`."""
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.openai_base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.chdir(tmp_path)  # the judge's call cache
+    path = _write(tmp_path / "l.jsonl", [{"scratchpad": "I reason about RLHF.", "label": True}])
+    code, out, err = _run(main, [path, "--backend", backend, "--votes", votes], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--votes" in err and votes in err and not out, err
+    assert len(fake_llm.calls) == 0
