@@ -17,11 +17,12 @@ from scenarios.user_files import iter_lines, json_value
 
 
 def read_objects(path: str | Path, error: Callable[[str], Exception] = ScenarioError) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) for each non-blank line; blank lines are skipped."""
+    """(line number, object) for each non-blank line; blank lines are skipped. NaN and Infinity are
+    refused: these are files a user hands us, and what is read from them is written out again."""
     for number, line in iter_lines(Path(path), "JSONL file", error):
         if not line.strip():
             continue
-        row = json_value(line, f"{path}:{number}", error, unique_keys=True)
+        row = json_value(line, f"{path}:{number}", error, unique_keys=True, finite=True)
         if not isinstance(row, dict):
             raise error(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
         yield number, row

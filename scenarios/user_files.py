@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import errno
 import json
+import math
 import re
 import stat
 from collections.abc import Callable, Iterator
@@ -150,14 +151,37 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def json_value(text: str, where: str, error: ErrorType, unique_keys: bool = False) -> Any:
+class _NotFinite(Exception):
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.text = text
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):  # 1e999: read as Infinity, written back as Infinity
+        raise _NotFinite(text)
+    return value
+
+
+def json_value(text: str, where: str, error: ErrorType, unique_keys: bool = False, finite: bool = False) -> Any:
     """`json.loads`, with a too-deep document, an over-long number and a lone surrogate escape
     reported like any other bad JSON. `unique_keys`: a key twice in one object is refused too
-    (json.loads keeps the last value silently; the YAML loader refuses duplicates), in the same parse."""
+    (json.loads keeps the last value silently; the YAML loader refuses duplicates), in the same parse.
+    `finite`: NaN, Infinity and -Infinity (which json.loads accepts, though they are not JSON) and a
+    number too large for a float are refused, so a value read from a user's file is never written
+    back as something no other JSON reader can read (`{"id": NaN}` in classify's output)."""
+    hooks: dict[str, Any] = {"parse_constant": _refuse_constant, "parse_float": _finite_float} if finite else {}
     try:
-        value = json.loads(text, object_pairs_hook=_unique_keys if unique_keys else None)
+        value = json.loads(text, object_pairs_hook=_unique_keys if unique_keys else None, **hooks)
     except _DuplicateKey as exc:
         raise error(f"{where}: duplicate key {exc.key!r} in one JSON object; expected each key once") from None
+    except _NotFinite as exc:
+        raise error(f"{where}: {exc.text[:40]} is not a JSON number; expected a finite number (or null)") from None
     except json.JSONDecodeError as exc:
         raise error(f"{where}: bad JSON ({exc.msg})") from None
     except RecursionError:

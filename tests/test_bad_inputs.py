@@ -643,6 +643,14 @@ FUZZ2_CASES: list[Case] = [
         (f / "corpus.jsonl").write_text('{"id": "d1", "text": "a", "text": "b"}\n', encoding="utf-8"),
         scenario({"axes": {"tier": ["free", "paid"], "priming": ["synthetic_documents"]},
                   "documents": {"corpus": "corpus.jsonl"}})(f))[1], "corpus.jsonl:1"),
+    # found by a bad-input fuzz: json.loads accepts these, and the values were written out again as non-JSON
+    Case("jsonl NaN id", prompt_file("p.jsonl", '{"prompt": "a"}\n{"prompt": "b", "id": NaN}\n'), "p.jsonl:2: NaN"),
+    Case("jsonl -Infinity nested", prompt_file("p.jsonl", '{"prompt": "a", "meta": {"w": -Infinity}}\n'), "p.jsonl:1: -Infinity"),
+    Case("jsonl number too large for a float", prompt_file("p.jsonl", '{"prompt": "a", "w": 1e999}\n'), "p.jsonl:1: 1e999"),
+    Case("documents corpus Infinity", lambda f: (
+        (f / "corpus.jsonl").write_text('{"id": "d1", "text": "a", "n": Infinity}\n', encoding="utf-8"),
+        scenario({"axes": {"tier": ["free", "paid"], "priming": ["synthetic_documents"]},
+                  "documents": {"corpus": "corpus.jsonl"}})(f))[1], "corpus.jsonl:1: Infinity"),
     Case("prompt-file variable named request", _with_file("u.txt", USER_TURN, {
         "prompt_files": {"user": "u.txt", "variables": {"request": "constant"}}}), "request"),
     Case("prompt-file variable named tier", _with_file("u.txt", USER_TURN, {

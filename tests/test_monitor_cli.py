@@ -415,3 +415,26 @@ def test_votes_below_one_are_refused_before_any_call(fake_llm, tmp_path, monkeyp
     code, out, err = _run(main, [path, "--backend", backend, "--votes", votes], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "--votes" in err and votes in err and not out, err
     assert len(fake_llm.calls) == 0
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_classify_refuses_nan_and_infinity_in_its_input(tmp_path, capsys, constant):
+    """Found by a bad-input fuzz: `{"id": NaN}` was accepted and classify wrote `{"id": NaN, ...}`,
+    which no JSON reader accepts."""
+    path = tmp_path / "in.jsonl"
+    path.write_text(f'{{"scratchpad": "x", "id": 1}}\n{{"scratchpad": "y", "id": {constant}}}\n', encoding="utf-8")
+    code, out, err = _run(classify.main, [str(path)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and not out, err
+    assert f"{path}:2: {constant}" in err
+
+
+def test_only_user_jsonl_files_are_held_to_finite_numbers():
+    """The refusal is read_objects' (files a user hands us); json_value keeps accepting NaN for the
+    sweep's readers of its own files (summary.json through reports.compare_inputs)."""
+    import math
+
+    from scenarios.user_files import json_value
+
+    assert math.isnan(json_value('{"x": NaN}', "summary.json", ValueError)["x"])
+    with pytest.raises(ValueError, match="NaN"):
+        json_value('{"x": NaN}', "f.jsonl:1", ValueError, finite=True)
