@@ -60,6 +60,24 @@ def check_log_out(out: Path) -> None:
         raise UsageError(f"--out {out}: is a folder; expected the .eval or .json file to write")
 
 
+def check_not_run_file(run_dir: Path, out: Path) -> None:
+    """`--out` does not replace a file of the run itself: `--out RUN/summary.json` once overwrote the
+    run's summary with a log (runners.compare then failed on the folder). An existing file inside the
+    run folder may only be a log this exporter wrote before (exporting again replaces it)."""
+    target = out.resolve()
+    if not target.is_file() or Path(run_dir).resolve() not in target.parents:
+        return
+    from inspect_ai.log import read_eval_log
+
+    try:
+        ours = bool(read_eval_log(str(target), header_only=True).eval.metadata.get("afsim"))
+    except Exception:  # not a log inspect_ai reads (summary.json, a damaged file): not ours either
+        ours = False
+    if not ours:
+        raise UsageError(f"--out {out}: is a file of the run folder {run_dir}, not an Inspect log exported from it; "
+                         "write the log to a new file name")
+
+
 def _messages(record: dict[str, Any], system: str | None) -> list[Any]:
     from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser
 
@@ -266,6 +284,7 @@ def export_run(run_dir: Path, out: Path, models: list[str] | None = None) -> dic
     paths = output_paths(Path(out), by_model)
     for path in paths.values():  # each model's file, before any is written
         check_log_out(path)
+        check_not_run_file(run_dir, path)
     for model, records in by_model.items():
         paths[model].parent.mkdir(parents=True, exist_ok=True)
         write_eval_log(eval_log(records, texts, scenario or {}, str(paths[model])), str(paths[model]))

@@ -122,6 +122,30 @@ def test_export_bad_input_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
     assert code == 2 and "pip install 'afsim[inspect]'" in err
 
 
+def test_export_never_overwrites_a_file_of_the_run_folder(tmp_path, capsys):
+    """Found by a bad-input fuzz: `--out RUN/summary.json` replaced the run's summary with an Inspect
+    log (runners.compare then failed on the folder). A log exported into the folder before may be
+    written again."""
+    run = tmp_path / "run"
+    assert sweep_main([str(SCENARIO), "--output", str(run), "--limit", "1", "--samples", "1", "--model", "sim/af-opus",
+                       "--no-report", "--quiet"]) == 0
+    capsys.readouterr()
+    (run / "notes.json").write_text("{}\n", encoding="utf-8")  # a user's own file in the folder
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    for name in ("summary.json", "notes.json", "trials.sqlite", "scenario.yaml", "trials.csv"):
+        code, out, err = _cli(export_inspect.main, [str(run), "--out", str(run / name)], capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err and not out, err
+        assert name in err
+    # the same file by another spelling of its path
+    code, _, err = _cli(export_inspect.main, [str(run), "--out", str(run / ".." / "run" / "summary.json")], capsys)
+    assert code == 2 and "summary.json" in err
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+    for _ in range(2):  # a new log in the folder, then the same log again
+        code, _, err = _cli(export_inspect.main, [str(run), "--out", str(run / "run.eval")], capsys)
+        assert code == 0, err
+    assert read_eval_log(str(run / "run.eval")).eval.model == "sim/af-opus"
+
+
 # --- import: a log written by inspect_ai -> our monitors ---------------------------------------
 
 
