@@ -38,7 +38,7 @@ from pydantic import ValidationError
 
 from monitors.types import CriterionVerdict, ParsedReply, Verdict
 from runners.calls import CallLayer
-from runners.pricing import estimate_cost
+from runners.pricing import estimate_cost, price_table
 from runners.providers import Provider, make_provider
 from runners.providers._remote import REQUESTS
 from scenarios.schema import JudgeSpec, ModelSpec, ScenarioError
@@ -447,6 +447,7 @@ class Judge:
         self.spec = spec
         self.calls = calls
         self.prompt = load_prompt(monitor, spec.prompt_version)
+        price_table()  # a bad AFSIM_PRICES file: one line before the first vote, not after it
         self.provider: Provider = make_provider(judge_model_spec(spec))
         # `temperature` is a body field of both wire APIs, but anthropic SDK 2.x no longer lists it in
         # `messages.create`'s signature, which the provider checks params against; the providers post

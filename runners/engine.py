@@ -32,7 +32,7 @@ from runners.audit import evaluate as evaluate_audit
 from runners.axis_effects import check_effects
 from runners.call_failures import call_failures
 from runners.calls import CallCache, CallCounters, CallLayer, RetryPolicy, request_hash
-from runners.pricing import estimate_cost
+from runners.pricing import estimate_cost, price_table
 from runners.progress import Progress
 from runners.providers import Provider, make_provider, preflight
 from runners.providers._remote import endpoint_identity
@@ -175,6 +175,7 @@ class Sweep:
         self.scenario = scenario
         self.options = options
         check_judge_prompts(scenario.monitors)  # before any call, also for --dry-run
+        price_table()  # a bad AFSIM_PRICES file: one line now, not when the first trial is stored
         self.prompts = load_prompts(scenario.prompts, scenario.limit)
         check_organisms(scenario.setting, list(scenario.axes), [m.name for m in scenario.models])
         self.providers: dict[str, Provider] = {m.name: make_provider(m) for m in scenario.models}

@@ -10,14 +10,14 @@ starts with. Unknown models cost 0 and are reported as unpriced rather than gues
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-import yaml
-
-from scenarios.schema import ScenarioError
+from scenarios.schema import ScenarioError, parse_prices
+from scenarios.user_files import MAX_SCENARIO_BYTES, load_yaml, read_text
 
 PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
     "anthropic/claude-3-opus-20240229": (15.0, 75.0),
@@ -36,21 +36,25 @@ PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
     "openai/gpt-4.1-nano": (0.1, 0.4),
 }
 
+# no call costs a trillion dollars; a sum over millions of trials of it stays finite too
+MAX_COST_USD = 1e12
+
 
 @cache
 def price_table() -> dict[str, tuple[float, float]]:
+    """The built-in table, extended by the file AFSIM_PRICES names. The file is read like any
+    user file (a FIFO or a device would block the read for ever) and each pair is checked like a
+    model's `price:` (a NaN or infinite price made every stored trial unreadable)."""
     table = dict(PRICES_PER_MTOK)
     extra = os.environ.get("AFSIM_PRICES")
     if extra:
         path = Path(extra)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            for name, pair in data.items():
-                table[str(name)] = (float(pair[0]), float(pair[1]))
-        except (OSError, yaml.YAMLError, TypeError, ValueError, IndexError, AttributeError) as exc:
-            raise ScenarioError(
-                f"{path}: AFSIM_PRICES must name a YAML mapping 'provider/model: [input, output]' ({type(exc).__name__})"
-            ) from None
+
+        def error(message: str) -> ScenarioError:
+            return ScenarioError(f"environment variable AFSIM_PRICES: {message}")
+
+        data = load_yaml(read_text(path, "price file", error, max_bytes=MAX_SCENARIO_BYTES), path, error)
+        table.update(parse_prices({} if data is None else data, f"environment variable AFSIM_PRICES: {path}"))
     return table
 
 
@@ -68,10 +72,14 @@ def price_of(model: str, override: Sequence[float] | None = None) -> tuple[float
 
 
 def estimate_cost(model: str, input_tokens: int, output_tokens: int, price: Sequence[float] | None = None) -> float:
+    """USD, always finite and at most MAX_COST_USD: the cost is stored in the trial record as JSON,
+    and an infinite or NaN one (a huge price overflowing) made the record unreadable, so the trial
+    was lost after it was paid for. The schema bounds prices; this bounds whatever else gets here."""
     found = price_of(model, price)
     if found is None:
         return 0.0
-    return (input_tokens * found[0] + output_tokens * found[1]) / 1e6
+    cost = (input_tokens * found[0] + output_tokens * found[1]) / 1e6
+    return min(cost, MAX_COST_USD) if math.isfinite(cost) else MAX_COST_USD
 
 
 def is_priced(model: str, price: Sequence[float] | None = None) -> bool:

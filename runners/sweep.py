@@ -133,8 +133,9 @@ def summary_table(summary: dict[str, Any]) -> str:
 
 def _located(message: str, args: argparse.Namespace) -> str:
     """Errors found while opening the sweep (an unknown organism, a missing prompt file or corpus)
-    name the scenario key; put the scenario file (or the flag that set the key) in front."""
-    if message.startswith((str(args.scenario), "command line")):
+    name the scenario key; put the scenario file (or the flag that set the key) in front. An
+    environment variable's value (AFSIM_PRICES, OPENAI_BASE_URL) is not the scenario's: named alone."""
+    if message.startswith((str(args.scenario), "command line", "environment variable")):
         return message
     if args.models and message.startswith("models"):
         return f"command line --model: {message.removeprefix('models:').strip()}"

@@ -16,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -45,7 +46,10 @@ def _not_bool(value: Any) -> Any:
 
 
 Finite = Annotated[float, BeforeValidator(_not_bool), Field(allow_inf_nan=False)]
-_Cost = Annotated[float, BeforeValidator(_not_bool), Field(ge=0, allow_inf_nan=False)]
+# USD per million tokens: the dearest list price is ~$600; a finite but huge price (1e308) made
+# every trial's cost overflow to infinity, and such a record cannot be read back
+MAX_PRICE_PER_MTOK = 1e6
+_Cost = Annotated[float, BeforeValidator(_not_bool), Field(ge=0, le=MAX_PRICE_PER_MTOK, allow_inf_nan=False)]
 Price = tuple[_Cost, _Cost]
 Share = Annotated[float, BeforeValidator(_not_bool), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
@@ -614,6 +618,20 @@ def parse_scenario(data: Any, origin: str = "<scenario>") -> Scenario:
         raise ScenarioError(f"{origin}: top-level key {odd!r} is not a name{hint}; expected keys such as name, prompts, axes")
     try:
         return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(f"{origin}: {_describe(exc.errors()[0])}") from None
+
+
+_PRICES = TypeAdapter(dict[str, Price])
+
+
+def parse_prices(data: Any, origin: str) -> dict[str, tuple[float, float]]:
+    """A price table (`provider/model: [input, output]`, as AFSIM_PRICES names) checked like a
+    model's `price:`: each pair two finite numbers in 0..MAX_PRICE_PER_MTOK, never true/false."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{origin}: expected a mapping 'provider/model: [input, output]', got {type(data).__name__}")
+    try:
+        return _PRICES.validate_python(data)
     except ValidationError as exc:
         raise ScenarioError(f"{origin}: {_describe(exc.errors()[0])}") from None
 

@@ -692,3 +692,84 @@ def test_csv_and_jsonl_without_the_default_id_and_category_columns_are_accepted(
     assert [(p.category, p.id[:2]) for p in prompts] == [("uncategorised", "p-"), ("c", "x")]
     named = load_prompts(PromptSource(source=str(tmp_path / "p.jsonl"), category_column="category", id_column=None))
     assert named[1].category == "c" and named[1].id.startswith("p-")
+
+
+# --- found by a bad-input fuzz (third round): prices and environment values read unchecked ---
+
+HUGE_PRICE_CASES: list[Case] = [
+    Case("huge price", scenario(at=("models", 1, "price"), value=[1e308, 1e308]), "models[1].price[0]"),
+    Case("huge judge price", scenario({"monitors": {"compliance": "embedded", "alignment_faking": {**JUDGE, "price": [0, 1e7]}}}),
+         "price[1]"),
+]
+
+
+@pytest.mark.parametrize("case", HUGE_PRICE_CASES, ids=case_id)
+def test_a_price_above_the_cap_is_refused(case: Case, tmp_path: Path, fake_server: FakeLLMServer, capsys):
+    """1e308 USD per million tokens passed as finite and overflowed every trial's cost to infinity."""
+    _refused_in_process(case, tmp_path, fake_server, capsys)
+
+
+def test_a_cost_is_finite_whatever_the_price():
+    """A record holding an infinite cost cannot be read back: estimate_cost bounds what it returns."""
+    import math
+
+    from runners.pricing import MAX_COST_USD, estimate_cost
+
+    assert estimate_cost("openai/x", 10**7, 10**7, (1e308, 1e308)) == MAX_COST_USD
+    assert estimate_cost("openai/x", 10, 10, (float("inf"), 0.0)) == MAX_COST_USD
+    assert math.isfinite(sum(estimate_cost("openai/x", 10**7, 10**7, (1e308, 1e308)) for _ in range(10**5)))
+    assert estimate_cost("openai/x", 10**6, 10**6, (1.0, 2.0)) == 3.0
+
+
+def _fifo_prices(path: Path) -> None:
+    os.mkfifo(path)
+
+
+@pytest.mark.parametrize("content, expect", [
+    ("openai/fake: [.nan, .inf]\n", "openai/fake[0]"),
+    ("openai/fake: [1.0, .inf]\n", "openai/fake[1]"),
+    ("openai/fake: [-1, 2]\n", "openai/fake[0]"),
+    ("openai/fake: [true, 2]\n", "expected a number, got true"),
+    ("openai/fake: [1, 2, 3]\n", "openai/fake"),
+    ("openai/fake: [1e7, 2]\n", "openai/fake[0]"),
+    ("- [1, 2]\n", "expected a mapping"),
+    (_fifo_prices, "not a regular file"),
+    ("openai/fake: [1, 2\n", "invalid YAML"),
+], ids=["nan", "inf", "negative", "true", "three", "huge", "list", "fifo", "yaml"])
+@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
+def test_a_bad_afsim_prices_file_is_one_line_naming_it(content, expect: str, dry_run: bool, tmp_path: Path,
+                                                       fake_server: FakeLLMServer, capsys, monkeypatch):
+    """The file was read with `read_text` (a FIFO hung for ever) and its pairs barely checked (NaN
+    printed `~$nan` on a dry run and made every stored trial unreadable on a real one)."""
+    from runners.pricing import price_table
+
+    prices = tmp_path / "prices.yaml"
+    if callable(content):
+        content(prices)
+    else:
+        prices.write_text(content, encoding="utf-8")
+    monkeypatch.setenv("AFSIM_PRICES", str(prices))
+    price_table.cache_clear()
+    try:
+        build = scenario({}, "--dry-run") if dry_run else scenario()
+        _refused_in_process(Case("prices", build, expect), tmp_path, fake_server, capsys)
+        code, stderr = run_in_process(_materialise(Case("prices", build, ""), tmp_path, fake_server), capsys)
+        assert stderr.startswith(f"error: environment variable AFSIM_PRICES: {prices}: "), stderr
+    finally:
+        price_table.cache_clear()
+
+
+def test_a_good_afsim_prices_file_extends_the_table(tmp_path: Path, monkeypatch):
+    from runners.pricing import price_of, price_table
+
+    (tmp_path / "prices.yaml").write_text("openai/fake: [1, 2.5]\nopenai/gpt-4o: [0, 0]\n", encoding="utf-8")
+    (tmp_path / "empty.yaml").write_text("", encoding="utf-8")
+    try:
+        monkeypatch.setenv("AFSIM_PRICES", str(tmp_path / "prices.yaml"))
+        price_table.cache_clear()
+        assert price_of("openai/fake") == (1.0, 2.5) and price_of("openai/gpt-4o") == (0.0, 0.0)
+        monkeypatch.setenv("AFSIM_PRICES", str(tmp_path / "empty.yaml"))
+        price_table.cache_clear()
+        assert price_of("openai/fake") is None
+    finally:
+        price_table.cache_clear()
