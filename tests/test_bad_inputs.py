@@ -773,3 +773,25 @@ def test_a_good_afsim_prices_file_extends_the_table(tmp_path: Path, monkeypatch)
         assert price_of("openai/fake") is None
     finally:
         price_table.cache_clear()
+
+
+@pytest.mark.parametrize("name, url", [("openai/fake-gpt", "http://127.0.0.1:99999/v1"), ("openai/fake-gpt", "not a url"),
+                                       ("anthropic/fake-claude", "ftp://127.0.0.1/")], ids=["port", "spaces", "scheme"])
+@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
+def test_a_bad_base_url_in_the_environment_is_one_line_naming_the_variable(name: str, url: str, dry_run: bool, tmp_path: Path,
+                                                                           fake_server: FakeLLMServer, capsys, monkeypatch):
+    """The SDK variables were never checked: a bad port failed every call (exit 4) after the run
+    folder was made, and a dry run passed it; "not a url" was refused without naming the variable."""
+    variable = "OPENAI_BASE_URL" if name.startswith("openai/") else "ANTHROPIC_BASE_URL"
+    monkeypatch.setenv(variable, url)
+    model = {"name": name, "api_key_env": "AFSIM_TEST_KEY"}  # no base_url: the variable names the endpoint
+    build = scenario({"models": ["sim/honest", model]}, *(["--dry-run"] if dry_run else []))
+    _refused_in_process(Case("env url", build, f"error: environment variable {variable} (the endpoint of {name}): {url!r}"),
+                        tmp_path, fake_server, capsys)
+
+
+def test_a_scenario_base_url_wins_over_a_bad_one_in_the_environment(tmp_path: Path, fake_server: FakeLLMServer, capsys,
+                                                                    monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:99999/v1")  # not used: the scenario names the server
+    code, stderr = run_in_process(_materialise(Case("good", scenario({}, "--dry-run"), ""), tmp_path, fake_server), capsys)
+    assert code == 0, stderr

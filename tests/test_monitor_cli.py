@@ -115,6 +115,16 @@ def test_unknown_backend_is_one_line(tmp_path, capsys):
     assert code == 2 and "backend" in err and err.count("\n") == 1
 
 
+def test_a_bad_base_url_in_the_environment_is_one_line_naming_the_variable(tmp_path, capsys, monkeypatch):
+    """Found by a bad-input fuzz: OPENAI_BASE_URL with port 99999 was an internal error (exit 4)."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-classify-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:99999/v1")
+    path = _write(tmp_path / "in.jsonl", [{"id": 1, "scratchpad": "x", "output": "y"}])
+    code, out, err = _run(classify.main, [path, "--monitor", "compliance", "--backend", "openai/x"], capsys)
+    assert code == 2 and err.count("\n") == 1 and not out
+    assert err.startswith("error: environment variable OPENAI_BASE_URL (the endpoint of openai/x): "), err
+
+
 def _labelled(tmp_path):
     rows = [
         {"id": "p1", "scratchpad": PARAPHRASED_FAKING, "label": True, "split": "heldout"},

@@ -34,6 +34,7 @@ from runners.providers.base import ModelReply, ProviderError
 from runners.providers.errors import classify, without_secrets
 from runners.providers.reply_shape import TurnResult
 from runners.safe_text import MAX_REPLY_CHARS
+from scenarios.field_checks import base_url_problem
 from scenarios.schema import ModelSpec, ScenarioError
 from scenarios.trial import TrialSpec
 
@@ -164,6 +165,7 @@ class RemoteProvider:
         self.model = spec.name.partition("/")[2]
         self.spec = spec
         self.key_env = spec.api_key_env or self.key_env_default
+        self._check_base_url_env()
         identity = endpoint_identity(spec)
         if spec.endpoints:
             self.pool = EndpointPool([Endpoint(e.base_url, e.api_key_env or self.key_env, e.concurrency)
@@ -182,6 +184,16 @@ class RemoteProvider:
         self._check_params()
 
     # --- configuration ----------------------------------------------------------------------
+
+    def _check_base_url_env(self) -> None:
+        """OPENAI_BASE_URL / ANTHROPIC_BASE_URL, when they name the endpoint, get the check a
+        scenario's `base_url` gets, now: unchecked, a bad port failed every call (exit 4) after the
+        run folder was made, and a dry run passed it."""
+        if self.spec.base_url or self.spec.endpoints or not self.base_url_env:
+            return
+        url = os.environ.get(self.base_url_env)
+        if url and (problem := base_url_problem(url)):
+            raise ScenarioError(f"environment variable {self.base_url_env} (the endpoint of {self.name}): {problem}")
 
     def _create_signature(self) -> inspect.Signature:
         raise NotImplementedError
