@@ -22,10 +22,12 @@ folder on a local disk or run one sweep per folder by hand there.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import socket
+import stat
 import sys
 import time
 from collections.abc import Iterator
@@ -38,6 +40,7 @@ from runners.cli_errors import UsageError
 LOCK_NAME = ".afsim.lock"
 WAIT_POLL_S = 0.2  # how often a waiting sweep tries again (flock has no timeout of its own)
 DYING_HOLDER_S = 10.0  # how long the shards of a killed sweep may take to die before we say "busy"
+MAX_DESCRIPTION_BYTES = 4096  # what a holder writes is ~150 bytes
 
 
 class FolderBusy(UsageError):
@@ -55,11 +58,21 @@ _held: dict[Path, _Held] = {}  # folders this process (or the sweep that forked 
 
 
 def _holder(path: Path) -> dict:
-    """What the holder wrote into the lock file ({} when nothing readable is written)."""
+    """What the holder wrote into the lock file ({} when nothing readable is written). Read
+    without following a symlink or waiting, from a regular file only and at most
+    MAX_DESCRIPTION_BYTES: a FIFO there hung the sweep and the report, a symlink to /dev/zero
+    the report."""
     try:
-        info = json.loads(path.read_text(encoding="utf-8") or "{}")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return {}
+    try:
+        data = os.read(fd, MAX_DESCRIPTION_BYTES) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+        info = json.loads(data.decode("utf-8") or "{}")
     except (OSError, ValueError):
         return {}
+    finally:
+        os.close(fd)
     return info if isinstance(info, dict) and "pid" in info else {}
 
 
@@ -123,8 +136,15 @@ def acquire(run_dir: Path, *, wait: bool = False) -> None:
 
 def _lock(run_dir: Path, path: Path, wait: bool) -> int:
     """Open and flock the lock file (see `acquire`); returns the locked descriptor."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:  # not through a symlink and without waiting: see `_not_a_lock_file`
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO):  # a symlink; a socket
+            raise _not_a_lock_file(path) from None
+        raise
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _not_a_lock_file(path)
         deadline = time.monotonic() + DYING_HOLDER_S
         while not (locked := _try_lock(fd)) and _holder_is_dead(path) and time.monotonic() < deadline:
             time.sleep(0.01)  # a SIGKILLed sweep's shards are still on their way out
@@ -147,6 +167,13 @@ def _lock(run_dir: Path, path: Path, wait: bool) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def _not_a_lock_file(path: Path) -> UsageError:
+    """The lock file is a FIFO, device, socket or symlink: refused (nothing we write can describe
+    a holder there, and reading it could block), as user_files.check_regular_file words it."""
+    return UsageError(f"{path}: not a regular file (a FIFO, socket, device or symlink); "
+                      "expected the run folder's lock file: remove it and run again")
 
 
 def release(run_dir: Path) -> None:

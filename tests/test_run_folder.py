@@ -152,6 +152,54 @@ def test_wait_lock_waits_for_the_holder_then_runs(tmp_path):
     assert (run_dir / "summary.json").exists()
 
 
+def _count(run_dir: Path) -> int:
+    with sqlite3.connect(run_dir / STORE_NAME) as db:
+        return db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _to_dev_zero(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+@pytest.mark.parametrize("make, module", [(_fifo, "runners.sweep"), (_fifo, "runners.report"),
+                                          (_to_dev_zero, "runners.report"), (_to_dev_zero, "runners.sweep")],
+                         ids=["fifo-sweep", "fifo-report", "dev-zero-report", "dev-zero-sweep"])
+def test_a_lock_file_that_is_not_a_regular_file_is_refused_not_waited_on(make, module, tmp_path, capsys):
+    """Found by a bad-input fuzz: `_holder` read the lock file with read_text, so a FIFO there hung
+    the sweep and the report, and a symlink to /dev/zero the report. Run as subprocesses (the
+    timeout only keeps a regression from hanging the suite); the stored trials stay."""
+    import subprocess
+
+    run_dir = tmp_path / "run"
+    assert cli(sim_args(run_dir)) == 0
+    capsys.readouterr()
+    stored = _count(run_dir)
+    lock = run_dir / folder_lock.LOCK_NAME
+    lock.unlink()
+    make(lock)
+    argv = sim_args(run_dir) if module == "runners.sweep" else [str(run_dir)]
+    result = subprocess.run([sys.executable, "-m", module, *argv], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == f"error: {lock}: not a regular file (a FIFO, socket, device or symlink); " \
+                            "expected the run folder's lock file: remove it and run again\n"
+    assert _count(run_dir) == stored
+
+
+def test_the_holder_description_is_read_from_a_regular_file_only_and_bounded(tmp_path):
+    lock = tmp_path / folder_lock.LOCK_NAME
+    lock.write_text(json.dumps({"pid": 1, "pad": "x" * 10_000}))
+    assert folder_lock._holder(lock) == {}  # longer than a description: not one
+    lock.write_text(json.dumps({"pid": 1, "host": "h"}))
+    assert folder_lock._holder(lock) == {"pid": 1, "host": "h"}
+    link = tmp_path / "link"
+    link.symlink_to(lock)
+    assert folder_lock._holder(link) == {}
+
+
 # --- atomic files ----------------------------------------------------------------------------
 
 
