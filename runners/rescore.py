@@ -30,6 +30,7 @@ from monitors.inspect_log import is_inspect_log
 from monitors.judge import make_judge_factory
 from monitors.registry import EMBEDDED, build_suite, monitor_kind
 from monitors.types import ParsedReply
+from runners import folder_lock
 from runners.calls import CallCache, CallLayer, RetryPolicy
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.engine import default_cache_dir, save_scenario, write_run_files
@@ -122,10 +123,25 @@ def parsed_of(record: dict[str, Any], setting: str) -> ParsedReply:
 
 async def rescore(run_dir: Path, requested: dict[str, Any], *, cache_dir: Path | None = None,
                   concurrency: int = 16, retry: RetryPolicy | None = None) -> RescoreResult:
-    """Run `requested` monitors over the run's stored replies and write the run files again."""
+    """Run `requested` monitors over the run's stored replies and write the run files again.
+
+    The run folder is owned throughout (runners/folder_lock.py, as runners.report does): a rescore
+    next to a sweep writing the same folder handled 12 of 40 trials and left a scenario.yaml
+    naming a monitor most trials lacked."""
     run_dir = Path(run_dir)
+    _check_run_folder(run_dir)
+    with folder_lock.owning(run_dir):
+        return await _rescore(run_dir, requested, cache_dir, concurrency, retry)
+
+
+def _check_run_folder(run_dir: Path) -> None:
+    """Before the folder is owned: owning a missing folder would create it."""
     if not (run_dir / STORE_NAME).exists():
         raise UsageError(f"{run_dir}: not a run folder (no {STORE_NAME})")
+
+
+async def _rescore(run_dir: Path, requested: dict[str, Any], cache_dir: Path | None, concurrency: int,
+                   retry: RetryPolicy | None) -> RescoreResult:
     scenario = load_scenario(run_dir / "scenario.yaml")
     updated, kept = plan_monitors(scenario, requested)
     new_config = {name: updated.monitors[name] for name in requested}
@@ -214,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         return _rescore_inspect(args, requested)
     if args.out is not None:
         raise UsageError("--out is for Inspect AI logs; a run folder is re-scored in place")
+    _check_run_folder(args.run_dir)
+    with folder_lock.owning(args.run_dir):  # the report too is rendered while the folder is ours
+        return _rescore_folder(args, requested)
+
+
+def _rescore_folder(args: Any, requested: dict[str, Any]) -> int:
     result = asyncio.run(rescore(args.run_dir, requested, cache_dir=args.cache_dir, concurrency=args.concurrency))
     for name, backend in result.monitors.items():
         moved = f" (previous verdicts kept as {result.kept[name]})" if name in result.kept else ""

@@ -139,3 +139,34 @@ def test_an_inspect_log_kept_in_a_run_folder_is_still_read_as_one(tmp_path, caps
     with pytest.raises(SystemExit) as ended:
         run_cli(lambda: main([str(run / "exported.eval"), "--monitor", "compliance@again=embedded"]))
     assert ended.value.code == 2 and "give --out" in capsys.readouterr().err
+
+
+def test_a_rescore_is_refused_while_a_sweep_owns_the_folder(tmp_path, capsys):
+    """Found by a bad-input fuzz: rescore took no lock, so one started while a sweep wrote the folder
+    handled 12 of 40 trials and left scenario.yaml naming a monitor most trials lacked. It now owns
+    the folder as runners.report does: refused in one line naming the holder, nothing written."""
+    import pytest
+
+    from runners.cli_errors import run_cli
+    from runners.rescore import main
+    from tests.test_run_folder import holder
+
+    run = stored_run(tmp_path, model="sim/af-opus")
+    scenario_before, rows_before = (run / "scenario.yaml").read_text(), rows_of(run)
+    argv = [str(run), "--monitor", "compliance@again=embedded", "--cache-dir", str(tmp_path / "cache")]
+    process, release = holder(run)
+    try:
+        with pytest.raises(SystemExit) as ended:
+            run_cli(lambda: main(argv))
+        err = capsys.readouterr().err
+        assert ended.value.code == 2 and len(err.strip().splitlines()) == 1, err
+        assert f"(pid {process.pid} on " in err
+        assert (run / "scenario.yaml").read_text() == scenario_before and rows_of(run) == rows_before
+    finally:
+        release.set()
+        process.join(30)
+    with pytest.raises(SystemExit) as ended:
+        run_cli(lambda: main(argv))
+    assert ended.value.code == 0, capsys.readouterr().err
+    assert "compliance@again" in (run / "scenario.yaml").read_text()
+    assert (run / ".afsim.lock").read_text() == ""  # released on the way out
