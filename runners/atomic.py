@@ -20,7 +20,10 @@ from typing import IO
 def replacing(path: Path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None) -> Iterator[IO]:
     """An open temporary file that replaces `path` when the block ends without an exception."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _naming(exc, path) from None
     try:
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding,
                        newline=None if "b" in mode else newline) as handle:
@@ -29,10 +32,18 @@ def replacing(path: Path, mode: str = "w", encoding: str | None = "utf-8", newli
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the files are meant to be shared like any other
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename == tmp:
+            raise _naming(exc, path) from None
         raise
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """The same error about `path`: the user knows trials.csv (a directory there, a read-only
+    folder), not the temporary `.trials.csv.<random>.tmp` the failing call was given."""
+    return OSError(exc.errno, exc.strerror, str(path))
 
 
 def write_text(path: Path, text: str) -> None:

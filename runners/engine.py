@@ -488,14 +488,16 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         timings["trials_s"] = time.perf_counter() - t0
     finally:
         progress.close()
-        t0 = time.perf_counter()
-        # kept in the store, so summary.json has them and a re-render keeps them
-        sweep.store.set_meta("calls", dict(sweep.calls.counters.__dict__))
-        judges_now = {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")}
-        sweep.store.set_meta("judges", merge_judge_counters(sweep.store.meta("judges", {}), judges_now))
-        summary = write_run_files(sweep.run_dir, scenario, sweep.store, keys, sweep.simulated)
-        timings["aggregate_s"] = time.perf_counter() - t0
-        await sweep.close()
+        try:
+            t0 = time.perf_counter()
+            # kept in the store, so summary.json has them and a re-render keeps them
+            sweep.store.set_meta("calls", dict(sweep.calls.counters.__dict__))
+            judges_now = {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")}
+            sweep.store.set_meta("judges", merge_judge_counters(sweep.store.meta("judges", {}), judges_now))
+            summary = write_run_files(sweep.run_dir, scenario, sweep.store, keys, sweep.simulated)
+            timings["aggregate_s"] = time.perf_counter() - t0
+        finally:  # also when a run file cannot be written (exit 2): the lock's description is cleared,
+            await sweep.close()  # else the next command took this clean exit for a killed sweep
     return SweepResult(
         run_dir=sweep.run_dir,
         summary=summary,

@@ -213,6 +213,33 @@ def test_a_failed_write_leaves_the_old_file_whole_and_no_temporary_behind(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
 
 
+def test_an_error_about_a_run_file_names_it_not_its_temporary(tmp_path):
+    (tmp_path / "trials.csv").mkdir()
+    with pytest.raises(OSError) as raised:
+        atomic.write_text(tmp_path / "trials.csv", "id\n")
+    assert raised.value.filename == str(tmp_path / "trials.csv") and isinstance(raised.value, IsADirectoryError)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trials.csv"]
+
+
+def test_a_sweep_that_cannot_write_a_run_file_releases_the_folder_and_names_the_file(tmp_path, capsys):
+    """Found by a bad-input fuzz: with RUN/trials.csv a directory the sweep exited 2 naming
+    `.trials.csv.<random>.tmp` and left its pid in the lock file, so the next command printed a
+    false "ended without releasing the folder (killed?)" note as a second line."""
+    run_dir = tmp_path / "run"
+    (run_dir / "trials.csv").mkdir(parents=True)
+    refused = f"error: {run_dir / 'trials.csv'}: Is a directory\n"
+    assert cli(sim_args(run_dir)) == 2
+    assert capsys.readouterr().err == refused
+    assert (run_dir / folder_lock.LOCK_NAME).read_text() == ""  # released like any clean exit
+    stored = _count(run_dir)
+    assert stored > 0  # the trials are kept
+    assert cli(sim_args(run_dir)) == 2
+    assert capsys.readouterr().err == refused  # one line: no "previous sweep" note
+    (run_dir / "trials.csv").rmdir()
+    assert cli(sim_args(run_dir)) == 0
+    assert "taking over" not in capsys.readouterr().err and _count(run_dir) == stored
+
+
 # --- error trials and damaged rows are done again ----------------------------------------------
 
 
