@@ -124,6 +124,15 @@ def records(run: Path) -> list[dict]:
         return [json.loads(row[0]) for row in db.execute("SELECT record FROM trials")]
 
 
+def swept(tmp_path: Path, data: dict) -> list[dict]:
+    """Run a scenario quietly with no report, check it exits 0, and return its stored records."""
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert sweep_main([str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"),
+                       "--no-report", "--quiet"]) == 0
+    return records(tmp_path / "run")
+
+
 def test_a_sweep_mixing_every_hostile_reply_with_normal_ones_stores_every_trial_and_exits_0(
         fake_llm_factory, tmp_path, capsys):
     per_model = 2 * ((len(HOSTILE_MODES) + 9) // 2)  # every mode once per model, the rest normal
@@ -187,11 +196,7 @@ def test_a_trickling_server_is_cut_by_the_total_deadline_not_waited_for(fake_llm
     server = fake_llm_factory(reply=lambda body: Hostile("trickle"))
     data = scenario(server, 2, timeout_s=0.4)
     data["models"] = data["models"][:1]
-    path = tmp_path / "scenario.yaml"
-    path.write_text(yaml.safe_dump(data))
-    assert sweep_main([str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"),
-                       "--no-report", "--quiet"]) == 0
-    stored = records(tmp_path / "run")
+    stored = swept(tmp_path, data)
     assert len(stored) == 2
     assert all("no complete reply within 0.4 s" in r["reply"]["error"] for r in stored)
     assert all(r["reply"]["attempts"] == 2 for r in stored)  # a timeout is retried
@@ -214,11 +219,7 @@ def test_a_compressed_bomb_and_an_endless_body_become_malformed_trials_not_memor
     data = scenario(server, 2)
     data["models"] = [data["models"][0], {**data["models"][0], "name": "openai/fake-endless", "base_url": other.openai_base_url},
                       data["models"][1]]
-    path = tmp_path / "scenario.yaml"
-    path.write_text(yaml.safe_dump(data))
-    assert sweep_main([str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"),
-                       "--no-report", "--quiet"]) == 0
-    stored = records(tmp_path / "run")
+    stored = swept(tmp_path, data)
     assert len(stored) == 6
     errors = {r["model"]: r["reply"]["error"] for r in stored}
     assert "not JSON" in errors["openai/fake-gpt"] and "not JSON" in errors["anthropic/fake-claude"]
