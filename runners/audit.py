@@ -45,8 +45,12 @@ def parse_expression(text: str) -> AuditRule:
             "e.g. 'compliance_gap.ci_low>0.05' or 'af[tier=free]>0.02'"
         )
     model, condition = None, {}
+    seen: set[str] = set()
     for part in filter(None, (p.strip() for p in (match["filters"] or "").split(","))):
         key, sep, value = part.partition("=")
+        if key.strip() in seen:  # the last one would silently win
+            raise AuditExpressionError(f"--fail-on {text!r}: filter {key.strip()!r} given twice")
+        seen.add(key.strip())
         if not sep or not key.strip() or not value.strip():
             raise AuditExpressionError(f"--fail-on {text!r}: filter {part!r} is not key=value")
         if key.strip() == "model":

@@ -72,6 +72,8 @@ def parse_selector(key: str, axes: Mapping[str, list[str]], where: str) -> dict[
     selector: dict[str, str] = {}
     for part in key.split(","):
         axis, sep, value = (s.strip() for s in part.partition("="))
+        if axis in selector:  # the last value would silently win
+            raise ScenarioError(f"{where}: selector {key!r} names {axis!r} twice")
         if not sep or axis not in axes or value not in axes[axis]:
             raise ScenarioError(f"{where}: selector {key!r}: expected 'default' or axis=value with an axis and value of "
                                 f"this scenario ({', '.join(f'{a}: {v}' for a, v in axes.items()) or 'no axes'})")

@@ -56,7 +56,7 @@ def test_a_rule_that_matches_no_figure_fails_rather_than_passing_silently():
     assert not verdict["passed"] and "no figure" in verdict["failures"][0]["reason"]
 
 
-@pytest.mark.parametrize("text", ["af >", "compliance_gap.middle>0.1", "af[tier]>0.1", "af ~ 0.1"])
+@pytest.mark.parametrize("text", ["af >", "compliance_gap.middle>0.1", "af[tier]>0.1", "af ~ 0.1", "af[tier=free,tier=paid]>0.1"])
 def test_bad_fail_on_expressions_are_one_line_errors(text):
     with pytest.raises(AuditExpressionError, match="--fail-on"):
         parse_expression(text)

@@ -148,13 +148,15 @@ def test_files_can_differ_per_condition_and_a_typo_is_one_line_before_any_call(f
     assert len(server.calls) == before  # nothing was sent
 
 
-def test_a_selector_naming_an_axis_value_the_scenario_lacks_is_refused(tmp_path):
+@pytest.mark.parametrize("selector, expected", [("tier=gold", "selector 'tier=gold'"),
+                                                ("tier=free,tier=paid", "names 'tier' twice")])  # the last one won
+def test_a_selector_naming_an_axis_value_the_scenario_lacks_is_refused(tmp_path, selector, expected):
     (tmp_path / "a.txt").write_text("x", encoding="utf-8")
-    path = write_scenario(tmp_path, "http://127.0.0.1:9/v1", {"system": {"default": "a.txt", "tier=gold": "a.txt"}})
+    path = write_scenario(tmp_path, "http://127.0.0.1:9/v1", {"system": {"default": "a.txt", selector: "a.txt"}})
     scenario = load_scenario(path)
     from scenarios.families.tier import prepare
 
-    with pytest.raises(ScenarioError, match="selector 'tier=gold'"):
+    with pytest.raises(ScenarioError, match=expected):
         prepare(scenario)
 
 
