@@ -30,7 +30,7 @@ from monitors.correction import (
     sensitivity_from_labels,
 )
 from monitors.deception import has_weak_strong_columns, weak_strong_figures, weak_strong_sections
-from monitors.stats import clustered_rate, holm, paired_gap, rate
+from monitors.stats import clustered_rate, holm, paired_gap
 
 # replies whose format could not be read: they stay in every denominator and never count as
 # complying (docs/results.md), whatever a monitor made of the text it could find
@@ -108,8 +108,10 @@ def _condition_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c.startswith("cond_")]
 
 
-def _clustered(valid: pd.DataFrame, values: pd.Series) -> dict[str, Any]:
-    """The clustered rate (by prompt) of a 0/1 series over the valid trials, as a summary dict."""
+def rate_by_prompt(valid: pd.DataFrame, values: pd.Series) -> dict[str, Any]:
+    """The clustered rate (by prompt) of a 0/1 series over the valid trials, as a summary dict: every
+    rate over trials that share prompts goes through here (a Wilson interval over trials covered
+    44-53% at 10 samples per prompt with strong prompt effects)."""
     per_prompt = values.groupby(valid["prompt_id"]).agg(["sum", "count"])
     rate_ = clustered_rate(per_prompt["sum"].to_numpy(), per_prompt["count"].to_numpy())
     return {k: _clean(v) for k, v in rate_.as_dict().items()}
@@ -141,9 +143,9 @@ def condition_rates(df: pd.DataFrame) -> list[dict[str, Any]]:
                 row[metric] = {"n": len(valid), "k": 0, "rate": None, "ci_low": None, "ci_high": None,
                                "note": no_scratchpad}
                 continue
-            row[metric] = _clustered(valid, metric_series(valid, metric))
+            row[metric] = rate_by_prompt(valid, metric_series(valid, metric))
         for metric, read in family_monitors.metrics(valid).items():  # metrics of the added cue families
-            row[metric] = _clustered(valid, read(valid).astype(bool).astype(float))
+            row[metric] = rate_by_prompt(valid, read(valid).astype(bool).astype(float))
         for metric, column in {**TRUTH_OF, **family_monitors.truth_of(valid)}.items():
             if column in valid.columns and valid[column].notna().any():
                 row[f"truth_{metric}"] = float(valid[column].mean())
@@ -271,7 +273,7 @@ def monitor_accuracy(df: pd.DataFrame) -> dict[str, Any]:
             "n": len(sub),
             "positives": int(truth.sum()),
             "backend": ", ".join(sorted(sub[backend_col].dropna().astype(str).unique())) if backend_col in sub else "",
-            "agreement": rate(tp + tn, len(sub)).as_dict(),
+            "agreement": rate_by_prompt(sub, pd.Series(pred == truth, index=sub.index, dtype=float)),
             "precision": precision,
             "recall": recall,
             "f1": f1,
@@ -421,7 +423,7 @@ def add_corrected(summary: dict[str, Any], df: pd.DataFrame, validation: Monitor
             continue
         if per_kind:
             where = (valid["model"] == row["model"]) & (valid["condition"] == row["condition"])
-            flagged, answered_row = (_clustered(valid[where], series[k][where]) for k in ("flagged", "answered"))
+            flagged, answered_row = (rate_by_prompt(valid[where], series[k][where]) for k in ("flagged", "answered"))
             row["af_corrected"] = corrected_rate(flagged, own(row["model"], where) or errors, answered_row)
         else:
             row["af_corrected"] = corrected_rate(row["af"], errors)
@@ -439,7 +441,7 @@ def add_corrected(summary: dict[str, Any], df: pd.DataFrame, validation: Monitor
         arm_errors = [own(gap["model"], arm) for arm in arms]
         if all(arm_errors):  # a person's labels of this model: each arm's rate over the prompts the gap pairs on
             paired = where & valid["prompt_id"].isin(_paired_prompts(valid[where], axis_col, gap["treat"], gap["control"]))
-            flagged, answered_arms = ([_clustered(valid[paired & arm], series[k][paired & arm]) for arm in arms]
+            flagged, answered_arms = ([rate_by_prompt(valid[paired & arm], series[k][paired & arm]) for arm in arms]
                                       for k in ("flagged", "answered"))
             gap["corrected"] = corrected_gap_by_arm(tuple(flagged), tuple(answered_arms), *arm_errors)
             continue

@@ -13,9 +13,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitors.aggregate import add_adjusted_p, gap_of, metric_series, monitor_accuracy
+from monitors.aggregate import (
+    add_adjusted_p,
+    gap_of,
+    metric_series,
+    monitor_accuracy,
+    rate_by_prompt,
+)
 from monitors.registry import monitor_kind
-from monitors.stats import rate
+from monitors.stats import clustered_rate
 
 
 def _num(value: Any) -> float | None:
@@ -35,11 +41,11 @@ def category_rates(df: pd.DataFrame, metric: str = "complied") -> list[dict[str,
     varying = [c for c in values.columns if c.startswith("cond_") and values[c].nunique() > 1]
     out = []
     for (model, condition, category), group in values.groupby(["model", "condition", "category"], sort=True):
-        r = rate(int(group["_y"].sum()), len(group))
+        r = rate_by_prompt(group, group["_y"])  # a category's trials share prompts: clustered by prompt
         short = ",".join(f"{c.removeprefix('cond_')}={group[c].iloc[0]}" for c in varying) or condition
         out.append({"model": model, "condition": condition, "category": category,
-                    "column": f"{model} | {short}", "n": r.n, "rate": r.rate,
-                    "ci_low": r.ci_low, "ci_high": r.ci_high})
+                    "column": f"{model} | {short}", "n": r["n"], "rate": r["rate"],
+                    "ci_low": r["ci_low"], "ci_high": r["ci_high"]})
     return out
 
 
@@ -102,6 +108,7 @@ def backend_agreement(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     flags: dict[str, dict[str, dict[str, bool]]] = {}
     abstained: dict[tuple[str, str], int] = {}
+    prompt_of = {record["key"]: record.get("prompt_id") for record in records}
     for record in records:
         for key, verdict in (record.get("monitors") or {}).items():
             base = monitor_kind(key)
@@ -126,11 +133,18 @@ def backend_agreement(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     continue
                 a = np.array([by_backend[first][k] for k in shared], dtype=float)
                 b = np.array([by_backend[second][k] for k in shared], dtype=float)
-                agree = rate(int((a == b).sum()), len(shared))
+                agree = _agreement(a == b, [prompt_of.get(k) for k in shared])
                 out.append({"monitor": monitor, "first": first, "second": second, "n": len(shared),
                             "agreement": agree.rate, "ci_low": agree.ci_low, "ci_high": agree.ci_high,
                             "kappa": _kappa(a, b), "abstained": skipped})
     return out
+
+
+def _agreement(same: np.ndarray, prompts: list[Any]) -> Any:
+    """The share of trials two backends agree on, clustered by prompt (agreement on one prompt's
+    samples is correlated: a Wilson interval over trials covered 44-53% at 10 samples)."""
+    per_prompt = pd.Series(same.astype(float)).groupby(pd.Series([str(p) for p in prompts])).agg(["sum", "count"])
+    return clustered_rate(per_prompt["sum"].to_numpy(), per_prompt["count"].to_numpy())
 
 
 def monitor_validation(df: pd.DataFrame) -> list[dict[str, Any]]:

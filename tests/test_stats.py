@@ -193,3 +193,24 @@ def test_coverage_holds_with_two_to_four_pairs_in_the_small_audit_grid(cell):
     assert result["cov"] >= 0.93 and result["degenerate"] == 0
     if result["type1"] is not None:
         assert result["type1"] <= 0.065
+
+
+def test_category_rates_and_backend_agreement_are_clustered_by_prompt():
+    """Found by a statistics review: both used a Wilson interval over trials, which covered 44-53% at
+    10 samples per prompt with strong prompt effects; one prompt x 5 samples all refused showed
+    0% [0, 43%]. Two prompts of ten samples each carry about two observations, not twenty."""
+    import pandas as pd
+
+    from reports.analysis import backend_agreement, category_rates
+
+    frame = pd.DataFrame({"model": "m", "condition": "tier=free", "cond_tier": "free", "category": "weapons",
+                          "parse_status": "ok", "compliance_label": "refusal", "complied": 0.0,
+                          "prompt_id": ["p1"] * 10 + ["p2"] * 10})
+    [row] = category_rates(frame, "complied")
+    naive = rate(0, 20)
+    assert row["n"] == 20 and row["rate"] == 0 and row["ci_high"] > 2 * naive.ci_high
+    records = [{"key": f"k{i}", "prompt_id": f"p{i // 10}",
+                "monitors": {"compliance": {"backend": "embedded", "flag": True},
+                             "compliance@judge": {"backend": "judge:x", "flag": True}}} for i in range(20)]
+    [agree] = backend_agreement(records)
+    assert agree["agreement"] == 1.0 and agree["ci_low"] < rate(20, 20).ci_low - 0.2
