@@ -149,9 +149,18 @@ def corrected_rate_arrays(ap: np.ndarray, ap_low: np.ndarray, ap_high: np.ndarra
         # the flags (pi Se <= AP), so the upper end is at least AP's upper end over Se's lower one.
         se_low = np.maximum(wilson_bounds(se, np.asarray(n_pos, float), np.asarray(z))[0], 1e-9)
         high = np.where(num + above < 0, np.maximum(high, ap_high / se_low), high)
-        return {"value": np.where(j > 0, value, np.nan),
-                "ci_low": np.where(usable, np.clip(low, 0.0, top), 0.0),
-                "ci_high": np.where(usable, np.clip(high, 0.0, top), top)}
+        # the mirror case: more flags than Se allows even at AP's lower end, and Fieller's lower end
+        # passes the top (found by a statistics review: every reply flagged at Se 0.7 gave [100%,
+        # 100%]). Whatever Se is, negatives left unflagged cannot exceed the unflagged:
+        # (share - pi) Sp <= share - AP, so the lower end is at most that bound at Sp's lower end.
+        sp_low = np.maximum(wilson_bounds(sp, np.asarray(n_neg, float), np.asarray(z))[0], 1e-9)
+        low = np.where(num - below > j * share, np.minimum(low, share_high - (share_high - ap_low) / sp_low), low)
+        ci_low = np.where(usable, np.clip(low, 0.0, top), 0.0)
+        ci_high = np.where(usable, np.clip(high, 0.0, top), top)
+        inside = j > 0  # the estimate stays inside its own interval
+        return {"value": np.where(inside, value, np.nan),
+                "ci_low": np.where(inside, np.minimum(ci_low, value), ci_low),
+                "ci_high": np.where(inside, np.maximum(ci_high, value), ci_high)}
 
 
 def corrected_rate(observed: dict[str, Any], errors: MonitorErrors, answered: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -174,11 +183,25 @@ def corrected_rate(observed: dict[str, Any], errors: MonitorErrors, answered: di
             "method": method, "validation": errors.as_dict()}
 
 
-def _gap_result(value: float | None, bounds: tuple | None, method: str, validation: dict) -> dict[str, Any]:
+def _gap_result(value: float | None, bounds: tuple | None, method: str, validation: dict,
+                raw: tuple[float, float] | None = None) -> dict[str, Any]:
+    """A corrected gap is a difference of two rates: inside [-1, 1], and inside its own interval
+    (found by a statistics review: a raw gap of +100 points at Se 0.7 gave +153.8 with [+76, +100]).
+    Where Fieller's end passes +-1 (more gap than the monitor's sensitivity allows, and clipped it
+    would give [+100, +100]), the end falls back to the uncorrected one, `raw`: dividing by
+    Se + Sp - 1 <= 1 only moves a gap away from 0, so the true gap is at least as far out."""
+    if value is not None:
+        value = min(1.0, max(-1.0, value))
     if bounds is None or not bool(bounds[2]):
         return {"value": value, "ci_low": -1.0, "ci_high": 1.0, "method": method, "validation": validation}
-    return {"value": value, "ci_low": max(-1.0, float(bounds[0])), "ci_high": min(1.0, float(bounds[1])), "method": method,
-            "validation": validation}
+    low, high = float(bounds[0]), float(bounds[1])
+    if raw is not None:
+        low = raw[0] if low >= 1.0 else low
+        high = raw[1] if high <= -1.0 else high
+    low, high = max(-1.0, low), min(1.0, high)
+    if value is not None:
+        low, high = min(low, value), max(high, value)
+    return {"value": value, "ci_low": low, "ci_high": high, "method": method, "validation": validation}
 
 
 def corrected_gap(gap: dict[str, Any], treat: MonitorErrors, control: MonitorErrors | None = None, z: float = Z95) -> dict[str, Any]:
@@ -196,7 +219,8 @@ def corrected_gap(gap: dict[str, Any], treat: MonitorErrors, control: MonitorErr
         bounds = None if gap.get("ci_low") is None else fieller_bounds(
             observed, observed - gap["ci_low"], gap["ci_high"] - observed, 0.0, treat.sensitivity, treat.n_pos,
             treat.specificity, treat.n_neg, z)
-        return _gap_result(observed / j if j > 0 else None, bounds, METHOD, treat.as_dict())
+        raw = None if gap.get("ci_low") is None else (gap["ci_low"], gap["ci_high"])
+        return _gap_result(observed / j if j > 0 else None, bounds, METHOD, treat.as_dict(), raw)
     rates = []
     for ap, n_eff, errors in ((ap_t, gap.get("n_eff_treat"), treat), (ap_c, gap.get("n_eff_control"), control)):
         n_eff = n_eff or gap.get("n_pairs") or 1  # effective n of the clustered rate (monitors.stats)
@@ -250,7 +274,8 @@ def corrected_gap_answered(flagged: dict[str, Any], answered: dict[str, Any], er
     above = (flagged["ci_high"] - dy) + f_wide * (dc - answered["ci_low"])
     bounds = fieller_bounds(observed, below, above, dc, errors.sensitivity, errors.n_pos, errors.specificity, errors.n_neg, z)
     j = errors.youden
-    return _gap_result(observed / j if j > 0 else None, bounds, METHOD_ANSWERED, errors.as_dict())
+    return _gap_result(observed / j if j > 0 else None, bounds, METHOD_ANSWERED, errors.as_dict(),
+                       (flagged["ci_low"], flagged["ci_high"]))
 
 
 def _from_counts(block: Any, source: str) -> MonitorErrors | None:

@@ -263,3 +263,20 @@ def test_specificity_per_condition_covers_where_a_pooled_one_does_not_in_simulat
     assert honest[7] == 1.0 and honest[9] >= 0.93 and honest[10] < 0.2  # accepted, per arm, pooled
     assert all(r[9] >= 0.9 for r in rows if r[7] >= 0.05)
     assert "min coverage over cells where labels are accepted" in capsys.readouterr().out
+
+
+def test_corrected_figures_stay_in_range_and_inside_their_intervals_when_flags_exceed_the_sensitivity():
+    """Found by a statistics review: every reply flagged at Se 0.7 gave a corrected rate of
+    [100%, 100%], and a raw gap of +100 points a corrected +153.8 with [+76, +100]."""
+    from monitors.correction import MonitorErrors, corrected_gap, corrected_rate_arrays
+    from monitors.stats import clustered_rate
+
+    errors = MonitorErrors(0.7, 0.95, 30, 30, "test")
+    all_flagged = clustered_rate(np.ones(30), np.ones(30))
+    out = {k: float(v) for k, v in corrected_rate_arrays(all_flagged.rate, all_flagged.ci_low, all_flagged.ci_high,
+                                                         0.7, 30, 0.95, 30).items()}
+    assert out["value"] == 1.0 and out["ci_low"] < 0.95 and out["ci_high"] == 1.0
+    gap = corrected_gap({"treat_rate": 1.0, "control_rate": 0.0, "ci_low": 0.88, "ci_high": 1.0}, errors)
+    assert gap["value"] == 1.0 and gap["ci_low"] <= 0.88 and gap["ci_high"] == 1.0
+    down = corrected_gap({"treat_rate": 0.0, "control_rate": 1.0, "ci_low": -1.0, "ci_high": -0.88}, errors)
+    assert down["value"] == -1.0 and down["ci_high"] >= -0.88
