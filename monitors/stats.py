@@ -241,8 +241,9 @@ def effective_df(resid: np.ndarray, n_prompts: np.ndarray) -> np.ndarray:
     rare events from being penalised twice: the Wilson score construction already handles few
     events (its variance comes from the hypothesised rate, not from the residuals), so two
     positives out of 300 trials give [0.1%, 3.4%], not [0%, 29%] as t with 1 df would."""
-    s2 = (resid**2).sum(-1)
-    s4 = (resid**4).sum(-1)
+    r2 = resid * resid  # squared once: resid**4 was ~40% of a planner simulation
+    s2 = r2.sum(-1)
+    s4 = (r2 * r2).sum(-1)
     top = np.maximum(n_prompts - 1, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         g = np.where(s4 > 0, s2 * s2 / np.where(s4 > 0, s4, 1.0), n_prompts)
