@@ -259,6 +259,27 @@ def _mover_bounds(a: ClusterParts, b: ClusterParts, phi: np.ndarray, q: np.ndarr
     return np.clip(lo, -1.0, 1.0), np.clip(hi, -1.0, 1.0)
 
 
+def _mover_p_value(a: ClusterParts, b: ClusterParts, phi: np.ndarray, df: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                   alpha: float) -> np.ndarray:
+    """The p-value of the MOVER interval (lo, hi) by test inversion: bisect for the critical value q*
+    at which the bound on the side of 0 touches 0, and p = the alpha of q* at `df` degrees of freedom.
+    Shared by the paired and the independent-groups gap so that each p-value is its own interval's."""
+    d = a.p - b.p
+    upper_side = d > 0  # the lower bound is the one that can cross 0
+    q_lo = np.zeros_like(d)
+    q_hi = np.full_like(d, Q_MAX)
+    for _ in range(45):
+        mid = (q_lo + q_hi) / 2
+        l_mid, h_mid = _mover_bounds(a, b, phi, mid)
+        excludes = np.where(upper_side, l_mid > 0, h_mid < 0)
+        q_lo = np.where(excludes, mid, q_lo)
+        q_hi = np.where(excludes, q_hi, mid)
+    p = np.where(d == 0, 1.0, two_sided_p(q_lo, df))
+    # the bisection's last bit must not contradict the interval: "excludes 0" <=> "p < alpha"
+    excl = (lo > 0) | (hi < 0)
+    return np.where(excl, np.minimum(p, np.nextafter(alpha, 0)), np.maximum(p, alpha))
+
+
 def paired_gap_arrays(k_treat: np.ndarray, m_treat: np.ndarray, k_control: np.ndarray, m_control: np.ndarray, alpha: float = ALPHA) -> dict[str, np.ndarray]:
     """Vectorised paired gap: value, ci_low, ci_high, p_value (and parts) for arrays whose last
     axis is the prompts (a prompt is paired by position in the four arrays)."""
@@ -286,20 +307,7 @@ def paired_gap_arrays(k_treat: np.ndarray, m_treat: np.ndarray, k_control: np.nd
     q95 = critical_value(df, alpha)
     lo, hi = _mover_bounds(a, b, phi, q95)
     d = a.p - b.p
-    # test inversion: the critical value q* at which the bound on the side of 0 touches 0
-    upper_side = d > 0  # the lower bound is the one that can cross 0
-    q_lo = np.zeros_like(d)
-    q_hi = np.full_like(d, Q_MAX)
-    for _ in range(45):
-        mid = (q_lo + q_hi) / 2
-        l_mid, h_mid = _mover_bounds(a, b, phi, mid)
-        excludes = np.where(upper_side, l_mid > 0, h_mid < 0)
-        q_lo = np.where(excludes, mid, q_lo)
-        q_hi = np.where(excludes, q_hi, mid)
-    p = np.where(d == 0, 1.0, two_sided_p(q_lo, df))
-    # the bisection's last bit must not contradict the interval: "excludes 0" <=> "p < alpha"
-    excl = (lo > 0) | (hi < 0)
-    p = np.where(excl, np.minimum(p, np.nextafter(alpha, 0)), np.maximum(p, alpha))
+    p = _mover_p_value(a, b, phi, df, lo, hi, alpha)
     with np.errstate(invalid="ignore", divide="ignore"):
         var_a = (a.resid**2).sum(-1) / a.trials**2
         var_b = (b.resid**2).sum(-1) / b.trials**2
