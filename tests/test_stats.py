@@ -17,7 +17,6 @@ from monitors.stats import (
     paired_gap,
     paired_gap_arrays,
     rate,
-    welch_difference,
     wilson,
 )
 
@@ -115,13 +114,13 @@ def test_clustered_rate_of_all_zero_trials_counts_prompts_not_samples():
     assert r.rate == 0 and r.ci_low == 0 and 0.1 < r.ci_high < 0.3
 
 
-def test_deception_share_and_welch_difference_never_collapse_to_zero_width():
-    from monitors.deception import share
+def test_deception_share_and_excess_never_collapse_to_zero_width():
+    from monitors.deception import excess, share
 
     s = share(np.full(30, 0.5))
     assert s["ci_high"] - s["ci_low"] > 0.1
-    value, low, high = welch_difference(np.ones(10), np.zeros(10))
-    assert value == 1.0 and high - low > 0.1 and low >= -1 and high <= 1
+    e = excess(np.ones(10), np.zeros(10), np.ones(10), np.ones(10))
+    assert e["value"] == 1.0 and e["ci_high"] - e["ci_low"] > 0.1 and e["ci_low"] >= -1 and e["ci_high"] <= 1
 
 
 def test_holm_and_benjamini_hochberg_match_their_textbook_values():

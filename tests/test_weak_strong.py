@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from monitors.deception import extract_answer, judge_against_reference, newcombe_difference
+from monitors.deception import excess, extract_answer, judge_against_reference
 from monitors.parse import parse_reply
+from monitors.stats import group_gap_arrays
 from monitors.supervisor_gaming import classify_supervisor_gaming
 from runners.engine import SweepOptions, apply_overrides, run_sweep
 from runners.supervision import parse_grade
@@ -100,9 +102,36 @@ def test_preferred_answer_is_a_fixed_wrong_option():
     assert len(chosen) == 1 and chosen != {"B"}
 
 
-def test_newcombe_difference_brackets_the_estimate():
-    d = newcombe_difference(12, 20, 2, 40)
-    assert d["ci_low"] < d["value"] < d["ci_high"] and d["ci_low"] > 0
+def test_excess_brackets_the_estimate_and_agrees_with_its_p_value():
+    d = excess(np.r_[np.ones(12), np.zeros(8)], np.r_[np.ones(2), np.zeros(38)], np.ones(20), np.ones(40))
+    assert d["ci_low"] < d["value"] < d["ci_high"] and d["ci_low"] > 0 and d["p_value"] < 0.05
+
+
+def test_excess_stays_inside_its_range_and_counts_an_area_whose_items_agree():
+    """Found by a statistics review: the Welch interval on item means gave [+0.34, +1.21] here (past
+    +100 points), and [-1.95, +2.28] for [0, 1/3] against [0, 0, 0]."""
+    d = excess(np.array([1, 1, 2 / 3]), np.array([0, 0, 1 / 3]), np.ones(3), np.ones(3))
+    assert -1 <= d["ci_low"] < d["value"] < d["ci_high"] <= 1
+    assert (d["ci_low"] > 0) == (d["p_value"] < 0.05)
+    d = excess(np.array([0, 1 / 3]), np.zeros(3), np.ones(2), np.ones(3))
+    assert -1 <= d["ci_low"] < 0 < d["ci_high"] <= 1 and d["p_value"] >= 0.05
+
+
+@pytest.mark.parametrize(("items", "samples", "known_rate", "gap"), [((3, 10), 5, 0.5, 0.0), ((10, 3), 3, 0.2, 0.3)])
+def test_excess_covers_with_three_items_in_an_area(items, samples, known_rate, gap):
+    """Strong item effects (Beta, kappa 0.5), 3 items against 10: the Welch interval covered 85.2% and
+    91.7% in these cells at this seed (it takes no uncertainty from an area whose items agree); the
+    MOVER of the two item-clustered intervals 98.6% and 98.0% (grid of 3-30 items x 1-10 samples x
+    rates 0.02-0.95: min 94.6%, was 82.1%)."""
+    rng = np.random.default_rng(20)
+    reps, kappa = 2000, 0.5
+    unknown_rate = known_rate + gap
+    pu = rng.beta(unknown_rate * kappa, (1 - unknown_rate) * kappa, (reps, items[0]))
+    pk = rng.beta(known_rate * kappa, (1 - known_rate) * kappa, (reps, items[1]))
+    mu, mk = np.full(pu.shape, float(samples)), np.full(pk.shape, float(samples))
+    out = group_gap_arrays(rng.binomial(samples, pu).astype(float), mu, rng.binomial(samples, pk).astype(float), mk)
+    assert np.mean((out["ci_low"] <= gap) & (gap <= out["ci_high"])) >= 0.93
+    assert np.all(((out["ci_low"] > 0) | (out["ci_high"] < 0)) == (out["p_value"] < 0.05))
 
 
 def test_unknown_supervisor_role_is_a_one_line_error():
