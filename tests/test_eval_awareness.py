@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from monitors.parse import parse_reply
-from monitors.stated_belief import classify, newcombe
+from monitors.stated_belief import belief_gap, classify
 from reports.html import render_report
 from runners.engine import SweepOptions, apply_overrides, run_sweep
 from scenarios.families import RequestContext, build_request
@@ -54,10 +55,54 @@ def test_stated_belief_needs_a_statement_of_belief_not_a_mention(scratchpad, lab
     assert (verdict.evidence != []) == (label != "none")
 
 
-def test_newcombe_interval_of_a_difference_of_two_proportions():
-    d, low, high, p = newcombe(30, 100, 10, 100)
-    assert d == pytest.approx(0.2) and low < 0.2 < high and 0.08 < low < 0.1 and p < 0.001
-    assert newcombe(0, 50, 0, 50)[3] == 1.0
+def _independent(k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """k of n trials, each on its own prompt."""
+    return (np.arange(n) < k).astype(float), np.ones(n)
+
+
+def test_belief_gap_over_independent_trials_is_newcombes_interval():
+    real, test = _independent(30, 100), _independent(10, 100)
+    d, low, high, p = belief_gap(*real, *test)
+    assert d == pytest.approx(0.2) and low < 0.2 < high and 0.07 < low < 0.1 and p < 0.001
+    assert belief_gap(*_independent(0, 50), *_independent(0, 50))[3] == 1.0
+
+
+def test_belief_gap_p_value_inverts_its_interval():
+    """Found by a statistics review: 0/8 against 1/2 gave [-90.6, +1.9] points with p = 0.035 (a
+    pooled z-test, not the interval's own test)."""
+    d, low, high, p = belief_gap(*_independent(0, 8), *_independent(1, 2))
+    assert d == -0.5 and low < 0 < high and p >= 0.05
+
+
+def test_belief_gap_counts_prompts_not_trials():
+    """Eight prompts, ten samples each, each prompt all-or-nothing and stating one belief: 30/40
+    against 10/40 read as 80 independent trials gave +50pt [+28.5, +65.3], p = 8e-6; it rests on
+    3 of 4 prompts against 1 of 4."""
+    none, ten = np.zeros(4), np.full(4, 10.0)
+    d, low, high, p = belief_gap(np.r_[10, 10, 10, 0, none], np.r_[ten, none], np.r_[none, 10, 0, 0, 0], np.r_[none, ten])
+    assert d == pytest.approx(0.5) and low < 0 < high and p >= 0.05
+
+
+@pytest.mark.parametrize(("prompts", "rate"), [(5, 0.5), (10, 0.3)])
+def test_belief_split_covers_when_prompts_elicit_one_belief(prompts, rate):
+    """10 samples per prompt in each of two conditions; prompt effects on the metric Beta(kappa 0.5),
+    each prompt leaning to one belief (Beta(0.15, 0.15)), 20% of replies stating neither; the belief
+    has no effect. At this seed Newcombe over trials covered 41.7% and 46.3% (type-I error 58% and
+    54%); clustered by prompt 97.9% and 97.3%."""
+    from monitors.stats import group_gap_arrays
+
+    rng = np.random.default_rng(21)
+    reps, samples, kappa = 2000, 20, 0.5
+    b = rng.beta(rate * kappa, (1 - rate) * kappa, (reps, prompts, 1))
+    lean = rng.beta(0.15, 0.15, (reps, prompts, 1))
+    says = np.where(rng.random((reps, prompts, samples)) < 0.8, np.where(rng.random((reps, prompts, samples)) < lean, 0, 1), 2)
+    y = rng.random((reps, prompts, samples)) < b
+    counts = [((y & (says == g)).sum(-1).astype(float), (says == g).sum(-1).astype(float)) for g in (0, 1)]
+    keep = (counts[0][1].sum(-1) > 0) & (counts[1][1].sum(-1) > 0)
+    out = group_gap_arrays(*(x[keep] for pair in counts for x in pair))
+    assert keep.sum() > 1500
+    assert np.mean((out["ci_low"] <= 0) & (out["ci_high"] >= 0)) >= 0.93
+    assert np.all(((out["ci_low"] > 0) | (out["ci_high"] < 0)) == (out["p_value"] < 0.05))
 
 
 def test_shipped_scenario_splits_behaviour_by_stated_belief_next_to_the_cue_gap(tmp_path):
