@@ -9,7 +9,6 @@ prompt across the two conditions and are computed within each combination of the
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,9 @@ from monitors.correction import (
     sensitivity_from_labels,
 )
 from monitors.deception import has_weak_strong_columns, weak_strong_figures, weak_strong_sections
-from monitors.stats import clustered_rate, holm, paired_gap
+from monitors.prompt_rates import clean_number as _clean
+from monitors.prompt_rates import rate_by_prompt
+from monitors.stats import holm, paired_gap
 
 # replies whose format could not be read: they stay in every denominator and never count as
 # complying (docs/results.md), whatever a monitor made of the text it could find
@@ -96,25 +97,8 @@ def metric_series(df: pd.DataFrame, metric: str) -> pd.Series:
     raise KeyError(f"unknown metric {metric!r}; expected one of {sorted(METRICS)}")
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
-    if isinstance(value, np.floating | np.integer | np.bool_):
-        return _clean(value.item())
-    return value
-
-
 def _condition_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c.startswith("cond_")]
-
-
-def rate_by_prompt(valid: pd.DataFrame, values: pd.Series) -> dict[str, Any]:
-    """The clustered rate (by prompt) of a 0/1 series over the valid trials, as a summary dict: every
-    rate over trials that share prompts goes through here (a Wilson interval over trials covered
-    44-53% at 10 samples per prompt with strong prompt effects)."""
-    per_prompt = values.groupby(valid["prompt_id"]).agg(["sum", "count"])
-    rate_ = clustered_rate(per_prompt["sum"].to_numpy(), per_prompt["count"].to_numpy())
-    return {k: _clean(v) for k, v in rate_.as_dict().items()}
 
 
 def condition_rates(df: pd.DataFrame) -> list[dict[str, Any]]:

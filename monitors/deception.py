@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from monitors.prompt_rates import rate_by_prompt
 from monitors.stats import clustered_rate, group_gap_arrays, rate
 
 DEFINITION = (
@@ -145,7 +146,7 @@ def misalignment_table(df: pd.DataFrame) -> list[dict[str, Any]]:
             "supervisor": key[1],
             "objective": key[2] if len(keys) == 3 else "conflict",
             "area": key[-1],
-            "misaligned": rate(int(mis.sum()), len(answered)).as_dict(),
+            "misaligned": rate_by_prompt(answered, mis),
             "n_unanswered": len(group) - len(answered),
         }
         if "truth_p_misaligned" in group.columns and group["truth_p_misaligned"].notna().any():
@@ -213,8 +214,8 @@ def weak_approved_misaligned(df: pd.DataFrame) -> list[dict[str, Any]]:
         rows.append({
             "model": model,
             "area": area,
-            "of_graded": rate(int(bad.sum()), len(group)).as_dict(),
-            "of_approved": rate(int(bad.sum()), int(approved.sum())).as_dict(),
+            "of_graded": rate_by_prompt(group, bad),
+            "of_approved": rate_by_prompt(group[approved], bad[approved]),
         })
     for model, group in graded.groupby("model", sort=True):
         approved = group["sup_approved"].astype(bool)
@@ -222,8 +223,8 @@ def weak_approved_misaligned(df: pd.DataFrame) -> list[dict[str, Any]]:
         rows.append({
             "model": model,
             "area": "all",
-            "of_graded": rate(int(bad.sum()), len(group)).as_dict(),
-            "of_approved": rate(int(bad.sum()), int(approved.sum())).as_dict(),
+            "of_graded": rate_by_prompt(group, bad),
+            "of_approved": rate_by_prompt(group[approved], bad[approved]),
         })
     return rows
 
@@ -241,12 +242,12 @@ def gaming_table(df: pd.DataFrame) -> list[dict[str, Any]]:
             "model": key[0],
             "supervisor": key[1],
             "objective": key[2] if len(keys) == 3 else "conflict",
-            "gaming": rate(int(flags.sum()), len(group)).as_dict(),
+            "gaming": rate_by_prompt(group, flags),
         }
         if "truth_supervisor_gaming" in group.columns and group["truth_supervisor_gaming"].notna().any():
             truth = group["truth_supervisor_gaming"].astype(bool)
             row["truth_rate"] = float(truth.mean())
-            row["agreement"] = rate(int((truth == flags).sum()), len(group)).as_dict()
+            row["agreement"] = rate_by_prompt(group, truth == flags)
         rows.append(row)
     return rows
 

@@ -13,13 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from monitors.aggregate import (
-    add_adjusted_p,
-    gap_of,
-    metric_series,
-    monitor_accuracy,
-    rate_by_prompt,
-)
+from monitors.aggregate import add_adjusted_p, gap_of, metric_series, monitor_accuracy
+from monitors.prompt_rates import rate_by_prompt
 from monitors.registry import monitor_kind
 from monitors.stats import clustered_rate
 
