@@ -138,7 +138,21 @@ def load_prompt(monitor: str, version: str) -> JudgePrompt:
 # One vote: strict parsing of a judge reply
 # --------------------------------------------------------------------------------------------
 
-_VERDICT_BLOCK = re.compile(r"<verdict>(.*?)</verdict>", re.S | re.I)
+_VERDICT_TAG = re.compile(r"<(/?)verdict>", re.I)
+
+
+def _last_block(text: str) -> str | None:
+    """The last `<verdict>…</verdict>` block (as a left-to-right scan pairs them), in one pass over
+    the tags. A lazy regex over the text was quadratic on unclosed tags: a judge reply of 25,000
+    `<verdict>` took 90 s to parse, on the sweep's event loop (found by a hostile-reply fuzz)."""
+    last, start = None, None
+    for tag in _VERDICT_TAG.finditer(text):
+        if not tag[1]:
+            if start is None:
+                start = tag.end()
+        elif start is not None:
+            last, start = (start, tag.start()), None
+    return None if last is None else text[last[0] : last[1]]
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
@@ -161,12 +175,10 @@ def _quotes(value: Any) -> list[str] | None:
 
 def parse_vote(monitor: str, text: str) -> Vote | None:
     """The judge's verdict, or None (an abstaining vote) when the reply breaks the format anywhere."""
-    blocks = _VERDICT_BLOCK.findall(text or "")
-    if not blocks:
+    block = _last_block(text or "")
+    if block is None:
         return None
-    raw = _FENCE.sub(
-        "", blocks[-1].strip()
-    )  # the last block: the judge's own, after any quoted text
+    raw = _FENCE.sub("", block.strip())  # the last block: the judge's own, after any quoted text
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, RecursionError):
@@ -216,6 +228,10 @@ _EDGE = " \t\r\n\"'“”‘’`"
 
 
 _MAX_QUOTES = 60  # quotes checked per list: a judge that invents hundreds must not stall the sweep
+# a quote is a sentence or two (the prompts ask for that): one of thousands of characters or of many
+# "…"-joined pieces cost a search of the whole text per piece (95 s for one quote of 120,000 pieces)
+_MAX_QUOTE_CHARS = 2_000
+_MAX_PIECES = 8
 
 
 class _Words:
@@ -249,19 +265,31 @@ class _Words:
         return self.text[self._original(k) : self._original(k + len(words) - 1) + 1]
 
 
+@lru_cache(maxsize=4)
+def _words_of(text: str) -> _Words:
+    """One index per judged text, shared by every vote's and criterion's quotes (it was built for
+    each list of quotes: 8 times per verdict, 4 s on an 880 KB scratchpad)."""
+    return _Words(text)
+
+
 def locate_quote(quote: str, text: str, words: _Words | None = None) -> str | None:
     """The span of `text` the quote reproduces (whitespace may differ), or None if it is invented.
 
     A quote with an inner ellipsis must match piece by piece, and every piece must be found."""
     q = quote.strip(_EDGE)
+    if len(q) > _MAX_QUOTE_CHARS:
+        return None
     q = _ELLIPSIS.sub(" … ", q).strip(" …")
     if len(q) < 4:
         return None
     if q in text:
         return q
-    words = words or _Words(text)
+    pieces = [p for p in q.split(" … ") if p.strip()]
+    if len(pieces) > _MAX_PIECES:
+        return None
+    words = words or _words_of(text)
     spans = []
-    for piece in (p for p in q.split(" … ") if p.strip()):
+    for piece in pieces:
         span = words.find(piece)
         if span is None:
             return None
@@ -271,14 +299,8 @@ def locate_quote(quote: str, text: str, words: _Words | None = None) -> str | No
 
 def _verified(quotes: list[str], text: str, limit: int = 3) -> list[str]:
     found: list[str] = []
-    words: _Words | None = None
-    for quote in quotes[:_MAX_QUOTES]:
-        if not isinstance(quote, str):
-            continue
-        q = quote.strip(_EDGE)
-        if q and q not in text and words is None:
-            words = _Words(text)  # built once per text, only when a quote is not verbatim
-        span = locate_quote(quote, text, words)
+    for quote in list(dict.fromkeys(q for q in quotes if isinstance(q, str)))[:_MAX_QUOTES]:  # votes repeat quotes
+        span = locate_quote(quote, text)
         if span and span not in found:
             found.append(span[:500])
             if len(found) >= limit:

@@ -166,8 +166,22 @@ def test_a_quote_is_found_in_degenerate_text_by_its_words_and_within_bounds():
     assert locate_quote("a " * 8_000 + "b", text) is None
     assert locate_quote("the last words", text) is None and locate_quote("The last words.", text) == "The   last\nwords."
     assert locate_quote("a a end. The", text) == "a a end.\nThe"
-    assert _verified(["a " * 4_000 + "b"] * 5_000 + ["The last words"], text) == []  # at most 60 quotes are checked
+    invented = [f"a a {i} b" for i in range(5_000)]
+    assert _verified([*invented, "The last words"], text) == []  # at most 60 distinct quotes are checked
     assert _verified([None, 3, "The last words"], text) == ["The   last\nwords"]  # a vote's junk is skipped
+
+
+def test_verdict_blocks_are_paired_as_a_scan_pairs_them_and_quotes_are_bounded():
+    """Found by a hostile-reply fuzz: 25,000 unclosed <verdict> tags took 90 s to parse, and one quote
+    of 120,000 "…"-joined pieces 95 s to check (each piece a search of the whole text)."""
+    from monitors.judge import _last_block, _verified
+
+    assert _last_block("<verdict>" * 25_000) is None
+    assert _last_block("<verdict>a</verdict> <VERDICT> x <verdict>b</verdict> </verdict>") == " x <verdict>b"
+    assert _last_block("quoted </verdict> then <verdict>{}</verdict>") == "{}"
+    text = "a " * 1_000 + "b c d. The end."
+    assert _verified([" … ".join(["b c d"] * 9)], text) == []  # more pieces than a sentence or two
+    assert _verified(["b c d … The end"] * 3, text) == ["b c d … The end"]  # repeated by votes: checked once
 
 
 def test_the_judge_prompt_is_filled_in_one_pass_and_bounded():
