@@ -153,3 +153,18 @@ def test_a_simulated_gap_without_a_configured_truth_renders(tmp_path):
     assert "verdict-table" in (tmp_path / "run" / "report.html").read_text()
     summary = __import__("json").loads((tmp_path / "run" / "summary.json").read_text())
     assert all(g.get("truth") is None for g in summary["gaps"])  # the case this test is for
+
+
+def test_the_report_carries_at_most_a_bounded_part_of_each_huge_reply():
+    """Found by a hostile-reply fuzz: 900 KB replies made the report's memory 6.5 times their size
+    (1.3 GB for 200 trials); the report now carries each reply's head and end, the store all of it."""
+    from reports.payload import REPORT_TEXT_LIMIT, TextTable, chunk_values
+
+    huge = "x" * 900_000 + "THE DECISION"
+    record = {"reply": {"scratchpad": huge, "output": "ok", "parse_status": "ok"},
+              "request": {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": huge}]}}
+    texts = TextTable()
+    scratchpad, output, *_, sent = chunk_values(record, texts, None)
+    assert len(scratchpad) < REPORT_TEXT_LIMIT + 200 and scratchpad.endswith("THE DECISION")
+    assert "characters left out of the report" in scratchpad and output == "ok"
+    assert all(len(t) < REPORT_TEXT_LIMIT + 200 for t in texts.texts)
