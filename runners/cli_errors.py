@@ -36,19 +36,31 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
+# line breaks, other control characters and bidirectional overrides, as they may come in a path, a key
+# or a value the user gave: an error must stay one line, and read as it is
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(message: str) -> str:
+    """`message` with every line break, control character and bidirectional override written as an
+    escape (found by a bad-input fuzz: a path with a newline made every entry point's error two
+    lines, and U+202E reversed what followed it)."""
+    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), message)
+
+
 def run_cli(main: Callable[[], int]) -> None:
     try:
         code = main()
     except (ScenarioError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(one_line(f"error: {exc}"), file=sys.stderr)
         code = EXIT_BAD_INPUT
     except OSError as exc:  # an output folder that is a file, a read-only or missing path
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(one_line(f"error: {where}{exc.strerror or exc}"), file=sys.stderr)
         code = EXIT_BAD_INPUT
     except sqlite3.DatabaseError as exc:  # a SQLite file neither the store nor the cache recognised
         # the store and the call cache name their own file; this is any other SQLite file
-        print(f"error: a database file cannot be read ({exc})", file=sys.stderr)
+        print(one_line(f"error: a database file cannot be read ({exc})"), file=sys.stderr)
         code = EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted: completed trials are stored; run the same command again to resume", file=sys.stderr)
@@ -56,8 +68,8 @@ def run_cli(main: Callable[[], int]) -> None:
     except Exception as exc:  # a bug: one line, the traceback in a file, its own exit code
         log = write_crash_log(exc)
         first = (str(exc) or type(exc).__name__).splitlines()[0][:300]
-        print(f"internal error (a bug in afsim, not an audit result): {type(exc).__name__}: {redact_secrets(first)}; "
-              f"traceback in {log}", file=sys.stderr)
+        print(one_line(f"internal error (a bug in afsim, not an audit result): {type(exc).__name__}: "
+                       f"{redact_secrets(first)}; traceback in {log}"), file=sys.stderr)
         code = EXIT_INTERNAL_ERROR
     sys.exit(code)
 

@@ -470,3 +470,24 @@ def test_a_dry_run_into_another_scenarios_folder_says_what_the_run_would(tmp_pat
     assert cli([str(other), "--limit", "2", "--output", str(out), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "holds a run of scenario 'free_paid'" in err and err.startswith(f"error: {other}")
+
+
+@pytest.mark.parametrize("key", ["sk-a\nb", "\x01\x02abc", "ключ", "   "])
+def test_an_api_key_no_http_header_can_carry_is_one_line_before_any_call(fake_llm, tmp_path, capsys, monkeypatch, key):
+    """Found by a bad-input fuzz: such keys failed every call (exit 3, error trials stored). The
+    message names the variable, never the key; a path with a newline stays one line too."""
+    scenario = tmp_path / "key.yaml"
+    scenario.write_text(yaml.safe_dump({"name": "k", "prompts": "builtin:harmful_requests", "limit": 2, "axes": {"tier": ["free"]},
+                                        "models": [{"name": "openai/x", "base_url": fake_llm.openai_base_url,
+                                                    "api_key_env": "AFSIM_FUZZ_KEY"}]}))
+    monkeypatch.setenv("AFSIM_FUZZ_KEY", key)
+    assert cli([str(scenario), "--output", str(tmp_path / "run"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "AFSIM_FUZZ_KEY" in err and len(err.strip().splitlines()) == 1 and (not key.strip() or key.strip() not in err)
+    assert fake_llm.stats()["requests"] == 0
+
+
+def test_an_error_naming_a_path_with_a_line_break_stays_one_line(tmp_path, capsys):
+    assert cli([str(tmp_path / "no\nsuch\u202e.yaml"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "\\n" in err and "\u202e" not in err

@@ -229,9 +229,16 @@ class RemoteProvider:
     def preflight_problem(self) -> str | None:
         """One line to print (exit 2) when this provider cannot work, checked before any trial."""
         for env in dict.fromkeys(e.key_env for e in self.pool.endpoints):
-            if not os.environ.get(env):
+            key = os.environ.get(env)
+            if not key:
                 return (f"{self.name}: no API key: set the environment variable {env}"
                         + ("" if self.spec.api_key_env or self.spec.endpoints else " (or api_key_env: in the scenario)"))
+            # an HTTP header takes printable ASCII only: a key with a line break, a control character
+            # or a letter outside ASCII failed every call (exit 3, error trials stored) - found by a
+            # bad-input fuzz. The key itself is never printed.
+            if not key.strip() or not all(" " < c < "\x7f" for c in key):
+                return (f"{self.name}: the API key in the environment variable {env} is blank or has characters an "
+                        "HTTP header cannot carry (spaces, line breaks, control or non-ASCII characters)")
         return None
 
     def url_of(self, endpoint: Endpoint) -> str:
