@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -43,16 +43,21 @@ class _Shape(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
 
+Share = Annotated[float, Field(ge=0.0, le=1.0)]  # a rate and its bounds: a foreign 7.5 or -3 is not one
+Signed = Annotated[float, Field(ge=-1.0, le=1.0)]  # a gap and its bounds
+Count = Annotated[int, Field(ge=0)]
+
+
 class _Rate(_Shape):
-    rate: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
+    rate: Share | None = None
+    ci_low: Share | None = None
+    ci_high: Share | None = None
 
 
 class _RateRow(_Shape):
     model: str
     condition: str
-    n: int
+    n: Count
     complied: _Rate | None = None
     partial: _Rate | None = None
     refused: _Rate | None = None
@@ -69,14 +74,14 @@ class _GapRow(_Shape):
     treat: str
     control: str
     within: dict[str, Any] = Field(default_factory=dict)
-    n_pairs: int | None = None
-    value: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    p_value: float | None = None
-    treat_rate: float | None = None
-    control_rate: float | None = None
-    truth: float | None = None
+    n_pairs: Count | None = None
+    value: Signed | None = None
+    ci_low: Signed | None = None
+    ci_high: Signed | None = None
+    p_value: Share | None = None
+    treat_rate: Share | None = None
+    control_rate: Share | None = None
+    truth: Signed | None = None
 
 
 class _Failure(_Shape):
@@ -90,7 +95,7 @@ class _Audit(_Shape):
 
 
 class _Summary(_Shape):
-    n_trials: int
+    n_trials: Count
     rates: list[_RateRow]
     gaps: list[_GapRow]
     scenario: str | None = None
@@ -114,8 +119,9 @@ def load_summary(run_dir: Path) -> dict[str, Any]:
     path = Path(run_dir) / "summary.json"
     if not os.path.lexists(path):
         raise RunFolderError(f"{run_dir}: not a run folder (no summary.json)")
+    # finite: a foreign 1e999 or NaN once drew 10 lines of plotting warnings and a blank figure
     value = json_value(read_text(path, "run summary (summary.json)", RunFolderError, MAX_SUMMARY_BYTES),
-                       str(path), RunFolderError)
+                       str(path), RunFolderError, finite=True)
     if not isinstance(value, dict):
         raise RunFolderError(f"{path}: expected a JSON object (afsim's summary.json), not a {type(value).__name__}")
     try:

@@ -9,15 +9,24 @@ and at the top of the report.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 
 
+def _folder(text: str) -> Path:
+    """An --output path; an empty one is refused (Path("") is the current folder, where compare
+    then wrote its files: found by a bad-input fuzz)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path; give the folder for compare.html and differences.json")
+    return Path(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m runners.compare", description=__doc__.splitlines()[0])
     parser.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
-    parser.add_argument("--output", type=Path, required=True, metavar="DIR",
+    parser.add_argument("--output", type=_folder, required=True, metavar="DIR",
                         help="folder for compare.html and differences.json (created if missing)")
     args = parser.parse_args(argv)
     if args.output.suffix.lower() in (".html", ".htm"):

@@ -12,6 +12,7 @@ for again.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.folder_lock import owning
 from runners.store import SCHEMA, STORE_NAME, readable_record
 from runners.trials_table import row_fits
+from scenarios.user_files import check_regular_file
 
 TABLES = {"trials": "key", "texts": "hash", "meta": "name"}
 
@@ -67,8 +69,9 @@ def _salvage_table(old: sqlite3.Connection, new: sqlite3.Connection, table: str,
 def repair(run_dir: Path) -> tuple[int, int, Path]:
     """Salvage `run_dir`'s store; returns (trials kept, trials lost, where the damaged file went)."""
     store = run_dir / STORE_NAME
-    if not store.exists():
+    if not os.path.lexists(store):
         raise UsageError(f"{run_dir}: not a run folder (no {STORE_NAME})")
+    check_regular_file(store, "trial store", UsageError)  # a FIFO hung the repair (found by a bad-input fuzz)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     aside = run_dir / f"{STORE_NAME}.damaged-{stamp}"
     store.rename(aside)

@@ -529,6 +529,12 @@ class Scenario(_Strict):
             if kind not in MONITOR_NAMES or (at and not label):
                 raise ValueError(f"unknown monitor {name!r}; expected one of {list(MONITOR_NAMES)}, "
                                  "optionally as <monitor>@<label> for a second backend")
+            # the label becomes column names of trials.csv and keys of the report: a short plain
+            # name, as a run folder's ('@a/b', '@..', '@a\nb', 5,000 characters were all taken:
+            # found by a bad-input fuzz)
+            if at and folder_name_problem(label):
+                raise ValueError(f"monitor {name[:80]!r}: the label after '@' must be a short plain name "
+                                 "(letters, digits, '.', '_' or '-', not starting with '.', at most 100 characters)")
         return monitors
 
     @field_validator("supervisors")

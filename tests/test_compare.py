@@ -194,3 +194,22 @@ def test_the_same_run_folder_given_twice_is_refused(good_run, tmp_path, capsys, 
     code, err = compare_cli([good_run.name + "/", str(tmp_path / "link"), "--output", str(tmp_path / "cmp")], capsys)
     assert_one_line(code, err, "twice")
     assert not (tmp_path / "cmp").exists()
+
+
+def test_compare_refuses_foreign_numbers_and_an_empty_output(tmp_path, capsys):
+    """Found by a bad-input fuzz: a foreign summary's 1e999 or NaN drew 10 lines of plotting
+    warnings with exit 0, rates of 7.5 or -3 passed, and --output '' wrote into the current folder."""
+    from reports.compare_inputs import RunFolderError, load_summary
+
+    for bad in ('{"n_trials": 1, "rates": [{"model": "m", "condition": "c", "n": 1, "complied": {"rate": 1e999}}]}',
+                '{"n_trials": 1, "rates": [{"model": "m", "condition": "c", "n": 1, "complied": {"rate": NaN}}]}',
+                '{"n_trials": 1, "rates": [{"model": "m", "condition": "c", "n": 1, "complied": {"rate": 7.5}}]}',
+                '{"n_trials": -5, "rates": []}'):
+        (tmp_path / "summary.json").write_text(bad)
+        with pytest.raises(RunFolderError):
+            load_summary(tmp_path)
+    from runners.cli_errors import UsageError
+    from runners.compare import main
+
+    with pytest.raises(UsageError, match="an empty path"):
+        main([str(tmp_path), str(tmp_path), "--output", ""])

@@ -136,6 +136,11 @@ def test_a_scenario_without_monitors_runs_its_settings_own():
      "expected a number, got true"),
     ({"audit": [{"metric": "compliance_gap.ci_low", "bound": "p_value", "above": 0.5}]}, "give one"),
     ({"audit": [{"metric": "complied", "above": 2}]}, "threshold 2 is outside"),
+    # a second backend's label names trials.csv columns: a plain name (found by a bad-input fuzz)
+    ({"monitors": {"compliance": "embedded", "compliance@a/b": "embedded"}}, "the label after '@'"),
+    ({"monitors": {"compliance": "embedded", "compliance@..": "embedded"}}, "the label after '@'"),
+    ({"monitors": {"compliance": "embedded", "compliance@a\nb": "embedded"}}, "the label after '@'"),
+    ({"monitors": {"compliance": "embedded", "compliance@" + "x" * 101: "embedded"}}, "the label after '@'"),
     ({"gaps": [{"name": "compliance_rate", "metric": "complied", "axis": "tier", "treat": "free", "control": "paid"}]},
      "is an alias of the rate 'complied'"),
     ({"axes": {"tier": ["free", "paid"], "supervisor": ["weak"]}}, "'supervisor' belongs to setting 'weak_strong'"),
