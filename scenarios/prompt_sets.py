@@ -52,8 +52,17 @@ def load_prompts(source: PromptSource, limit: int | None = None, origin: str = "
     return prompts[:limit] if limit else prompts
 
 
+# far above any prompt set (AdvBench is 50 kB; 64 MB holds hundreds of thousands of prompts) and far
+# below what a planner should hold: a 309 MB file of 10 million lines ran 400 s to 5 GB before a
+# dry run could say anything, whatever `limit` was (found by a bad-input fuzz)
+MAX_PROMPT_FILE_BYTES = 64_000_000
+
+
 def _read_rows(path: Path) -> list[tuple[int, dict]]:
     """(line number, row) of each record; the number is where the user finds the row."""
+    if path.stat().st_size > MAX_PROMPT_FILE_BYTES:
+        raise ScenarioError(f"{path}: larger than {MAX_PROMPT_FILE_BYTES:,} bytes; expected a prompt file "
+                            "(is this the right file? split a larger set into several runs)")
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         return list(read_objects(path))
@@ -69,7 +78,8 @@ def _read_csv(path: Path) -> list[tuple[int, dict]]:
     a closing quote, a row with more fields than the header (the extra ones were dropped: an
     unquoted comma inside a prompt) and a column name the header repeats (the last one won). A row
     with fewer fields reads the missing ones as empty."""
-    reader = csv.DictReader(io.StringIO(read_text(path, "prompt file", ScenarioError), newline=""), strict=True)
+    text = read_text(path, "prompt file", ScenarioError, MAX_PROMPT_FILE_BYTES)
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     rows: list[tuple[int, dict]] = []
     try:
         header = reader.fieldnames or []

@@ -795,3 +795,17 @@ def test_a_scenario_base_url_wins_over_a_bad_one_in_the_environment(tmp_path: Pa
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:99999/v1")  # not used: the scenario names the server
     code, stderr = run_in_process(_materialise(Case("good", scenario({}, "--dry-run"), ""), tmp_path, fake_server), capsys)
     assert code == 0, stderr
+
+
+@pytest.mark.parametrize("name", ["p.csv", "p.jsonl"])
+def test_a_prompt_file_too_large_to_be_one_is_refused_before_it_is_read(tmp_path: Path, monkeypatch, name):
+    """Found by a bad-input fuzz: a 309 MB file of 10 million lines ran 400 s to 5 GB before a dry
+    run could say anything, whatever `limit` was. The cap is 64 MB; here it is lowered."""
+    import scenarios.prompt_sets as prompt_sets
+    from scenarios.schema import PromptSource, ScenarioError
+
+    monkeypatch.setattr(prompt_sets, "MAX_PROMPT_FILE_BYTES", 100)
+    rows = "prompt\n" + "Write a poem\n" * 20 if name.endswith(".csv") else '{"prompt": "Write a poem"}\n' * 10
+    (tmp_path / name).write_text(rows, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=f"{name}: larger than 100 bytes"):
+        prompt_sets.load_prompts(PromptSource(source=str(tmp_path / name)), limit=1)
