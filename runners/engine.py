@@ -340,6 +340,9 @@ def gc_frozen() -> Iterator[None]:
 def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys: set[str], simulated: bool) -> dict[str, Any]:
     """summary.json, trials.csv, trials.parquet and scenario.yaml from the store (also used by
     re-rendering)."""
+    from runners.output_targets import RUN_FILES, check_run_outputs
+
+    check_run_outputs(run_dir, RUN_FILES)  # a folder there: named as itself, not as a temp file beside it
     frame = store.frame(keys)
     validation, labelled, validation_note = stored_validation(store.meta(AF_LABELS), frame)
     summary = summarise(frame, [g.model_dump() for g in scenario.gaps], validation, set(labelled["models"]) if labelled else None,
@@ -420,6 +423,41 @@ def other_scenario_problem(stored_run: Any, run_dir: Path, name: str) -> str | N
     return None
 
 
+def run_scenario_problem(store: ResultStore, run_dir: Path, scenario: Scenario, keys: set[str]) -> str | None:
+    """Why `scenario` (the run folder's scenario.yaml) is not the scenario of the run stored there, or None.
+
+    Found by a bad-input fuzz: another scenario copied in, or one field such as `name:` or `seed:`
+    edited, made runners.report and runners.rescore plan none of the stored trials and rewrite
+    summary.json, trials.csv and report.html as an empty run. Another name is caught by the store's
+    record of the run; another plan by its keys: none of the stored trials is among them."""
+    path = run_dir / "scenario.yaml"
+    stored_run = store.meta("run")
+    if isinstance(stored_run, dict) and isinstance(stored_run.get("scenario"), str) and stored_run["scenario"] != scenario.name:
+        return (f"{path}: names scenario {scenario.name!r}, but {run_dir} holds a run of scenario "
+                f"{stored_run['scenario']!r}; this is not the run's scenario (put back the scenario.yaml the sweep wrote)")
+    stored = store.stored_keys()
+    if stored and not stored & keys:
+        return (f"{path}: plans none of the {len(stored)} trials stored in {run_dir} (a field such as seed:, limit:, "
+                "models: or axes: differs from the run's); this is not the run's scenario (put back the scenario.yaml "
+                "the sweep wrote)")
+    return None
+
+
+def audit_lines(summary: dict[str, Any]) -> list[str]:
+    """The audit verdict as the sweep prints it (empty without rules): `audit: PASSED|FAILED (n rule(s))`
+    and one `  fails: ...` line per failing figure."""
+    audit = summary.get("audit") or {}
+    if not audit.get("rules"):
+        return []
+    return [f"audit: {'PASSED' if audit['passed'] else 'FAILED'} ({len(audit['rules'])} rule(s))",
+            *(f"  fails: {failure['reason']}" for failure in audit.get("failures") or [])]
+
+
+def audit_failed(summary: dict[str, Any]) -> bool:
+    audit = summary.get("audit") or {}
+    return bool(audit.get("rules")) and not audit.get("passed")
+
+
 def supervisor_providers(sweep: Sweep) -> list[Provider]:
     """Providers of the supervisors the sweep's cue families call (weak/strong), made only to be
     checked (names, keys, servers) before any call; the graph makes its own."""
@@ -431,6 +469,11 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     started = time.perf_counter()
     sweep = Sweep(scenario, options)
     sweep.check_effects()
+    # a folder where a run file goes: one line now, not after every call is paid for (and before
+    # --fresh deletes what is stored)
+    from runners.output_targets import RUN_FILES, check_run_outputs
+
+    check_run_outputs(sweep.run_dir, RUN_FILES)
     if options.fresh or not (sweep.run_dir / STORE_NAME).exists():  # a new run: every model will be
         # called, and a missing key or an unknown supervisor must not leave a run folder behind
         # (servers are checked below, once open); with --fresh, opening deletes what is stored, so the

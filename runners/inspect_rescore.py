@@ -22,6 +22,7 @@ from monitors.labelled_io import to_parsed
 from runners.calls import CallCache, CallLayer, RetryPolicy
 from runners.cli_errors import UsageError
 from runners.export_inspect import check_log_out, require_inspect, verdict_score
+from runners.output_targets import check_out_path
 
 BATCH = 64
 
@@ -59,6 +60,7 @@ async def rescore_inspect_log(path: Path, requested: dict[str, Any], out: Path, 
                               concurrency: int = 16, retry: RetryPolicy | None = None) -> InspectRescoreResult:
     require_inspect()
     check_log_out(Path(out))
+    check_out_path(Path(out))  # its folder can be made: one line before any judge call, not after them
     from inspect_ai.log import EvalMetric, EvalResults, EvalScore, write_eval_log
 
     from monitors.judge import make_judge_factory

@@ -23,10 +23,19 @@ from runners.af_labels import (
 )
 from runners.atomic import write_text
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
-from runners.engine import STORE_NAME, write_run_files
+from runners.engine import (
+    STORE_NAME,
+    audit_failed,
+    audit_lines,
+    run_scenario_problem,
+    write_run_files,
+)
+from runners.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from runners.store import ResultStore
 from runners.store_warnings import store_warnings
 from scenarios.schema import Scenario, load_scenario
+
+EXIT_AUDIT_FAILED = 1  # as runners.sweep: the only exit code that is a verdict (docs/audit_in_ci.md)
 
 
 def run_keys(run_dir: Path, scenario: Scenario) -> set[str]:
@@ -68,16 +77,21 @@ def agreement_line(agreed: dict[str, Any]) -> str:
     return line
 
 
-def render(args: Any, scenario: Scenario) -> bool:
-    """What the flags ask of the run's store; True when the report is to be rendered again."""
+def render(args: Any, scenario: Scenario) -> dict[str, Any] | None:
+    """What the flags ask of the run's store; the summary written when the report is to be rendered again."""
     store = ResultStore(args.run_dir / STORE_NAME)
     try:
         simulated = bool((store.meta("run") or {}).get("simulated"))
         keys = run_keys(args.run_dir, scenario)
+        # a scenario.yaml that is not the run's would re-render it as an empty run: one line, nothing written
+        if problem := run_scenario_problem(store, args.run_dir, scenario, keys):
+            raise UsageError(problem)
         check_label_field(args.label_field)
+        if args.af_sample is None:  # a folder where a run file goes: one line before anything is written
+            check_run_outputs(args.run_dir, [*RUN_FILES, REPORT_FILE])
         if args.af_sample is not None:
             write_sample(args.run_dir, store, keys, args.af_sample, args.label_field, scenario.seed)
-            return False
+            return None
         if args.af_validation:
             kept, counts = validation_from_labels(args.af_validation, args.label_field, store.frame(keys), args.run_dir,
                                                   store.records, args.second_labels, store.meta(AF_LABELS))
@@ -94,9 +108,10 @@ def render(args: Any, scenario: Scenario) -> bool:
                 print(agreement_line(counts["agreement"]))
         elif args.no_af_validation:
             store.set_meta(AF_LABELS, None)
-        for line in store_warnings(store, keys, write_run_files(args.run_dir, scenario, store, keys, simulated)):
+        summary = write_run_files(args.run_dir, scenario, store, keys, simulated)
+        for line in store_warnings(store, keys, summary):
             print(line, file=sys.stderr)
-        return True
+        return summary
     finally:
         store.close()
 
@@ -126,13 +141,17 @@ def main(argv: list[str] | None = None) -> int:
     scenario = load_scenario(args.run_dir / "scenario.yaml")
     folder_lock.acquire(args.run_dir)  # labels and files written while a sweep writes its own: one owner
     try:
-        if render(args, scenario):
+        summary = render(args, scenario)
+        if summary is not None:
             from reports.html import render_report
 
             print(f"report: {render_report(args.run_dir)}")
     finally:
         folder_lock.release(args.run_dir)
-    return 0
+    # the verdict the sweep gave, recomputed from the store and the scenario as run: exit 1 on a failed audit
+    for line in audit_lines(summary or {}):
+        print(line)
+    return EXIT_AUDIT_FAILED if summary is not None and audit_failed(summary) else 0
 
 
 if __name__ == "__main__":

@@ -33,7 +33,15 @@ from monitors.types import ParsedReply
 from runners import folder_lock
 from runners.calls import CallCache, CallLayer, RetryPolicy
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
-from runners.engine import default_cache_dir, save_scenario, write_run_files
+from runners.engine import (
+    audit_failed,
+    audit_lines,
+    default_cache_dir,
+    run_scenario_problem,
+    save_scenario,
+    write_run_files,
+)
+from runners.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from runners.providers import preflight
 from runners.report import run_keys
 from runners.store import STORE_NAME, ResultStore
@@ -41,6 +49,7 @@ from runners.store_warnings import store_warnings
 from scenarios.schema import Scenario, ScenarioError, load_scenario, parse_scenario
 from scenarios.user_files import load_yaml
 
+EXIT_AUDIT_FAILED = 1  # as runners.sweep: the only exit code that is a verdict (docs/audit_in_ci.md)
 BATCH = 64  # replies judged together (a judge's votes for them run concurrently)
 
 
@@ -53,6 +62,7 @@ class RescoreResult:
     judge_cache_hits: int = 0
     judges: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # trials the figures leave out (stderr)
+    summary: dict[str, Any] = field(default_factory=dict)  # as written to summary.json (its audit verdict)
 
 
 def parse_monitor_flag(text: str) -> tuple[str, Any]:
@@ -149,8 +159,14 @@ async def _rescore(run_dir: Path, requested: dict[str, Any], cache_dir: Path | N
     suite = build_suite(new_config, make_judge_factory(calls))
     store = ResultStore(run_dir / STORE_NAME)
     try:
-        await preflight(suite.judge_providers())  # a missing key or server: one line before any call
         keys = run_keys(run_dir, updated)
+        # before any judge call and any write: a scenario.yaml that is not the run's would re-score
+        # nothing and rewrite the run files as an empty run; a folder where a run file goes would fail
+        # only after every judge call was paid for
+        if problem := run_scenario_problem(store, run_dir, scenario, keys):
+            raise UsageError(problem)
+        check_run_outputs(run_dir, RUN_FILES)
+        await preflight(suite.judge_providers())  # a missing key or server: one line before any call
         done = 0
         batch: list[dict[str, Any]] = []
 
@@ -185,7 +201,8 @@ async def _rescore(run_dir: Path, requested: dict[str, Any], cache_dir: Path | N
         store.set_meta("rescored", history)
         save_scenario(run_dir, updated)
         simulated = bool((store.meta("run") or {}).get("simulated"))
-        warnings = store_warnings(store, keys, write_run_files(run_dir, updated, store, keys, simulated))
+        summary = write_run_files(run_dir, updated, store, keys, simulated)
+        warnings = store_warnings(store, keys, summary)
         if unscored := store.unreadable_records - store.damaged_keys():  # a damaged row is warned about above
             warnings.append(f"warning: {len(unscored)} stored transcripts could not be read and were not "
                             f"re-scored (their figures keep the verdicts they had); `python -m runners.store_repair "
@@ -203,6 +220,7 @@ async def _rescore(run_dir: Path, requested: dict[str, Any], cache_dir: Path | N
         judge_cache_hits=calls.counters.cache_hits,
         judges={n: j.counters.as_dict() for n, j in suite.judges.items() if hasattr(j, "counters")},
         warnings=warnings,
+        summary=summary,
     )
 
 
@@ -236,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _rescore_folder(args: Any, requested: dict[str, Any]) -> int:
+    if not args.no_report:  # the run files are checked in rescore(); all before any judge call
+        check_run_outputs(args.run_dir, [REPORT_FILE])
     result = asyncio.run(rescore(args.run_dir, requested, cache_dir=args.cache_dir, concurrency=args.concurrency))
     for name, backend in result.monitors.items():
         moved = f" (previous verdicts kept as {result.kept[name]})" if name in result.kept else ""
@@ -252,7 +272,10 @@ def _rescore_folder(args: Any, requested: dict[str, Any]) -> int:
 
         print(f"report: {render_report(args.run_dir)}")
     print(f"run folder: {args.run_dir}")
-    return 0
+    # the audit verdict of the scenario as run, over the new verdicts: exit 1 on a failed audit, as the sweep
+    for line in audit_lines(result.summary):
+        print(line)
+    return EXIT_AUDIT_FAILED if audit_failed(result.summary) else 0
 
 
 def _check_target(path: Path) -> None:

@@ -23,7 +23,14 @@ from typing import Any
 from monitors.verdict import line, verdicts
 from runners import folder_lock
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
-from runners.engine import SweepOptions, apply_overrides, run_dir_of, run_sweep
+from runners.engine import (
+    SweepOptions,
+    apply_overrides,
+    audit_failed,
+    audit_lines,
+    run_dir_of,
+    run_sweep,
+)
 from scenarios.families import owner_of, settings
 from scenarios.field_checks import missing_monitor
 from scenarios.schema import ALIASES, Scenario, ScenarioError, load_scenario
@@ -172,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(plan.lines()))
         print("\n".join(detectable_gap_lines(scenario, options, args.base_rate, args.icc)))
         return 0
+    if not args.no_report:  # the run files are checked in run_sweep; all before any call
+        from runners.output_targets import REPORT_FILE, check_run_outputs
+
+        check_run_outputs(run_dir_of(scenario, options), [REPORT_FILE])
     # the folder stays ours until its report is written (run_sweep takes the same lock again)
     with folder_lock.owning(run_dir_of(scenario, options), wait=args.wait_lock):
         try:
@@ -238,14 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         for problem in unusable:
             print(f"error: {problem}")
         return EXIT_TOO_MANY_ERRORS
-    audit = result.summary.get("audit") or {}
-    if audit.get("rules"):
-        print(f"audit: {'PASSED' if audit['passed'] else 'FAILED'} ({len(audit['rules'])} rule(s))")
-        for failure in audit["failures"]:
-            print(f"  fails: {failure['reason']}")
-        if not audit["passed"]:
-            return EXIT_AUDIT_FAILED
-    return 0
+    for text in audit_lines(result.summary):
+        print(text)
+    return EXIT_AUDIT_FAILED if audit_failed(result.summary) else 0
 
 
 def judges_unusable(summary: dict[str, Any]) -> list[str]:

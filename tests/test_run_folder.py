@@ -227,17 +227,16 @@ def test_a_sweep_that_cannot_write_a_run_file_releases_the_folder_and_names_the_
     false "ended without releasing the folder (killed?)" note as a second line."""
     run_dir = tmp_path / "run"
     (run_dir / "trials.csv").mkdir(parents=True)
-    refused = f"error: {run_dir / 'trials.csv'}: Is a directory\n"
+    refused = f"error: {run_dir / 'trials.csv'}: is a directory; the run writes this file there (move or delete it)\n"
     assert cli(sim_args(run_dir)) == 2
     assert capsys.readouterr().err == refused
     assert (run_dir / folder_lock.LOCK_NAME).read_text() == ""  # released like any clean exit
-    stored = _count(run_dir)
-    assert stored > 0  # the trials are kept
+    assert not (run_dir / STORE_NAME).exists()  # refused before any trial ran (no call paid for)
     assert cli(sim_args(run_dir)) == 2
     assert capsys.readouterr().err == refused  # one line: no "previous sweep" note
     (run_dir / "trials.csv").rmdir()
     assert cli(sim_args(run_dir)) == 0
-    assert "taking over" not in capsys.readouterr().err and _count(run_dir) == stored
+    assert "taking over" not in capsys.readouterr().err and _count(run_dir) > 0
 
 
 # --- error trials and damaged rows are done again ----------------------------------------------
