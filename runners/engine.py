@@ -32,6 +32,7 @@ from runners.audit import evaluate as evaluate_audit
 from runners.axis_effects import check_effects
 from runners.call_failures import call_failures
 from runners.calls import CallCache, CallCounters, CallLayer, RetryPolicy, request_hash
+from runners.cli_errors import UsageError
 from runners.pricing import estimate_cost, price_table
 from runners.progress import Progress
 from runners.providers import Provider, make_provider, preflight
@@ -340,9 +341,9 @@ def gc_frozen() -> Iterator[None]:
 def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys: set[str], simulated: bool) -> dict[str, Any]:
     """summary.json, trials.csv, trials.parquet and scenario.yaml from the store (also used by
     re-rendering)."""
-    from runners.output_targets import RUN_FILES, check_run_outputs
+    from scenarios.output_targets import RUN_FILES, check_run_outputs
 
-    check_run_outputs(run_dir, RUN_FILES)  # a folder there: named as itself, not as a temp file beside it
+    check_run_outputs(run_dir, RUN_FILES, UsageError)  # a folder there: named as itself, not as a temp file beside it
     frame = store.frame(keys)
     validation, labelled, validation_note = stored_validation(store.meta(AF_LABELS), frame)
     summary = summarise(frame, [g.model_dump() for g in scenario.gaps], validation, set(labelled["models"]) if labelled else None,
@@ -471,9 +472,9 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     sweep.check_effects()
     # a folder where a run file goes: one line now, not after every call is paid for (and before
     # --fresh deletes what is stored)
-    from runners.output_targets import RUN_FILES, check_run_outputs
+    from scenarios.output_targets import RUN_FILES, check_run_outputs
 
-    check_run_outputs(sweep.run_dir, RUN_FILES)
+    check_run_outputs(sweep.run_dir, RUN_FILES, UsageError)  # its own file named, not the scenario file
     if options.fresh or not (sweep.run_dir / STORE_NAME).exists():  # a new run: every model will be
         # called, and a missing key or an unknown supervisor must not leave a run folder behind
         # (servers are checked below, once open); with --fresh, opening deletes what is stored, so the

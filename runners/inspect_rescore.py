@@ -22,7 +22,7 @@ from monitors.labelled_io import to_parsed
 from runners.calls import CallCache, CallLayer, RetryPolicy
 from runners.cli_errors import UsageError
 from runners.export_inspect import check_log_out, require_inspect, verdict_score
-from runners.output_targets import check_out_path
+from scenarios.output_targets import check_out_path
 
 BATCH = 64
 

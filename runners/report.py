@@ -30,9 +30,9 @@ from runners.engine import (
     run_scenario_problem,
     write_run_files,
 )
-from runners.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from runners.store import ResultStore
 from runners.store_warnings import store_warnings
+from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from scenarios.schema import Scenario, load_scenario
 
 EXIT_AUDIT_FAILED = 1  # as runners.sweep: the only exit code that is a verdict (docs/audit_in_ci.md)

@@ -41,11 +41,11 @@ from runners.engine import (
     save_scenario,
     write_run_files,
 )
-from runners.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from runners.providers import preflight
 from runners.report import run_keys
 from runners.store import STORE_NAME, ResultStore
 from runners.store_warnings import store_warnings
+from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from scenarios.schema import Scenario, ScenarioError, load_scenario, parse_scenario
 from scenarios.user_files import load_yaml
 

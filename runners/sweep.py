@@ -180,9 +180,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(detectable_gap_lines(scenario, options, args.base_rate, args.icc)))
         return 0
     if not args.no_report:  # the run files are checked in run_sweep; all before any call
-        from runners.output_targets import REPORT_FILE, check_run_outputs
+        from scenarios.output_targets import REPORT_FILE, check_run_outputs
 
-        check_run_outputs(run_dir_of(scenario, options), [REPORT_FILE])
+        check_run_outputs(run_dir_of(scenario, options), [REPORT_FILE], UsageError)
     # the folder stays ours until its report is written (run_sweep takes the same lock again)
     with folder_lock.owning(run_dir_of(scenario, options), wait=args.wait_lock):
         try:

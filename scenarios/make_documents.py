@@ -28,11 +28,11 @@ from pydantic import ValidationError
 
 from runners.calls import CallCache, CallLayer
 from runners.cli_errors import ArgumentParser, run_cli
-from runners.output_targets import check_out_path
 from runners.providers import make_provider
 from scenarios.docgen.pipeline import DocumentGenerator
 from scenarios.docgen.sim_writer import SimDocWriter
 from scenarios.docgen.stages import load_facts
+from scenarios.output_targets import check_out_path
 from scenarios.schema import ModelSpec, ScenarioError
 
 

@@ -4,6 +4,7 @@ Found by a bad-input fuzz: a sweep whose report.html (or summary.json, trials.cs
 was a directory made every call and then exited 2; `--out /etc/hostname/x.eval` and
 `scenarios.make_documents --out /etc/hostname/sub/docs.jsonl` made all their judge or writer calls
 first. Each is now one line naming the file or the flag, exit 2, before the first call.
+In the scenario layer (it imports nothing of runners), so scenarios.make_documents can use it too.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from runners.cli_errors import UsageError
+from scenarios.errors import ScenarioError
 
 # what every run-files write replaces (runners/engine.py write_run_files, save_scenario)
 RUN_FILES = ("summary.json", "trials.csv", "trials.parquet", "scenario.yaml")
 REPORT_FILE = "report.html"
 
 
-def check_run_outputs(run_dir: Path, names: Iterable[str], error: Callable[[str], Exception] = UsageError) -> None:
+def check_run_outputs(run_dir: Path, names: Iterable[str], error: Callable[[str], Exception] = ScenarioError) -> None:
     """Each `run_dir/name` absent or a regular file (a symlink is replaced, not followed)."""
     for name in names:
         path = Path(run_dir) / name
@@ -36,7 +37,7 @@ def check_run_outputs(run_dir: Path, names: Iterable[str], error: Callable[[str]
             raise error(f"{path}: not a regular file (a FIFO, socket or device); the run writes this file there")
 
 
-def check_out_path(out: Path, flag: str = "--out", error: Callable[[str], Exception] = UsageError) -> None:
+def check_out_path(out: Path, flag: str = "--out", error: Callable[[str], Exception] = ScenarioError) -> None:
     """`out` can be written: not a folder itself, and its parent a folder that exists or can be made
     (the nearest existing ancestor a writable folder)."""
     out = Path(out)
