@@ -45,6 +45,7 @@ from runners.store import STORE_NAME, ResultStore
 from runners.trials_table import spreadsheet_safe, write_trials_parquet
 from scenarios.families import active_families
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
+from scenarios.output_targets import RUN_FILES, check_run_outputs
 from scenarios.prompt_sets import Prompt, load_prompts
 from scenarios.prompt_templates import files_digest
 from scenarios.schema import ModelSpec, Scenario, ScenarioError, parse_scenario
@@ -341,8 +342,6 @@ def gc_frozen() -> Iterator[None]:
 def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys: set[str], simulated: bool) -> dict[str, Any]:
     """summary.json, trials.csv, trials.parquet and scenario.yaml from the store (also used by
     re-rendering)."""
-    from scenarios.output_targets import RUN_FILES, check_run_outputs
-
     check_run_outputs(run_dir, RUN_FILES, UsageError)  # a folder there: named as itself, not as a temp file beside it
     frame = store.frame(keys)
     validation, labelled, validation_note = stored_validation(store.meta(AF_LABELS), frame)
@@ -472,8 +471,6 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     sweep.check_effects()
     # a folder where a run file goes: one line now, not after every call is paid for (and before
     # --fresh deletes what is stored)
-    from scenarios.output_targets import RUN_FILES, check_run_outputs
-
     check_run_outputs(sweep.run_dir, RUN_FILES, UsageError)  # its own file named, not the scenario file
     if options.fresh or not (sweep.run_dir / STORE_NAME).exists():  # a new run: every model will be
         # called, and a missing key or an unknown supervisor must not leave a run folder behind
