@@ -101,12 +101,6 @@ RATE_METHOD = "continuity-corrected Wilson on the design-effect-adjusted n (clus
 # --------------------------------------------------------------------------------------------
 
 
-def t_quantile(p: float, df: float) -> float:
-    from scipy.special import stdtrit
-
-    return float(stdtrit(df, p))
-
-
 def t_two_sided_p(t: float, df: float) -> float:
     from scipy.special import stdtr
 
