@@ -23,6 +23,9 @@ Statistics (Miller, *Adding Error Bars to Evals*, 2024, for the why):
   the per-prompt residuals (a positive one continuity-corrected as in Newcombe's method 10 where
   prompts are few). It never has zero width (each Wilson interval has positive width for
   any finite n), stays inside [-1, 1], and its p-value is its own test inversion.
+- `group_gap_arrays(...)`: rate(a) - rate(b) for two groups with no trial in common (items of two
+  areas, trials grouped by what the model said), each clustered by prompt, combined by MOVER as
+  independent, its p-value by inverting that interval as the paired gap's is.
 - `holm` / `benjamini_hochberg`: adjusted p-values for families of gaps (category breakdowns,
   many-gap tables, audit rules that span several gaps).
 - `corrected_rate` / `corrected_gap`: Rogan-Gladen estimates that account for a monitor's errors,
