@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
+from monitors.judge import MAX_ABSTAINED_SHARE
 from monitors.labelled_io import (
     MONITORS,
     add_judge_flags,
@@ -20,7 +21,7 @@ from monitors.labelled_io import (
     read_records,
     verdict_line,
 )
-from runners.cli_errors import ArgumentParser, run_cli
+from runners.cli_errors import EXIT_TOO_MANY_ERRORS, ArgumentParser, run_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,11 +37,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         judge_options = judge_options_of(args)
         verdicts = classify_records(records, args.monitor, args.backend, judge_options)
+        abstained, backend = 0, args.backend
         for record, verdict in zip(records, verdicts, strict=True):
+            abstained += bool(verdict.abstained)
+            backend = verdict.backend
             out.write(json.dumps(verdict_line(record, args.monitor, verdict), ensure_ascii=False) + "\n")
         out.flush()
     except BrokenPipeError:  # `... | head`: the reader has gone, which is not an error
         sys.stderr.close()
+        return 0
+    # a judge that abstains labels "no" silently in each line's label: say so, and fail as the sweep
+    # does when most of its verdicts are not evidence (found by a hostile-reply fuzz: all abstained, exit 0)
+    if abstained:
+        print(f"warning: {backend} abstained on {abstained} of {len(records)} records (no usable vote: "
+              "unparseable replies or failed calls; see each line's \"abstained\")", file=sys.stderr)
+    if records and abstained / len(records) > MAX_ABSTAINED_SHARE:
+        return EXIT_TOO_MANY_ERRORS
     return 0
 
 

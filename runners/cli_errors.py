@@ -19,6 +19,7 @@ from typing import NoReturn
 from scenarios.schema import ScenarioError
 
 EXIT_BAD_INPUT = 2
+EXIT_TOO_MANY_ERRORS = 3  # calls failed or a judge's votes were mostly unusable: the figures are not evidence
 EXIT_INTERNAL_ERROR = 4
 # environment variables whose values never reach a crash log (API keys, tokens)
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.I)

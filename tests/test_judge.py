@@ -540,6 +540,17 @@ def test_classify_and_evaluate_clis_with_an_openai_judge(fake_llm_factory, tmp_p
     assert len(server.calls) == 6  # the same votes: served from ./.afsim-cache
 
 
+def test_classify_says_when_its_judge_abstains_and_fails_when_most_verdicts_do(fake_llm_factory, tmp_path):
+    """Found by a hostile-reply fuzz: a judge whose every vote was unparseable made classify print
+    "abstained": true per line, label them "no", and exit 0 with nothing on stderr."""
+    server = fake_llm_factory(reply=lambda body: "I cannot judge this.")
+    data = tmp_path / "records.jsonl"
+    data.write_text("".join(json.dumps({"id": i, "scratchpad": SCRATCHPAD}) + "\n" for i in range(3)), encoding="utf-8")
+    out = _cli("monitors.classify", [str(data), "--backend", "openai/judge-model", "--votes", "2"], server, tmp_path)
+    assert out.returncode == 3 and len(out.stdout.splitlines()) == 3
+    assert "abstained on 3 of 3 records" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
 def test_cli_judge_errors_are_one_line_and_exit_2(fake_llm, tmp_path, monkeypatch, capsys):
     from monitors import classify
     from runners.cli_errors import run_cli
