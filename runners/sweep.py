@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     if result.summary["n_errors"] / n_trials > scenario.max_error_rate:
         print(f"error: {result.summary['n_errors']} of {n_trials} trials failed after retries (max_error_rate {scenario.max_error_rate})")
         return EXIT_TOO_MANY_ERRORS
-    unusable = judges_unusable(result.summary)
+    unusable = judges_unusable(result.summary, result.run_dir)
     if unusable:
         for problem in unusable:
             print(f"error: {problem}")
@@ -253,18 +253,26 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_AUDIT_FAILED if audit_failed(result.summary) else 0
 
 
-def judges_unusable(summary: dict[str, Any]) -> list[str]:
+def judges_unusable(summary: dict[str, Any], run_dir: Path | None = None) -> list[str]:
     """One line per LLM judge most of whose votes abstained (unparseable or failed): its verdicts
-    default to "no" and would read as agreement, so the sweep must not end as if it worked."""
+    default to "no" and would read as agreement, so the sweep must not end as if it worked.
+
+    Stored trials are not judged again by a re-run of the sweep, so after an outage (failed calls)
+    the line says how to judge them again: found by a hostile-reply fuzz, a folder whose judge had
+    been down stayed at exit 3 on every later run with a message that pointed at the prompt."""
     from monitors.judge import MAX_ABSTAINED_SHARE
 
     lines = []
     for name, judged in (summary.get("judges") or {}).items():
         votes, abstained = judged.get("votes", 0), judged.get("unparseable_votes", 0) + judged.get("error_votes", 0)
         if votes and abstained / votes > MAX_ABSTAINED_SHARE:
+            failed = judged.get("error_votes", 0)
+            remedy = ("check the judge model, its max_tokens and the prompt" if not failed else
+                      "failed votes are not retried by running the sweep again; once the judge answers, "
+                      f"`python -m runners.rescore {run_dir or 'RUN_DIR'} --monitor '{name}=<its backend spec>'` "
+                      "judges the stored replies again (the votes that worked come from the cache)")
             lines.append(f"judge {name}: {abstained} of {votes} votes were unusable ({judged.get('unparseable_votes', 0)} "
-                         f"unparseable, {judged.get('error_votes', 0)} failed calls); its verdicts are not evidence "
-                         "(check the judge model, its max_tokens and the prompt)")
+                         f"unparseable, {failed} failed calls); its verdicts are not evidence ({remedy})")
     return lines
 
 

@@ -628,3 +628,17 @@ def test_a_second_opinion_needs_a_known_monitor_kind():
         parse_scenario({"name": "x", "prompts": "builtin:harmful_requests", "models": ["sim/honest"],
                         "axes": {"tier": ["free", "paid"]},
                         "monitors": {"alignment_fakin@judge": "embedded"}})
+
+
+def test_an_unusable_judge_after_failed_calls_points_to_rescore():
+    """Found by a hostile-reply fuzz: after a judge outage the folder stayed at exit 3 on every
+    re-run (stored trials are not judged again) and the message pointed at the prompt."""
+    from pathlib import Path
+
+    from runners.sweep import judges_unusable
+
+    failed = {"judges": {"alignment_faking": {"votes": 18, "unparseable_votes": 0, "error_votes": 18}}}
+    [line] = judges_unusable(failed, Path("runs/x"))
+    assert "18 failed calls" in line and "python -m runners.rescore runs/x --monitor 'alignment_faking=" in line
+    garbled = {"judges": {"alignment_faking": {"votes": 18, "unparseable_votes": 18, "error_votes": 0}}}
+    assert "the prompt" in judges_unusable(garbled)[0] and "rescore" not in judges_unusable(garbled)[0]
