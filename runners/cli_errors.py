@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from scenarios.schema import ScenarioError
 
+EXIT_AUDIT_FAILED = 1  # the only exit code that is a verdict: an audit rule failed (docs/audit_in_ci.md)
 EXIT_BAD_INPUT = 2
 EXIT_TOO_MANY_ERRORS = 3  # calls failed or a judge's votes were mostly unusable: the figures are not evidence
 EXIT_INTERNAL_ERROR = 4

@@ -417,10 +417,15 @@ def other_scenario_problem(stored_run: Any, run_dir: Path, name: str) -> str | N
     """Why a sweep of scenario `name` must not write into a folder whose store says it holds
     another scenario's run (`stored_run`: its meta "run"), or None. Trial keys include the scenario
     name, so nothing stored would be reused anyway; mixed in, its summary and report would be replaced."""
-    if isinstance(stored_run, dict) and isinstance(stored_run.get("scenario"), str) and stored_run["scenario"] != name:
-        return (f"{run_dir}: holds a run of scenario {stored_run['scenario']!r}, not {name!r}; give another --output "
+    if (other := _stored_scenario(stored_run)) is not None and other != name:
+        return (f"{run_dir}: holds a run of scenario {other!r}, not {name!r}; give another --output "
                 "(or --fresh to replace it: trial keys include the scenario name, so nothing stored would be reused)")
     return None
+
+
+def _stored_scenario(stored_run: Any) -> str | None:
+    """The scenario name a store's meta "run" records, or None."""
+    return stored_run["scenario"] if isinstance(stored_run, dict) and isinstance(stored_run.get("scenario"), str) else None
 
 
 def run_scenario_problem(store: ResultStore, run_dir: Path, scenario: Scenario, keys: set[str]) -> str | None:
@@ -431,10 +436,9 @@ def run_scenario_problem(store: ResultStore, run_dir: Path, scenario: Scenario, 
     summary.json, trials.csv and report.html as an empty run. Another name is caught by the store's
     record of the run; another plan by its keys: none of the stored trials is among them."""
     path = run_dir / "scenario.yaml"
-    stored_run = store.meta("run")
-    if isinstance(stored_run, dict) and isinstance(stored_run.get("scenario"), str) and stored_run["scenario"] != scenario.name:
+    if (other := _stored_scenario(store.meta("run"))) is not None and other != scenario.name:
         return (f"{path}: names scenario {scenario.name!r}, but {run_dir} holds a run of scenario "
-                f"{stored_run['scenario']!r}; this is not the run's scenario (put back the scenario.yaml the sweep wrote)")
+                f"{other!r}; this is not the run's scenario (put back the scenario.yaml the sweep wrote)")
     stored = store.stored_keys()
     if stored and not stored & keys:
         return (f"{path}: plans none of the {len(stored)} trials stored in {run_dir} (a field such as seed:, limit:, "

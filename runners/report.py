@@ -22,7 +22,7 @@ from runners.af_labels import (
     validation_from_labels,
 )
 from runners.atomic import write_text
-from runners.cli_errors import ArgumentParser, UsageError, run_cli
+from runners.cli_errors import EXIT_AUDIT_FAILED, ArgumentParser, UsageError, run_cli
 from runners.engine import (
     STORE_NAME,
     audit_failed,
@@ -34,8 +34,6 @@ from runners.store import ResultStore
 from runners.store_warnings import store_warnings
 from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from scenarios.schema import Scenario, load_scenario
-
-EXIT_AUDIT_FAILED = 1  # as runners.sweep: the only exit code that is a verdict (docs/audit_in_ci.md)
 
 
 def run_keys(run_dir: Path, scenario: Scenario) -> set[str]:

@@ -32,7 +32,7 @@ from monitors.registry import EMBEDDED, build_suite, monitor_kind
 from monitors.types import ParsedReply
 from runners import folder_lock
 from runners.calls import CallCache, CallLayer, RetryPolicy
-from runners.cli_errors import ArgumentParser, UsageError, run_cli
+from runners.cli_errors import EXIT_AUDIT_FAILED, ArgumentParser, UsageError, run_cli
 from runners.engine import (
     audit_failed,
     audit_lines,
@@ -49,7 +49,6 @@ from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from scenarios.schema import Scenario, ScenarioError, load_scenario, parse_scenario
 from scenarios.user_files import load_yaml
 
-EXIT_AUDIT_FAILED = 1  # as runners.sweep: the only exit code that is a verdict (docs/audit_in_ci.md)
 BATCH = 64  # replies judged together (a judge's votes for them run concurrently)
 
 

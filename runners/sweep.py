@@ -22,7 +22,13 @@ from typing import Any
 
 from monitors.verdict import line, verdicts
 from runners import folder_lock
-from runners.cli_errors import EXIT_TOO_MANY_ERRORS, ArgumentParser, UsageError, run_cli
+from runners.cli_errors import (
+    EXIT_AUDIT_FAILED,
+    EXIT_TOO_MANY_ERRORS,
+    ArgumentParser,
+    UsageError,
+    run_cli,
+)
 from runners.engine import (
     SweepOptions,
     apply_overrides,
@@ -34,8 +40,6 @@ from runners.engine import (
 from scenarios.families import owner_of, settings
 from scenarios.field_checks import missing_monitor
 from scenarios.schema import ALIASES, Scenario, ScenarioError, load_scenario
-
-EXIT_AUDIT_FAILED = 1
 
 
 def _folder(value: str) -> Path | str:
