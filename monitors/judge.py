@@ -36,6 +36,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from monitors.parse import head_and_end
 from monitors.types import CriterionVerdict, ParsedReply, Verdict
 from runners.calls import CallLayer
 from runners.pricing import estimate_cost, price_table
@@ -89,10 +90,7 @@ def _bounded(text: str) -> str:
     """The text, or its first and last parts around a note of what was left out: a reply of a
     million characters (the store's cap) would otherwise cost every vote a full context, or fail.
     The end is kept because that is where the decision is."""
-    if len(text) <= JUDGE_TEXT_LIMIT:
-        return text
-    head, tail = JUDGE_TEXT_LIMIT // 3, JUDGE_TEXT_LIMIT - JUDGE_TEXT_LIMIT // 3
-    return f"{text[:head]}\n[… {len(text) - head - tail:,} characters left out …]\n{text[-tail:]}"
+    return head_and_end(text, JUDGE_TEXT_LIMIT, JUDGE_TEXT_LIMIT // 3, "[… {n:,} characters left out …]")
 
 
 def prompt_path(monitor: str, version: str) -> Path:

@@ -119,12 +119,18 @@ MAX_SCAN_CHARS = 100_000
 _HEAD_SHARE = 0.6  # the head keeps the reasoning's start, the tail its final decision
 
 
-def scan_window(text: str, limit: int = MAX_SCAN_CHARS) -> str:
-    """`text`, or its head and tail when longer than `limit`: what a monitor reads of it."""
+def head_and_end(text: str, limit: int, head: int, note: str = "…", sep: str = "\n") -> str:
+    """`text`, or its first `head` and last `limit - head` characters around `note` when longer than
+    `limit` (`{n}` in the note: the characters left out). One rule for every reader that bounds a
+    reply: the monitors (`scan_window`), an LLM judge's prompt, the report's transcripts."""
     if len(text) <= limit:
         return text
-    head = int(limit * _HEAD_SHARE)
-    return text[:head] + "\n…\n" + text[len(text) - (limit - head):]
+    return f"{text[:head]}{sep}{note.format(n=len(text) - limit)}{sep}{text[len(text) - (limit - head):]}"
+
+
+def scan_window(text: str, limit: int = MAX_SCAN_CHARS) -> str:
+    """`text`, or its head and tail when longer than `limit`: what a monitor reads of it."""
+    return head_and_end(text, limit, int(limit * _HEAD_SHARE))
 
 
 def for_monitors(parsed: ParsedReply) -> ParsedReply:

@@ -29,6 +29,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitors.parse import head_and_end
+
 # the index's columns (one list per column, a value per trial); the JS reads them by these names
 INDEX_COLUMNS = [
     "model", "condition", "prompt_id", "category", "sample", "parse_status", "error", "compliance",
@@ -151,11 +153,8 @@ def bounded_text(text: str) -> str:
     first 30,000 and last 70,000 around a note (the decision is at the end). Found by a hostile-reply
     fuzz: 900 KB replies made the report 6.5 times their size in memory (1.3 GB for 200 trials, 12 GB
     projected for 2,000). The whole text stays in trials.sqlite."""
-    if len(text) <= REPORT_TEXT_LIMIT:
-        return text
-    head, tail = 30_000, REPORT_TEXT_LIMIT - 30_000
-    return (f"{text[:head]}\n\n[… {len(text) - head - tail:,} characters left out of the report; the whole reply "
-            f"is in trials.sqlite …]\n\n{text[-tail:]}")
+    return head_and_end(text, REPORT_TEXT_LIMIT, 30_000,
+                        "[… {n:,} characters left out of the report; the whole reply is in trials.sqlite …]", "\n\n")
 
 
 def chunk_values(record: dict[str, Any], texts: TextTable, system: int | None) -> list[Any]:
