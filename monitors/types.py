@@ -39,6 +39,9 @@ class Verdict:
     # an LLM judge none of whose votes could be used: no call was made on the reply, so it must
     # not count as agreeing (or disagreeing) with anything
     abstained: bool = False
+    # an LLM judge's votes that could not be used, when any: {"votes", "unparseable", "call_errors"}.
+    # (monitors/judge.py Tally.of_verdict reads them back)
+    abstained_votes: dict[str, int] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         # by hand: dataclasses.asdict deep-copies recursively and cost more than the monitor itself
@@ -59,4 +62,6 @@ class Verdict:
         }
         if self.abstained:
             out["abstained"] = True
+        if self.abstained_votes:
+            out["abstained_votes"] = dict(self.abstained_votes)
         return out
