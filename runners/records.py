@@ -10,6 +10,19 @@ from runners.providers.base import ModelReply
 from scenarios.trial import TrialSpec
 
 
+def parsed_of(record: dict[str, Any], setting: str) -> ParsedReply:
+    """A stored record's reply as the monitors read it (runners.rescore, runners/rejudge.py)."""
+    reply = record["reply"]
+    return ParsedReply(
+        raw=reply.get("raw") or "",
+        scratchpad=reply.get("scratchpad") or "",
+        output=reply.get("output") or "",
+        accepted=reply.get("accepted"),
+        status=reply.get("parse_status") or "error",
+        setting=setting,
+    )
+
+
 def make_record(
     trial: TrialSpec,
     reply: ModelReply,

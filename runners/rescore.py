@@ -29,7 +29,6 @@ from typing import Any
 from monitors.inspect_log import is_inspect_log
 from monitors.judge import make_judge_factory
 from monitors.registry import EMBEDDED, build_suite, monitor_kind
-from monitors.types import ParsedReply
 from runners import folder_lock
 from runners.calls import CallCache, CallLayer, RetryPolicy
 from runners.cli_errors import EXIT_AUDIT_FAILED, ArgumentParser, UsageError, run_cli
@@ -42,6 +41,7 @@ from runners.engine import (
     write_run_files,
 )
 from runners.providers import preflight
+from runners.records import parsed_of
 from runners.report import run_keys
 from runners.store import STORE_NAME, ResultStore
 from runners.store_warnings import store_warnings
@@ -116,18 +116,6 @@ def plan_monitors(scenario: Scenario, requested: dict[str, Any]) -> tuple[Scenar
         return parse_scenario(data, "--monitor"), kept
     except ScenarioError as exc:
         raise UsageError(str(exc)) from None
-
-
-def parsed_of(record: dict[str, Any], setting: str) -> ParsedReply:
-    reply = record["reply"]
-    return ParsedReply(
-        raw=reply.get("raw") or "",
-        scratchpad=reply.get("scratchpad") or "",
-        output=reply.get("output") or "",
-        accepted=reply.get("accepted"),
-        status=reply.get("parse_status") or "error",
-        setting=setting,
-    )
 
 
 async def rescore(run_dir: Path, requested: dict[str, Any], *, cache_dir: Path | None = None,
