@@ -341,7 +341,7 @@ class Tally:
 
     def as_record(self) -> dict[str, int] | None:
         """The verdict's `abstained_votes` field: stored so a later sweep knows which verdicts had
-        failed calls; None when every vote was usable."""
+        failed calls (runners/rejudge.py); None when every vote was usable."""
         if not self.abstained:
             return None
         return {"votes": self.votes, "unparseable": self.unparseable, "call_errors": self.errors}
@@ -467,6 +467,7 @@ class JudgeCounters:
     input_tokens: int = 0  # of the votes paid for (not cached)
     output_tokens: int = 0
     cost_usd: float = 0.0  # estimated (runners/pricing.py); 0 for an unpriced judge model
+    rejudged: int = 0  # stored verdicts judged again because votes had failed (runners/rejudge.py)
 
     def as_dict(self) -> dict[str, int | float]:
         out = asdict(self)

@@ -40,7 +40,7 @@ class Verdict:
     # not count as agreeing (or disagreeing) with anything
     abstained: bool = False
     # an LLM judge's votes that could not be used, when any: {"votes", "unparseable", "call_errors"}.
-    # (monitors/judge.py Tally.of_verdict reads them back)
+    # A sweep run again judges a verdict with call errors again (runners/rejudge.py)
     abstained_votes: dict[str, int] | None = None
 
     def as_dict(self) -> dict[str, Any]:

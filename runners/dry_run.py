@@ -4,7 +4,8 @@ the engine can use prices without the price table depending back on the engine.
 
 Counts HTTP requests, as the sweep's "model calls" does: a trial is one request, plus up to
 `max_turns - 1` `<NEXT/>` continuations; an LLM-judge monitor adds `votes` requests for every trial
-it will read. Reads the store and the cache if they exist; writes nothing, calls nothing.
+it will read, and the failed votes of the stored verdicts the sweep will judge again
+(runners/rejudge.py). Reads the store and the cache if they exist; writes nothing, calls nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from runners.calls import CallCache, request_hash
 from runners.engine import Sweep, default_cache_dir, other_scenario_problem, plan_trials
 from runners.pricing import estimate_cost, is_priced
+from runners.rejudge import failed_judgements
 from runners.reuse import changed_requests, real_models
 from runners.store import DONE_KEYS_SQL, STORE_NAME, stored_requests
 from scenarios.families import RequestContext, build_request, follow_up
@@ -42,11 +44,14 @@ class ModelPlan:
     judge: str | None = None  # the monitor this judge labels; None for a model under test
     votes: int = 1  # requests per judged trial (judges)
     second_turns: int = 0  # trials whose family sends a second user turn (e.g. sycophancy's pushback)
+    rejudged: int = 0  # judges: stored trials whose verdict had failed votes, judged again
+    rejudge_votes: int = 0  # their failed votes (those that worked come from the cache)
 
     @property
     def calls(self) -> int:
-        """Requests at least: one per trial to run (or `votes` per judged trial), plus second turns."""
-        return (self.trials - self.cached) * self.votes + self.second_turns
+        """Requests at least: one per trial to run (or `votes` per judged trial), plus second turns
+        and the failed votes of verdicts judged again."""
+        return (self.trials - self.cached) * self.votes + self.second_turns + self.rejudge_votes
 
     @property
     def max_calls(self) -> int:
@@ -59,16 +64,21 @@ class SweepPlan:
     stored: int
     models: list[ModelPlan] = field(default_factory=list)
     changed: int = 0  # stored trials whose request has changed since: they run again (runners/reuse.py)
+    rejudged: int = 0  # stored trials whose judge's calls failed: judged again (runners/rejudge.py)
 
     def lines(self) -> list[str]:
         again = f" ({self.changed} more stored with a request that has changed since: they run again)" if self.changed else ""
-        out = [f"dry run: {self.planned} trials planned, {self.stored} already stored{again}; no calls made"]
+        judged = (f"; {self.rejudged} stored trials will be judged again (their judge's calls had failed; "
+                  "the model under test is not called)" if self.rejudged else "")
+        out = [f"dry run: {self.planned} trials planned, {self.stored} already stored{again}{judged}; no calls made"]
         for m in self.models:
             cost = (f"~${m.typical_usd:.2f} (at most ${m.max_usd:.2f})" if m.priced
                     else "unpriced (add price: [in, out] to the model or an AFSIM_PRICES file)")
             if m.judge:
+                again = (f"; plus the {m.rejudge_votes} failed votes of {m.rejudged} stored trials judged again"
+                         if m.rejudged else "")
                 out.append(f"  judge {m.judge} ({m.model}): {m.calls} calls to make ({m.votes} votes for each of "
-                           f"{m.trials} trials; fewer when a reply has nothing to judge or a vote is cached), "
+                           f"{m.trials} trials{again}; fewer when a reply has nothing to judge or a vote is cached), "
                            f"~{m.input_tokens:,} input tokens, {cost}")
             else:
                 turns = f"; up to {m.max_calls} with <NEXT/> turns" if m.max_calls > m.calls else ""
@@ -96,6 +106,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
     trials = plan_trials(scenario, sweep.prompts, sweep.run_dir.name)
     done: set[str] = set()
     changed: set[str] = set()
+    failed: dict[str, Any] = {}
     store_path = sweep.run_dir / STORE_NAME
     if store_path.exists() and not options.fresh:
         with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
@@ -111,6 +122,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
                 changed = changed_requests((t for t in trials if t.key in done), stored_requests(db, real),
                                            sweep.providers, sweep.model_specs, sweep.resources)
                 done -= changed
+            failed = failed_judgements(db, judge_backends(scenario), done & {t.key for t in trials})
     cache_path = (options.cache_dir or default_cache_dir()) / "calls.sqlite"
     cache = CallCache(cache_path) if cache_path.exists() and not sweep.simulated else None
     plans = {spec.name: ModelPlan(spec.name, max_turns=1 if spec.provider == "sim" else spec.max_turns)
@@ -154,13 +166,26 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
         provider = sweep.providers[name]
         if plan.calls and hasattr(provider, "preflight_problem"):
             plan.key_problem = provider.preflight_problem()
-    judges = judge_plans(scenario, todo)
-    return SweepPlan(len(trials), len(done & {t.key for t in trials}), [*plans.values(), *judges], len(changed))
+    judges = judge_plans(scenario, todo, failed)
+    return SweepPlan(len(trials), len(done & {t.key for t in trials}), [*plans.values(), *judges], len(changed),
+                     len(failed))
 
 
-def judge_plans(scenario: Any, trials: int) -> list[ModelPlan]:
+def judge_backends(scenario: Any) -> dict[str, str]:
+    """Monitor name -> the backend tag its LLM judge writes on verdicts (`judge:openai/gpt-4o@af-v1`)."""
+    from monitors.judge import judge_backend, judge_spec
+    from monitors.registry import EMBEDDED, monitor_kind
+
+    return {name: judge_backend(monitor_kind(name), judge_spec(backend, name))
+            for name, backend in scenario.monitors.items() if not (isinstance(backend, str) and backend in EMBEDDED)}
+
+
+def judge_plans(scenario: Any, trials: int, failed: dict[str, Any] | None = None) -> list[ModelPlan]:
     """The votes of each LLM-judge monitor over `trials` new trials, priced like the models: the
-    prompt file's length plus a typical reply in, a typical verdict (at most max_tokens) out."""
+    prompt file's length plus a typical reply in, a typical verdict (at most max_tokens) out. Plus,
+    per monitor, the failed votes of the stored verdicts judged again (`failed`: key -> {monitor:
+    tally}, runners/rejudge.py); their other votes come from the cache, and a scenario that now asks
+    more votes than a verdict had pays the difference."""
     from monitors.judge import judge_spec, load_prompt
     from monitors.registry import EMBEDDED, monitor_kind
     from runners.providers import make_provider
@@ -174,11 +199,14 @@ def judge_plans(scenario: Any, trials: int) -> list[ModelPlan]:
         prompt = load_prompt(monitor_kind(name), spec.prompt_version)
         provider = make_provider(ModelSpec(name=spec.backend, base_url=spec.base_url, api_key_env=spec.api_key_env,
                                            params=spec.params, max_turns=1))
-        votes = trials * spec.votes
+        again = [tallies[name] for tallies in (failed or {}).values() if name in tallies]
+        rejudge_votes = sum(t.errors + max(0, spec.votes - t.votes) for t in again)
+        votes = trials * spec.votes + rejudge_votes
         tokens_in = (len(prompt.system) + len(prompt.user)) // CHARS_PER_TOKEN + TYPICAL_OUTPUT_TOKENS
         max_out = _max_tokens(provider.request_params())
         plan = ModelPlan(spec.backend, trials=trials, judge=name, votes=spec.votes,
-                         input_tokens=votes * tokens_in, priced=is_priced(spec.backend, spec.price))
+                         input_tokens=votes * tokens_in, priced=is_priced(spec.backend, spec.price),
+                         rejudged=len(again), rejudge_votes=rejudge_votes)
         plan.typical_usd = estimate_cost(spec.backend, votes * tokens_in, votes * min(max_out, TYPICAL_VERDICT_TOKENS), spec.price)
         plan.max_usd = estimate_cost(spec.backend, votes * tokens_in, votes * max_out, spec.price)
         if votes and hasattr(provider, "preflight_problem"):

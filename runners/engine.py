@@ -2,7 +2,8 @@
 
 The run folder is keyed by the scenario (`runs/<name>/` unless `--output`), so running the same
 command again finds the stored trials by key and only runs what is missing: a re-run makes no
-model calls, a killed run resumes. `--fresh` deletes the store first.
+model calls, a killed run resumes. `--fresh` deletes the store first. A reused trial whose LLM-judge
+verdict had failed calls is judged again from its stored reply (runners/rejudge.py).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from runners.providers import Provider, make_provider, preflight
 from runners.providers._remote import endpoint_identity
 from runners.providers.sim.provider import check_organisms
 from runners.records import make_record
+from runners.rejudge import RejudgeOutcome, failed_judgements, rejudge
 from runners.reuse import changed_requests, real_models
 from runners.shards import run_shards, shard_count, smallest_limit
 from runners.store import STORE_NAME, ResultStore
@@ -93,6 +95,7 @@ class SweepResult:
     retried: int = 0  # error trials of an earlier run that this run tried again
     repaired: int = 0  # unreadable store rows whose trials this run did again
     changed: int = 0  # stored trials run again because their request is now another (runners/reuse.py)
+    rejudged: int = 0  # stored trials whose judge verdicts had failed calls, judged again (runners/rejudge.py)
     # LLM-judge counters of this invocation (summary["judges"] adds up every run in the folder)
     judges_now: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -403,6 +406,18 @@ def merge_judge_counters(stored: dict[str, Any], now: dict[str, Any]) -> dict[st
     return merged
 
 
+def drop_judge_counts(judges: dict[str, Any], dropped: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """The folder's judge counters without the votes of verdicts a re-judge did not keep
+    (runners/rejudge.py): the replaced verdicts, or the attempts that did no better. The calls and
+    cost stay: they were paid. Never below 0 (counters a rescore replaced may not hold them)."""
+    for name, counts in dropped.items():
+        into = judges.get(name)
+        if into is not None:
+            for key, value in counts.items():
+                into[key] = max(0, into.get(key, 0) - value)
+    return judges
+
+
 def save_scenario(run_dir: Path, scenario: Scenario) -> None:
     """The scenario as run, with each model's endpoint written out (also when it came from
     OPENAI_BASE_URL / ANTHROPIC_BASE_URL), so a re-render plans the same trial keys."""
@@ -509,13 +524,17 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         changed = changed_requests((t for t in trials if states.get(t.key) == "done"), sweep.store.stored_requests(real),
                                    sweep.providers, sweep.model_specs, sweep.resources) if real and states else set()
         todo = [t for t in trials if states.get(t.key) != "done" or t.key in changed]
+        # a reused trial whose judge's calls failed is judged again (runners/rejudge.py)
+        failed = failed_judgements(sweep.store.db, {name: j.backend for name, j in sweep.monitors.judges.items()
+                                                            if hasattr(j, "counters")},
+                                   (key for key in keys if states.get(key) == "done" and key not in changed))
         del states
         # a missing key or an unreachable server: one line, exit 2, before any call
         supervisors = supervisor_providers(sweep) if todo and not options.fresh else []
         try:
             if not options.fresh:  # --fresh checked keys and servers before it opened the folder
                 await preflight([sweep.providers[name] for name in dict.fromkeys(t.model for t in todo)]
-                                + (sweep.monitors.judge_providers() if todo else []) + supervisors)
+                                + (sweep.monitors.judge_providers() if todo or failed else []) + supervisors)
         finally:
             for provider in supervisors:
                 await provider.aclose()
@@ -527,10 +546,13 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     timings: dict[str, float] = {}
     workers = 1
     progress = Progress(len(trials), len(trials) - len(todo), quiet=options.quiet)
+    rejudged = RejudgeOutcome()
     try:
         t0 = time.perf_counter()
         workers = await sweep.run(todo, progress)
         timings["trials_s"] = time.perf_counter() - t0
+        if failed:
+            await rejudge(sweep.store, sweep.monitors.judges, failed, scenario.setting, rejudged)
     finally:
         progress.close()
         try:
@@ -538,7 +560,8 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
             # kept in the store, so summary.json has them and a re-render keeps them
             sweep.store.set_meta("calls", dict(sweep.calls.counters.__dict__))
             judges_now = {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")}
-            sweep.store.set_meta("judges", merge_judge_counters(sweep.store.meta("judges", {}), judges_now))
+            judges = merge_judge_counters(sweep.store.meta("judges", {}), judges_now)
+            sweep.store.set_meta("judges", drop_judge_counts(judges, rejudged.dropped))
             summary = write_run_files(sweep.run_dir, scenario, sweep.store, keys, sweep.simulated)
             timings["aggregate_s"] = time.perf_counter() - t0
         finally:  # also when a run file cannot be written (exit 2): the lock's description is cleared,
@@ -552,6 +575,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         retried=retried,
         repaired=repaired,
         changed=len(changed),
+        rejudged=rejudged.judged,
         counters=sweep.calls.counters,
         elapsed_s=time.perf_counter() - started,
         timings=timings,

@@ -8,7 +8,8 @@ path of a log file with the traceback; never 1, so a crash never reads as a fail
 130 interrupted (completed trials are kept).
 
 One sweep owns a run folder at a time (runners/folder_lock.py): a second one exits 2 naming the
-holder, or waits with `--wait-lock`. Error trials of an earlier run are tried again.
+holder, or waits with `--wait-lock`. Error trials of an earlier run are tried again, and stored
+verdicts whose LLM-judge calls failed are judged again (runners/rejudge.py).
 """
 
 from __future__ import annotations
@@ -220,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
                                                (result.repaired, "unreadable store rows"),
                                                (result.changed, "stored trials whose request has changed since")) if n]
         again_text = f" (including {' and '.join(again)})" if again else ""
+        rejudged = (f" ({result.rejudged} of them judged again: their judge's calls had failed)"
+                    if result.rejudged else "")
         print(f"trials: {result.planned} planned, {result.ran} run now{again_text}{shards}, "
-              f"{result.reused} reused from the store; {calls}")
+              f"{result.reused} reused from the store{rejudged}; {calls}")
         if not result.summary.get("simulated") or judged:
             counters = result.counters
             print(f"retries: {counters.retries}, failed calls: {counters.failures}; tokens in/out: "
@@ -261,9 +264,9 @@ def judges_unusable(summary: dict[str, Any], run_dir: Path | None = None) -> lis
     """One line per LLM judge most of whose votes abstained (unparseable or failed): its verdicts
     default to "no" and would read as agreement, so the sweep must not end as if it worked.
 
-    Stored trials are not judged again by a re-run of the sweep, so after an outage (failed calls)
-    the line says how to judge them again: found by a hostile-reply fuzz, a folder whose judge had
-    been down stayed at exit 3 on every later run with a message that pointed at the prompt."""
+    After an outage (failed calls) the line says that running the sweep again judges them again
+    (runners/rejudge.py): found by a hostile-reply fuzz, a folder whose judge had been down stayed
+    at exit 3 on every later run with a message that pointed at the prompt."""
     from monitors.judge import MAX_ABSTAINED_SHARE
 
     lines = []
@@ -272,9 +275,10 @@ def judges_unusable(summary: dict[str, Any], run_dir: Path | None = None) -> lis
         if votes and abstained / votes > MAX_ABSTAINED_SHARE:
             failed = judged.get("error_votes", 0)
             remedy = ("check the judge model, its max_tokens and the prompt" if not failed else
-                      "failed votes are not retried by running the sweep again; once the judge answers, "
-                      f"`python -m runners.rescore {run_dir or 'RUN_DIR'} --monitor '{name}=<its backend spec>'` "
-                      "judges the stored replies again (the votes that worked come from the cache)")
+                      "once the judge answers, running the same sweep command again judges the verdicts with "
+                      "failed calls again without calling the model under test, paying only the failed votes "
+                      "(`--dry-run` counts them); so does "
+                      f"`python -m runners.rescore {run_dir or 'RUN_DIR'} --monitor '{name}=<its backend spec>'`")
             lines.append(f"judge {name}: {abstained} of {votes} votes were unusable ({judged.get('unparseable_votes', 0)} "
                          f"unparseable, {failed} failed calls); its verdicts are not evidence ({remedy})")
     return lines

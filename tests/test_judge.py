@@ -630,15 +630,17 @@ def test_a_second_opinion_needs_a_known_monitor_kind():
                         "monitors": {"alignment_fakin@judge": "embedded"}})
 
 
-def test_an_unusable_judge_after_failed_calls_points_to_rescore():
+def test_an_unusable_judge_after_failed_calls_says_a_rerun_judges_again():
     """Found by a hostile-reply fuzz: after a judge outage the folder stayed at exit 3 on every
-    re-run (stored trials are not judged again) and the message pointed at the prompt."""
+    re-run and the message pointed at the prompt. A re-run now judges the failed verdicts again
+    (tests/test_rejudge.py); the line says so, and names runners.rescore too."""
     from pathlib import Path
 
     from runners.sweep import judges_unusable
 
     failed = {"judges": {"alignment_faking": {"votes": 18, "unparseable_votes": 0, "error_votes": 18}}}
     [line] = judges_unusable(failed, Path("runs/x"))
-    assert "18 failed calls" in line and "python -m runners.rescore runs/x --monitor 'alignment_faking=" in line
+    assert "18 failed calls" in line and "running the same sweep command again judges the verdicts" in line
+    assert "python -m runners.rescore runs/x --monitor 'alignment_faking=" in line
     garbled = {"judges": {"alignment_faking": {"votes": 18, "unparseable_votes": 18, "error_votes": 0}}}
     assert "the prompt" in judges_unusable(garbled)[0] and "rescore" not in judges_unusable(garbled)[0]
