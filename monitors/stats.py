@@ -188,8 +188,22 @@ class ClusterParts:
     n_prompts: np.ndarray
 
 
-def cluster_parts(successes: np.ndarray, trials: np.ndarray) -> ClusterParts:
+def _total(x: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Sum over prompts (the last axis); with `weights`, each column stands for that many prompts."""
+    if weights is None:
+        return x.sum(-1)
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:  # the same counts in every data set: one matrix-vector product
+        return weights @ x
+    return np.einsum("...i,...i->...", x, weights)
+
+
+def cluster_parts(successes: np.ndarray, trials: np.ndarray, weights: np.ndarray | None = None) -> ClusterParts:
     """Rate and design effect of per-prompt counts (arrays of shape (..., prompts)).
+
+    `weights` (same shape, optional): column i stands for weights[i] prompts with the same counts;
+    the figures are those of the data set with each column repeated that often (monitors.power
+    simulates large designs as counts of each outcome pair, a few columns however many prompts).
 
     The design effect is the cluster-robust (sandwich, with the n/(n-1) small-sample factor)
     variance of the ratio estimate divided by its binomial variance, floored at 1. When the rate
@@ -200,12 +214,12 @@ def cluster_parts(successes: np.ndarray, trials: np.ndarray) -> ClusterParts:
     """
     k = np.asarray(successes, dtype=float)
     m = np.asarray(trials, dtype=float)
-    total = m.sum(-1)
-    n_prompts = (m > 0).sum(-1)
+    total = _total(m, weights)
+    n_prompts = _total(m > 0, weights)
     with np.errstate(invalid="ignore", divide="ignore"):
-        p = k.sum(-1) / total
+        p = _total(k, weights) / total
         resid = k - p[..., None] * m
-        robust = (resid**2).sum(-1) / (total**2) * n_prompts / np.maximum(n_prompts - 1, 1)
+        robust = _total(resid**2, weights) / (total**2) * n_prompts / np.maximum(n_prompts - 1, 1)
         binomial = p * (1 - p) / total
         worst = np.maximum(total / np.maximum(n_prompts, 1), 1.0)
         deff = np.where(binomial > 0, np.maximum(robust / binomial, 1.0), worst)
@@ -214,12 +228,12 @@ def cluster_parts(successes: np.ndarray, trials: np.ndarray) -> ClusterParts:
     # prompts x 10 samples read as 100 independent trials gave [0.03%, 8.3%] where 0 events gave [0, 40%],
     # and 92% coverage at rate 0.1 with strong prompt effects). So the design effect moves toward the
     # worst case as those prompts get fewer: all of it with none, 2/3 with one, 1/3 with two.
-    carriers = np.minimum((k > 0).sum(-1), ((m - k) > 0).sum(-1))
+    carriers = np.minimum(_total(k > 0, weights), _total((m - k) > 0, weights))
     thin = np.clip(1 - carriers / THIN_CARRIERS, 0.0, 1.0)
     deff = np.maximum(deff, 1 + (worst - 1) * thin)
     clustered = total > n_prompts  # some prompt has more than one trial
     deff = np.where(clustered, deff, 1.0)
-    df = np.where(clustered, effective_df(resid, n_prompts), np.inf)
+    df = np.where(clustered, effective_df(resid, n_prompts, weights), np.inf)
     return ClusterParts(p, total, total / deff, deff, resid, df, n_prompts)
 
 
@@ -228,7 +242,7 @@ CORRELATION_PAIRS = 10  # pairs up to which a positive correlation gets the full
 THIN_CARRIERS = 3  # prompts with the rarer outcome below which the design effect leans to the worst case
 
 
-def effective_df(resid: np.ndarray, n_prompts: np.ndarray) -> np.ndarray:
+def effective_df(resid: np.ndarray, n_prompts: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Degrees of freedom of the critical value: the effective number of clusters
     (sum r^2)^2 / sum r^4 minus 1 (Satterthwaite; Carter, Schnepel & Steigerwald 2017), at most
     n_prompts - 1 and at least min(n_prompts - 1, DF_FLOOR).
@@ -239,8 +253,8 @@ def effective_df(resid: np.ndarray, n_prompts: np.ndarray) -> np.ndarray:
     events (its variance comes from the hypothesised rate, not from the residuals), so two
     positives out of 300 trials give [0.1%, 3.4%], not [0%, 29%] as t with 1 df would."""
     r2 = resid * resid  # squared once: resid**4 was ~40% of a planner simulation
-    s2 = r2.sum(-1)
-    s4 = (r2 * r2).sum(-1)
+    s2 = _total(r2, weights)
+    s4 = _total(r2 * r2, weights)
     top = np.maximum(n_prompts - 1, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         g = np.where(s4 > 0, s2 * s2 / np.where(s4 > 0, s4, 1.0), n_prompts)
@@ -277,15 +291,17 @@ def _mover_p_value(a: ClusterParts, b: ClusterParts, phi: np.ndarray, df: np.nda
     return np.where(excl, np.minimum(p, np.nextafter(alpha, 0)), np.maximum(p, alpha))
 
 
-def paired_gap_arrays(k_treat: np.ndarray, m_treat: np.ndarray, k_control: np.ndarray, m_control: np.ndarray, alpha: float = ALPHA) -> dict[str, np.ndarray]:
+def paired_gap_arrays(k_treat: np.ndarray, m_treat: np.ndarray, k_control: np.ndarray, m_control: np.ndarray, alpha: float = ALPHA,
+                      weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Vectorised paired gap: value, ci_low, ci_high, p_value (and parts) for arrays whose last
-    axis is the prompts (a prompt is paired by position in the four arrays)."""
-    a = cluster_parts(k_treat, m_treat)
-    b = cluster_parts(k_control, m_control)
+    axis is the prompts (a prompt is paired by position in the four arrays). `weights`: as in
+    `cluster_parts`, column i stands for weights[i] prompts with the same four counts."""
+    a = cluster_parts(k_treat, m_treat, weights)
+    b = cluster_parts(k_control, m_control, weights)
     pairs = np.minimum(a.n_prompts, b.n_prompts)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ss = np.sqrt((a.resid**2).sum(-1) * (b.resid**2).sum(-1))
-        phi = np.where(ss > 0, (a.resid * b.resid).sum(-1) / np.where(ss > 0, ss, 1.0), 0.0)
+        ss = np.sqrt(_total(a.resid**2, weights) * _total(b.resid**2, weights))
+        phi = np.where(ss > 0, _total(a.resid * b.resid, weights) / np.where(ss > 0, ss, 1.0), 0.0)
         # With few prompts that agree across the arms the raw correlation is 1 or near it, and the
         # MOVER width collapses to the difference of the two arms' half-widths (zero at equal rates)
         # though the gap lives in the prompts that disagree: 4 prompts covered 88%, 2 pairs 76%. So a
@@ -300,15 +316,15 @@ def paired_gap_arrays(k_treat: np.ndarray, m_treat: np.ndarray, k_control: np.nd
         phi = np.where(phi > 0, np.maximum(phi - np.nan_to_num(shrink, nan=1.0, posinf=1.0), 0.0), phi)
     with np.errstate(invalid="ignore", divide="ignore"):
         diff_resid = a.resid / a.trials[..., None] - b.resid / b.trials[..., None]
-    df = effective_df(diff_resid, pairs)
+    df = effective_df(diff_resid, pairs, weights)
     q95 = critical_value(df, alpha)
     lo, hi = _mover_bounds(a, b, phi, q95)
     d = a.p - b.p
     p = _mover_p_value(a, b, phi, df, lo, hi, alpha)
     with np.errstate(invalid="ignore", divide="ignore"):
-        var_a = (a.resid**2).sum(-1) / a.trials**2
-        var_b = (b.resid**2).sum(-1) / b.trials**2
-        cov = (a.resid * b.resid).sum(-1) / (a.trials * b.trials)
+        var_a = _total(a.resid**2, weights) / a.trials**2
+        var_b = _total(b.resid**2, weights) / b.trials**2
+        cov = _total(a.resid * b.resid, weights) / (a.trials * b.trials)
         n = np.minimum(a.n_prompts, b.n_prompts)
         se = np.sqrt(np.maximum(var_a + var_b - 2 * cov, 0.0) * n / np.maximum(n - 1, 1))
     return {"value": d, "ci_low": lo, "ci_high": hi, "p_value": p, "se": se, "phi": phi,

@@ -53,6 +53,22 @@ def test_interval_excludes_zero_exactly_when_p_is_below_five_percent_on_many_ran
     assert checked == 12000 and disagreements == 0
 
 
+def test_prompts_given_as_counts_per_outcome_pair_give_the_figures_of_the_prompts_themselves():
+    """monitors.power simulates large designs as how many prompts had each (treat, control) pair of
+    counts, run through paired_gap_arrays with those counts as weights: it must be the same interval."""
+    rng = np.random.default_rng(11)
+    samples = 3
+    a, b = (x.ravel().astype(float) for x in np.indices((samples + 1, samples + 1)))
+    m = np.full(a.shape, float(samples))
+    for _ in range(30):
+        counts = rng.multinomial(int(rng.integers(2, 80)), rng.dirichlet(np.full(a.size, 0.3)))
+        kt, kc = np.repeat(a, counts), np.repeat(b, counts)
+        each = paired_gap_arrays(kt, np.full(kt.shape, float(samples)), kc, np.full(kc.shape, float(samples)))
+        pooled = paired_gap_arrays(a, m, b, m, weights=counts.astype(float))
+        for key in ("value", "ci_low", "ci_high", "p_value", "se", "phi", "df"):
+            assert np.allclose(each[key], pooled[key], rtol=1e-9, atol=1e-12, equal_nan=True), key
+
+
 def test_interval_and_p_value_agree_through_the_public_function_too():
     rng = np.random.default_rng(5)
     for _ in range(200):
