@@ -168,11 +168,11 @@ def minimal_detectable_gap(base_rate: float, prompts: int, samples: int, icc: fl
     if base_rate >= 1:
         return None
     if prompts >= SIMULATE_BELOW:
-        return _analytic_mdg(base_rate, prompts, samples, icc, target, alpha)
+        return analytic_mdg(base_rate, prompts, samples, icc, target, alpha)
     return _simulated_mdg(base_rate, prompts, samples, icc, target, alpha)
 
 
-def _analytic_mdg(base_rate: float, prompts: int, samples: int, icc: float, target: float, alpha: float) -> float | None:
+def analytic_mdg(base_rate: float, prompts: int, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA) -> float | None:
     """Bisection on the analytic power (None if the largest gap falls short of the target)."""
     top = 1.0 - base_rate
     if top <= 0 or analytic_power(top, base_rate, prompts, samples, icc, alpha) < target:
@@ -205,7 +205,7 @@ def _simulated_mdg(base_rate: float, prompts: int, samples: int, icc: float, tar
         value = simulated_power(gap, base_rate, prompts, samples, icc, alpha)
         return float(ndtri(min(max(value, floor), 1 - floor)) - ndtri(target))
 
-    guess = _analytic_mdg(base_rate, prompts, samples, icc, target, alpha)
+    guess = analytic_mdg(base_rate, prompts, samples, icc, target, alpha)
     guess = top / 2 if guess is None or guess <= 0 else min(guess, top)
     step = 0.25 * guess
     at_guess = excess(guess)
