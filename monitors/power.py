@@ -14,18 +14,21 @@ and the paired test on n prompts detects a gap g with power Phi((|g| sqrt(n) - q
 q the two-sided critical value, sd_0 and sd_g the per-prompt standard deviations under no gap and
 under g. The minimal detectable gap (MDG) is the smallest g whose power reaches the target (80%).
 
-That formula leaves out what the real interval does with few prompts (a continuity-corrected
-correlation, a design effect pulled toward the worst case when one or two prompts carry the rarer
-outcome, Student t with few degrees of freedom) and overstated power there: at its planned MDG
-5 prompts x 3 samples reached 30% power, 30 x 3 at a 2% rate 37%. So below SIMULATE_BELOW prompts
-the power is *simulated*: SIM_REPS data sets drawn from the model above (fixed seed, so the same
-question gets the same answer) run through monitors.stats.paired_gap_arrays itself, power = the
-share with p < alpha. The same uniforms serve every gap (common random numbers), so the simulated
-power rises with the gap and the MDG is found by bracketing and bisection on it. From
-SIMULATE_BELOW prompts up the analytic formula is used (within ~4 points of the simulated power
-at common rates; see docs/results.md for where it is not). benchmarks/coverage.py checks the
-figures against independently simulated power. A gap the planner calls detectable can still be
-missed 20% of the time.
+That formula leaves out what the real interval does with few prompts or few events (a
+continuity-corrected correlation, a design effect pulled toward the worst case when one or two
+prompts carry the rarer outcome, Student t with as many degrees of freedom as prompts that carry
+the variation) and overstates power: at its planned MDG 5 prompts x 3 samples reached 30% power,
+30 x 3 at a 2% rate 37%, and with hundreds of prompts a 0.5-2% rate 25-77% (100 x 3 at 0.5%: 25%).
+So the power is *simulated*, for every design: SIM_REPS data sets drawn from the model above
+(fixed seed, so the same question gets the same answer) run through
+monitors.stats.paired_gap_arrays itself, power = the share with p < alpha, and the MDG is found by
+bracketing and bisection on it, starting from the formula's (`analytic_mdg`), which it usually
+exceeds. Below PER_PROMPT_BELOW prompts every reply is drawn, and the same uniforms serve every
+gap (common random numbers), so the simulated power rises with the gap. From there up a data set
+is drawn as how many prompts had each outcome pair (successes in treat, in control): the interval
+depends on a prompt only through that pair, so the cost does not grow with the prompts.
+benchmarks/coverage.py and benchmarks/planner_power.py check the figures against independently
+simulated power. A gap the planner calls detectable can still be missed 20% of the time.
 """
 
 from __future__ import annotations
@@ -43,10 +46,12 @@ DEFAULT_ICC = 0.2
 POWER = 0.8
 ALPHA = 0.05
 SAMPLES_SHOWN = (1, 3, 5, 10)
-SIMULATE_BELOW = 100  # prompts: below this the power is simulated through the real interval
+PER_PROMPT_BELOW = 100  # prompts: below this the simulation draws every reply, from here up counts per outcome pair
 SIM_REPS = 2000  # simulated data sets per power figure: Monte Carlo error about +-1.8 points (95%) at 80%
 SIM_SEED = 20241207
-GAP_TOLERANCE = 0.0005  # the simulated MDG's bisection stops at 0.05 points
+GUESS_STEPS = 12  # bisections of the formula's MDG that seed the simulated one: to 1/4096 of the range
+GAP_TOLERANCE = 0.0005  # the simulated MDG's bisection stops at 0.05 points,
+GAP_RELATIVE_TOLERANCE = 0.005  # or at 0.5% of the gap where that is finer (a 1-point gap: 0.005 points)
 
 
 @lru_cache(maxsize=512)
@@ -96,8 +101,8 @@ def expected_half_width(base_rate: float, treat: float, prompts: int, samples: i
 
 def analytic_power(gap: float, base_rate: float, prompts: int, samples: int, icc: float = DEFAULT_ICC, alpha: float = ALPHA) -> float:
     """Planned power by the normal formula: the chance that the estimate lands farther from 0
-    than the interval's expected half-width. Accurate from about SIMULATE_BELOW prompts up at
-    common rates; it overstates the power of smaller designs."""
+    than the interval's expected half-width. Close (within ~3 points) from 100 prompts up at rates
+    of 20-80%; it overstates the power of smaller designs and of rare outcomes (docs/results.md)."""
     from scipy.special import ndtr
 
     treat = base_rate + gap
@@ -134,18 +139,73 @@ def _counts(p_treat: np.ndarray, p_control: np.ndarray, samples: int, seed: int)
     return k_treat.astype(float), k_control.astype(float)
 
 
+def _outcome_pairs(treat: float, control: float, samples: int, icc: float) -> np.ndarray:
+    """P(a prompt has a successes of its `samples` replies in treat and b in control), as a
+    (samples + 1) x (samples + 1) table [a, b]: the planning model's prompt (one quantile of each
+    Beta table, the same in both conditions) averaged over the TABLE_SIZE quantiles."""
+    from scipy.special import comb
+
+    k = np.arange(samples + 1)
+    qt, qc = beta_quantiles(treat, icc)[:, None], beta_quantiles(control, icc)[:, None]
+    pmf_t = comb(samples, k) * qt**k * (1 - qt) ** (samples - k)
+    pmf_c = comb(samples, k) * qc**k * (1 - qc) ** (samples - k)
+    table = np.clip(pmf_t.T @ pmf_c / TABLE_SIZE, 0.0, None)
+    return table / table.sum()
+
+
+TYPE_CELLS = 4_000_000  # data sets x outcome pairs run through the interval at once (memory)
+PAIR_REPS = 8000  # simulated data sets where they are cheap: Monte Carlo error about +-0.9 points (95%) at 80%
+PAIR_REP_CELLS = PAIR_REPS * 16  # ... up to this many data sets x outcome pairs (8,000 up to 3 samples, 2,000 from 7)
+
+
+def pair_reps(samples: int) -> int:
+    """Data sets per simulated power when they are drawn as outcome-pair counts: PAIR_REPS for a
+    few samples per prompt (a planned gap whose power is 80% by a 2,000-set estimate ranged
+    78-83% by an independent one; 8,000 halve that), no fewer than SIM_REPS."""
+    return max(SIM_REPS, min(PAIR_REPS, PAIR_REP_CELLS // (samples + 1) ** 2))
+
+
+def _outcome_pair_p_values(treat: float, control: float, prompts: int, samples: int, icc: float, alpha: float, reps: int,
+                           seed: int) -> np.ndarray:
+    """p-values of monitors.stats.paired_gap_arrays on `reps` simulated data sets, each held as how
+    many of its prompts had each outcome pair (a, b) — a multinomial draw over the (samples + 1)^2
+    pairs — and run through the interval with those counts as weights. The same figures as
+    drawing every reply (the interval depends on a prompt only through its pair of counts), at a
+    cost that does not grow with the prompts. The generator's seed does not depend on the gap, so
+    neighbouring gaps draw nearly the same data sets and the power rises nearly smoothly."""
+    from monitors.stats import paired_gap_arrays
+
+    table = _outcome_pairs(treat, control, samples, icc)
+    a, b = (x.ravel().astype(float) for x in np.indices(table.shape))
+    m = np.full(a.shape, float(samples))
+    counts = np.random.default_rng([seed, prompts, samples, reps, 2]).multinomial(prompts, table.ravel(), size=reps)
+    chunk = max(1, TYPE_CELLS // a.size)
+    return np.concatenate([paired_gap_arrays(a, m, b, m, alpha, weights=counts[i:i + chunk].astype(float))["p_value"]
+                           for i in range(0, reps, chunk)])
+
+
 @lru_cache(maxsize=4096)
 def simulated_power(gap: float, base_rate: float, prompts: int, samples: int, icc: float = DEFAULT_ICC, alpha: float = ALPHA,
-                    reps: int = SIM_REPS, seed: int = SIM_SEED) -> float:
+                    reps: int | None = None, seed: int = SIM_SEED) -> float:
     """Power of monitors.stats.paired_gap_arrays by simulation: `reps` data sets of `prompts`
     prompts x `samples` replies per condition from the planning model (Beta prompt propensities with
     intraclass correlation `icc`, the same quantile in both conditions, treat = base_rate + gap),
-    power = the share with p < alpha. Deterministic for a given seed."""
+    power = the share with p < alpha. Deterministic for a given seed. `reps` defaults to SIM_REPS,
+    or up to PAIR_REPS where a data set is a few outcome-pair counts (see `pair_reps`).
+
+    Below PER_PROMPT_BELOW prompts (or where there are more outcome pairs than replies) every reply
+    is drawn; from there up, each data set is drawn as counts of prompts per outcome pair
+    (`_outcome_pair_p_values`), so a million prompts cost what a hundred do."""
     from monitors.stats import paired_gap_arrays
 
     treat = base_rate + gap
     if not 0 <= treat <= 1 or prompts < 2:
         return math.nan
+    if prompts >= PER_PROMPT_BELOW and (samples + 1) ** 2 <= prompts * samples:
+        reps = pair_reps(samples) if reps is None else reps
+        p_values = _outcome_pair_p_values(treat, base_rate, prompts, samples, icc, alpha, reps, seed)
+        return float((p_values < alpha).mean())
+    reps = SIM_REPS if reps is None else reps
     ranks = _ranks(prompts, reps, seed)
     k_treat, k_control = _counts(beta_quantiles(treat, icc)[ranks], beta_quantiles(base_rate, icc)[ranks], samples, seed)
     m = np.full(k_treat.shape, float(samples))
@@ -155,11 +215,9 @@ def simulated_power(gap: float, base_rate: float, prompts: int, samples: int, ic
 
 def power(gap: float, base_rate: float, prompts: int, samples: int, icc: float = DEFAULT_ICC, alpha: float = ALPHA) -> float:
     """Planned power of the paired test (monitors.stats.paired_gap) to find `gap` (treat =
-    base_rate + gap) on `prompts` prompts with `samples` replies per prompt and condition:
-    simulated through the real interval below SIMULATE_BELOW prompts, the analytic formula above."""
-    if prompts < SIMULATE_BELOW:
-        return simulated_power(gap, base_rate, prompts, samples, icc, alpha)
-    return analytic_power(gap, base_rate, prompts, samples, icc, alpha)
+    base_rate + gap) on `prompts` prompts with `samples` replies per prompt and condition,
+    simulated through the real interval (`simulated_power`)."""
+    return simulated_power(gap, base_rate, prompts, samples, icc, alpha)
 
 
 def minimal_detectable_gap(base_rate: float, prompts: int, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA) -> float | None:
@@ -167,18 +225,20 @@ def minimal_detectable_gap(base_rate: float, prompts: int, samples: int, icc: fl
     treat rate of 100% reaches it."""
     if base_rate >= 1:
         return None
-    if prompts >= SIMULATE_BELOW:
-        return analytic_mdg(base_rate, prompts, samples, icc, target, alpha)
     return _simulated_mdg(base_rate, prompts, samples, icc, target, alpha)
 
 
-def analytic_mdg(base_rate: float, prompts: int, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA) -> float | None:
-    """Bisection on the analytic power (None if the largest gap falls short of the target)."""
+def analytic_mdg(base_rate: float, prompts: int, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA,
+                 steps: int = 40) -> float | None:
+    """The normal formula's minimal detectable gap: bisection on `analytic_power` (None if the
+    largest gap falls short of the target). The simulated MDG's first guess; on its own it
+    overstates power (docs/results.md, "Planning"). `steps` bisections: each costs a Beta quantile
+    table (~15 ms), and a first guess needs only a dozen."""
     top = 1.0 - base_rate
     if top <= 0 or analytic_power(top, base_rate, prompts, samples, icc, alpha) < target:
         return None
     low, high = 0.0, top
-    for _ in range(40):
+    for _ in range(steps):
         mid = (low + high) / 2
         if analytic_power(mid, base_rate, prompts, samples, icc, alpha) >= target:
             high = mid
@@ -199,13 +259,13 @@ def _simulated_mdg(base_rate: float, prompts: int, samples: int, icc: float, tar
     from scipy.special import ndtri
 
     top = 1.0 - base_rate
-    floor = 0.5 / SIM_REPS
+    floor = 0.5 / PAIR_REPS
 
     def excess(gap: float) -> float:  # >= 0 where the power reaches the target
         value = simulated_power(gap, base_rate, prompts, samples, icc, alpha)
         return float(ndtri(min(max(value, floor), 1 - floor)) - ndtri(target))
 
-    guess = analytic_mdg(base_rate, prompts, samples, icc, target, alpha)
+    guess = analytic_mdg(base_rate, prompts, samples, icc, target, alpha, steps=GUESS_STEPS)
     guess = top / 2 if guess is None or guess <= 0 else min(guess, top)
     step = 0.25 * guess
     at_guess = excess(guess)
@@ -232,7 +292,9 @@ def _simulated_mdg(base_rate: float, prompts: int, samples: int, icc: float, tar
                 return None
             low, f_low, step = probe, f_probe, 2 * step
     side, halve = 0, False
-    while high - low > GAP_TOLERANCE:
+    # relative too: at 1,000 prompts and a 0.5% rate the MDG is ~1.2 points and power rises ~0.7
+    # points per 0.01 points of gap, so stopping at 0.05 points planned for 83-84% instead of 80%
+    while high - low > min(GAP_TOLERANCE, GAP_RELATIVE_TOLERANCE * high):
         width = high - low
         if not halve and f_high > f_low and f_high - f_low > 1e-12:
             mid = high - f_high * (high - low) / (f_high - f_low)
@@ -265,15 +327,55 @@ def minimal_detectable_change(base_rate: float, prompts: int, samples: int, icc:
     return None if fall is None else -fall
 
 
+PROMPTS_TOLERANCE = 0.01  # prompts_needed stops when the answer is known to within 1% (or 1 prompt)
+PROMPTS_STEP = 1.5  # the factor by which prompts_needed brackets the answer from the formula's
+
+
 def prompts_needed(gap: float, base_rate: float, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA, most: int = 1_000_000) -> int | None:
-    """The fewest prompts that detect `gap` with power >= target at `samples` per prompt (None:
-    more than `most`)."""
-    if power(gap, base_rate, most, samples, icc, alpha) < target:
+    """The fewest prompts that detect `gap` with (simulated) power >= target at `samples` per
+    prompt, to within PROMPTS_TOLERANCE (None: more than `most`). The search starts from the
+    normal formula's answer, which is usually too few, brackets by factors of PROMPTS_STEP and
+    bisects: 6-12 simulations instead of the ~20 a bisection over 2..most would need."""
+
+    def reaches(prompts: int) -> bool:
+        return power(gap, base_rate, prompts, samples, icc, alpha) >= target
+
+    guess = _analytic_prompts(gap, base_rate, samples, icc, target, alpha, most) or most
+    if reaches(guess):
+        high = guess
+        while True:  # down until it no longer reaches the target
+            if high <= 2:
+                return 2
+            low = max(2, int(high / PROMPTS_STEP))
+            if not reaches(low):
+                break
+            high = low
+    else:
+        low = guess
+        while True:  # up until it reaches the target
+            if low >= most:
+                return None
+            high = min(most, math.ceil(low * PROMPTS_STEP))
+            if reaches(high):
+                break
+            low = high
+    while high - low > max(1, int(PROMPTS_TOLERANCE * high)):
+        mid = (low + high) // 2
+        if reaches(mid):
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def _analytic_prompts(gap: float, base_rate: float, samples: int, icc: float, target: float, alpha: float, most: int) -> int | None:
+    """The fewest prompts by the normal formula (`analytic_power`): prompts_needed's first guess."""
+    if not analytic_power(gap, base_rate, most, samples, icc, alpha) >= target:
         return None
     low, high = 2, most
     while low < high:
         mid = (low + high) // 2
-        if power(gap, base_rate, mid, samples, icc, alpha) >= target:
+        if analytic_power(gap, base_rate, mid, samples, icc, alpha) >= target:
             high = mid
         else:
             low = mid + 1

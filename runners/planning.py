@@ -3,9 +3,8 @@
 For each configured gap and model: the smallest gap the sweep detects with 80% power at its
 prompts and samples. The control condition's rate comes from the organism (a simulated model's
 configured probabilities, averaged over the control trials) or from `--base-rate` (default 10%
-for real models, whose rate is unknown before the run). Below monitors.power.SIMULATE_BELOW prompts
-each figure is simulated through the real interval (fixed seed: the same plan prints the same
-figure), which adds roughly 0.3-1 s per line.
+for real models, whose rate is unknown before the run). Each figure is simulated through the real
+interval (fixed seed: the same plan prints the same figure), which adds roughly 0.1-1 s per line.
 """
 
 from __future__ import annotations

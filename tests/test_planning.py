@@ -176,6 +176,34 @@ def test_a_design_that_never_reaches_the_target_has_no_detectable_gap():
     assert simulate_cell(Cell(10, 10, 0.4, 0.5, 0.5), 2000, np.random.default_rng(1)).power < 0.8
 
 
+def test_rare_outcomes_with_hundreds_of_prompts_are_planned_by_simulation_not_the_normal_formula():
+    """0.5% control rate, 100 prompts x 3 samples, ICC 0.2: the normal formula (used from 100 prompts
+    up before 2026-12-07) planned 3.45 points, which the real interval finds 25% of the time."""
+    from benchmarks.coverage import Cell, simulate_cell
+    from monitors.power import analytic_mdg, minimal_detectable_gap, prompts_needed
+
+    control, prompts, samples, icc = 0.005, 100, 3, 0.2
+    formula = analytic_mdg(control, prompts, samples, icc)
+    planned = minimal_detectable_gap(control, prompts, samples, icc)
+    assert planned > 1.3 * formula
+    rng = np.random.default_rng(2027)
+    assert simulate_cell(Cell(prompts, samples, formula, control, icc), 800, rng).power < 0.5
+    assert simulate_cell(Cell(prompts, samples, planned, control, icc), 800, rng).power >= 0.7
+    # the other question: how many prompts the formula's gap needs (the formula said 100)
+    needed = prompts_needed(formula, control, samples, icc)
+    assert needed > 1.3 * prompts
+    assert simulate_cell(Cell(needed, samples, formula, control, icc), 800, rng).power >= 0.7
+
+
+def test_a_large_design_is_simulated_quickly_and_deterministically():
+    from monitors.power import minimal_detectable_gap, simulated_power
+
+    mdg = minimal_detectable_gap(0.005, 100_000, 3, 0.2)  # counts per outcome pair: 16 columns, not 100,000
+    assert 0.0003 < mdg < 0.001
+    simulated_power.cache_clear()
+    assert minimal_detectable_gap(0.005, 100_000, 3, 0.2) == mdg
+
+
 def test_simulated_planning_is_deterministic_and_rises_with_the_gap():
     from monitors.power import minimal_detectable_gap, power, simulated_power
 
