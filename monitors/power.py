@@ -179,6 +179,8 @@ def _outcome_pair_p_values(treat: float, control: float, prompts: int, samples: 
     a, b = (x.ravel().astype(float) for x in np.indices(table.shape))
     m = np.full(a.shape, float(samples))
     counts = np.random.default_rng([seed, prompts, samples, reps, 2]).multinomial(prompts, table.ravel(), size=reps)
+    seen = counts.any(0)  # a pair no data set drew adds nothing (with many samples most are far off the diagonal)
+    a, b, m, counts = a[seen], b[seen], m[seen], counts[:, seen]
     chunk = max(1, TYPE_CELLS // a.size)
     return np.concatenate([paired_gap_arrays(a, m, b, m, alpha, weights=counts[i:i + chunk].astype(float))["p_value"]
                            for i in range(0, reps, chunk)])
