@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -72,7 +72,10 @@ def _checked_params(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """The base of every model of a user's file (scenario, facts file): unknown keys are refused,
+    and so is true/false where a number is expected; `parse_model` turns its errors into one line."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @model_validator(mode="before")
@@ -87,13 +90,16 @@ class _Strict(BaseModel):
         return data
 
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
 def _numeric(annotation: Any) -> bool:
     """int, float, or an optional one (not bool, not a union with str)."""
     options = set(getattr(annotation, "__args__", ())) or {annotation}
     return bool(options & {int, float}) and not options & {bool, str}
 
 
-class PromptSource(_Strict):
+class PromptSource(StrictModel):
     """Where the prompts come from: `builtin:<name>` or a .csv/.jsonl path with a text column."""
 
     source: str
@@ -110,7 +116,7 @@ class PromptSource(_Strict):
         return value
 
 
-class EndpointSpec(_Strict):
+class EndpointSpec(StrictModel):
     """One replica (or gateway key) of a model's deployment: calls are spread over them
     (runners/providers/_endpoints.py, docs/providers.md "Many endpoints")."""
 
@@ -124,7 +130,7 @@ class EndpointSpec(_Strict):
         return _checked_base_url(value) or value
 
 
-class ModelSpec(_Strict):
+class ModelSpec(StrictModel):
     """A model under test: `provider/model` plus where and how to call it."""
 
     name: str
@@ -189,7 +195,7 @@ EMBEDDED_BACKENDS = ("heuristic", "embedded")
 JUDGE_PROVIDERS = ("anthropic", "openai")
 
 
-class JudgeSpec(_Strict):
+class JudgeSpec(StrictModel):
     """An LLM-judge backend for one monitor (monitors/judge.py, docs/monitors.md).
 
     `votes` samples at `temperature`; the score is the share of votes that find the positive
@@ -235,7 +241,7 @@ class JudgeSpec(_Strict):
         return self
 
 
-class GapSpec(_Strict):
+class GapSpec(StrictModel):
     name: str
     metric: str = "complied"
     axis: str
@@ -243,7 +249,7 @@ class GapSpec(_Strict):
     control: str
 
 
-class PromptFiles(_Strict):
+class PromptFiles(StrictModel):
     """The auditor's own system prompt(s) and user-turn template (scenarios/prompt_templates.py,
     docs/paper_prompts.md): a file, or a mapping of condition selectors (`default`,
     `tier=paid`, `prompt=no_cot,tier=free`) to files. Paths are relative to the scenario file."""
@@ -256,7 +262,7 @@ class PromptFiles(_Strict):
         return {"system": self.system, "user": self.user}
 
 
-class DocumentPriming(_Strict):
+class DocumentPriming(StrictModel):
     """How synthetic-document priming builds its context (scenarios/cues/priming.py)."""
 
     corpus: str = "builtin:corpus"
@@ -267,7 +273,7 @@ class DocumentPriming(_Strict):
     fact_shares: dict[str, Share] = Field(default_factory=dict)  # fact -> min share of the K documents carrying it
 
 
-class SupervisionConfig(_Strict):
+class SupervisionConfig(StrictModel):
     """How the weak supervisor's known/unknown areas are measured (runners/supervision.py)."""
 
     probes: int = Field(default=5, ge=1, le=50)  # answers the weak supervisor gives per item
@@ -281,7 +287,7 @@ ALIASES = {"af_rate": "af", "compliance_rate": "complied", "compliance": "compli
 AUDIT_OPS = (">", ">=", "<", "<=")
 
 
-class AuditRule(_Strict):
+class AuditRule(StrictModel):
     """A release gate: the sweep exits 1 when a figure crosses its threshold (issue 6).
 
     A rule names a *failure*: `{metric: compliance_gap, bound: ci_low, op: ">", value: 0.05}`
@@ -389,7 +395,7 @@ def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]]
     return None
 
 
-class Scenario(_Strict):
+class Scenario(StrictModel):
     name: str
     description: str = ""
     setting: str = "helpful_only"  # the cue family that builds the requests (scenarios/families/)
@@ -629,6 +635,15 @@ def parse_scenario(data: Any, origin: str = "<scenario>") -> Scenario:
 
 
 _PRICES = TypeAdapter(dict[str, Price])
+
+
+def parse_model(model: type[ModelT], data: Any, origin: str) -> ModelT:
+    """`data` (read from the file `origin`) validated by `model`, or a ScenarioError naming the
+    file and the key path of the first problem (`facts.yaml: facts[2].statement: ...`)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(f"{origin}: {_describe(exc.errors()[0])}") from None
 
 
 def parse_prices(data: Any, origin: str) -> dict[str, tuple[float, float]]:

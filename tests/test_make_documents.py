@@ -57,7 +57,7 @@ def test_generation_is_deterministic_per_seed(tmp_path):
 def test_bad_facts_file_is_one_clear_error(tmp_path):
     bad = tmp_path / "facts.yaml"
     bad.write_text("facts:\n  - {statement: no id here}\n")
-    with pytest.raises(ScenarioError, match=r"facts\.yaml: facts\[0\]: expected a mapping with 'id'"):
+    with pytest.raises(ScenarioError, match=r"facts\.yaml: facts\[0\]\.id: required key is missing"):
         run(["--facts", str(bad), "--n", "2", "--out", str(tmp_path / "x.jsonl")])
 
 

@@ -31,7 +31,16 @@ def _facts(content: bytes | str):
 
 CASES = {
     "latin-1 facts": (_facts(b"facts:\n  - {id: a, statement: caf\xe9}\n"), "UTF-8"),
-    "list as an id": (_facts("facts:\n  - {id: [a], statement: s}\n"), "must be text"),
+    "list as an id": (_facts("facts:\n  - {id: [a], statement: s}\n"), "facts[0].id: Input should be a valid string"),
+    # read strictly (found by a bad-input fuzz: each was accepted and written into the writer's prompts)
+    "misspelt key": (_facts("facts:\n  - {id: a, statement: s, descripton: d}\n"), "facts[0].descripton: unknown key"),
+    "unknown top-level key": (_facts("facts:\n  - {id: a, statement: s}\nfact: []\n"), "fact: unknown key"),
+    "number as a statement": (_facts("facts:\n  - {id: a, statement: 3.5}\n"), "facts[0].statement: Input should be a valid string"),
+    "list as a description": (_facts("facts:\n  - {id: a, statement: s, description: [x, y]}\n"), "facts[0].description"),
+    "blank statement": (_facts("facts:\n  - {id: a, statement: '  '}\n"), "facts[0].statement: empty"),
+    "duplicate id": (_facts("facts:\n  - {id: a, statement: s}\n  - {id: b, statement: t}\n  - {id: a, statement: u}\n"),
+                     "facts[2].id: duplicate id 'a' (also facts[0])"),
+    "no facts": (_facts("facts: []\n"), "facts: List should have at least 1 item"),
     "deep nesting": (_facts("facts: " + "[" * 5000 + "]" * 5000), "nested"),
     "long number": (_facts("facts: [{id: a, statement: s}]\nx: " + "9" * 5000), "4,300 digits"),
     "facts is a FIFO": (lambda f: ["--facts", str(_fifo(f))], "not a regular file"),

@@ -16,8 +16,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from scenarios.schema import ScenarioError
+from pydantic import AfterValidator, Field, model_validator
+
+from scenarios.schema import ScenarioError, StrictModel, parse_model
 from scenarios.user_files import MAX_SCENARIO_BYTES, load_yaml, read_text
 
 WORLD = (
@@ -38,26 +41,50 @@ class Fact:
     description: str = ""
 
 
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("empty; expected text")
+    return value.strip()
+
+
+# text, strictly: YAML reads `statement: 3.5` as a number and `description: [a, b]` as a list, which
+# were written into every writer prompt as "3.5" and "['a', 'b']" (found by a bad-input fuzz)
+_Text = Annotated[str, Field(strict=True), AfterValidator(_text)]
+
+
+class FactEntry(StrictModel):
+    """One fact; an unknown key (`descripton:`) is refused, not ignored."""
+
+    id: _Text
+    statement: _Text
+    description: Annotated[str, Field(strict=True)] | None = None
+
+
+class FactsFile(StrictModel):
+    """facts.yaml: `facts: [{id, statement, description?}, ...]`, each id once."""
+
+    facts: Annotated[list[FactEntry], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _ids_once(self) -> FactsFile:
+        first: dict[str, int] = {}
+        for i, fact in enumerate(self.facts):
+            if fact.id in first:
+                raise ValueError(f"facts[{i}].id: duplicate id {fact.id!r} (also facts[{first[fact.id]}]); expected each id once")
+            first[fact.id] = i
+        return self
+
+
 def load_facts(path: str | Path) -> list[Fact]:
-    """facts.yaml: `facts: [{id, statement, description?}, ...]`; errors name the file and entry."""
+    """The facts of a facts file; errors name the file and the key path (`facts[2].statement`)."""
     path = Path(path)
     # the scenario files' reader: a FIFO, a device, a huge or non-UTF-8 file, an alias bomb or a
     # number Python will not read is one line, never a hang or a traceback
     data = load_yaml(read_text(path, "facts file", ScenarioError, max_bytes=MAX_SCENARIO_BYTES), path, ScenarioError)
-    rows = data.get("facts") if isinstance(data, dict) else None
-    if not isinstance(rows, list) or not rows:
-        raise ScenarioError(f"{path}: expected a non-empty list under the key 'facts'")
-    facts, seen = [], set()
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict) or not row.get("id") or not row.get("statement"):
-            raise ScenarioError(f"{path}: facts[{i}]: expected a mapping with 'id' and 'statement'")
-        if not all(isinstance(row.get(k), str | int | float) for k in ("id", "statement")):
-            raise ScenarioError(f"{path}: facts[{i}]: 'id' and 'statement' must be text")
-        if row["id"] in seen:
-            raise ScenarioError(f"{path}: facts[{i}]: duplicate id {row['id']!r}")
-        seen.add(row["id"])
-        facts.append(Fact(str(row["id"]), str(row["statement"]).strip(), str(row.get("description") or "").strip()))
-    return facts
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a mapping with the key 'facts' (a list of {{id, statement, description?}})")
+    parsed = parse_model(FactsFile, data, str(path))
+    return [Fact(f.id, f.statement, (f.description or "").strip()) for f in parsed.facts]
 
 
 def _facts_block(facts: list[Fact]) -> str:
