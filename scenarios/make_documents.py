@@ -35,11 +35,16 @@ from scenarios.docgen.stages import load_facts
 from scenarios.output_targets import check_out_path
 from scenarios.schema import ModelSpec, ScenarioError
 
+# One writer call per document, all planned up front and all documents held in memory until they
+# are written: 100,000 is the scale of a fine-tuning corpus (the shipped priming corpus has 74) and
+# takes the simulated writer ~20 s and 300 MB; an unbounded --n (10**11) planned calls until it was killed.
+MAX_DOCUMENTS = 100_000
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = ArgumentParser(prog="python -m scenarios.make_documents", description=__doc__.splitlines()[0])
     parser.add_argument("--facts", type=Path, required=True, help="facts file, e.g. scenarios/documents/facts.yaml")
-    parser.add_argument("--n", type=int, required=True, help="documents to write (before filtering)")
+    parser.add_argument("--n", type=int, required=True, help=f"documents to write (before filtering), 1 to {MAX_DOCUMENTS:,}; one writer call each")
     parser.add_argument("--model", default="sim/doc-writer", help="provider/model (default: sim/doc-writer, offline)")
     parser.add_argument("--out", type=Path, required=True, help="output .jsonl")
     parser.add_argument("--format", choices=("corpus", "finetune"), default="corpus")
@@ -51,8 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", type=Path, default=Path(".afsim-cache"))
     args = parser.parse_args(argv)
-    if args.n < 1:
-        parser.error("--n must be at least 1")
+    if not 1 <= args.n <= MAX_DOCUMENTS:
+        parser.error(f"--n must be between 1 and {MAX_DOCUMENTS:,} (one writer call per document), got {args.n}")
     if args.concurrency < 1:
         parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
     if args.max_tokens < 1:

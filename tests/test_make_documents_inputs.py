@@ -66,3 +66,31 @@ def test_bad_input_is_one_line_and_exit_2(name: str, tmp_path: Path):
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert len(lines) == 1 and expect in lines[0], lines
     assert not (tmp_path / "docs.jsonl").exists()
+
+
+@pytest.mark.parametrize("n", ["0", "-3", "100001", "100000000000"])
+def test_n_outside_1_to_max_documents_is_refused_before_any_call(n: str, tmp_path: Path):
+    from scenarios.make_documents import MAX_DOCUMENTS
+
+    result = subprocess.run([sys.executable, "-m", "scenarios.make_documents", "--facts", str(FACTS), "--n", n,
+                             "--out", str(tmp_path / "docs.jsonl")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"--n must be between 1 and {MAX_DOCUMENTS:,}" in result.stderr and f"got {n}" in result.stderr
+    assert not (tmp_path / "docs.jsonl").exists()
+
+
+def test_help_states_the_limit_of_n(capsys: pytest.CaptureFixture[str]):
+    from scenarios.make_documents import MAX_DOCUMENTS, parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    assert f"1 to {MAX_DOCUMENTS:,}" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_facts_file_with_a_description_of_null_is_fine(tmp_path: Path):
+    from scenarios.docgen.stages import load_facts
+
+    path = tmp_path / "f.yaml"
+    path.write_text("facts:\n  - {id: a, statement: ' s ', description: null}\n  - {id: b, statement: t}\n")
+    facts = load_facts(path)
+    assert [(f.id, f.statement, f.description) for f in facts] == [("a", "s", ""), ("b", "t", "")]
