@@ -58,6 +58,15 @@ def load_prompts(source: PromptSource, limit: int | None = None, origin: str = "
 MAX_PROMPT_FILE_BYTES = 64_000_000
 
 
+# One prompt (any cell of a prompt file: text, id, category, answer) of at most 1,000,000 characters,
+# the same bound as a stored reply (runners/safe_text.py MAX_REPLY_CHARS). At ~4 characters a token
+# that is ~250,000 tokens: above the context window of most models under test (128k-200k tokens) and
+# a quarter of the largest (1-2M), while a real request, even with a long document pasted in, is
+# rarely above a few hundred KB. A 50 MB prompt was accepted and would have been sent, and stored, in
+# every trial (found by a bad-input fuzz). CSV fields are bounded lower still by the csv module (131,072).
+MAX_PROMPT_CHARS = 1_000_000
+
+
 def _read_rows(path: Path) -> list[tuple[int, dict]]:
     """(line number, row) of each record; the number is where the user finds the row."""
     if path.stat().st_size > MAX_PROMPT_FILE_BYTES:
@@ -110,13 +119,17 @@ def _csv_problem(exc: csv.Error) -> str:
 
 
 def _cell(value: object, column: str, where: str) -> str | None:
-    """A cell as text: strings, and numbers (ids), are accepted; lists, objects and booleans, or
-    text that cannot be encoded (a lone surrogate from a JSON escape), are refused."""
+    """A cell as text: strings, and numbers (ids), are accepted; lists, objects and booleans, text
+    longer than MAX_PROMPT_CHARS, or text that cannot be encoded (a lone surrogate from a JSON
+    escape), are refused."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ScenarioError(f"{where}: column {column!r} is a {type(value).__name__}; expected text")
     text = str(value)
+    if len(text) > MAX_PROMPT_CHARS:
+        raise ScenarioError(f"{where}: column {column!r} has {len(text):,} characters; expected at most "
+                            f"{MAX_PROMPT_CHARS:,} (~250,000 tokens, more than most models' context window)")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

@@ -809,3 +809,30 @@ def test_a_prompt_file_too_large_to_be_one_is_refused_before_it_is_read(tmp_path
     (tmp_path / name).write_text(rows, encoding="utf-8")
     with pytest.raises(ScenarioError, match=f"{name}: larger than 100 bytes"):
         prompt_sets.load_prompts(PromptSource(source=str(tmp_path / name)), limit=1)
+
+
+# --- found by the third bad-input fuzz (2026-12-07) ---
+FUZZ3_CASES: list[Case] = [
+    Case("jsonl prompt over a million characters", prompt_file(
+        "p.jsonl", '{"prompt": "a"}\n{"prompt": "' + "x" * 1_000_001 + '"}\n'), "p.jsonl:2: column 'prompt' has 1,000,001 characters"),
+    Case("jsonl answer over a million characters", prompt_file(
+        "p.jsonl", '{"prompt": "a", "answer": "' + "y" * 1_000_001 + '"}\n', answer_column="answer"), "p.jsonl:1: column 'answer'"),
+]
+
+
+@pytest.mark.parametrize("case", FUZZ3_CASES, ids=case_id)
+def test_fuzz3_input_is_refused_in_one_line(case: Case, tmp_path: Path, fake_server: FakeLLMServer, capsys):
+    _refused_in_process(case, tmp_path, fake_server, capsys)
+
+
+def test_fuzz3_case_ids_are_new():
+    assert not {c.id for c in FUZZ3_CASES} & {c.id for c in CASES + FUZZ2_CASES}
+
+
+def test_a_prompt_of_exactly_the_limit_is_accepted(tmp_path: Path):
+    from scenarios.prompt_sets import MAX_PROMPT_CHARS, load_prompts
+    from scenarios.schema import PromptSource
+
+    (tmp_path / "p.jsonl").write_text('{"prompt": "' + "x" * MAX_PROMPT_CHARS + '"}\n', encoding="utf-8")
+    [prompt] = load_prompts(PromptSource(source=str(tmp_path / "p.jsonl")))
+    assert len(prompt.text) == MAX_PROMPT_CHARS == 1_000_000
