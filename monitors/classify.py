@@ -29,13 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("input", help="JSONL file (one object per line with scratchpad and/or output) "
                         "or an Inspect AI eval log (.eval/.json): one record per sample")
     parser.add_argument("--monitor", choices=MONITORS, default="alignment_faking")
-    parser.add_argument("--backend", default="embedded", help="embedded (default, offline) or provider/model for an LLM judge")
+    parser.add_argument("--backend", default="embedded", help="embedded (default, offline), anthropic/<model> or openai/<model> for an LLM judge")
     add_judge_flags(parser)
     args = parser.parse_args(argv)
+    judge_options = judge_options_of(args)  # the flags first: a bad --backend before a large file is read
     records = read_records(args.input, args.monitor)
     out = sys.stdout
     try:
-        judge_options = judge_options_of(args)
         verdicts = classify_records(records, args.monitor, args.backend, judge_options)
         abstained, backend = 0, args.backend
         for record, verdict in zip(records, verdicts, strict=True):

@@ -43,6 +43,7 @@ def _default_threshold(monitor: str, backend: str) -> float:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    judge_options = judge_options_of(args)  # the flags first: a bad --backend before a large file is read
     records = read_records(args.labels, args.monitor)
     if args.split:
         records = [r for r in records if r.get("split") == args.split]
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not records:
         raise UsageError(f"{args.labels}: no records")
     labels = boolean_labels(records, args.label_field, args.labels)
-    verdicts = list(classify_records(records, args.monitor, args.backend, judge_options_of(args)))
+    verdicts = list(classify_records(records, args.monitor, args.backend, judge_options))
     abstained = sum(v.abstained for v in verdicts)
     if abstained:  # they score 0: recall and AUROC below describe the judge *and* its failures
         print(f"warning: {verdicts[0].backend} abstained on {abstained} of {len(verdicts)} records (no usable "
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("labels", help="JSONL with scratchpad (and optional output) and a boolean label, "
                         "or an Inspect AI eval log (.eval/.json)")
     parser.add_argument("--monitor", choices=MONITORS, default="alignment_faking")
-    parser.add_argument("--backend", default="embedded", help="embedded (default) or provider/model")
+    parser.add_argument("--backend", default="embedded", help="embedded (default, offline), anthropic/<model> or openai/<model> for an LLM judge")
     add_judge_flags(parser)
     parser.add_argument("--label-field", default="label", help="the boolean field holding the label (default: label); in an Inspect log a "
                         "metadata key or score:<scorer>")

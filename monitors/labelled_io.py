@@ -20,6 +20,8 @@ from monitors.parse import acceptance, for_monitors, split_transcript
 from monitors.types import ParsedReply, Verdict
 from runners.cli_errors import UsageError
 from scenarios.jsonl import read_objects
+from scenarios.schema import backend_problem
+from scenarios.user_files import check_regular_file
 
 MONITORS = ("alignment_faking", "compliance")
 BATCH = 2048
@@ -29,8 +31,7 @@ def read_records(path: str | Path, monitor: str) -> list[dict[str, Any]]:
     """Every record of a JSONL file (each must be an object with the text field the monitor
     reads) or every sample of an Inspect AI eval log."""
     p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"{p}: no such file")
+    check_regular_file(p, "JSONL file or Inspect AI log", UsageError)  # a directory is said to be one
     if is_inspect_log(p):
         return read_inspect_records(p)
     need = "scratchpad" if monitor == "alignment_faking" else "output"
@@ -97,7 +98,10 @@ def add_judge_flags(parser: Any) -> None:
 
 
 def judge_options_of(args: Any) -> dict[str, Any] | None:
-    """`--votes` / `--max-tokens` as JudgeSpec fields, or None when neither was given."""
+    """`--votes` / `--max-tokens` as JudgeSpec fields, or None when neither was given; `--backend`
+    is checked here too, before the input file is read."""
+    if problem := backend_problem(args.backend):
+        raise UsageError(f"--backend: {problem}")
     options: dict[str, Any] = {}
     # `is not None`: `--votes 0` once read as "not given", i.e. the default 20 paid votes; refused for
     # every backend, so a bad value is not silently ignored by the embedded one either

@@ -13,7 +13,7 @@ from monitors.compliance import classify_compliance
 from monitors.parse import for_monitors
 from monitors.supervisor_gaming import classify_supervisor_gaming
 from monitors.types import ParsedReply, Verdict
-from scenarios.schema import EMBEDDED_BACKENDS, ScenarioError
+from scenarios.schema import EMBEDDED_BACKENDS, ScenarioError, backend_problem
 
 EMBEDDED = EMBEDDED_BACKENDS
 
@@ -87,8 +87,8 @@ def build_suite(config: dict, judge_factory: Callable[[str, Any], Callable] | No
     for name, backend in config.items():
         if isinstance(backend, str) and backend in EMBEDDED:
             continue
-        if isinstance(backend, str) and "/" not in backend:
-            raise ScenarioError(f"monitors.{name}: unknown backend {backend!r}; expected 'heuristic' or provider/model")
+        if isinstance(backend, str) and (problem := backend_problem(backend)):
+            raise ScenarioError(f"monitors.{name}: {problem}")
         if judge_factory is None:
             raise ScenarioError(f"monitors.{name}: LLM-judge backends are not available in this command")
         judges[name] = judge_factory(monitor_kind(name), backend)

@@ -29,6 +29,7 @@ from monitors.correction import (
 )
 from runners.cli_errors import UsageError
 from scenarios.jsonl import read_objects
+from scenarios.user_files import check_regular_file
 
 META = "af_validation"
 SAMPLE_NAME = "af_labelling_sample.jsonl"
@@ -44,8 +45,7 @@ def read_labels(path: Path, field: str) -> tuple[dict[str, bool], dict[str, dict
     """(trial key -> label, trial key -> the line with its line number) from JSONL lines
     `{"key": ..., FIELD: true|false|null}`; null (not labelled yet) is skipped."""
     check_label_field(field)
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
+    check_regular_file(path, "labels file", UsageError)  # a directory is said to be one, not "no such file"
     labels: dict[str, bool] = {}
     lines: dict[str, dict[str, Any]] = {}
     for n, row in read_objects(path, UsageError):

@@ -34,6 +34,7 @@ from runners.store import ResultStore
 from runners.store_warnings import store_warnings
 from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from scenarios.schema import Scenario, load_scenario
+from scenarios.user_files import check_regular_file
 
 
 def run_keys(run_dir: Path, scenario: Scenario) -> set[str]:
@@ -134,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         raise UsageError("--af-sample, --af-validation and --no-af-validation: choose one")
     if args.second_labels is not None and args.af_validation is None:
         raise UsageError("--second-labels: only with --af-validation (the first labeller's file)")
+    for flag, labels in (("--af-validation", args.af_validation), ("--second-labels", args.second_labels)):
+        if labels is not None:  # both before either is read: a folder given as labels is said to be one
+            check_regular_file(labels, f"labels file ({flag})", UsageError)
     if not (args.run_dir / STORE_NAME).exists():
         raise UsageError(f"{args.run_dir}: not a run folder (no {STORE_NAME})")
     scenario = load_scenario(args.run_dir / "scenario.yaml")

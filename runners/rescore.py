@@ -47,7 +47,7 @@ from runners.store import STORE_NAME, ResultStore
 from runners.store_warnings import store_warnings
 from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from scenarios.schema import Scenario, ScenarioError, load_scenario, parse_scenario
-from scenarios.user_files import load_yaml
+from scenarios.user_files import check_regular_file, load_yaml
 
 BATCH = 64  # replies judged together (a judge's votes for them run concurrently)
 
@@ -279,8 +279,7 @@ def _check_target(path: Path) -> None:
 def _rescore_inspect(args: Any, requested: dict[str, Any]) -> int:
     from runners.inspect_rescore import rescore_inspect_log
 
-    if not args.run_dir.is_file():
-        raise UsageError(f"{args.run_dir}: no such file")
+    check_regular_file(args.run_dir, "run folder or Inspect AI log", UsageError)
     if args.out is None:
         raise UsageError(f"{args.run_dir}: an Inspect AI log is not changed in place; give --out FILE.eval")
     result = asyncio.run(rescore_inspect_log(args.run_dir, requested, args.out, cache_dir=args.cache_dir,

@@ -193,6 +193,17 @@ class ModelSpec(StrictModel):
 
 EMBEDDED_BACKENDS = ("heuristic", "embedded")
 JUDGE_PROVIDERS = ("anthropic", "openai")
+# every monitor backend there is, in the words of each refusal (a scenario's `monitors:`, --backend)
+EXPECTED_BACKENDS = ("expected 'embedded' (offline; 'heuristic' is its old name) or an LLM judge "
+                     f"{' or '.join(p + '/<model>' for p in JUDGE_PROVIDERS)}")
+
+
+def backend_problem(value: str) -> str | None:
+    """Why `value` is not a monitor backend, listing the valid ones; None when it is one."""
+    provider, sep, model = value.partition("/")
+    if value in EMBEDDED_BACKENDS or (sep and model.strip() and provider in JUDGE_PROVIDERS):
+        return None
+    return f"unknown backend {value!r}; {EXPECTED_BACKENDS}"
 
 
 class JudgeSpec(StrictModel):
@@ -519,10 +530,8 @@ class Scenario(StrictModel):
                         where = where.removeprefix("(top level): ") if not error["loc"] else where
                         raise ValueError(f"{name}.{where}" if error["loc"] else f"{name}: {where}") from None
             elif isinstance(value, str) and value not in EMBEDDED_BACKENDS:
-                provider, sep, model = value.partition("/")
-                if not sep or not model or provider not in JUDGE_PROVIDERS:
-                    raise ValueError(f"{name}: unknown backend {value!r}; expected 'heuristic' or an LLM judge "
-                                     f"({' or '.join(p + '/<model>' for p in JUDGE_PROVIDERS)})")
+                if problem := backend_problem(value):
+                    raise ValueError(f"{name}: {problem}")
                 value = JudgeSpec(backend=value)
             out[name] = value
         return out

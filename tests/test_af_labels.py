@@ -182,6 +182,19 @@ def test_bad_labels_are_one_line_and_exit_2_and_change_nothing(run_dir, tmp_path
     assert (run_dir / "summary.json").read_text() == before
 
 
+@pytest.mark.parametrize("flag", ["--af-validation", "--second-labels"])
+def test_a_labels_path_that_is_a_directory_says_so(run_dir, tmp_path, capsys, flag):
+    """It said "no such file" (found by a bad-input fuzz)."""
+    first = str(tmp_path) if flag == "--af-validation" else _labels(tmp_path, [{"key": "k", "af": True}])
+    argv = [str(run_dir), "--af-validation", first] + ([flag, str(tmp_path / "folder")] if flag == "--second-labels" else [])
+    (tmp_path / "folder").mkdir()
+    before = (run_dir / "summary.json").read_text()
+    assert cli(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ": is a directory; expected a labels file" in err, err
+    assert (run_dir / "summary.json").read_text() == before
+
+
 def test_errors_are_measured_on_replies_not_known_to_refuse_only():
     # 20 labelled positives (half flagged), 10 negatives (two flagged), 3 refusals (one labelled AF), 1 error trial
     n = 34

@@ -109,10 +109,27 @@ def test_missing_scratchpad_field_names_the_line(tmp_path, capsys):
     assert code == 2 and f"{path}:2:" in err and "scratchpad" in err
 
 
-def test_unknown_backend_is_one_line(tmp_path, capsys):
-    path = _write(tmp_path / "in.jsonl", [{"id": 1, "scratchpad": "x"}])
-    code, _, err = _run(classify.main, [path, "--backend", "nonsense"], capsys)
-    assert code == 2 and "backend" in err and err.count("\n") == 1
+@pytest.mark.parametrize("main", [classify.main, evaluate.main])
+@pytest.mark.parametrize("backend", ["nonsense", "sim/x", "openai/", "gpt-4o"])
+def test_unknown_backend_is_one_line_listing_every_valid_backend(tmp_path, capsys, main, backend):
+    """The hint said "'heuristic' or provider/model": not the default `embedded`, nor which providers."""
+    path = _write(tmp_path / "in.jsonl", [{"id": 1, "scratchpad": "x", "label": True}])
+    code, _, err = _run(main, [path, "--backend", backend], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"--backend: unknown backend {backend!r}; expected 'embedded'" in err
+    assert "'heuristic'" in err and "anthropic/<model> or openai/<model>" in err
+
+
+def test_a_bad_backend_is_refused_before_the_input_is_read(tmp_path, capsys):
+    code, _, err = _run(classify.main, [str(tmp_path / "nope.jsonl"), "--backend", "nonsense"], capsys)
+    assert code == 2 and "--backend" in err and "nope.jsonl" not in err
+
+
+@pytest.mark.parametrize("main", [classify.main, evaluate.main])
+def test_an_input_that_is_a_directory_says_so(tmp_path, capsys, main):
+    code, out, err = _run(main, [str(tmp_path)], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{tmp_path}: is a directory" in err and "no such file" not in err
 
 
 def test_a_bad_base_url_in_the_environment_is_one_line_naming_the_variable(tmp_path, capsys, monkeypatch):
