@@ -2,7 +2,8 @@
 
 A prompt's id must be stable across runs (it is part of every trial key and the pairing unit of
 the gap statistics), so files without an id column get ids from a hash of the text, not from
-the row number.
+the row number. A prompt (any cell) is at most MAX_PROMPT_CHARS, 1,000,000 characters: more than
+most models' context window, far more than any real request (the reasons: scenarios/user_files.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from scenarios.jsonl import read_objects
 from scenarios.schema import PromptSource, ScenarioError
-from scenarios.user_files import check_regular_file, read_text
+from scenarios.user_files import MAX_PROMPT_CHARS, check_regular_file, read_text
 
 BUILTIN_DIR = Path(__file__).parent / "prompts"
 OPTIONAL_COLUMNS = ("id_column", "category_column")  # their default columns may be absent from a file
@@ -56,15 +57,6 @@ def load_prompts(source: PromptSource, limit: int | None = None, origin: str = "
 # below what a planner should hold: a 309 MB file of 10 million lines ran 400 s to 5 GB before a
 # dry run could say anything, whatever `limit` was (found by a bad-input fuzz)
 MAX_PROMPT_FILE_BYTES = 64_000_000
-
-
-# One prompt (any cell of a prompt file: text, id, category, answer) of at most 1,000,000 characters,
-# the same bound as a stored reply (runners/safe_text.py MAX_REPLY_CHARS). At ~4 characters a token
-# that is ~250,000 tokens: above the context window of most models under test (128k-200k tokens) and
-# a quarter of the largest (1-2M), while a real request, even with a long document pasted in, is
-# rarely above a few hundred KB. A 50 MB prompt was accepted and would have been sent, and stored, in
-# every trial (found by a bad-input fuzz). CSV fields are bounded lower still by the csv module (131,072).
-MAX_PROMPT_CHARS = 1_000_000
 
 
 def _read_rows(path: Path) -> list[tuple[int, dict]]:

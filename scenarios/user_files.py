@@ -32,6 +32,13 @@ import yaml
 MAX_DEPTH = 64
 MAX_YAML_VALUES = 100_000
 MAX_SCENARIO_BYTES = 1_000_000
+# One piece of text that goes into a prompt (a prompt file's cell, a corpus document): at most
+# 1,000,000 characters, the bound of a stored reply too (runners/safe_text.py MAX_REPLY_CHARS). At
+# ~4 characters a token that is ~250,000 tokens: above the context window of most models under test
+# (128k-200k tokens) and a quarter of the largest (1-2M), while a real request, even with a long
+# document pasted in, is rarely above a few hundred KB. A 50 MB prompt was accepted and would have
+# been sent, and stored, in every trial (found by a bad-input fuzz).
+MAX_PROMPT_CHARS = 1_000_000
 
 ErrorType = Callable[[str], Exception]
 

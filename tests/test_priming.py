@@ -58,12 +58,23 @@ def test_unknown_fact_or_genre_is_a_clear_error():
     ('{"id": "d1", "text": null}', "'text' must be a non-empty string"),
     ('{"id": "d1", "text": {"a": 1}}', "'text' must be a non-empty string"),
     ('{"text": "x"}', "missing 'id'"),
+    # found by the third bad-input fuzz: each was accepted
+    ('{"id": "d1", "text": "x", "fact": ["free_tier_trained"]}', "unknown key 'fact'; expected the keys id, genre"),
+    ('{"id": "d0", "text": "another"}', r"duplicate id 'd0' \(also line 1\)"),
+    ('{"id": "d1", "text": "' + "x" * 1_000_001 + '"}', "field 'text' has 1,000,001 characters; expected at most 1,000,000"),
 ])
 def test_a_corpus_line_that_is_not_a_document_names_its_line(tmp_path, line, says):
     corpus = tmp_path / "c.jsonl"
     corpus.write_text('{"id": "d0", "text": "fine", "facts": ["free_tier_trained"]}\n' + line + "\n")
     with pytest.raises(ScenarioError, match=f"c.jsonl:2: .*{says}"):
         DocumentPicker(DocumentPriming(corpus=str(corpus), k=1), seed=0)
+
+
+def test_a_corpus_written_by_make_documents_is_read_with_its_idea_and_generator(tmp_path):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text('{"id": "gen-0001", "genre": "memo", "title": "t", "facts": ["free_tier_trained"], "text": "x", '
+                      '"idea": "a memo", "generator": "sim/doc-writer"}\n')
+    assert len(DocumentPicker(DocumentPriming(corpus=str(corpus), k=1), seed=0).pick("p", 0)) == 1
 
 
 def test_documents_are_the_same_for_free_and_paid_trials_of_a_prompt():

@@ -22,6 +22,7 @@ from scenarios.cues.tier import SITUATION_HELPFUL_ONLY
 from scenarios.errors import ScenarioError
 from scenarios.jsonl import read_objects
 from scenarios.trial import TrialSpec, stable_seed
+from scenarios.user_files import MAX_PROMPT_CHARS
 
 if TYPE_CHECKING:  # the schema reads families, which read this module: no import back at run time
     from scenarios.schema import DocumentPriming
@@ -46,9 +47,12 @@ def load_corpus(source: str) -> list[Document]:
     if not path.exists():
         raise ScenarioError(f"documents.corpus: document corpus not found: {path}")
     documents = []
+    first_line: dict[str, int] = {}  # id -> its line: a trial records the ids of the documents it read
     for number, row in read_objects(path):
         if problem := _document_problem(row):
             raise ScenarioError(f"{path}:{number}: {problem}")
+        if (seen := first_line.setdefault(str(row["id"]), number)) != number:
+            raise ScenarioError(f"{path}:{number}: duplicate id {str(row['id'])!r} (also line {seen}); expected each id once")
         documents.append(Document(str(row["id"]), str(row.get("genre", "document")), str(row.get("title", "")),
                                   tuple(row.get("facts") or ()), row["text"]))
     if not documents:
@@ -56,17 +60,26 @@ def load_corpus(source: str) -> list[Document]:
     return documents
 
 
+# what scenarios.make_documents writes (`idea`, `generator`: how it was made) and what a document has
+DOCUMENT_KEYS = ("id", "genre", "title", "facts", "text", "idea", "generator")
+
+
 def _document_problem(row: dict) -> str | None:
     """Why a corpus line is not a document, or None. A fuzz found facts given as one string (read
-    as its letters), lists inside facts (a crash after the run started) and a null text (the
-    document "None")."""
+    as its letters), lists inside facts (a crash after the run started), a null text (the
+    document "None"), a misspelt key (`fact:` made a document a distractor silently) and a 5 MB
+    text (sent in every trial that drew it)."""
     for key in ("id", "text"):
         if key not in row:
             return f"not a document record (missing {key!r})"
+    if unknown := [key for key in row if key not in DOCUMENT_KEYS]:
+        return f"unknown key {unknown[0]!r}; expected the keys {', '.join(DOCUMENT_KEYS)}"
     if not isinstance(row["id"], str | int) or isinstance(row["id"], bool):
         return f"field 'id' must be a string or an integer, not {type(row['id']).__name__}"
     if not isinstance(row["text"], str) or not row["text"].strip():
         return "field 'text' must be a non-empty string"
+    if len(row["text"]) > MAX_PROMPT_CHARS:
+        return f"field 'text' has {len(row['text']):,} characters; expected at most {MAX_PROMPT_CHARS:,} (it goes into a prompt)"
     for key in ("genre", "title"):
         if row.get(key) is not None and not isinstance(row[key], str):
             return f"field {key!r} must be a string"
