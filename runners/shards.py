@@ -48,6 +48,10 @@ if TYPE_CHECKING:
 
 MIN_CALLS_PER_SHARD = 8  # below this share of the concurrency limit a shard idles more than it helps
 MAX_SHARDS = 8
+# what --workers may ask for: a shard is a forked process (its own SDK clients and event loop) and
+# one per core is what helps; `--workers 1000` forked up to the concurrency limit (4096) of processes
+# on any machine (found by a bad-input fuzz). 64 is above the cores of any machine a sweep runs on.
+MAX_WORKERS = 64
 
 
 def available_cores() -> int:

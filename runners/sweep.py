@@ -38,6 +38,7 @@ from runners.engine import (
     run_dir_of,
     run_sweep,
 )
+from runners.shards import MAX_WORKERS
 from scenarios.families import owner_of, settings
 from scenarios.field_checks import missing_monitor
 from scenarios.schema import ALIASES, Scenario, ScenarioError, load_scenario
@@ -57,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, help="replies per prompt per condition")
     parser.add_argument("--concurrency", type=int, help="model calls in flight per provider")
     parser.add_argument("--seed", type=int)
-    parser.add_argument("--workers", type=int, metavar="N", help="processes that run the trials, each with 1/N of the concurrency (default: one per core for API sweeps large enough to need it; 1 for the simulator)")
+    parser.add_argument("--workers", type=int, metavar="N", help=f"processes that run the trials, 1 to {MAX_WORKERS}, each with 1/N of the concurrency (default: one per core for API sweeps large enough to need it; 1 for the simulator)")
     parser.add_argument("--output", type=_folder, metavar="DIR", help="run folder (default: runs/<scenario name>)")
     parser.add_argument("--fresh", action="store_true", help="discard stored trials and start over")
     parser.add_argument("--wait-lock", action="store_true", help="when another sweep is using the run folder, wait for it to finish instead of exiting 2")
@@ -69,8 +70,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-report", action="store_true", help="skip report.html (summary.json and trials.csv are still written)")
     parser.add_argument("--fail-on", action="append", default=[], metavar="EXPR", help="audit gate, repeatable: exit 1 when e.g. 'compliance_gap.ci_low>0.05' or 'af[tier=free]>0.02' holds (added to the scenario's audit: rules; see docs/audit_in_ci.md)")
     args = parser.parse_args(argv)
-    if args.workers is not None and args.workers < 1:
-        parser.error(f"--workers must be at least 1, got {args.workers}")
+    if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+        parser.error(f"--workers must be between 1 and {MAX_WORKERS} (one process per core helps; more only contend), "
+                     f"got {args.workers}")
     for flag, folder in (("--output", args.output), ("--cache-dir", args.cache_dir)):
         if folder is not None and not str(folder).strip():
             parser.error(f"{flag}: empty; expected a folder")

@@ -115,7 +115,7 @@ def test_workers_below_one_is_one_line_and_exit_2(tmp_path):
     done = subprocess.run([sys.executable, "-m", "runners.sweep", "scenarios/free_paid.yaml", "--workers", "0",
                            "--output", str(tmp_path)], cwd=Path(__file__).resolve().parent.parent,
                           capture_output=True, text=True)
-    assert done.returncode == 2 and "--workers must be at least 1" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "--workers must be between 1 and 64" in done.stderr and "Traceback" not in done.stderr
 
 
 @linux_only
