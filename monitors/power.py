@@ -421,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gap", type=_rate, help="gap to detect as a proportion in (0, 1], e.g. 0.05 for 5 points")
     parser.add_argument("--base-rate", type=_rate, required=True, help="rate in the control condition as a proportion in [0, 1), e.g. 0.1")
     parser.add_argument("--prompts", type=int, help="planned prompts (with --samples: prints the minimal detectable gap)")
-    parser.add_argument("--samples", type=int, help="replies per prompt per condition")
+    parser.add_argument("--samples", type=int, help="replies per prompt per condition, 1 to 1,000")
     parser.add_argument("--icc", type=float, default=DEFAULT_ICC, help=f"how much prompts differ: intraclass correlation of prompt propensities (default {DEFAULT_ICC})")
     parser.add_argument("--power", type=float, default=POWER, help=f"target power (default {POWER})")
     args = parser.parse_args(argv)
@@ -429,8 +429,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--icc must be in [0, 1), got {args.icc}")
     if not 0 < args.power < 1:
         parser.error(f"--power must be in (0, 1), got {args.power}")
-    if args.samples is not None and args.samples < 1:
-        parser.error(f"--samples must be at least 1, got {args.samples}")
+    # imported here: the planner's functions import no scenario code
+    from scenarios.schema import MAX_SAMPLES
+
+    # a sweep runs at most MAX_SAMPLES; the simulated power draws them in chunks, so 10**18 never ended
+    if args.samples is not None and not 1 <= args.samples <= MAX_SAMPLES:
+        parser.error(f"--samples must be between 1 and {MAX_SAMPLES:,} (a scenario's most), got {args.samples}")
     if args.prompts is not None and args.prompts < 2:
         parser.error(f"--prompts must be at least 2, got {args.prompts}")
     if args.base_rate >= 1:

@@ -91,6 +91,7 @@ class StrictModel(BaseModel):
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+MAX_SAMPLES = 1000  # replies per prompt and condition (`samples`, --samples; monitors.power plans within it)
 
 
 def _numeric(annotation: Any) -> bool:
@@ -412,7 +413,7 @@ class Scenario(StrictModel):
     setting: str = "helpful_only"  # the cue family that builds the requests (scenarios/families/)
     prompts: PromptSource
     limit: int | None = Field(default=None, ge=1)
-    samples: int = Field(default=1, ge=1, le=1000)
+    samples: int = Field(default=1, ge=1, le=MAX_SAMPLES)
     axes: dict[str, list[str]]
     models: list[ModelSpec] = Field(min_length=1)
     monitors: dict[str, str | JudgeSpec] = Field(

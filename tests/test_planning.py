@@ -78,6 +78,9 @@ def _power_cli(argv: list[str], capsys) -> tuple[int, str, str]:
     (["--gap", "5", "--base-rate", "0.1"], "0.05 for 5 points"),
     (["--gap", "0.05", "--base-rate", "10"], "--base-rate"),
     (["--gap", "nan", "--base-rate", "0.1"], "--gap"),
+    # the simulated power drew 10**18 samples in chunks of 8: it never ended (third bad-input fuzz)
+    (["--gap", "0.05", "--base-rate", "0.1", "--samples", str(10**18)], "--samples must be between 1 and 1,000"),
+    (["--base-rate", "0.1", "--prompts", "10", "--samples", "1001"], "--samples must be between 1 and 1,000"),
     (["--gap", "inf", "--base-rate", "0.1"], "--gap"),
     (["--prompts", "10", "--base-rate", "1", "--gap", "0.05"], "--base-rate must be below 1"),  # printed "nan%"
     (["--prompts", "10", "--base-rate", "0.95", "--gap", "0.1"], "above 100%"),
