@@ -530,7 +530,10 @@ class Scenario(StrictModel):
                         where = _describe(error)
                         where = where.removeprefix("(top level): ") if not error["loc"] else where
                         raise ValueError(f"{name}.{where}" if error["loc"] else f"{name}: {where}") from None
-            elif isinstance(value, str) and value not in EMBEDDED_BACKENDS:
+            elif not isinstance(value, str):  # pydantic named the union's branch: `monitors.compliance.str: ...`
+                raise ValueError(f"{name}: {value!r} is not a backend; {EXPECTED_BACKENDS}, or a judge's mapping "
+                                 "{backend: provider/model, votes: N, ...}")
+            elif value not in EMBEDDED_BACKENDS:
                 if problem := backend_problem(value):
                     raise ValueError(f"{name}: {problem}")
                 value = JudgeSpec(backend=value)

@@ -817,6 +817,10 @@ FUZZ3_CASES: list[Case] = [
         "p.jsonl", '{"prompt": "a"}\n{"prompt": "' + "x" * 1_000_001 + '"}\n'), "p.jsonl:2: column 'prompt' has 1,000,001 characters"),
     Case("jsonl answer over a million characters", prompt_file(
         "p.jsonl", '{"prompt": "a", "answer": "' + "y" * 1_000_001 + '"}\n', answer_column="answer"), "p.jsonl:1: column 'answer'"),
+    Case("monitor backend null", scenario({"monitors": {"compliance": None, "alignment_faking": "embedded"}}),
+         "monitors: compliance: None is not a backend; expected 'embedded'"),
+    Case("monitor backend a list", scenario({"monitors": {"compliance": ["embedded"], "alignment_faking": "embedded"}}),
+         "monitors: compliance: ['embedded'] is not a backend"),
     Case("--workers 1000", scenario(None, "--workers", "1000"), "--workers must be between 1 and 64"),
     Case("unknown monitor backend lists every valid one", scenario({"monitors": {"compliance": "magic"}}),
          "unknown backend 'magic'; expected 'embedded' (offline; 'heuristic' is its old name) or an LLM judge "
