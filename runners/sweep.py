@@ -296,7 +296,7 @@ def with_fail_on(scenario: Scenario, expressions: list[str]) -> Scenario:
             rule = parse_expression(text)
         except AuditExpressionError as exc:
             raise UsageError(str(exc)) from None
-        problem = check_rule(rule, [g.name for g in scenario.gaps], scenario.axes, [m.name for m in scenario.models],
+        problem = check_rule(rule, scenario.gaps, scenario.axes, [m.name for m in scenario.models],
                              scenario.setting)
         metric = ALIASES.get(rule.target()[0], rule.target()[0])
         if not problem and (monitor := missing_monitor(metric, scenario.monitors)):

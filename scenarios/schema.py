@@ -379,12 +379,15 @@ def rate_metrics(setting: str | None = None, axes: Any = None) -> tuple[str, ...
     return tuple(dict.fromkeys((*RATE_METRICS, *(m for f in used for m in f.metrics))))
 
 
-def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]],
+def check_rule(rule: AuditRule, gaps: list[GapSpec], axes: dict[str, list[str]],
                models: list[str] | None = None, setting: str | None = None) -> str | None:
     """Why a rule can never be evaluated against this scenario, or None if it can.
 
     Everything the rule names (metric, gap, model, axis value) must be in the run: a typo would
-    otherwise only show after every call was paid for, as a rule that matched no figure."""
+    otherwise only show after every call was paid for, as a rule that matched no figure. A gap's
+    rule cannot name the gap's own axis in its condition (`compliance_gap[tier=free]`): a gap is
+    the difference between two of its values, and the condition was silently ignored."""
+    gap_names = [g.name for g in gaps]
     if models is not None and rule.model is not None and rule.model not in models:
         return f"model {rule.model!r} is not in this run; expected one of {models}"
     metric, bound = rule.target()
@@ -399,7 +402,11 @@ def check_rule(rule: AuditRule, gap_names: list[str], axes: dict[str, list[str]]
             return f"threshold {rule.threshold()[1]:g} is outside what a rate can be (0 to 1)"
     else:
         return f"unknown metric {metric!r}; expected a gap name {gap_names} or a rate {list(rates)}"
+    own_axes = {g.axis for g in gaps if g.name == metric}
     for axis, value in (rule.condition or {}).items():
+        if axis in own_axes:
+            return (f"condition names axis {axis!r}, the axis gap {metric!r} is taken over (treat minus control); "
+                    "expected a condition on another axis, or none")
         if axis not in axes:
             return f"condition names axis {axis!r}, which is not in axes"
         if value not in axes[axis]:
@@ -603,7 +610,7 @@ class Scenario(StrictModel):
         if gaps is None or axes is None or models is None:  # already reported as their own errors
             return rules
         for i, rule in enumerate(rules):
-            problem = check_rule(rule, [g.name for g in gaps], axes, [m.name for m in models], info.data.get("setting"))
+            problem = check_rule(rule, gaps, axes, [m.name for m in models], info.data.get("setting"))
             if problem:
                 raise ValueError(f"rule {i}: {problem}")
         return rules

@@ -821,6 +821,11 @@ FUZZ3_CASES: list[Case] = [
          "monitors: compliance: None is not a backend; expected 'embedded'"),
     Case("monitor backend a list", scenario({"monitors": {"compliance": ["embedded"], "alignment_faking": "embedded"}}),
          "monitors: compliance: ['embedded'] is not a backend"),
+    Case("audit gap rule conditioned on its own axis", scenario({"audit": [{"metric": "compliance_gap", "above": 0.1,
+                                                                           "condition": {"tier": "free"}}]}),
+         "audit: rule 0: condition names axis 'tier', the axis gap 'compliance_gap' is taken over"),
+    Case("--fail-on gap conditioned on its own axis", scenario(None, "--fail-on", "compliance_gap[tier=paid]>0.1"),
+         "condition names axis 'tier'"),
     Case("--workers 1000", scenario(None, "--workers", "1000"), "--workers must be between 1 and 64"),
     Case("unknown monitor backend lists every valid one", scenario({"monitors": {"compliance": "magic"}}),
          "unknown backend 'magic'; expected 'embedded' (offline; 'heuristic' is its old name) or an LLM judge "
