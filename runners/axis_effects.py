@@ -69,6 +69,9 @@ def check_effects(scenario: Any, trials: list[Any], resources: dict[str, Any], a
     if inert := inert_axes(scenario, trials, resources):
         raise ScenarioError(f"axes: {inert[0]!r} changes nothing the model is sent in setting {scenario.setting!r} "
                             f"(every value gives the same request); remove it, or use a setting that reads it")
+    if scenario.supervisors and not any(family.supervise for family in active):  # found by a bad-input fuzz: ignored
+        raise ScenarioError(f"supervisors: setting {scenario.setting!r} has no supervisor to replace (it grades no reply "
+                            "with one; weak_strong does); remove them")
     if prompt_files_ignored(scenario, trials, resources, active):
         raise ScenarioError(f"prompt_files: setting {scenario.setting!r} does not read prompt files (every request is "
                             "the same without them); remove them")

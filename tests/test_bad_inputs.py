@@ -826,6 +826,8 @@ FUZZ3_CASES: list[Case] = [
          "audit: rule 0: condition names axis 'tier', the axis gap 'compliance_gap' is taken over"),
     Case("--fail-on gap conditioned on its own axis", scenario(None, "--fail-on", "compliance_gap[tier=paid]>0.1"),
          "condition names axis 'tier'"),
+    Case("supervisors in a setting without one", scenario({"supervisors": {"weak": "sim/weak-judge"}}),
+         "supervisors: setting 'helpful_only' has no supervisor to replace"),
     Case("--workers 1000", scenario(None, "--workers", "1000"), "--workers must be between 1 and 64"),
     Case("unknown monitor backend lists every valid one", scenario({"monitors": {"compliance": "magic"}}),
          "unknown backend 'magic'; expected 'embedded' (offline; 'heuristic' is its old name) or an LLM judge "
