@@ -31,7 +31,7 @@ from runners.engine import (
     write_run_files,
 )
 from runners.store import ResultStore
-from runners.store_warnings import store_warnings
+from runners.store_warnings import lost_store_problem, store_warnings
 from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from scenarios.schema import Scenario, load_scenario
 from scenarios.user_files import check_regular_file
@@ -84,6 +84,9 @@ def render(args: Any, scenario: Scenario) -> dict[str, Any] | None:
         keys = run_keys(args.run_dir, scenario)
         # a scenario.yaml that is not the run's would re-render it as an empty run: one line, nothing written
         if problem := run_scenario_problem(store, args.run_dir, scenario, keys):
+            raise UsageError(problem)
+        # a store emptied since the sweep would replace the trials trials.csv still holds with none
+        if problem := lost_store_problem(store, args.run_dir, keys):
             raise UsageError(problem)
         check_label_field(args.label_field)
         if args.af_sample is None:  # a folder where a run file goes: one line before anything is written

@@ -44,7 +44,7 @@ from runners.providers import preflight
 from runners.records import parsed_of
 from runners.report import run_keys
 from runners.store import STORE_NAME, ResultStore
-from runners.store_warnings import store_warnings
+from runners.store_warnings import lost_store_problem, store_warnings
 from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from scenarios.schema import Scenario, ScenarioError, load_scenario, parse_scenario
 from scenarios.user_files import check_regular_file, load_yaml
@@ -147,10 +147,10 @@ async def _rescore(run_dir: Path, requested: dict[str, Any], cache_dir: Path | N
     store = ResultStore(run_dir / STORE_NAME)
     try:
         keys = run_keys(run_dir, updated)
-        # before any judge call and any write: a scenario.yaml that is not the run's would re-score
-        # nothing and rewrite the run files as an empty run; a folder where a run file goes would fail
-        # only after every judge call was paid for
-        if problem := run_scenario_problem(store, run_dir, scenario, keys):
+        # before any judge call and any write: a scenario.yaml that is not the run's, or a store
+        # emptied since the sweep, would re-score nothing and rewrite the run files as an empty run; a
+        # folder where a run file goes would fail only after every judge call was paid for
+        if problem := run_scenario_problem(store, run_dir, scenario, keys) or lost_store_problem(store, run_dir, keys):
             raise UsageError(problem)
         check_run_outputs(run_dir, RUN_FILES)
         await preflight(suite.judge_providers())  # a missing key or server: one line before any call

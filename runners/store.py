@@ -198,6 +198,16 @@ class ResultStore:
         return {key for (key,) in self.db.execute("SELECT key FROM trials")}
 
     @_blames_store
+    def holds_any(self, keys: set[str]) -> bool:
+        """Whether any of `keys` has a readable row (a done or an error trial). Stops at the first
+        one, so on a sound store it costs one row; only a store with none of them is read through."""
+        cursor = self.db.execute(f"SELECT key FROM trials WHERE {_READABLE}")
+        try:
+            return any(key in keys for (key,) in cursor)
+        finally:
+            cursor.close()  # ends the read at once (a shard may be waiting to write)
+
+    @_blames_store
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
 

@@ -1,7 +1,8 @@
 """Readers of a run's store (report, rescore, export_inspect) on damaged contents: a row or record
 of the wrong shape is a damaged row like one that is not JSON (left out, counted, redone by the next
-sweep), a meta value of the wrong shape reads as its default, and a store file that is not a store
-is one line naming it (exit 2) — never exit 4, never a hang."""
+sweep), a meta value of the wrong shape reads as its default, a store file that is not a store is
+one line naming it (exit 2), and a store that lost every trial while trials.csv still holds them is
+one line too, with nothing written — never exit 4, never a hang."""
 
 from __future__ import annotations
 
@@ -146,17 +147,76 @@ def test_the_row_rule_is_the_same_in_sql_and_python(good_run, mutation):
 # --- a store that lost its trials, or is no store ------------------------------------------------
 
 
-@pytest.mark.parametrize("damage, expected", [
-    ("UPDATE trials SET row='nope', record='nope'", "6 stored trials could not be read and are left out"),
-    ("DROP TABLE trials", "6 of the run's 6 trials are not stored"),
-    (None, "6 of the run's 6 trials are not stored"),  # a 0-byte trials.sqlite
-])
-def test_rescore_of_a_store_that_lost_its_trials_warns_on_stderr(good_run, tmp_path, capsys, damage, expected):
-    run = copy_run(good_run, tmp_path, *([damage] if damage else []))
-    if damage is None:
+RUN_FILE_NAMES = ("trials.csv", "summary.json", "trials.parquet", "scenario.yaml")
+LOST_EVERY_TRIAL = {
+    "0-byte": None,
+    "table-dropped": "DROP TABLE trials",
+    "rows-deleted": "DELETE FROM trials",
+    "rows-unreadable": "UPDATE trials SET row='nope', record='nope'",
+}
+
+
+def lose_every_trial(good_run: Path, tmp_path: Path, damage: str) -> Path:
+    statement = LOST_EVERY_TRIAL[damage]
+    run = copy_run(good_run, tmp_path, *([statement] if statement else []))
+    if statement is None:
         (run / STORE_NAME).write_bytes(b"")
+    return run
+
+
+def run_files(run: Path) -> dict[str, bytes]:
+    return {name: (run / name).read_bytes() for name in RUN_FILE_NAMES}
+
+
+@pytest.mark.parametrize("damage", LOST_EVERY_TRIAL)
+@pytest.mark.parametrize("main", ["report", "rescore"])
+def test_a_store_that_lost_every_trial_trials_csv_still_holds_is_refused_and_nothing_is_written(
+        good_run, tmp_path, capsys, damage, main):
+    """Found by a malformed-input fuzz: a 0-byte trials.sqlite, or one whose trials table was
+    dropped, was re-rendered as an empty run (exit 0 and a warning), and trials.csv, the last copy
+    of the trials, was replaced by a header. An empty store is legitimate only in a run that
+    collected nothing (below); where trials.csv says trials were collected, the store lost them,
+    and a re-render can only destroy: one line naming the store and the count, exit 2, no file
+    touched. store_repair is no remedy (it salvages the store's readable rows, and there are none):
+    the line points at a copy of the store or at the sweep, which redoes the trials."""
+    run = lose_every_trial(good_run, tmp_path, damage)
+    before = run_files(run)
+    argv = [str(run)] if main == "report" else rescore_argv(run, tmp_path)
+    code, err = cli(report.main if main == "report" else rescore.main, argv, capsys)
+    assert_one_line(code, err, str(run / STORE_NAME), "empty or damaged", f"{run / 'trials.csv'} holds 6 trials",
+                    "nothing written", "run the sweep command again")
+    assert run_files(run) == before and not (run / "report.html").exists()
+
+
+def test_without_trials_csv_the_summary_s_count_of_trials_is_the_evidence(good_run, tmp_path, capsys):
+    run = lose_every_trial(good_run, tmp_path, "0-byte")
+    (run / "trials.csv").unlink()
+    code, err = cli(report.main, [str(run)], capsys)
+    assert_one_line(code, err, str(run / STORE_NAME), f"{run / 'summary.json'} counts 6 trials")
+    assert not (run / "trials.csv").exists()
+
+
+def test_a_run_that_collected_no_trial_is_re_rendered_as_an_empty_run(good_run, tmp_path, capsys):
+    """An empty store in a folder whose files count no trial (a sweep stopped before its first
+    trial) loses nothing: it is rendered as the empty run it is, with the warning, as before."""
+    run = lose_every_trial(good_run, tmp_path, "rows-deleted")
+    for name in ("trials.csv", "summary.json", "trials.parquet"):
+        (run / name).unlink()
+    for _ in range(2):  # the second time over the header-only trials.csv and n_trials 0 the first wrote
+        code, err = cli(report.main, [str(run)], capsys)
+        assert code == 0 and "6 of the run's 6 trials are not stored" in err and summary(run)["n_trials"] == 0
+    assert cli(rescore.main, rescore_argv(run, tmp_path), capsys)[0] == 0
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ("UPDATE trials SET row='nope', record='nope' WHERE rowid % 2 = 0", "3 stored trials could not be read and are left out"),
+    ("DELETE FROM trials WHERE rowid % 2 = 0", "3 of the run's 6 trials are not stored"),
+])
+def test_rescore_of_a_store_that_lost_some_trials_warns_on_stderr(good_run, tmp_path, capsys, damage, expected):
+    """Trials partly lost are left out of the figures with a warning (the sweep redoes them)."""
+    run = copy_run(good_run, tmp_path, damage)
     code, err = cli(rescore.main, rescore_argv(run, tmp_path), capsys)
-    assert code == 0 and expected in err and "Traceback" not in err
+    assert code == 0 and expected in err and "Traceback" not in err and summary(run)["n_trials"] == 3
 
 
 def _wrong_columns(path: Path) -> None:
