@@ -44,6 +44,7 @@ from runners.rejudge import RejudgeOutcome, failed_judgements, rejudge
 from runners.reuse import changed_requests, real_models
 from runners.shards import run_shards, shard_count, smallest_limit
 from runners.store import STORE_NAME, ResultStore
+from runners.store_warnings import keep_collected_table
 from runners.trials_table import spreadsheet_safe, write_trials_parquet
 from scenarios.families import active_families
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
@@ -96,6 +97,8 @@ class SweepResult:
     repaired: int = 0  # unreadable store rows whose trials this run did again
     changed: int = 0  # stored trials run again because their request is now another (runners/reuse.py)
     rejudged: int = 0  # stored trials whose judge verdicts had failed calls, judged again (runners/rejudge.py)
+    # the store held none of the run's trials while trials.csv held some: (its rows, where it was copied)
+    kept_table: tuple[int, Path] | None = None
     # LLM-judge counters of this invocation (summary["judges"] adds up every run in the folder)
     judges_now: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -528,6 +531,9 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         failed = failed_judgements(sweep.store.db, {name: j.backend for name, j in sweep.monitors.judges.items()
                                                             if hasattr(j, "counters")},
                                    (key for key in keys if states.get(key) == "done" and key not in changed))
+        # none of the run's trials stored, yet trials.csv holds some: the store was emptied or damaged
+        # since (runners/store_warnings.py); all are redone, and the old table is kept before anything runs
+        store_lost = not options.fresh and not any(states.get(key) in ("done", "error") for key in keys)
         del states
         # a missing key or an unreachable server: one line, exit 2, before any call
         supervisors = supervisor_providers(sweep) if todo and not options.fresh else []
@@ -541,6 +547,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     except BaseException:
         await sweep.close()
         raise
+    kept_table = keep_collected_table(sweep.run_dir) if store_lost else None
     save_scenario(sweep.run_dir, scenario)
     sweep.store.set_meta("run", {"scenario": scenario.name, "simulated": sweep.simulated, "tool_version": VERSION})
     timings: dict[str, float] = {}
@@ -576,6 +583,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         repaired=repaired,
         changed=len(changed),
         rejudged=rejudged.judged,
+        kept_table=kept_table,
         counters=sweep.calls.counters,
         elapsed_s=time.perf_counter() - started,
         timings=timings,

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,5 +93,18 @@ def lost_store_problem(store: ResultStore, run_dir: Path, keys: set[str]) -> str
     state = f"none of its {stored} stored trials of the run can be read" if stored else "it holds no trials"
     return (f"{store.path}: the result store is empty or damaged ({state}) while {said}; nothing written (they "
             f"would become an empty run); put back a copy of {store.path.name}, or run the sweep command again to "
-            f"redo them (replies in the call cache are not paid again)")
+            f"redo them (replies in the call cache are not paid again; the old {TABLE_NAME} is kept)")
 
+
+def keep_collected_table(run_dir: Path) -> tuple[int, Path] | None:
+    """Before a sweep redoes every trial of a store that holds none of them: copy the folder's
+    trials.csv, the last copy of the trials collected before, to `trials.csv.before-<time>` (the
+    new one replaces it when the sweep ends, and a sweep that is stopped early, or run with another
+    --limit, would write fewer rows). Returns (its rows, the copy), or None when it holds none."""
+    rows = _table_rows(run_dir / TABLE_NAME)
+    if not rows:
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = run_dir / f"{TABLE_NAME}.before-{stamp}"
+    shutil.copyfile(run_dir / TABLE_NAME, kept)
+    return rows, kept

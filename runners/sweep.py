@@ -39,6 +39,7 @@ from runners.engine import (
     run_sweep,
 )
 from runners.shards import MAX_WORKERS
+from runners.store import STORE_NAME
 from scenarios.families import owner_of, settings
 from scenarios.field_checks import missing_monitor
 from scenarios.schema import ALIASES, Scenario, ScenarioError, load_scenario
@@ -242,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
                   f"{judged.get('calls', 0)} calls, ${judged.get('cost_usd', 0.0):.4f} in this folder{this_run}")
     for failure in result.summary.get("call_failures", []):  # one line per model, also with --quiet
         print(f"calls failed: {failure['line']}", file=sys.stderr)
+    if result.kept_table:  # the store had lost every trial of the run (runners/store_warnings.py)
+        rows, kept = result.kept_table
+        print(f"warning: {result.run_dir / STORE_NAME} held none of the run's trials while trials.csv held {rows}: "
+              f"they were run again; the old trials.csv is kept as {kept}", file=sys.stderr)
     if result.summary.get("store_damaged_rows"):
         print(f"warning: {result.summary['store_damaged_rows']} stored trials could not be read and are left out; "
               "run the same command again to re-run them", file=sys.stderr)

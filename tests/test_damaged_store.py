@@ -219,6 +219,25 @@ def test_rescore_of_a_store_that_lost_some_trials_warns_on_stderr(good_run, tmp_
     assert code == 0 and expected in err and "Traceback" not in err and summary(run)["n_trials"] == 3
 
 
+@pytest.mark.parametrize("damage", LOST_EVERY_TRIAL)
+def test_a_sweep_over_a_store_that_lost_every_trial_redoes_them_and_keeps_the_old_table(good_run, tmp_path, capsys,
+                                                                                          damage):
+    """The sweep can do what a re-render cannot: run the trials again (free from the call cache). It
+    keeps the old trials.csv first, since a sweep stopped early or run with a smaller --limit writes
+    fewer rows over it, and says so on stderr."""
+    run = lose_every_trial(good_run, tmp_path, damage)
+    old_table = (run / "trials.csv").read_bytes()
+    capsys.readouterr()
+    assert sweep_main([*SWEEP, "--output", str(run)]) == 0
+    err = capsys.readouterr().err
+    kept = list(run.glob("trials.csv.before-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == old_table
+    assert f"held none of the run's trials while trials.csv held 6: they were run again; the old trials.csv is kept as {kept[0]}" in err
+    assert summary(run)["n_trials"] == 6 and summary(run)["store_damaged_rows"] == 0
+    assert sweep_main([*SWEEP, "--output", str(run)]) == 0  # a sound store again: nothing more kept
+    assert len(list(run.glob("trials.csv.before-*"))) == 1
+
+
 def _wrong_columns(path: Path) -> None:
     db = sqlite3.connect(path)
     db.executescript("DROP TABLE trials; CREATE TABLE trials (a, b);")
