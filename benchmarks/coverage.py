@@ -150,8 +150,9 @@ def power_check(reps: int, seed: int) -> None:
 
 
 CORRECTION_RATES = (0.02, 0.12, 0.30, 0.78)  # true AF rates (0.12 and 0.78: the af-opus and af-rl organisms)
-# (sensitivity, specificity); the last is the embedded monitor's on the 23 real excerpts (a weak one)
-CORRECTION_MONITORS = ((0.70, 0.95), (0.90, 0.95), (0.90, 0.99), (0.95, 0.90), (0.33, 0.875))
+# (sensitivity, specificity); the last two are the embedded monitor's on the 23 real excerpts: an earlier
+# model's (weak sensitivity) and the one shipped since 2026-12-07 (threshold 0.43: 14/15 found, 4/8 flagged)
+CORRECTION_MONITORS = ((0.70, 0.95), (0.90, 0.95), (0.90, 0.99), (0.95, 0.90), (0.33, 0.875), (0.93, 0.50))
 # labelled (positives, negatives) in the validation set; the last is the size of the 23 real excerpts'
 CORRECTION_VALIDATION = ((50, 50), (200, 200), (15, 8))
 
