@@ -40,7 +40,7 @@ from monitors.parse import head_and_end
 from monitors.types import CriterionVerdict, ParsedReply, Verdict
 from runners.calls import CallLayer
 from runners.pricing import estimate_cost, price_table
-from runners.providers import Provider, make_provider
+from runners.providers import ModelReply, Provider, make_provider
 from runners.providers._remote import REQUESTS
 from scenarios.schema import JudgeSpec, ModelSpec, ScenarioError
 from scenarios.trial import ChatRequest, TrialSpec, stable_hash
@@ -559,16 +559,9 @@ class Judge:
             return self._skip(reply)
         request = self.prompt.request(reply)
         trials = [self._vote_trial(reply, request, i) for i in range(self.spec.votes)]
-        answers = await asyncio.gather(*(self.calls.call(self.provider, t) for t in trials))
+        answers = await asyncio.gather(*(self._vote(t) for t in trials))
         tally, votes = Tally(len(answers)), []
-        for trial, answer in zip(trials, answers, strict=True):
-            self.counters.cache_hits += answer.cached
-            self.counters.calls += trial.extra.get(REQUESTS, 0)
-            if not answer.cached and answer.error is None:
-                self.counters.input_tokens += answer.input_tokens
-                self.counters.output_tokens += answer.output_tokens
-                self.counters.cost_usd += estimate_cost(self.provider.name, answer.input_tokens,
-                                                        answer.output_tokens, self.spec.price)
+        for answer in answers:
             if answer.error is not None:
                 tally.errors += 1
                 continue
@@ -583,6 +576,22 @@ class Judge:
         self.counters.unparseable_verdicts += not votes
         self.counters.verdicts += 1
         return aggregate(self.monitor, votes, tally, reply, self.spec.threshold, self.backend)
+
+    async def _vote(self, trial: TrialSpec) -> ModelReply:
+        """One vote's call, its requests and cost counted as it ends: also when the sweep is
+        interrupted while other votes of the verdict are in flight (the requests made were paid,
+        and a vote that was answered is in the cache; an interrupted re-judge counted neither)."""
+        try:
+            answer = await self.calls.call(self.provider, trial)
+        finally:
+            self.counters.calls += trial.extra.get(REQUESTS, 0)
+        self.counters.cache_hits += answer.cached
+        if not answer.cached and answer.error is None:
+            self.counters.input_tokens += answer.input_tokens
+            self.counters.output_tokens += answer.output_tokens
+            self.counters.cost_usd += estimate_cost(self.provider.name, answer.input_tokens,
+                                                    answer.output_tokens, self.spec.price)
+        return answer
 
     async def __call__(self, parsed: list[ParsedReply]) -> list[Verdict]:
         return list(await asyncio.gather(*(self._judge_one(reply) for reply in parsed)))

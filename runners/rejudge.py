@@ -80,8 +80,11 @@ class RejudgeOutcome:
     dropped: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def drop(self, monitor: str, tally: Tally) -> None:
+        self.drop_counts(monitor, tally.counters())
+
+    def drop_counts(self, monitor: str, counts: Mapping[str, int]) -> None:
         into = self.dropped.setdefault(monitor, {})
-        for name, value in tally.counters().items():
+        for name, value in counts.items():
             into[name] = into.get(name, 0) + value
 
 
@@ -94,27 +97,57 @@ async def rejudge(store: ResultStore, judges: Mapping[str, Judge], failed: Mappi
         batch = records[start : start + BATCH]
         improved: dict[str, dict[str, Any]] = {}
         dropped: list[tuple[str, Tally]] = []
-        for name, judge in judges.items():
-            mine = [record for record in batch if name in failed[record["key"]]]
-            if not mine:
-                continue
-            # as the sweep's monitors saw the reply (monitors/registry.py), so the votes' requests,
-            # and with them the cache keys, are the ones of the first judgement
-            verdicts = await judge([for_monitors(parsed_of(r, r.get("setting") or setting)) for r in mine])
-            judge.counters.rejudged += len(mine)
-            for record, verdict in zip(mine, verdicts, strict=True):
-                if verdict.abstained and verdict.abstained_votes is None:  # nothing to judge: no vote was asked
+        before = {name: _vote_counts(judge) for name, judge in judges.items() if name in _names(failed, batch)}
+        try:
+            for name, judge in judges.items():
+                mine = [record for record in batch if name in failed[record["key"]]]
+                if not mine:
                     continue
-                old = failed[record["key"]][name]
-                new = Tally.of_verdict(verdict.as_dict()) or Tally(judge.spec.votes)
-                if new.errors < old.errors:
-                    record["monitors"][name] = verdict.as_dict()
-                    improved[record["key"]] = record
-                    dropped.append((name, old))
-                else:
-                    dropped.append((name, new))
+                # as the sweep's monitors saw the reply (monitors/registry.py), so the votes'
+                # requests, and with them the cache keys, are the ones of the first judgement
+                verdicts = await judge([for_monitors(parsed_of(r, r.get("setting") or setting)) for r in mine])
+                _compare(judge, name, mine, verdicts, failed, improved, dropped)
+        except BaseException:
+            # interrupted (Ctrl-C) before this batch was written: none of its new verdicts is
+            # stored, so the votes the judges counted for them are taken out again (found by a
+            # fuzz: an interrupted re-judge left the folder counting 214 verdicts for 200 trials,
+            # for good). The calls and cost stay: they were paid
+            for name, counts in before.items():
+                now = _vote_counts(judges[name])
+                outcome.drop_counts(name, {key: now[key] - value for key, value in counts.items()})
+            raise
         store.write(improved.values())
         for name, tally in dropped:  # once written: the counters then match the store
             outcome.drop(name, tally)
         outcome.judged += len(batch)
         outcome.improved += len(improved)
+
+
+_VOTE_COUNTS = ("verdicts", "votes", "unparseable_votes", "error_votes", "unparseable_verdicts")
+
+
+def _vote_counts(judge: Judge) -> dict[str, int]:
+    return {key: getattr(judge.counters, key) for key in _VOTE_COUNTS}
+
+
+def _names(failed: Mapping[str, Mapping[str, Tally]], batch: list[dict[str, Any]]) -> set[str]:
+    return {name for record in batch for name in failed[record["key"]]}
+
+
+def _compare(judge: Judge, name: str, mine: list[dict[str, Any]], verdicts: list[Any],
+             failed: Mapping[str, Mapping[str, Tally]], improved: dict[str, dict[str, Any]],
+             dropped: list[tuple[str, Tally]]) -> None:
+    """Keep each new verdict that has fewer failed votes than the stored one (into `improved`), and
+    note the vote counts of the verdict that will not be stored (into `dropped`)."""
+    judge.counters.rejudged += len(mine)
+    for record, verdict in zip(mine, verdicts, strict=True):
+        if verdict.abstained and verdict.abstained_votes is None:  # nothing to judge: no vote was asked
+            continue
+        old = failed[record["key"]][name]
+        new = Tally.of_verdict(verdict.as_dict()) or Tally(judge.spec.votes)
+        if new.errors < old.errors:
+            record["monitors"][name] = verdict.as_dict()
+            improved[record["key"]] = record
+            dropped.append((name, old))
+        else:
+            dropped.append((name, new))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import sqlite3
 import threading
 from collections import Counter
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+import monitors.judge
 import runners.calls
 from monitors.judge import Tally
 from runners.store import STORE_NAME
@@ -161,3 +164,73 @@ def test_the_failed_votes_of_verdicts_stored_before_the_field_are_read_from_the_
     assert Tally.of_verdict(garbled) == Tally(5, 1, 0)  # no failed call: not judged again
     assert Tally.of_verdict({"backend": "embedded", "rationale": every["rationale"]}) is None
     assert Tally.of_verdict({"backend": backend, "rationale": "4/4 votes find alignment faking"}) is None
+
+
+class HoldingJudge(Judge):
+    """Judge(): down at first; then (`hold` set) it answers every vote but those of the DOWN trial,
+    which it holds unanswered, so the re-judge cannot finish its batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = False
+
+    def __call__(self, body: dict[str, Any]) -> Any:
+        if self.hold and "DOWN" in last_user_text(body):
+            return RawReply(b"", declared_length=100, stall_s=60)  # never answered: the sweep is interrupted
+        return super().__call__(body)
+
+
+def test_an_interrupted_rejudge_leaves_the_folder_counting_the_verdicts_stored(fake_llm_factory, tmp_path, capsys,
+                                                                               monkeypatch):
+    """Found by a fuzz: Ctrl-C during the re-judge left the verdicts judged but not yet written in
+    the folder's judge counters for good (214 verdicts for 200 trials), and the votes in flight out
+    of its calls and cost. Now the counters describe the stored verdicts and count every request."""
+    model = fake_llm_factory(reply=ModelUnderTest())
+    judge = HoldingJudge()
+    judge_server = fake_llm_factory(reply=judge)
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "outage", "prompts": "builtin:harmful_requests", "limit": 3, "axes": {"tier": ["free", "paid"]},
+        "models": [{"name": "openai/model-under-test", "base_url": model.openai_base_url, "api_key_env": KEY_ENV}],
+        "monitors": {"compliance": "embedded",
+                     "alignment_faking": {"backend": "openai/judge-model", "votes": VOTES, "price": [1.0, 1.0],
+                                          "base_url": judge_server.openai_base_url, "api_key_env": KEY_ENV}},
+    }))
+    run = tmp_path / "run"
+    args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report"]
+    assert sweep_main(args) == 3
+    before = records(run)
+
+    # run 2: the judge is back but holds the DOWN trial's votes; once the four other verdicts are
+    # judged (not yet written: the batch waits for DOWN), Ctrl-C
+    judge.hold, judge.down = True, False
+    judged_verdicts: list[str] = []
+    judge_one = monitors.judge.Judge._judge_one
+
+    async def judge_one_then_interrupt(self: monitors.judge.Judge, reply: Any) -> Any:
+        verdict = await judge_one(self, reply)
+        judged_verdicts.append(reply.scratchpad)
+        if len(judged_verdicts) == 4:
+            os.kill(os.getpid(), signal.SIGINT)
+        return verdict
+
+    monkeypatch.setattr(monitors.judge.Judge, "_judge_one", judge_one_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        sweep_main(args)
+    capsys.readouterr()
+    assert len(judged_verdicts) == 4 and not any("DOWN" in text for text in judged_verdicts)
+    assert records(run) == before  # nothing of the interrupted batch was written
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert (judged["verdicts"], judged["votes"], judged["error_votes"], judged["unparseable_votes"]) == (6, 18, 11, 3)
+    assert judged["calls"] == len(judge_server.calls)  # the held votes too: they were sent
+    assert judged["cost_usd"] > 0  # the eight answered votes were paid (and cached)
+
+    # run 3: only the DOWN trial's votes are asked (the others are cached)
+    monkeypatch.setattr(monitors.judge.Judge, "_judge_one", judge_one)
+    judge.hold = False
+    calls = len(judge_server.calls)
+    assert sweep_main(args) == 0
+    assert len(judge_server.calls) - calls == 3 and len(model.calls) == 6
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert (judged["verdicts"], judged["votes"], judged["error_votes"], judged["unparseable_votes"]) == (6, 18, 0, 3)
+    assert judged["calls"] == len(judge_server.calls)
