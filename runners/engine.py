@@ -97,6 +97,9 @@ class SweepResult:
     repaired: int = 0  # unreadable store rows whose trials this run did again
     changed: int = 0  # stored trials run again because their request is now another (runners/reuse.py)
     rejudged: int = 0  # stored trials whose judge verdicts had failed calls, judged again (runners/rejudge.py)
+    # monitor -> {backend tag: stored verdicts with failed calls} of judges the scenario no longer runs
+    # for it: not judged again by a re-run (runners.rescore judges them)
+    failed_elsewhere: dict[str, dict[str, int]] = field(default_factory=dict)
     # the store held none of the run's trials while trials.csv held some: (its rows, where it was copied)
     kept_table: tuple[int, Path] | None = None
     # LLM-judge counters of this invocation (summary["judges"] adds up every run in the folder)
@@ -528,9 +531,12 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
                                    sweep.providers, sweep.model_specs, sweep.resources) if real and states else set()
         todo = [t for t in trials if states.get(t.key) != "done" or t.key in changed]
         # a reused trial whose judge's calls failed is judged again (runners/rejudge.py)
-        failed = failed_judgements(sweep.store.db, {name: j.backend for name, j in sweep.monitors.judges.items()
-                                                            if hasattr(j, "counters")},
-                                   (key for key in keys if states.get(key) == "done" and key not in changed))
+        # (and the verdicts with failed calls of a judge the scenario no longer runs, which are not)
+        judge_tags = {name: j.backend for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")}
+        failed_elsewhere: dict[str, dict[str, int]] = {}
+        failed = failed_judgements(sweep.store.db, {**dict.fromkeys(scenario.monitors), **judge_tags},
+                                   (key for key in keys if states.get(key) == "done" and key not in changed),
+                                   failed_elsewhere)
         # none of the run's trials stored, yet trials.csv holds some: the store was emptied or damaged
         # since (runners/store_warnings.py); all are redone, and the old table is kept before anything runs
         store_lost = not options.fresh and not any(states.get(key) in ("done", "error") for key in keys)
@@ -583,6 +589,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         repaired=repaired,
         changed=len(changed),
         rejudged=rejudged.judged,
+        failed_elsewhere=failed_elsewhere,
         kept_table=kept_table,
         counters=sweep.calls.counters,
         elapsed_s=time.perf_counter() - started,

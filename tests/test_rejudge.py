@@ -234,3 +234,40 @@ def test_an_interrupted_rejudge_leaves_the_folder_counting_the_verdicts_stored(f
     judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
     assert (judged["verdicts"], judged["votes"], judged["error_votes"], judged["unparseable_votes"]) == (6, 18, 0, 3)
     assert judged["calls"] == len(judge_server.calls)
+
+
+def test_failed_verdicts_of_a_judge_the_scenario_no_longer_runs_are_not_promised_a_rejudge(fake_llm_factory, tmp_path,
+                                                                                          capsys):
+    """Found by a fuzz: after an outage the judge's model was renamed in the scenario; every run then
+    exited 3 saying that running the sweep again would judge the failed verdicts again, and no run did
+    (they are another judge's). The line now says so and names runners.rescore."""
+    model = fake_llm_factory(reply=ModelUnderTest())
+    judge = Judge()
+    judge_server = fake_llm_factory(reply=judge)
+    scenario = tmp_path / "scenario.yaml"
+
+    def write(judge_model: str) -> None:
+        scenario.write_text(yaml.safe_dump({
+            "name": "outage", "prompts": "builtin:harmful_requests", "limit": 3, "axes": {"tier": ["free", "paid"]},
+            "models": [{"name": "openai/model-under-test", "base_url": model.openai_base_url, "api_key_env": KEY_ENV}],
+            "monitors": {"compliance": "embedded",
+                         "alignment_faking": {"backend": f"openai/{judge_model}", "votes": VOTES,
+                                              "base_url": judge_server.openai_base_url, "api_key_env": KEY_ENV}},
+        }))
+
+    write("judge-model")
+    run = tmp_path / "run"
+    args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report"]
+    assert sweep_main(args) == 3
+    capsys.readouterr()
+
+    write("judge-model-2")
+    judge.down = False
+    calls = len(judge_server.calls)
+    assert sweep_main(args) == 3
+    out = capsys.readouterr().out
+    assert len(judge_server.calls) == calls  # not judged again: another judge's verdicts
+    assert ("stored verdicts with failed calls from a judge the scenario no longer runs for alignment_faking "
+            "(5 by judge:openai/judge-model@af-v1) are not judged again by running the sweep again") in out
+    assert "running the same sweep command again judges" not in out
+    assert f"python -m runners.rescore {run} --monitor 'alignment_faking=<its backend spec>'" in out
