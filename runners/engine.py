@@ -409,6 +409,8 @@ def merge_judge_counters(stored: dict[str, Any], now: dict[str, Any]) -> dict[st
         into = merged.setdefault(name, {})
         for key, value in counts.items():
             into[key] = into.get(key, 0) + value
+        if isinstance(into.get("cost_usd"), float):  # as JudgeCounters.as_dict: 0.10856, not 0.10855999999999999
+            into["cost_usd"] = round(into["cost_usd"], 6)
     return merged
 
 

@@ -271,3 +271,14 @@ def test_failed_verdicts_of_a_judge_the_scenario_no_longer_runs_are_not_promised
             "(5 by judge:openai/judge-model@af-v1) are not judged again by running the sweep again") in out
     assert "running the same sweep command again judges" not in out
     assert f"python -m runners.rescore {run} --monitor 'alignment_faking=<its backend spec>'" in out
+
+
+def test_the_folder_judge_cost_adds_up_without_float_noise():
+    """Found by a fuzz: summary.json's judges.alignment_faking.cost_usd read 0.10855999999999999
+    after three runs added their costs."""
+    from runners.engine import merge_judge_counters
+
+    merged = {}
+    for cost in (0.03704, 0.0, 0.07152):
+        merged = merge_judge_counters(merged, {"alignment_faking": {"calls": 1, "cost_usd": cost}})
+    assert merged["alignment_faking"] == {"calls": 3, "cost_usd": 0.10856}
