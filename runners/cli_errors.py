@@ -5,13 +5,16 @@ as "the audit failed" (DESIGN §10: a crash must never read as a verdict)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import signal
 import sqlite3
 import sys
 import tempfile
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
@@ -50,9 +53,30 @@ def one_line(message: str) -> str:
     return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), message)
 
 
+@contextlib.contextmanager
+def sigterm_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM (`kill`, a CI job's time limit, `docker stop`) stops a command as Ctrl-C does: the
+    signal is passed on as SIGINT, so a sweep cancels its trials and shards, counts what it paid and
+    says how to resume (exit 130). Found by a fuzz: a sweep killed with SIGTERM died at once, and the
+    judge calls it had paid were missing from summary.json.
+
+    Only in the main thread (where Python runs signal handlers), and only while the command runs (a
+    test calling `run_cli` gets its own handler back); a process that ignores SIGINT (a shard)
+    resets SIGTERM itself, or it could not be terminated at all."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_cli(main: Callable[[], int]) -> None:
     try:
-        code = main()
+        with sigterm_as_ctrl_c():
+            code = main()
     except (ScenarioError, UsageError) as exc:
         print(one_line(f"error: {exc}"), file=sys.stderr)
         code = EXIT_BAD_INPUT

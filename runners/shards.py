@@ -146,6 +146,7 @@ def _run_child(make_sweep: Callable[[Scenario], Sweep], scenario: Scenario, tria
     try:
         _die_with_parent(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's passes it on as SIGINT, which we ignore
         signal.set_wakeup_fd(-1)  # the inherited wake-up fd is the parent's event loop
 
         async def body() -> dict[str, Any]:

@@ -238,7 +238,10 @@ def test_two_sweeps_started_at_once_on_one_folder_never_pay_twice(tmp_path, wait
         server.wait(10)
 
 
-def test_ctrl_c_stops_a_sharded_sweep_with_one_line_and_no_processes_left(tmp_path):
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_a_sharded_sweep_with_one_line_and_no_processes_left(tmp_path, how):
+    """Ctrl-C reaches the whole process group; SIGTERM (`kill PID`, a CI time limit) only the sweep,
+    which stops as for Ctrl-C (it died at once before, without counting what it had paid)."""
     log = tmp_path / "server.jsonl"
     server, port = start_server(log)
     try:
@@ -263,7 +266,10 @@ def test_ctrl_c_stops_a_sharded_sweep_with_one_line_and_no_processes_left(tmp_pa
             time.sleep(0.01)
         shards = child_pids(sweep.pid)
         assert len(shards) == 2
-        os.killpg(sweep.pid, signal.SIGINT)
+        if how == "ctrl-c":
+            os.killpg(sweep.pid, signal.SIGINT)
+        else:
+            os.kill(sweep.pid, signal.SIGTERM)
         _, err = sweep.communicate(timeout=60)
         assert sweep.returncode == 130
         assert err.strip().startswith("interrupted: completed trials are stored") and "Traceback" not in err
