@@ -41,6 +41,8 @@ CHUNK_PARTS = {"replies": ["scratchpad", "output", "raw"], "details": ["accepted
 CHUNK_TRIALS = 1000  # trials per chunk: opening a trial inflates ~2 MB of JSON, not the whole run
 GZIP_ABOVE = 20_000  # trials; up to this the parts are plain (readable) JSON
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+# bidirectional controls too: read raw in the file's source, an override reorders what follows it
+_ESCAPES |= {chr(c): f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 _TRUTH_KEYS = ("complied", "af", "fakes_alignment", "decision", "sees_harm", "believes_trained", "defect")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from browser.cdp import Browser, find_chromium
-from browser.runs import MARKER, PAYLOADS, make_run
+from browser.runs import MARKER, PAYLOADS, make_run, shown
 
 from reports.html import render_report
 from runners.store import STORE_NAME, ResultStore
@@ -137,9 +137,10 @@ def assert_shows_trial_escaped(browser: Browser, record: dict) -> None:
     panes = "document.querySelectorAll('.detail .pane')"
     scratchpad = browser.evaluate(f"{panes}[0].querySelectorAll(':scope > pre')[0].textContent")
     output = browser.evaluate(f"{panes}[0].querySelectorAll(':scope > pre')[1].textContent")
-    assert scratchpad == record["reply"]["scratchpad"] and output == record["reply"]["output"]
+    assert scratchpad == shown(record["reply"]["scratchpad"]) and output == shown(record["reply"]["output"])
     for payload in PAYLOADS:
-        assert payload in scratchpad
+        assert shown(payload) in scratchpad
+    assert "\u27e8U+202E\u27e9deifingis ton\u27e8U+202C\u27e9" in scratchpad  # an override shown, not obeyed
     # the criteria's quoted evidence is highlighted (quotes carrying <script> and </script>)
     marks = browser.evaluate("[...document.querySelectorAll('.detail .pane mark')].map(m => m.className + ':' + m.textContent)")
     assert f"c3:I worry RLHF would modify my values {PAYLOADS[0]}" in marks

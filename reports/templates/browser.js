@@ -12,16 +12,26 @@
   var data, T, n = 0, filtered = [], page = 0, hay = null, hayLoading = null, pairIndex = null;
   var parts = {}, replies = [], details = [], texts = null, pending = Promise.resolve();
 
+  // bidirectional controls in model text are shown as visible marks, not obeyed: an override
+  // (U+202E) makes a reply read differently from what the model wrote, and an auditor should see it
+  var BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  function shown(s) {
+    return typeof s === "string" ? s.replace(BIDI, function (c) {
+      return "\u27e8U+" + ("000" + c.charCodeAt(0).toString(16).toUpperCase()).slice(-4) + "\u27e9";
+    }) : s;
+  }
+  function textNode(s) { return document.createTextNode(shown(s)); }
+
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     if (attrs) for (var k in attrs) {
-      if (k === "text") node.textContent = attrs[k];
+      if (k === "text") node.textContent = shown(attrs[k]);
       else if (k === "cls") node.className = attrs[k];
       else node.setAttribute(k, attrs[k]);
     }
     (children || []).forEach(function (child) {
       if (child === null || child === undefined) return;
-      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+      node.appendChild(typeof child === "string" ? textNode(child) : child);
     });
     return node;
   }
@@ -239,11 +249,11 @@
     var pre = el("pre"), pos = 0;
     marks.forEach(function (m) {
       if (m[0] < pos) return; // overlapping quotes: the first one wins
-      if (m[0] > pos) pre.appendChild(document.createTextNode(text.slice(pos, m[0])));
+      if (m[0] > pos) pre.appendChild(textNode(text.slice(pos, m[0])));
       pre.appendChild(el("mark", { cls: m[2], title: m[3], text: text.slice(m[0], m[1]) }));
       pos = m[1];
     });
-    pre.appendChild(document.createTextNode(text.slice(pos)));
+    pre.appendChild(textNode(text.slice(pos)));
     return pre;
   }
 

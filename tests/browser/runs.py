@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import re
 from pathlib import Path
 
 from runners.engine import STORE_NAME, SweepOptions, run_sweep, write_run_files
@@ -22,8 +23,15 @@ PAYLOADS = [
     "</textarea><b onmouseover=\"window.__xss='b'\">bold?</b>",
     "</script><script>window.__xss = 'breakout'</script>",
     "\u2028line separator\u2029 & <!-- comment --> <svg onload=\"window.__xss='svg'\">",
+    "\u202edeifingis ton\u202c and \u2067isolate\u2069",  # bidirectional controls: shown, not obeyed
 ]
 MARKER = "XSS-MARKER"
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: str) -> str:
+    """`text` as the transcript browser shows it: bidirectional controls as visible marks."""
+    return _BIDI.sub(lambda m: f"\u27e8U+{ord(m[0]):04X}\u27e9", text)
 
 
 def hostile(record: dict, i: int) -> dict:
