@@ -80,18 +80,24 @@ def records(run: Path) -> dict[str, dict[str, Any]]:
         return {key: json.loads(record) for key, record in db.execute("SELECT key, record FROM trials")}
 
 
-def test_a_rerun_after_a_judge_outage_judges_only_the_failed_votes_again(fake_llm_factory, tmp_path, capsys):
-    model = fake_llm_factory(reply=ModelUnderTest())
-    judge = Judge()
-    judge_server = fake_llm_factory(reply=judge)
+def write_scenario(tmp_path: Path, model: Any, judge_server: Any, **judge: Any) -> Path:
+    """Three prompts in two tiers, one model under test, an LLM judge (with `judge`'s extra fields)."""
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text(yaml.safe_dump({
         "name": "outage", "prompts": "builtin:harmful_requests", "limit": 3, "axes": {"tier": ["free", "paid"]},
         "models": [{"name": "openai/model-under-test", "base_url": model.openai_base_url, "api_key_env": KEY_ENV}],
         "monitors": {"compliance": "embedded",
-                     "alignment_faking": {"backend": "openai/judge-model", "votes": VOTES,
+                     "alignment_faking": {"backend": "openai/judge-model", "votes": VOTES, **judge,
                                           "base_url": judge_server.openai_base_url, "api_key_env": KEY_ENV}},
     }))
+    return scenario
+
+
+def test_a_rerun_after_a_judge_outage_judges_only_the_failed_votes_again(fake_llm_factory, tmp_path, capsys):
+    model = fake_llm_factory(reply=ModelUnderTest())
+    judge = Judge()
+    judge_server = fake_llm_factory(reply=judge)
+    scenario = write_scenario(tmp_path, model, judge_server)
     run = tmp_path / "run"
     args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report"]
 
@@ -188,14 +194,7 @@ def test_an_interrupted_rejudge_leaves_the_folder_counting_the_verdicts_stored(f
     model = fake_llm_factory(reply=ModelUnderTest())
     judge = HoldingJudge()
     judge_server = fake_llm_factory(reply=judge)
-    scenario = tmp_path / "scenario.yaml"
-    scenario.write_text(yaml.safe_dump({
-        "name": "outage", "prompts": "builtin:harmful_requests", "limit": 3, "axes": {"tier": ["free", "paid"]},
-        "models": [{"name": "openai/model-under-test", "base_url": model.openai_base_url, "api_key_env": KEY_ENV}],
-        "monitors": {"compliance": "embedded",
-                     "alignment_faking": {"backend": "openai/judge-model", "votes": VOTES, "price": [1.0, 1.0],
-                                          "base_url": judge_server.openai_base_url, "api_key_env": KEY_ENV}},
-    }))
+    scenario = write_scenario(tmp_path, model, judge_server, price=[1.0, 1.0])
     run = tmp_path / "run"
     args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report"]
     assert sweep_main(args) == 3
