@@ -100,7 +100,7 @@ class SweepResult:
     # monitor -> {backend tag: stored verdicts with failed calls} of judges the scenario no longer runs
     # for it: not judged again by a re-run (runners.rescore judges them)
     failed_elsewhere: dict[str, dict[str, int]] = field(default_factory=dict)
-    # the store held none of the run's trials while trials.csv held some: (its rows, where it was copied)
+    # the store held none of the trials trials.csv held: (its rows, where it was copied)
     kept_table: tuple[int, Path] | None = None
     # LLM-judge counters of this invocation (summary["judges"] adds up every run in the folder)
     judges_now: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -542,6 +542,9 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         # none of the run's trials stored, yet trials.csv holds some: the store was emptied or damaged
         # since (runners/store_warnings.py); all are redone, and the old table is kept before anything runs
         store_lost = not options.fresh and not any(states.get(key) in ("done", "error") for key in keys)
+        # ... unless the store still holds the trials trials.csv lists (a sweep of other trials:
+        # another --model or --seed over a sound store)
+        held = {key for key, state in states.items() if state != "damaged"} if store_lost else set()
         del states
         # a missing key or an unreachable server: one line, exit 2, before any call
         supervisors = supervisor_providers(sweep) if todo and not options.fresh else []
@@ -555,7 +558,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     except BaseException:
         await sweep.close()
         raise
-    kept_table = keep_collected_table(sweep.run_dir) if store_lost else None
+    kept_table = keep_collected_table(sweep.run_dir, held) if store_lost else None
     save_scenario(sweep.run_dir, scenario)
     sweep.store.set_meta("run", {"scenario": scenario.name, "simulated": sweep.simulated, "tool_version": VERSION})
     timings: dict[str, float] = {}

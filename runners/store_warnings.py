@@ -46,14 +46,23 @@ def store_warnings(store: ResultStore, keys: set[str], summary: dict[str, Any]) 
 def _table_rows(path: Path) -> int:
     """Data rows of a trials.csv (quoted newlines included); 0 when it is absent or not a regular file
     (a FIFO would block; check_run_outputs names it later)."""
+    return len(_table_keys(path))
+
+
+def _table_keys(path: Path) -> list[str | None]:
+    """The `key` cell of each data row of a trials.csv (None where it has no such column); [] when
+    it is absent, not a regular file or not readable as CSV."""
     if not path.is_file():
-        return 0
+        return []
     limit = csv.field_size_limit(sys.maxsize)  # a server's long error text is one field
     try:
         with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-            return max(0, sum(1 for _ in csv.reader(handle)) - 1)
+            rows = csv.reader(handle)
+            header = next(rows, [])
+            column = header.index("key") if "key" in header else None
+            return [row[column] if column is not None and column < len(row) else None for row in rows]
     except (OSError, csv.Error):
-        return 0
+        return []
     finally:
         csv.field_size_limit(limit)
 
@@ -96,15 +105,17 @@ def lost_store_problem(store: ResultStore, run_dir: Path, keys: set[str]) -> str
             f"redo them (replies in the call cache are not paid again; the old {TABLE_NAME} is kept)")
 
 
-def keep_collected_table(run_dir: Path) -> tuple[int, Path] | None:
+def keep_collected_table(run_dir: Path, held: set[str]) -> tuple[int, Path] | None:
     """Before a sweep redoes every trial of a store that holds none of them: copy the folder's
     trials.csv, the last copy of the trials collected before, to `trials.csv.before-<time>` (the
     new one replaces it when the sweep ends, and a sweep that is stopped early, or run with another
-    --limit, would write fewer rows). Returns (its rows, the copy), or None when it holds none."""
-    rows = _table_rows(run_dir / TABLE_NAME)
-    if not rows:
+    --limit, would write fewer rows). Only when the store (`held`: its readable keys) holds none of
+    the trials the table lists: a sweep of other trials (another --model or --seed) over a sound
+    store loses nothing. Returns (its rows, the copy), or None when nothing was lost."""
+    keys = _table_keys(run_dir / TABLE_NAME)
+    if not keys or any(key in held for key in keys):
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     kept = run_dir / f"{TABLE_NAME}.before-{stamp}"
     shutil.copyfile(run_dir / TABLE_NAME, kept)
-    return rows, kept
+    return len(keys), kept

@@ -291,3 +291,17 @@ def test_inspect_out_must_name_a_log_file(good_run, tmp_path, capsys):
     assert_one_line(code, err, str(tmp_path / "folder.eval"), "is a folder")
     code, err = cli(export_inspect.main, [str(good_run), "--out", str(tmp_path / "folder.eval")], capsys)
     assert_one_line(code, err, str(tmp_path / "folder.eval"), "is a folder")
+
+
+def test_a_sweep_of_other_trials_over_a_sound_store_keeps_no_table_and_warns_nothing(good_run, tmp_path, capsys):
+    """Another --model (or --seed) plans none of the stored trials, yet the store lost nothing:
+    trials.csv's trials are all still in it. Found by review: the sweep copied trials.csv aside and
+    said the store "held none of the run's trials ... they were run again"."""
+    run = tmp_path / "run"
+    shutil.copytree(good_run, run)
+    capsys.readouterr()
+    other = [str(SCENARIO), "--limit", "3", "--model", "sim/honest", "--no-report", "--quiet"]
+    assert sweep_main([*other, "--output", str(run)]) == 0
+    err = capsys.readouterr().err
+    assert not list(run.glob("trials.csv.before-*")) and "held none" not in err
+    assert len(ResultStore(run / STORE_NAME).stored_keys()) == 12  # both models' trials, nothing lost
