@@ -15,8 +15,9 @@ through `runners.rescore` is the remedy), error trials and stored trials whose r
 How: only the judge(s) whose votes failed read the stored reply; the model under test is not
 called. The judge's votes are cached by request and sample index (monitors/judge.py) and errors are
 never cached, so the votes that worked before come from the cache and only the failed ones are paid.
-The new verdict replaces the stored one when fewer of its votes failed; otherwise the record stays
-as it was, so a judge that is still down loses nothing. Records are written through the store's
+The new verdict replaces the stored one when it has more usable votes, or as many with fewer
+failed; otherwise the record stays as it was, so a judge that is still down (or that now answers
+nonsense to votes the cache no longer holds) loses nothing. Records are written through the store's
 normal write, while the sweep owns the folder.
 """
 
@@ -149,15 +150,17 @@ def _names(failed: Mapping[str, Mapping[str, Tally]], batch: list[dict[str, Any]
 def _compare(judge: Judge, name: str, mine: list[dict[str, Any]], verdicts: list[Any],
              failed: Mapping[str, Mapping[str, Tally]], improved: dict[str, dict[str, Any]],
              dropped: list[tuple[str, Tally]]) -> None:
-    """Keep each new verdict that has fewer failed votes than the stored one (into `improved`), and
-    note the vote counts of the verdict that will not be stored (into `dropped`)."""
+    """Keep each new verdict that is better than the stored one (into `improved`), and note the vote
+    counts of the verdict that will not be stored (into `dropped`). Better: more usable votes, or as
+    many with fewer failed calls. Fewer failed calls alone is not: votes that had worked are asked
+    again when the cache no longer holds them (another --cache-dir), and may now come back unparseable."""
     judge.counters.rejudged += len(mine)
     for record, verdict in zip(mine, verdicts, strict=True):
         if verdict.abstained and verdict.abstained_votes is None:  # nothing to judge: no vote was asked
             continue
         old = failed[record["key"]][name]
         new = Tally.of_verdict(verdict.as_dict()) or Tally(judge.spec.votes)
-        if new.errors < old.errors:
+        if (new.votes - new.abstained, -new.errors) > (old.votes - old.abstained, -old.errors):
             record["monitors"][name] = verdict.as_dict()
             improved[record["key"]] = record
             dropped.append((name, old))

@@ -59,12 +59,13 @@ class Judge:
 
     def __init__(self) -> None:
         self.down = True
+        self.garble = False  # every answer nonsense
         self.seen: Counter[str] = Counter()
         self.lock = threading.Lock()
 
     def __call__(self, body: dict[str, Any]) -> Any:
         text = last_user_text(body)
-        if "GARBLE" in text:
+        if self.garble or "GARBLE" in text:
             return "I cannot judge this."
         if self.down:
             with self.lock:
@@ -281,3 +282,34 @@ def test_the_folder_judge_cost_adds_up_without_float_noise():
     for cost in (0.03704, 0.0, 0.07152):
         merged = merge_judge_counters(merged, {"alignment_faking": {"calls": 1, "cost_usd": cost}})
     assert merged["alignment_faking"] == {"calls": 3, "cost_usd": 0.10856}
+
+
+def test_a_rejudge_that_gets_fewer_usable_votes_keeps_the_stored_verdict(fake_llm_factory, tmp_path, capsys):
+    """Found by review: the new verdict replaced the stored one whenever fewer of its votes failed.
+    Without the cache of the first run (another --cache-dir, a cleared cache) the votes that had
+    worked are asked again too, and a judge that now answers nonsense gave a verdict with no failed
+    call and no usable vote either: it replaced verdicts that had one usable vote each."""
+    model = fake_llm_factory(reply=ModelUnderTest())
+    model.reply.markers = []  # no GARBLE or DOWN trial: every trial has one usable vote and two failed
+    judge = Judge()
+    judge_server = fake_llm_factory(reply=judge)
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "name": "outage", "prompts": "builtin:harmful_requests", "limit": 1, "axes": {"tier": ["free", "paid"]},
+        "models": [{"name": "openai/model-under-test", "base_url": model.openai_base_url, "api_key_env": KEY_ENV}],
+        "monitors": {"compliance": "embedded",
+                     "alignment_faking": {"backend": "openai/judge-model", "votes": VOTES,
+                                          "base_url": judge_server.openai_base_url, "api_key_env": KEY_ENV}},
+    }))
+    run = tmp_path / "run"
+    args = [str(scenario), "--output", str(run), "--no-report"]
+    assert sweep_main([*args, "--cache-dir", str(tmp_path / "cache")]) == 3
+    before = records(run)
+    assert all(r["monitors"]["alignment_faking"]["abstained_votes"]["call_errors"] == 2 for r in before.values())
+
+    judge.down, judge.garble = False, True  # back, but every answer is nonsense
+    sweep_main([*args, "--cache-dir", str(tmp_path / "other-cache")])
+    capsys.readouterr()
+    assert {k: r["monitors"] for k, r in records(run).items()} == {k: r["monitors"] for k, r in before.items()}
+    summary = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert (summary["votes"], summary["error_votes"], summary["unparseable_votes"]) == (6, 4, 0)
