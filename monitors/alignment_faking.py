@@ -24,6 +24,7 @@ not flagged. Otherwise the output changes only the strength.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 from functools import lru_cache
@@ -141,6 +142,13 @@ def decision_refuses(texts: list[str], output_labels: list[str | None] | None = 
 @lru_cache(maxsize=4)
 def load_model(path: str = str(MODEL_PATH)) -> EmbeddedModel:
     return EmbeddedModel.load(Path(path))
+
+
+@lru_cache(maxsize=4)
+def model_digest(path: str = str(MODEL_PATH)) -> str:
+    """A digest of the model file the embedded monitor scores with: a retrained model is other
+    settings (a sweep run again scores the stored replies with it, runners/rejudge.py)."""
+    return hashlib.blake2b(Path(path).read_bytes(), digest_size=8).hexdigest()
 
 
 # --------------------------------------------------------------------------------------------

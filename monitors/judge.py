@@ -371,6 +371,20 @@ class Tally:
         return None
 
 
+    @classmethod
+    def counted(cls, verdict: Any) -> Tally | None:
+        """Every vote of a stored judge verdict (what it added to its judge's counters), or None for a
+        verdict that asked no vote (an embedded one, or nothing to judge). Verdicts whose votes all
+        worked say how many in their rationale: `3/5 votes find ...`."""
+        if not isinstance(verdict, dict) or not str(verdict.get("backend", "")).startswith("judge:"):
+            return None
+        if (tally := cls.of_verdict(verdict)) is not None:
+            return tally
+        match = _ALL_USABLE.match(str(verdict.get("rationale", "")))
+        return cls(int(match[1])) if match and not verdict.get("abstained") else None
+
+
+_ALL_USABLE = re.compile(r"\d+/(\d+) votes find ")
 _ALL_ABSTAINED = re.compile(re.escape(UNPARSEABLE) + r" \((\d+) unparseable, (\d+) call errors of (\d+) votes\)")
 _SOME_ABSTAINED = re.compile(r"; (\d+)/(\d+) votes abstained \(((?:\d+ unparseable)?(?:, )?(?:\d+ call errors)?)\)$")
 
@@ -468,6 +482,7 @@ class JudgeCounters:
     output_tokens: int = 0
     cost_usd: float = 0.0  # estimated (runners/pricing.py); 0 for an unpriced judge model
     rejudged: int = 0  # stored verdicts judged again because votes had failed (runners/rejudge.py)
+    rescored: int = 0  # stored verdicts judged again because the judge's settings changed (runners/rejudge.py)
 
     def as_dict(self) -> dict[str, int | float]:
         out = asdict(self)
@@ -519,6 +534,7 @@ class Judge:
         self.provider.params = {**self.provider.params, "temperature": spec.temperature}  # type: ignore[attr-defined]
         calls.set_rate_cap(self.provider, spec.rpm)
         self.backend = judge_backend(monitor, spec)
+        self.settings = judge_settings(monitor, spec)
         self.counters = JudgeCounters()
 
     @property
@@ -553,12 +569,17 @@ class Judge:
             request=request,
         )
 
+    def vote_trials(self, reply: ParsedReply) -> list[TrialSpec]:
+        """The calls of the votes on `reply` (their request hashes are their cache keys; `--dry-run`
+        counts the ones the cache lacks)."""
+        request = self.prompt.request(reply)
+        return [self._vote_trial(reply, request, i) for i in range(self.spec.votes)]
+
     async def _judge_one(self, reply: ParsedReply) -> Verdict:
         if not self._text(reply).strip():
             self.counters.skipped += 1
             return self._skip(reply)
-        request = self.prompt.request(reply)
-        trials = [self._vote_trial(reply, request, i) for i in range(self.spec.votes)]
+        trials = self.vote_trials(reply)
         answers = await asyncio.gather(*(self._vote(t) for t in trials))
         tally, votes = Tally(len(answers)), []
         for answer in answers:
@@ -603,6 +624,15 @@ class Judge:
 def judge_backend(monitor: str, spec: JudgeSpec) -> str:
     """The backend tag a judge writes on its verdicts: `judge:openai/gpt-4o@af-v1`."""
     return f"judge:{spec.backend}@{load_prompt(monitor, spec.prompt_version).tag}"
+
+
+def judge_settings(monitor: str, spec: JudgeSpec) -> str:
+    """The digest of what changes this judge's verdicts (the `settings` of each one): the model and
+    its endpoint, votes, temperature, threshold, generation params (max_tokens, ...) and the prompt,
+    its text included. Not the key, rate, timeout or price, which change no verdict."""
+    prompt = load_prompt(monitor, spec.prompt_version)
+    return stable_hash("judge", spec.backend, spec.base_url, spec.votes, spec.temperature, spec.threshold,
+                       spec.params, prompt.tag, prompt.system, prompt.user)[:16]
 
 
 def judge_model_spec(spec: JudgeSpec) -> ModelSpec:

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitors import family_monitors
-from monitors.alignment_faking import classify_alignment_faking_batch
+from monitors.alignment_faking import classify_alignment_faking_batch, model_digest
 from monitors.compliance import classify_compliance
 from monitors.parse import for_monitors
 from monitors.supervisor_gaming import classify_supervisor_gaming
 from monitors.types import ParsedReply, Verdict
 from scenarios.schema import EMBEDDED_BACKENDS, ScenarioError, backend_problem
+from scenarios.trial import stable_hash
 
 EMBEDDED = EMBEDDED_BACKENDS
 
@@ -24,9 +25,29 @@ class MonitorSuite:
 
     backends: dict[str, str]
     judges: dict[str, Callable] = field(default_factory=dict)  # name -> async judge (LLM backends)
+    # name -> the digest of the settings its verdicts are made under (`Verdict.settings`), stamped on
+    # each verdict here, in one place; None leaves a verdict unstamped (a judge without `settings`)
+    settings: dict[str, str | None] = field(default_factory=dict)
 
-    async def classify_batch(self, parsed: list[ParsedReply], trials: list | None = None) -> list[dict[str, Verdict]]:
-        """`trials` (the batch's TrialSpecs) for family monitors that score against the trial."""
+    async def classify_batch(self, parsed: list[ParsedReply], trials: list | None = None,
+                             names: set[str] | None = None) -> list[dict[str, Verdict]]:
+        """`trials` (the batch's TrialSpecs) for family monitors that score against the trial;
+        `names`: only these monitors (a stored reply scored again, runners/rejudge.py)."""
+        results = await self._classify(parsed, trials, names)
+        for verdicts in results:
+            for name, verdict in verdicts.items():
+                if (settings := self.settings.get(name)) is not None:
+                    verdict.settings = settings
+        return results
+
+    def rescorable(self, name: str) -> bool:
+        """Whether a stored reply alone is enough to score it again: not a family monitor that reads
+        the trial's run (pushback reads its first reply)."""
+        kind = monitor_kind(name)
+        return name in self.judges or kind in _CORE or not hasattr(family_monitors.module(kind), "classify_trials")
+
+    async def _classify(self, parsed: list[ParsedReply], trials: list | None,
+                        names: set[str] | None) -> list[dict[str, Verdict]]:
         parsed = [for_monitors(reply) for reply in parsed]  # a bounded cost per reply
         results: list[dict[str, Verdict]] = [{} for _ in parsed]
         embedded: dict[str, list[Verdict]] = {"compliance": [classify_compliance(reply) for reply in parsed]}
@@ -49,10 +70,12 @@ class MonitorSuite:
             return embedded[kind]
 
         for name in self.backends:
-            if name not in self.judges:
+            if name not in self.judges and (names is None or name in names):
                 for verdicts, verdict in zip(results, embedded_of(monitor_kind(name)), strict=True):
                     verdicts[name] = verdict
         for name, judge in self.judges.items():
+            if names is not None and name not in names:
+                continue
             judged = await judge(parsed)
             for verdicts, verdict in zip(results, judged, strict=True):
                 verdicts[name] = verdict
@@ -66,6 +89,16 @@ class MonitorSuite:
         for judge in self.judges.values():
             if hasattr(judge, "aclose"):
                 await judge.aclose()
+
+
+_CORE = ("compliance", "alignment_faking", "supervisor_gaming")
+
+
+def embedded_settings(kind: str) -> str:
+    """The `settings` digest of an embedded monitor's verdicts: its name and, for alignment faking,
+    the model file it scores with."""
+    model = model_digest() if kind == "alignment_faking" else ""
+    return stable_hash("embedded", kind, model)[:16]
 
 
 def monitor_kind(name: str) -> str:
@@ -95,4 +128,6 @@ def build_suite(config: dict, judge_factory: Callable[[str, Any], Callable] | No
     # `heuristic` is the old name of the embedded backend: one name in every file the run writes
     labels = {name: getattr(judges.get(name), "backend", "embedded" if b in EMBEDDED else b if isinstance(b, str) else "judge")
               for name, b in config.items()}
-    return MonitorSuite(labels, judges)
+    settings = {name: getattr(judges[name], "settings", None) if name in judges else embedded_settings(monitor_kind(name))
+                for name in config}
+    return MonitorSuite(labels, judges, settings)

@@ -42,6 +42,9 @@ class Verdict:
     # an LLM judge's votes that could not be used, when any: {"votes", "unparseable", "call_errors"}.
     # A sweep run again judges a verdict with call errors again (runners/rejudge.py)
     abstained_votes: dict[str, int] | None = None
+    # a short digest of the monitor settings that made the verdict (monitors/registry.py stamps it):
+    # a sweep run again scores a stored reply again when it differs from the scenario's (runners/rejudge.py)
+    settings: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         # by hand: dataclasses.asdict deep-copies recursively and cost more than the monitor itself
@@ -64,4 +67,6 @@ class Verdict:
             out["abstained"] = True
         if self.abstained_votes:
             out["abstained_votes"] = dict(self.abstained_votes)
+        if self.settings is not None:
+            out["settings"] = self.settings
         return out
