@@ -3,7 +3,8 @@
 The run folder is keyed by the scenario (`runs/<name>/` unless `--output`), so running the same
 command again finds the stored trials by key and only runs what is missing: a re-run makes no
 model calls, a killed run resumes. `--fresh` deletes the store first. A reused trial whose LLM-judge
-verdict had failed calls is judged again from its stored reply (runners/rejudge.py).
+verdict had failed calls, or whose verdict was made under other monitor settings, is scored again from
+its stored reply (runners/rejudge.py).
 """
 
 from __future__ import annotations
@@ -40,7 +41,13 @@ from runners.providers import Provider, make_provider, preflight
 from runners.providers._remote import endpoint_identity
 from runners.providers.sim.provider import check_organisms
 from runners.records import make_record
-from runners.rejudge import RejudgeOutcome, failed_judgements, rejudge
+from runners.rejudge import (
+    RejudgeOutcome,
+    current_settings,
+    failed_judgements,
+    rejudge,
+    stale_verdicts,
+)
 from runners.reuse import changed_requests, real_models
 from runners.shards import run_shards, shard_count, smallest_limit
 from runners.store import STORE_NAME, ResultStore
@@ -97,6 +104,8 @@ class SweepResult:
     repaired: int = 0  # unreadable store rows whose trials this run did again
     changed: int = 0  # stored trials run again because their request is now another (runners/reuse.py)
     rejudged: int = 0  # stored trials whose judge verdicts had failed calls, judged again (runners/rejudge.py)
+    # monitor -> stored trials it scored again because its settings changed (runners/rejudge.py)
+    rescored: dict[str, int] = field(default_factory=dict)
     # monitor -> {backend tag: stored verdicts with failed calls} of judges the scenario no longer runs
     # for it: not judged again by a re-run (runners.rescore judges them)
     failed_elsewhere: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -536,9 +545,12 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         # (and the verdicts with failed calls of a judge the scenario no longer runs, which are not)
         judge_tags = {name: j.backend for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")}
         failed_elsewhere: dict[str, dict[str, int]] = {}
+        reused = [key for key in keys if states.get(key) == "done" and key not in changed]
+        # ... and one whose verdict was made under other monitor settings is scored again (the same)
+        stale = stale_verdicts(sweep.store.db, current_settings(sweep.monitors), reused)
         failed = failed_judgements(sweep.store.db, {**dict.fromkeys(scenario.monitors), **judge_tags},
-                                   (key for key in keys if states.get(key) == "done" and key not in changed),
-                                   failed_elsewhere)
+                                   reused, failed_elsewhere, stale)
+        del reused
         # none of the run's trials stored, yet trials.csv holds some: the store was emptied or damaged
         # since (runners/store_warnings.py); all are redone, and the old table is kept before anything runs
         store_lost = not options.fresh and not any(states.get(key) in ("done", "error") for key in keys)
@@ -551,7 +563,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         try:
             if not options.fresh:  # --fresh checked keys and servers before it opened the folder
                 await preflight([sweep.providers[name] for name in dict.fromkeys(t.model for t in todo)]
-                                + (sweep.monitors.judge_providers() if todo or failed else []) + supervisors)
+                                + (sweep.monitors.judge_providers() if todo or failed or stale else []) + supervisors)
         finally:
             for provider in supervisors:
                 await provider.aclose()
@@ -569,8 +581,9 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         t0 = time.perf_counter()
         workers = await sweep.run(todo, progress)
         timings["trials_s"] = time.perf_counter() - t0
-        if failed:
-            await rejudge(sweep.store, sweep.monitors.judges, failed, scenario.setting, rejudged)
+        if failed or stale:
+            await rejudge(sweep.store, sweep.monitors, failed, scenario.setting, rejudged, stale,
+                          {t.key: t for t in trials if t.key in stale})
     finally:
         progress.close()
         try:
@@ -594,6 +607,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         repaired=repaired,
         changed=len(changed),
         rejudged=rejudged.judged,
+        rescored=rejudged.rescored,
         failed_elsewhere=failed_elsewhere,
         kept_table=kept_table,
         counters=sweep.calls.counters,

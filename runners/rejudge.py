@@ -1,24 +1,34 @@
-"""A sweep run again judges again the stored verdicts whose LLM-judge calls failed.
+"""A sweep run again scores again the stored verdicts that are no longer the scenario's: those whose
+LLM-judge calls failed, and those made under other monitor settings.
 
-Why: after a judge outage (HTTP errors, timeouts after every retry) the stored trials carry
-verdicts whose votes abstained for call errors. A stored trial is reused as it is, so every later
-run of the sweep reused those verdicts and exited 3 ("judge unusable") until the user ran
-`runners.rescore` by hand; a user who re-runs the sweep once the judge answers expects them judged.
+Why: a stored trial is reused as it is, with its stored verdicts. After a judge outage (HTTP errors,
+timeouts after every retry) those verdicts carry votes that abstained for call errors, and every
+later run reused them and exited 3 ("judge unusable"). After a change of a monitor's settings (a
+judge's votes 3 -> 20, its threshold, temperature, max_tokens, prompt or model; embedded -> judge;
+a monitor added) the run's figures mixed verdicts of the old settings with the new. The trial key
+rightly leaves monitor settings out (the model's reply does not depend on them); the verdicts do.
 
-Which verdicts: those of the trials this run reuses (done, request unchanged) written by a judge the
-scenario still runs (the same backend tag, `judge:openai/gpt-4o@af-v1`) with at least one vote that
-failed (`abstained_votes.call_errors`, or the rationale of verdicts stored before that field). Not
-judged again: votes that were unparseable only (the judge's real answer: another prompt or model
-through `runners.rescore` is the remedy), error trials and stored trials whose request changed
-(both run again whole, replies and verdicts).
+Which verdicts, of the trials this run reuses (done, request unchanged):
+- settings changed (`stale_verdicts`): the monitor's stored verdict is missing, or its `settings`
+  digest (monitors/registry.py stamps one on every verdict) is not the scenario's. A verdict stored
+  before that field has none: it is taken as made under the current settings unless its backend tag
+  differs (`judge:openai/gpt-4o@af-v1` vs `embedded`), so old folders are not judged again whole. The
+  new verdict replaces the stored one whatever it is.
+- failed calls (`failed_judgements`): written by a judge the scenario still runs (the same backend
+  tag) with at least one vote that failed (`abstained_votes.call_errors`, or the rationale of
+  verdicts stored before that field). Not judged again: votes that were unparseable only (the
+  judge's real answer: another prompt or model through `runners.rescore` is the remedy), error
+  trials and stored trials whose request changed (both run again whole, replies and verdicts). The
+  new verdict replaces the stored one when it has more usable votes, or as many with fewer failed;
+  otherwise the record stays as it was, so a judge that is still down (or that now answers nonsense
+  to votes the cache no longer holds) loses nothing.
 
-How: only the judge(s) whose votes failed read the stored reply; the model under test is not
-called. The judge's votes are cached by request and sample index (monitors/judge.py) and errors are
-never cached, so the votes that worked before come from the cache and only the failed ones are paid.
-The new verdict replaces the stored one when it has more usable votes, or as many with fewer
-failed; otherwise the record stays as it was, so a judge that is still down (or that now answers
-nonsense to votes the cache no longer holds) loses nothing. Records are written through the store's
-normal write, while the sweep owns the folder.
+How: only the monitors named read the stored reply, through the sweep's MonitorSuite; the model
+under test is not called. A judge's votes are cached by request and sample index (monitors/judge.py)
+and errors are never cached, so the votes whose request is unchanged come from the cache: failed
+votes are paid again, a votes 3 -> 20 change pays 17 votes per trial, a threshold change none.
+Records are written through the store's normal write, while the sweep owns the folder, and the
+folder's judge counters lose the votes of the verdicts that are no longer stored.
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitors.judge import Judge, Tally
-from monitors.parse import for_monitors
+from monitors.registry import MonitorSuite
 from runners.records import parsed_of
 from runners.store import ResultStore
 
@@ -43,7 +53,8 @@ _CANDIDATES = ("SELECT key, json_extract(record, '$.monitors') FROM trials "
 
 
 def failed_judgements(db: sqlite3.Connection, backends: Mapping[str, str | None], keys: Iterable[str],
-                      elsewhere: dict[str, dict[str, int]] | None = None) -> dict[str, dict[str, Tally]]:
+                      elsewhere: dict[str, dict[str, int]] | None = None,
+                      stale: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Tally]]:
     """Stored key -> {monitor: the tally of its stored verdict}, for the trials of `keys` whose verdict
     from a judge of `backends` (monitor name -> the backend tag it writes; None for a monitor that is
     not an LLM judge) had votes whose call failed.
@@ -51,6 +62,8 @@ def failed_judgements(db: sqlite3.Connection, backends: Mapping[str, str | None]
     `elsewhere`, when given, receives monitor -> {backend tag: count} for the verdicts with failed
     votes written by another judge than the one the scenario now runs for that monitor: they are not
     judged again, and the sweep's "judge unusable" line must not say a re-run would.
+
+    `stale` (`stale_verdicts`): verdicts scored again anyway, whatever their votes: left out of both.
 
     Takes a connection, not a store, so `--dry-run` counts them from a read-only one."""
     wanted = set(keys)
@@ -67,6 +80,8 @@ def failed_judgements(db: sqlite3.Connection, backends: Mapping[str, str | None]
         if not isinstance(verdicts, dict):
             continue
         for name, backend in backends.items():
+            if stale is not None and name in stale.get(key, ()):
+                continue
             verdict = verdicts.get(name)
             if not isinstance(verdict, dict):
                 continue
@@ -81,12 +96,56 @@ def failed_judgements(db: sqlite3.Connection, backends: Mapping[str, str | None]
     return out
 
 
+_STORED = "SELECT key, json_extract(record, '$.monitors') FROM trials WHERE json_valid(record)"
+
+
+def stale_verdicts(db: sqlite3.Connection, current: Mapping[str, tuple[str, str | None]],
+                   keys: Iterable[str]) -> dict[str, dict[str, Tally | None]]:
+    """Stored key -> {monitor: what its stored verdict added to the judge counters (`Tally.counted`)},
+    for the trials of `keys` whose verdict of a monitor of `current` (name -> (the backend tag it
+    writes, its `settings` digest)) is missing or was made under other settings.
+
+    A stored verdict without a digest (written before the field) is stale only when its backend tag
+    differs; a monitor whose digest is None (unknown) only when its verdict is missing or of another
+    backend. Takes a connection, not a store, so `--dry-run` counts them from a read-only one."""
+    wanted = set(keys)
+    if not current or not wanted:
+        return {}
+    out: dict[str, dict[str, Tally | None]] = {}
+    for key, monitors in db.execute(_STORED):
+        if key not in wanted:
+            continue
+        try:
+            verdicts = json.loads(monitors) if isinstance(monitors, str) else None
+        except ValueError:
+            continue  # a damaged row: the sweep runs it again
+        if not isinstance(verdicts, dict):
+            verdicts = {}
+        for name, (backend, settings) in current.items():
+            verdict = verdicts.get(name)
+            if not isinstance(verdict, dict):
+                out.setdefault(key, {})[name] = None
+                continue
+            stored = verdict.get("settings")
+            if verdict.get("backend") != backend or (stored is not None and settings is not None and stored != settings):
+                out.setdefault(key, {})[name] = Tally.counted(verdict)
+    return out
+
+
+def current_settings(suite: MonitorSuite) -> dict[str, tuple[str, str | None]]:
+    """The monitors of `suite` that a stored reply alone can score again: name -> (backend tag, settings)."""
+    return {name: (backend, suite.settings.get(name)) for name, backend in suite.backends.items()
+            if suite.rescorable(name)}
+
+
 @dataclass
 class RejudgeOutcome:
     """What a re-judge did, kept up to date batch by batch (an interrupted one is counted as far as it went)."""
 
     judged: int = 0  # stored trials whose failed verdicts were judged again
     improved: int = 0  # of them, records rewritten with a verdict with fewer failed votes
+    # monitor -> stored trials it scored again because its settings changed (or its verdict was missing)
+    rescored: dict[str, int] = field(default_factory=dict)
     # monitor -> vote counters of verdicts that are no longer (or never were) in the store: the old
     # verdict when replaced, else the new attempt; subtracted from the folder's judge counters, so
     # their vote shares (and the sweep's "judge unusable" exit) describe the verdicts stored
@@ -101,25 +160,33 @@ class RejudgeOutcome:
             into[name] = into.get(name, 0) + value
 
 
-async def rejudge(store: ResultStore, judges: Mapping[str, Judge], failed: Mapping[str, Mapping[str, Tally]],
-                  setting: str, outcome: RejudgeOutcome) -> None:
-    """Judge again, with `judges`, the stored verdicts named by `failed` (`failed_judgements`), and
-    write back the records whose verdicts improved."""
-    records = list(store.records(set(failed)))  # read before writing back: one connection
+async def rejudge(store: ResultStore, suite: MonitorSuite, failed: Mapping[str, Mapping[str, Tally]],
+                  setting: str, outcome: RejudgeOutcome, stale: Mapping[str, Mapping[str, Tally | None]] | None = None,
+                  trials: Mapping[str, Any] | None = None) -> None:
+    """Score again, with the monitors of `suite`, the stored verdicts named by `failed`
+    (`failed_judgements`) and `stale` (`stale_verdicts`), and write back the records that changed.
+    `trials`: key -> TrialSpec, for the embedded monitors that read the trial (a reference answer)."""
+    stale = stale or {}
+    records = list(store.records(set(failed) | set(stale)))  # read before writing back: one connection
+    judges = {name: judge for name, judge in suite.judges.items() if hasattr(judge, "counters")}
     for start in range(0, len(records), BATCH):
         batch = records[start : start + BATCH]
-        improved: dict[str, dict[str, Any]] = {}
+        changed: dict[str, dict[str, Any]] = {}
         dropped: list[tuple[str, Tally]] = []
-        before = {name: _vote_counts(judge) for name, judge in judges.items() if name in _names(failed, batch)}
+        rescored: dict[str, int] = {}
+        names = {name for record in batch for name in (*failed.get(record["key"], ()), *stale.get(record["key"], ()))}
+        before = {name: _vote_counts(judges[name]) for name in names if name in judges}
         try:
-            for name, judge in judges.items():
-                mine = [record for record in batch if name in failed[record["key"]]]
+            for name in suite.backends:
+                mine = [r for r in batch if name in failed.get(r["key"], ()) or name in stale.get(r["key"], ())]
                 if not mine:
                     continue
                 # as the sweep's monitors saw the reply (monitors/registry.py), so the votes'
                 # requests, and with them the cache keys, are the ones of the first judgement
-                verdicts = await judge([for_monitors(parsed_of(r, r.get("setting") or setting)) for r in mine])
-                _compare(judge, name, mine, verdicts, failed, improved, dropped)
+                parsed = [parsed_of(r, r.get("setting") or setting) for r in mine]
+                specs = [trials.get(r["key"]) for r in mine] if trials is not None else None
+                verdicts = [v[name] for v in await suite.classify_batch(parsed, specs, {name})]
+                _compare(judges.get(name), name, mine, verdicts, failed, stale, changed, dropped, rescored)
         except BaseException:
             # interrupted (Ctrl-C) before this batch was written: none of its new verdicts is
             # stored, so the votes the judges counted for them are taken out again (found by a
@@ -129,11 +196,14 @@ async def rejudge(store: ResultStore, judges: Mapping[str, Judge], failed: Mappi
                 now = _vote_counts(judges[name])
                 outcome.drop_counts(name, {key: now[key] - value for key, value in counts.items()})
             raise
-        store.write(improved.values())
+        store.write(changed.values())
         for name, tally in dropped:  # once written: the counters then match the store
             outcome.drop(name, tally)
-        outcome.judged += len(batch)
-        outcome.improved += len(improved)
+        for name, n in rescored.items():
+            outcome.rescored[name] = outcome.rescored.get(name, 0) + n
+        judged = [r for r in batch if set(failed.get(r["key"], ())) - set(stale.get(r["key"], ()))]
+        outcome.judged += len(judged)
+        outcome.improved += sum(r["key"] in changed for r in judged)
 
 
 _VOTE_COUNTS = ("verdicts", "votes", "unparseable_votes", "error_votes", "unparseable_verdicts")
@@ -143,26 +213,36 @@ def _vote_counts(judge: Judge) -> dict[str, int]:
     return {key: getattr(judge.counters, key) for key in _VOTE_COUNTS}
 
 
-def _names(failed: Mapping[str, Mapping[str, Tally]], batch: list[dict[str, Any]]) -> set[str]:
-    return {name for record in batch for name in failed[record["key"]]}
+def _compare(judge: Any, name: str, mine: list[dict[str, Any]], verdicts: list[Any],
+             failed: Mapping[str, Mapping[str, Tally]], stale: Mapping[str, Mapping[str, Tally | None]],
+             changed: dict[str, dict[str, Any]], dropped: list[tuple[str, Tally]], rescored: dict[str, int]) -> None:
+    """Put each new verdict in its record (into `changed`) when it replaces the stored one, and note
+    the vote counts of the verdict that will not be stored (into `dropped`).
 
-
-def _compare(judge: Judge, name: str, mine: list[dict[str, Any]], verdicts: list[Any],
-             failed: Mapping[str, Mapping[str, Tally]], improved: dict[str, dict[str, Any]],
-             dropped: list[tuple[str, Tally]]) -> None:
-    """Keep each new verdict that is better than the stored one (into `improved`), and note the vote
-    counts of the verdict that will not be stored (into `dropped`). Better: more usable votes, or as
-    many with fewer failed calls. Fewer failed calls alone is not: votes that had worked are asked
-    again when the cache no longer holds them (another --cache-dir), and may now come back unparseable."""
-    judge.counters.rejudged += len(mine)
+    A stale verdict is always replaced. A verdict with failed calls only by a better one: more
+    usable votes, or as many with fewer failed calls. Fewer failed calls alone is not: votes that had
+    worked are asked again when the cache no longer holds them (another --cache-dir), and may now come
+    back unparseable."""
     for record, verdict in zip(mine, verdicts, strict=True):
+        key = record["key"]
+        if name in stale.get(key, ()):
+            record.setdefault("monitors", {})[name] = verdict.as_dict()
+            changed[key] = record
+            if (old := stale[key][name]) is not None:
+                dropped.append((name, old))
+            rescored[name] = rescored.get(name, 0) + 1
+            if judge is not None:
+                judge.counters.rescored += 1
+            continue
+        if judge is not None:
+            judge.counters.rejudged += 1
         if verdict.abstained and verdict.abstained_votes is None:  # nothing to judge: no vote was asked
             continue
-        old = failed[record["key"]][name]
+        old = failed[key][name]
         new = Tally.of_verdict(verdict.as_dict()) or Tally(judge.spec.votes)
         if (new.votes - new.abstained, -new.errors) > (old.votes - old.abstained, -old.errors):
             record["monitors"][name] = verdict.as_dict()
-            improved[record["key"]] = record
+            changed[key] = record
             dropped.append((name, old))
         else:
             dropped.append((name, new))

@@ -228,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
                     if result.rejudged else "")
         print(f"trials: {result.planned} planned, {result.ran} run now{again_text}{shards}, "
               f"{result.reused} reused from the store{rejudged}; {calls}")
+        for name, n in result.rescored.items():
+            print(f"{n} stored trials scored again by {name} (its settings changed)")
         if not result.summary.get("simulated") or judged:
             counters = result.counters
             print(f"retries: {counters.retries}, failed calls: {counters.failures}; tokens in/out: "

@@ -236,11 +236,11 @@ def test_an_interrupted_rejudge_leaves_the_folder_counting_the_verdicts_stored(f
     assert judged["calls"] == len(judge_server.calls)
 
 
-def test_failed_verdicts_of_a_judge_the_scenario_no_longer_runs_are_not_promised_a_rejudge(fake_llm_factory, tmp_path,
-                                                                                          capsys):
+def test_a_renamed_judge_scores_every_stored_trial_again_failed_calls_or_not(fake_llm_factory, tmp_path, capsys):
     """Found by a fuzz: after an outage the judge's model was renamed in the scenario; every run then
     exited 3 saying that running the sweep again would judge the failed verdicts again, and no run did
-    (they are another judge's). The line now says so and names runners.rescore."""
+    (they were another judge's). Found by review since: the verdicts of the old judge were reused as
+    they were. A renamed judge is other settings: it scores every stored reply (runners/rejudge.py)."""
     model = fake_llm_factory(reply=ModelUnderTest())
     judge = Judge()
     judge_server = fake_llm_factory(reply=judge)
@@ -264,13 +264,16 @@ def test_failed_verdicts_of_a_judge_the_scenario_no_longer_runs_are_not_promised
     write("judge-model-2")
     judge.down = False
     calls = len(judge_server.calls)
-    assert sweep_main(args) == 3
+    assert sweep_main(args) == 0  # only GARBLE's 3 votes are unusable now
     out = capsys.readouterr().out
-    assert len(judge_server.calls) == calls  # not judged again: another judge's verdicts
-    assert ("stored verdicts with failed calls from a judge the scenario no longer runs for alignment_faking "
-            "(5 by judge:openai/judge-model@af-v1) are not judged again by running the sweep again") in out
-    assert "running the same sweep command again judges" not in out
-    assert f"python -m runners.rescore {run} --monitor 'alignment_faking=<its backend spec>'" in out
+    assert len(judge_server.calls) - calls == 6 * VOTES and len(model.calls) == 6
+    assert "6 stored trials scored again by alignment_faking (its settings changed)" in out
+    assert "not judged again" not in out and "judged again:" not in out
+    backends = {r["monitors"]["alignment_faking"]["backend"] for r in records(run).values()}
+    assert backends == {"judge:openai/judge-model-2@af-v1"}
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert (judged["verdicts"], judged["votes"], judged["error_votes"], judged["unparseable_votes"]) == (6, 18, 0, 3)
+    assert judged["rescored"] == 6
 
 
 def test_the_folder_judge_cost_adds_up_without_float_noise():
