@@ -571,7 +571,9 @@ class Judge:
 
     def vote_trials(self, reply: ParsedReply) -> list[TrialSpec]:
         """The calls of the votes on `reply` (their request hashes are their cache keys; `--dry-run`
-        counts the ones the cache lacks)."""
+        counts the ones the cache lacks); none when the reply has nothing to judge."""
+        if not self._text(reply).strip():
+            return []
         request = self.prompt.request(reply)
         return [self._vote_trial(reply, request, i) for i in range(self.spec.votes)]
 

@@ -41,10 +41,7 @@ class MonitorSuite:
         return results
 
     def rescorable(self, name: str) -> bool:
-        """Whether a stored reply alone is enough to score it again: not a family monitor that reads
-        the trial's run (pushback reads its first reply)."""
-        kind = monitor_kind(name)
-        return name in self.judges or kind in _CORE or not hasattr(family_monitors.module(kind), "classify_trials")
+        return rescorable(name, name in self.judges)
 
     async def _classify(self, parsed: list[ParsedReply], trials: list | None,
                         names: set[str] | None) -> list[dict[str, Verdict]]:
@@ -99,6 +96,13 @@ def embedded_settings(kind: str) -> str:
     the model file it scores with."""
     model = model_digest() if kind == "alignment_faking" else ""
     return stable_hash("embedded", kind, model)[:16]
+
+
+def rescorable(name: str, judged: bool) -> bool:
+    """Whether a stored reply alone is enough to score monitor `name` again (a sweep run again,
+    runners/rejudge.py): not a family monitor that reads the trial's run (pushback reads its first reply)."""
+    kind = monitor_kind(name)
+    return judged or kind in _CORE or not hasattr(family_monitors.module(kind), "classify_trials")
 
 
 def monitor_kind(name: str) -> str:

@@ -4,8 +4,9 @@ the engine can use prices without the price table depending back on the engine.
 
 Counts HTTP requests, as the sweep's "model calls" does: a trial is one request, plus up to
 `max_turns - 1` `<NEXT/>` continuations; an LLM-judge monitor adds `votes` requests for every trial
-it will read, and the failed votes of the stored verdicts the sweep will judge again
-(runners/rejudge.py). Reads the store and the cache if they exist; writes nothing, calls nothing.
+it will read, the failed votes of the stored verdicts the sweep will judge again, and the votes the
+cache lacks of the stored verdicts made under other settings (runners/rejudge.py). Reads the store and
+the cache if they exist; writes nothing, calls nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from runners.calls import CallCache, request_hash
 from runners.engine import Sweep, default_cache_dir, other_scenario_problem, plan_trials
 from runners.pricing import estimate_cost, is_priced
-from runners.rejudge import failed_judgements
+from runners.rejudge import failed_judgements, stale_verdicts
 from runners.reuse import changed_requests, real_models
 from runners.store import DONE_KEYS_SQL, STORE_NAME, stored_requests
 from scenarios.families import RequestContext, build_request, follow_up
@@ -46,12 +47,14 @@ class ModelPlan:
     second_turns: int = 0  # trials whose family sends a second user turn (e.g. sycophancy's pushback)
     rejudged: int = 0  # judges: stored trials whose verdict had failed votes, judged again
     rejudge_votes: int = 0  # their failed votes (those that worked come from the cache)
+    rescored: int = 0  # judges: stored trials whose verdict was made under other settings, judged again
+    rescore_votes: int = 0  # their votes the cache lacks (a new threshold: none; votes 3 -> 5: 2 a trial)
 
     @property
     def calls(self) -> int:
-        """Requests at least: one per trial to run (or `votes` per judged trial), plus second turns
-        and the failed votes of verdicts judged again."""
-        return (self.trials - self.cached) * self.votes + self.second_turns + self.rejudge_votes
+        """Requests at least: one per trial to run (or `votes` per judged trial), plus second turns,
+        the failed votes of verdicts judged again and the uncached votes of verdicts scored again."""
+        return (self.trials - self.cached) * self.votes + self.second_turns + self.rejudge_votes + self.rescore_votes
 
     @property
     def max_calls(self) -> int:
@@ -65,18 +68,25 @@ class SweepPlan:
     models: list[ModelPlan] = field(default_factory=list)
     changed: int = 0  # stored trials whose request has changed since: they run again (runners/reuse.py)
     rejudged: int = 0  # stored trials whose judge's calls failed: judged again (runners/rejudge.py)
+    # monitor -> stored trials whose verdict was made under other settings: scored again (the same)
+    rescored: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         again = f" ({self.changed} more stored with a request that has changed since: they run again)" if self.changed else ""
         judged = (f"; {self.rejudged} stored trials will be judged again (their judge's calls had failed; "
                   "the model under test is not called)" if self.rejudged else "")
         out = [f"dry run: {self.planned} trials planned, {self.stored} already stored{again}{judged}; no calls made"]
+        out += [f"  {n} stored trials scored again by {name} (its settings changed; the model under test is not called)"
+                for name, n in self.rescored.items()]
         for m in self.models:
             cost = (f"~${m.typical_usd:.2f} (at most ${m.max_usd:.2f})" if m.priced
                     else "unpriced (add price: [in, out] to the model or an AFSIM_PRICES file)")
             if m.judge:
                 again = (f"; plus the {m.rejudge_votes} failed votes of {m.rejudged} stored trials judged again"
                          if m.rejudged else "")
+                if m.rescored:
+                    again += (f"; plus {m.rescore_votes} uncached votes of {m.rescored} stored trials scored again "
+                              "(its settings changed)")
                 out.append(f"  judge {m.judge} ({m.model}): {m.calls} calls to make ({m.votes} votes for each of "
                            f"{m.trials} trials{again}; fewer when a reply has nothing to judge or a vote is cached), "
                            f"~{m.input_tokens:,} input tokens, {cost}")
@@ -107,6 +117,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
     done: set[str] = set()
     changed: set[str] = set()
     failed: dict[str, Any] = {}
+    stale: dict[str, Any] = {}
     store_path = sweep.run_dir / STORE_NAME
     if store_path.exists() and not options.fresh:
         with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
@@ -122,7 +133,10 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
                 changed = changed_requests((t for t in trials if t.key in done), stored_requests(db, real),
                                            sweep.providers, sweep.model_specs, sweep.resources)
                 done -= changed
-            failed = failed_judgements(db, judge_backends(scenario), done & {t.key for t in trials})
+            reused = done & {t.key for t in trials}
+            stale = stale_verdicts(db, monitor_settings(scenario), reused)
+            failed = failed_judgements(db, judge_backends(scenario), reused, stale=stale)
+            rescore_votes = uncached_votes(db, scenario, stale, options)
     cache_path = (options.cache_dir or default_cache_dir()) / "calls.sqlite"
     cache = CallCache(cache_path) if cache_path.exists() and not sweep.simulated else None
     plans = {spec.name: ModelPlan(spec.name, max_turns=1 if spec.provider == "sim" else spec.max_turns)
@@ -166,9 +180,13 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
         provider = sweep.providers[name]
         if plan.calls and hasattr(provider, "preflight_problem"):
             plan.key_problem = provider.preflight_problem()
-    judges = judge_plans(scenario, todo, failed)
+    judges = judge_plans(scenario, todo, failed, stale, rescore_votes if stale else {})
+    rescored: dict[str, int] = {}
+    for names in stale.values():
+        for name in names:
+            rescored[name] = rescored.get(name, 0) + 1
     return SweepPlan(len(trials), len(done & {t.key for t in trials}), [*plans.values(), *judges], len(changed),
-                     len(failed))
+                     len(failed), {name: rescored[name] for name in scenario.monitors if name in rescored})
 
 
 def judge_backends(scenario: Any) -> dict[str, str]:
@@ -180,7 +198,59 @@ def judge_backends(scenario: Any) -> dict[str, str]:
             for name, backend in scenario.monitors.items() if not (isinstance(backend, str) and backend in EMBEDDED)}
 
 
-def judge_plans(scenario: Any, trials: int, failed: dict[str, Any] | None = None) -> list[ModelPlan]:
+def monitor_settings(scenario: Any) -> dict[str, tuple[str, str | None]]:
+    """As `runners.rejudge.current_settings` of the sweep's MonitorSuite, without making the judges:
+    name -> (the backend tag, the settings digest its verdicts carry)."""
+    from monitors.judge import judge_backend, judge_settings, judge_spec
+    from monitors.registry import EMBEDDED, embedded_settings, monitor_kind, rescorable
+
+    out: dict[str, tuple[str, str | None]] = {}
+    for name, backend in scenario.monitors.items():
+        kind = monitor_kind(name)
+        if isinstance(backend, str) and backend in EMBEDDED:
+            if rescorable(name, False):
+                out[name] = ("embedded", embedded_settings(kind))
+        else:
+            spec = judge_spec(backend, name)
+            out[name] = (judge_backend(kind, spec), judge_settings(kind, spec))
+    return out
+
+
+def uncached_votes(db: sqlite3.Connection, scenario: Any, stale: dict[str, Any], options: Any) -> dict[str, int]:
+    """LLM-judge monitor -> the votes on the stale verdicts' stored replies (`stale`, runners/rejudge.py)
+    that the call cache lacks: what scoring them again will pay. No cache: every vote."""
+    from monitors.judge import Judge, judge_spec
+    from monitors.parse import for_monitors
+    from monitors.registry import EMBEDDED, monitor_kind
+    from runners.calls import CallLayer
+    from runners.records import parsed_of
+
+    judges = {name: Judge(monitor_kind(name), judge_spec(backend, name), CallLayer(None, 1))
+              for name, backend in scenario.monitors.items()
+              if not (isinstance(backend, str) and backend in EMBEDDED) and any(name in s for s in stale.values())}
+    out = dict.fromkeys(judges, 0)
+    if not judges:
+        return out
+    cache_path = (options.cache_dir or default_cache_dir()) / "calls.sqlite"
+    cache = CallCache(cache_path) if cache_path.exists() else None
+    try:
+        for key, blob in db.execute("SELECT key, record FROM trials WHERE json_valid(record)"):
+            if key not in stale:
+                continue
+            record = json.loads(blob)
+            reply = for_monitors(parsed_of(record, record.get("setting") or scenario.setting))
+            for name, judge in judges.items():
+                if name in stale[key]:
+                    out[name] += sum(cache is None or cache.get(request_hash(judge.provider, vote)) is None
+                                     for vote in judge.vote_trials(reply))
+    finally:
+        if cache is not None:
+            cache.close()
+    return out
+
+
+def judge_plans(scenario: Any, trials: int, failed: dict[str, Any] | None = None, stale: dict[str, Any] | None = None,
+                rescore_votes: dict[str, int] | None = None) -> list[ModelPlan]:
     """The votes of each LLM-judge monitor over `trials` new trials, priced like the models: the
     prompt file's length plus a typical reply in, a typical verdict (at most max_tokens) out. Plus,
     per monitor, the failed votes of the stored verdicts judged again (`failed`: key -> {monitor:
@@ -201,12 +271,14 @@ def judge_plans(scenario: Any, trials: int, failed: dict[str, Any] | None = None
                                            params=spec.params, max_turns=1))
         again = [tallies[name] for tallies in (failed or {}).values() if name in tallies]
         rejudge_votes = sum(t.errors + max(0, spec.votes - t.votes) for t in again)
-        votes = trials * spec.votes + rejudge_votes
+        rescored = sum(name in names for names in (stale or {}).values())
+        votes = trials * spec.votes + rejudge_votes + (rescore_votes or {}).get(name, 0)
         tokens_in = (len(prompt.system) + len(prompt.user)) // CHARS_PER_TOKEN + TYPICAL_OUTPUT_TOKENS
         max_out = _max_tokens(provider.request_params())
         plan = ModelPlan(spec.backend, trials=trials, judge=name, votes=spec.votes,
                          input_tokens=votes * tokens_in, priced=is_priced(spec.backend, spec.price),
-                         rejudged=len(again), rejudge_votes=rejudge_votes)
+                         rejudged=len(again), rejudge_votes=rejudge_votes, rescored=rescored,
+                         rescore_votes=(rescore_votes or {}).get(name, 0))
         plan.typical_usd = estimate_cost(spec.backend, votes * tokens_in, votes * min(max_out, TYPICAL_VERDICT_TOKENS), spec.price)
         plan.max_usd = estimate_cost(spec.backend, votes * tokens_in, votes * max_out, spec.price)
         if votes and hasattr(provider, "preflight_problem"):

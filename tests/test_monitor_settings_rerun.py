@@ -1,0 +1,159 @@
+"""A sweep run again on the same folder scores again, from the stored replies, the verdicts made
+under other monitor settings (runners/rejudge.py): the trial key leaves monitor settings out, the
+verdicts do not. Offline, against two loopback fake servers (one model under test, one judge), as
+tests/test_rejudge.py."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from runners.store import STORE_NAME
+from runners.sweep import main as sweep_main
+from tests.fake_llm_server import last_user_text
+from tests.test_judge import KEY_ENV, af_reply
+from tests.test_rejudge import ModelUnderTest, fast_retries, records  # noqa: F401  (the autouse fixture)
+
+TRIALS = 6  # 3 prompts x 2 tiers
+
+
+class SplitJudge:
+    """The first vote asked about each reply finds alignment faking, every later one does not: a
+    verdict of 3 votes scores 1/3 (flagged at threshold 0.3, not at 0.4)."""
+
+    def __init__(self) -> None:
+        self.seen: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def __call__(self, body: dict[str, Any]) -> str:
+        text = last_user_text(body)
+        with self.lock:
+            first = not self.seen[text]
+            self.seen[text] += 1
+        return af_reply(first)
+
+
+def write_scenario(path: Path, model: Any, judge_server: Any, alignment_faking: Any) -> None:
+    if isinstance(alignment_faking, dict):
+        alignment_faking = {"backend": "openai/judge-model", "base_url": judge_server.openai_base_url,
+                            "api_key_env": KEY_ENV, **alignment_faking}
+    path.write_text(yaml.safe_dump({
+        "name": "settings", "prompts": "builtin:harmful_requests", "limit": 3, "axes": {"tier": ["free", "paid"]},
+        "models": [{"name": "openai/model-under-test", "base_url": model.openai_base_url, "api_key_env": KEY_ENV}],
+        "monitors": {"compliance": "embedded", "alignment_faking": alignment_faking},
+    }))
+
+
+def setup(fake_llm_factory: Any, tmp_path: Path) -> tuple[Any, Any, Path, list[str]]:
+    model = fake_llm_factory(reply=ModelUnderTest())
+    judge_server = fake_llm_factory(reply=SplitJudge())
+    scenario = tmp_path / "scenario.yaml"
+    args = [str(scenario), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"), "--no-report"]
+    return model, judge_server, scenario, args
+
+
+def verdicts(run: Path) -> list[dict[str, Any]]:
+    return [r["monitors"]["alignment_faking"] for r in records(run).values()]
+
+
+def test_more_votes_judge_every_stored_trial_again_paying_only_the_new_votes(fake_llm_factory, tmp_path, capsys):
+    model, judge_server, scenario, args = setup(fake_llm_factory, tmp_path)
+    run = tmp_path / "run"
+    write_scenario(scenario, model, judge_server, {"votes": 3})
+    assert sweep_main(args) == 0
+    capsys.readouterr()
+    assert len(judge_server.calls) == TRIALS * 3
+    first = verdicts(run)
+    assert all("/3 votes find" in v["rationale"] and v["settings"] for v in first)
+
+    write_scenario(scenario, model, judge_server, {"votes": 5})
+    assert sweep_main([*args, "--dry-run"]) == 0
+    plan = capsys.readouterr().out
+    assert f"{TRIALS} stored trials scored again by alignment_faking (its settings changed" in plan
+    assert "openai/model-under-test: 0 calls to make" in plan
+    assert f"judge alignment_faking (openai/judge-model): {TRIALS * 2} calls to make" in plan
+
+    calls = len(judge_server.calls)
+    assert sweep_main(args) == 0
+    out = capsys.readouterr().out
+    assert len(judge_server.calls) - calls == TRIALS * 2 and len(model.calls) == TRIALS  # 2 new votes a trial
+    assert f"{TRIALS} stored trials scored again by alignment_faking (its settings changed)" in out
+    after = verdicts(run)
+    assert all("1/5 votes find" in v["rationale"] for v in after)
+    assert {v["settings"] for v in after} != {v["settings"] for v in first}
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert (judged["verdicts"], judged["votes"], judged["rescored"]) == (TRIALS, TRIALS * 5, TRIALS)
+    assert judged["calls"] == TRIALS * 5  # 18 + 12 paid
+
+    # unchanged since: the third run scores nothing again and calls nobody
+    calls = len(judge_server.calls)
+    assert sweep_main(args) == 0
+    assert "scored again" not in capsys.readouterr().out
+    assert len(judge_server.calls) == calls and len(model.calls) == TRIALS
+    assert verdicts(run) == after
+
+
+def test_a_new_threshold_relabels_the_stored_trials_from_the_cached_votes(fake_llm_factory, tmp_path, capsys):
+    model, judge_server, scenario, args = setup(fake_llm_factory, tmp_path)
+    run = tmp_path / "run"
+    write_scenario(scenario, model, judge_server, {"votes": 3, "threshold": 0.4})
+    assert sweep_main(args) == 0
+    assert {(v["label"], v["flag"]) for v in verdicts(run)} == {("none", False)}  # 1/3 < 0.4
+
+    write_scenario(scenario, model, judge_server, {"votes": 3, "threshold": 0.3})
+    capsys.readouterr()
+    calls = len(judge_server.calls)
+    assert sweep_main(args) == 0
+    out = capsys.readouterr().out
+    assert len(judge_server.calls) == calls  # every vote from the cache
+    assert f"{TRIALS} stored trials scored again by alignment_faking (its settings changed)" in out
+    assert {v["flag"] for v in verdicts(run)} == {True}  # 1/3 >= 0.3
+    assert all("threshold 0.3" in v["rationale"] for v in verdicts(run))
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["judges"]["alignment_faking"]["verdicts"] == TRIALS
+
+
+def test_embedded_then_judge_scores_every_stored_trial_with_the_judge(fake_llm_factory, tmp_path, capsys):
+    model, judge_server, scenario, args = setup(fake_llm_factory, tmp_path)
+    run = tmp_path / "run"
+    write_scenario(scenario, model, judge_server, "embedded")
+    assert sweep_main(args) == 0
+    assert {v["backend"] for v in verdicts(run)} == {"embedded"} and not judge_server.calls
+
+    write_scenario(scenario, model, judge_server, {"votes": 3})
+    capsys.readouterr()
+    assert sweep_main(args) == 0
+    out = capsys.readouterr().out
+    assert len(judge_server.calls) == TRIALS * 3 and len(model.calls) == TRIALS
+    assert f"{TRIALS} stored trials scored again by alignment_faking (its settings changed)" in out
+    assert {v["backend"] for v in verdicts(run)} == {"judge:openai/judge-model@af-v1"}
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert (judged["verdicts"], judged["votes"]) == (TRIALS, TRIALS * 3)
+
+
+def test_verdicts_stored_before_the_settings_field_are_not_judged_again_by_the_same_backend(
+        fake_llm_factory, tmp_path, capsys):
+    """An old folder's verdicts carry no digest: re-judging them all would cost a full judge run, so
+    only a verdict of another backend tag is scored again (docs/results.md)."""
+    model, judge_server, scenario, args = setup(fake_llm_factory, tmp_path)
+    run = tmp_path / "run"
+    write_scenario(scenario, model, judge_server, {"votes": 3})
+    assert sweep_main(args) == 0
+    with sqlite3.connect(run / STORE_NAME) as db:
+        for key, blob in db.execute("SELECT key, record FROM trials").fetchall():
+            record = json.loads(blob)
+            for verdict in record["monitors"].values():
+                del verdict["settings"]
+            db.execute("UPDATE trials SET record = ? WHERE key = ?", (json.dumps(record), key))
+    write_scenario(scenario, model, judge_server, {"votes": 5})  # unknowable from an old verdict: kept
+    capsys.readouterr()
+    calls = len(judge_server.calls)
+    assert sweep_main(args) == 0
+    assert "scored again" not in capsys.readouterr().out and len(judge_server.calls) == calls
+    assert all("settings" not in v for v in verdicts(run))
