@@ -9,7 +9,8 @@ path of a log file with the traceback; never 1, so a crash never reads as a fail
 
 One sweep owns a run folder at a time (runners/folder_lock.py): a second one exits 2 naming the
 holder, or waits with `--wait-lock`. Error trials of an earlier run are tried again, and stored
-verdicts whose LLM-judge calls failed are judged again (runners/rejudge.py).
+verdicts whose LLM-judge calls failed, or that were made under other monitor settings, are scored
+again from the stored replies (runners/rejudge.py).
 """
 
 from __future__ import annotations
