@@ -88,9 +88,6 @@ class MonitorSuite:
                 await judge.aclose()
 
 
-_CORE = ("compliance", "alignment_faking", "supervisor_gaming")
-
-
 def embedded_settings(kind: str) -> str:
     """The `settings` digest of an embedded monitor's verdicts: its name and, for alignment faking,
     the model file it scores with."""
@@ -102,7 +99,7 @@ def rescorable(name: str, judged: bool) -> bool:
     """Whether a stored reply alone is enough to score monitor `name` again (a sweep run again,
     runners/rejudge.py): not a family monitor that reads the trial's run (pushback reads its first reply)."""
     kind = monitor_kind(name)
-    return judged or kind in _CORE or not hasattr(family_monitors.module(kind), "classify_trials")
+    return judged or kind in family_monitors.ORIGINAL or not hasattr(family_monitors.module(kind), "classify_trials")
 
 
 def monitor_kind(name: str) -> str:
