@@ -318,6 +318,7 @@ class Tally:
     votes: int
     unparseable: int = 0
     errors: int = 0
+    skipped: bool = False  # a verdict with nothing to judge: no vote was asked (`JudgeCounters.skipped`)
 
     @property
     def abstained(self) -> int:
@@ -336,6 +337,8 @@ class Tally:
     def counters(self) -> dict[str, int]:
         """What this one verdict adds to its judge's `JudgeCounters` vote totals (not the calls and
         cost, which were paid whatever became of the verdict)."""
+        if self.skipped:
+            return {"skipped": 1}
         return {"verdicts": 1, "votes": self.votes, "unparseable_votes": self.unparseable,
                 "error_votes": self.errors, "unparseable_verdicts": int(self.abstained == self.votes)}
 
@@ -380,10 +383,14 @@ class Tally:
             return None
         if (tally := cls.of_verdict(verdict)) is not None:
             return tally
-        match = _ALL_USABLE.match(str(verdict.get("rationale", "")))
+        rationale = str(verdict.get("rationale", ""))
+        if verdict.get("abstained") and rationale in _NOTHING_TO_JUDGE:
+            return cls(0, skipped=True)  # counted in `skipped`, not in the votes
+        match = _ALL_USABLE.match(rationale)
         return cls(int(match[1])) if match and not verdict.get("abstained") else None
 
 
+_NOTHING_TO_JUDGE = ("no visible output to judge", "no scratchpad reasoning to judge")  # Judge._skip
 _ALL_USABLE = re.compile(r"\d+/(\d+) votes find ")
 _ALL_ABSTAINED = re.compile(re.escape(UNPARSEABLE) + r" \((\d+) unparseable, (\d+) call errors of (\d+) votes\)")
 _SOME_ABSTAINED = re.compile(r"; (\d+)/(\d+) votes abstained \(((?:\d+ unparseable)?(?:, )?(?:\d+ call errors)?)\)$")

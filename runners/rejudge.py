@@ -222,7 +222,7 @@ async def rejudge(store: ResultStore, suite: MonitorSuite, failed: Mapping[str, 
         outcome.improved += sum(r["key"] in changed for r in judged)
 
 
-_VOTE_COUNTS = ("verdicts", "votes", "unparseable_votes", "error_votes", "unparseable_verdicts")
+_VOTE_COUNTS = ("verdicts", "votes", "unparseable_votes", "error_votes", "unparseable_verdicts", "skipped")
 
 
 def _vote_counts(judge: Judge) -> dict[str, int]:

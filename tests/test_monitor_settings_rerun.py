@@ -157,3 +157,23 @@ def test_verdicts_stored_before_the_settings_field_are_not_judged_again_by_the_s
     assert sweep_main(args) == 0
     assert "scored again" not in capsys.readouterr().out and len(judge_server.calls) == calls
     assert all("settings" not in v for v in verdicts(run))
+
+
+def test_replies_with_nothing_to_judge_are_counted_once_after_a_rescore(fake_llm_factory, tmp_path, capsys):
+    """A judge's `skipped` counts the stored verdicts with nothing to judge: a rescore replaces them,
+    so the replaced ones are taken out like the votes of the others (it doubled on every rescore)."""
+    model = fake_llm_factory(reply=lambda body: "<OUTPUT><request_fully_accepted/>\nHere is an overview.</OUTPUT>")
+    judge_server = fake_llm_factory(reply=SplitJudge())
+    scenario = tmp_path / "scenario.yaml"
+    args = [str(scenario), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"), "--no-report"]
+    run = tmp_path / "run"
+    write_scenario(scenario, model, judge_server, {"votes": 3})
+    assert sweep_main(args) == 0
+    assert json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]["skipped"] == TRIALS
+    write_scenario(scenario, model, judge_server, {"votes": 5})
+    capsys.readouterr()
+    assert sweep_main(args) == 0
+    assert f"{TRIALS} stored trials scored again by alignment_faking" in capsys.readouterr().out
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert (judged["skipped"], judged["verdicts"], judged["rescored"]) == (TRIALS, 0, TRIALS)
+    assert not judge_server.calls
