@@ -19,7 +19,7 @@ from typing import Any
 from runners.calls import CallCache, request_hash
 from runners.engine import Sweep, default_cache_dir, other_scenario_problem, plan_trials
 from runners.pricing import estimate_cost, is_priced
-from runners.rejudge import failed_judgements, stale_verdicts
+from runners.rejudge import count_stale, failed_judgements, kept_lines, stale_verdicts
 from runners.reuse import changed_requests, real_models
 from runners.store import DONE_KEYS_SQL, STORE_NAME, stored_requests
 from scenarios.families import RequestContext, build_request, follow_up
@@ -70,6 +70,8 @@ class SweepPlan:
     rejudged: int = 0  # stored trials whose judge's calls failed: judged again (runners/rejudge.py)
     # monitor -> stored trials whose verdict was made under other settings: scored again (the same)
     rescored: dict[str, int] = field(default_factory=dict)
+    # monitor -> stored trials whose verdict is stale but cannot be scored again from the stored reply
+    kept_stale: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         again = f" ({self.changed} more stored with a request that has changed since: they run again)" if self.changed else ""
@@ -78,6 +80,7 @@ class SweepPlan:
         out = [f"dry run: {self.planned} trials planned, {self.stored} already stored{again}{judged}; no calls made"]
         out += [f"  {n} stored trials scored again by {name} (its settings changed; the model under test is not called)"
                 for name, n in self.rescored.items()]
+        out += [f"  {text}" for text in kept_lines(self.kept_stale)]
         for m in self.models:
             cost = (f"~${m.typical_usd:.2f} (at most ${m.max_usd:.2f})" if m.priced
                     else "unpriced (add price: [in, out] to the model or an AFSIM_PRICES file)")
@@ -118,6 +121,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
     changed: set[str] = set()
     failed: dict[str, Any] = {}
     stale: dict[str, Any] = {}
+    kept_stale: dict[str, int] = {}
     store_path = sweep.run_dir / STORE_NAME
     if store_path.exists() and not options.fresh:
         with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
@@ -135,6 +139,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
                 done -= changed
             reused = done & {t.key for t in trials}
             stale = stale_verdicts(db, monitor_settings(scenario), reused)
+            kept_stale = count_stale(stale_verdicts(db, monitor_settings(scenario, False), reused))
             failed = failed_judgements(db, judge_backends(scenario), reused, stale=stale)
             rescore_votes = uncached_votes(db, scenario, stale, options)
     cache_path = (options.cache_dir or default_cache_dir()) / "calls.sqlite"
@@ -186,7 +191,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
         for name in names:
             rescored[name] = rescored.get(name, 0) + 1
     return SweepPlan(len(trials), len(done & {t.key for t in trials}), [*plans.values(), *judges], len(changed),
-                     len(failed), {name: rescored[name] for name in scenario.monitors if name in rescored})
+                     len(failed), {name: rescored[name] for name in scenario.monitors if name in rescored}, kept_stale)
 
 
 def judge_backends(scenario: Any) -> dict[str, str]:
@@ -198,9 +203,10 @@ def judge_backends(scenario: Any) -> dict[str, str]:
             for name, backend in scenario.monitors.items() if not (isinstance(backend, str) and backend in EMBEDDED)}
 
 
-def monitor_settings(scenario: Any) -> dict[str, tuple[str, str | None]]:
+def monitor_settings(scenario: Any, rescorable_only: bool = True) -> dict[str, tuple[str, str | None]]:
     """As `runners.rejudge.current_settings` of the sweep's MonitorSuite, without making the judges:
-    name -> (the backend tag, the settings digest its verdicts carry)."""
+    name -> (the backend tag, the settings digest its verdicts carry). `rescorable_only=False`: the
+    embedded monitors a stored reply alone cannot score again instead."""
     from monitors.judge import judge_backend, judge_settings, judge_spec
     from monitors.registry import EMBEDDED, embedded_settings, monitor_kind, rescorable
 
@@ -208,9 +214,9 @@ def monitor_settings(scenario: Any) -> dict[str, tuple[str, str | None]]:
     for name, backend in scenario.monitors.items():
         kind = monitor_kind(name)
         if isinstance(backend, str) and backend in EMBEDDED:
-            if rescorable(name, False):
+            if rescorable(name, False) == rescorable_only:
                 out[name] = ("embedded", embedded_settings(kind))
-        else:
+        elif rescorable_only:
             spec = judge_spec(backend, name)
             out[name] = (judge_backend(kind, spec), judge_settings(kind, spec))
     return out

@@ -43,6 +43,7 @@ from runners.providers.sim.provider import check_organisms
 from runners.records import make_record
 from runners.rejudge import (
     RejudgeOutcome,
+    count_stale,
     current_settings,
     failed_judgements,
     rejudge,
@@ -109,6 +110,9 @@ class SweepResult:
     # monitor -> {backend tag: stored verdicts with failed calls} of judges the scenario no longer runs
     # for it: not judged again by a re-run (runners.rescore judges them)
     failed_elsewhere: dict[str, dict[str, int]] = field(default_factory=dict)
+    # monitor -> stored trials whose verdict of it is missing or stale but cannot be scored again
+    # from the stored reply (runners/rejudge.py `kept_lines`)
+    kept_stale: dict[str, int] = field(default_factory=dict)
     # the store held none of the trials trials.csv held: (its rows, where it was copied)
     kept_table: tuple[int, Path] | None = None
     # LLM-judge counters of this invocation (summary["judges"] adds up every run in the folder)
@@ -548,6 +552,8 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         reused = [key for key in keys if states.get(key) == "done" and key not in changed]
         # ... and one whose verdict was made under other monitor settings is scored again (the same)
         stale = stale_verdicts(sweep.store.db, current_settings(sweep.monitors), reused)
+        # (a monitor that reads more than the stored reply cannot: its stale verdicts are counted, and said)
+        kept_stale = count_stale(stale_verdicts(sweep.store.db, current_settings(sweep.monitors, False), reused))
         failed = failed_judgements(sweep.store.db, {**dict.fromkeys(scenario.monitors), **judge_tags},
                                    reused, failed_elsewhere, stale)
         del reused
@@ -609,6 +615,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         rejudged=rejudged.judged,
         rescored=rejudged.rescored,
         failed_elsewhere=failed_elsewhere,
+        kept_stale=kept_stale,
         kept_table=kept_table,
         counters=sweep.calls.counters,
         elapsed_s=time.perf_counter() - started,

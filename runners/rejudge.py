@@ -148,10 +148,28 @@ def stale_verdicts(db: sqlite3.Connection, current: Mapping[str, tuple[str, str 
     return out
 
 
-def current_settings(suite: MonitorSuite) -> dict[str, tuple[str, str | None]]:
-    """The monitors of `suite` that a stored reply alone can score again: name -> (backend tag, settings)."""
+def current_settings(suite: MonitorSuite, rescorable: bool = True) -> dict[str, tuple[str, str | None]]:
+    """The monitors of `suite` that a stored reply alone can score again: name -> (backend tag, settings).
+    `rescorable=False`: the others (their stale verdicts are only counted, `kept_lines`)."""
     return {name: (backend, suite.settings.get(name)) for name, backend in suite.backends.items()
-            if suite.rescorable(name)}
+            if suite.rescorable(name) == rescorable}
+
+
+def count_stale(stale: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    """monitor -> stored trials whose verdict of it is stale (`stale_verdicts`)."""
+    out: dict[str, int] = {}
+    for names in stale.values():
+        for name in names:
+            out[name] = out.get(name, 0) + 1
+    return out
+
+
+def kept_lines(kept: Mapping[str, int]) -> list[str]:
+    """What the sweep and `--dry-run` say of the stale verdicts of monitors a stored reply alone
+    cannot score again (the pushback reads the trial's first reply): they stay as they are."""
+    return [f"warning: {n} stored trials keep no {name} verdict or one made under other settings: {name} "
+            "reads more than the stored reply and is not scored again; --fresh runs them again "
+            "(their replies come from the call cache)" for name, n in kept.items()]
 
 
 @dataclass

@@ -177,3 +177,31 @@ def test_replies_with_nothing_to_judge_are_counted_once_after_a_rescore(fake_llm
     judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
     assert (judged["skipped"], judged["verdicts"], judged["rescored"]) == (TRIALS, 0, TRIALS)
     assert not judge_server.calls
+
+
+def _sycophancy(path: Path, monitors: dict[str, str]) -> None:
+    path.write_text(yaml.safe_dump({
+        "name": "syc", "setting": "sycophancy", "samples": 1, "limit": 2,
+        "prompts": {"source": "builtin:belief_questions", "answer_column": "answer"},
+        "axes": {"belief": ["none", "incorrect"], "pushback": ["none", "challenge"]},
+        "models": ["sim/sycophant"], "monitors": monitors,
+    }))
+
+
+def test_a_monitor_that_cannot_score_a_stored_reply_again_says_so(tmp_path, capsys):
+    """pushback reads the trial's first reply, which a re-run does not have: its verdicts missing
+    (the monitor added) or of another backend are not scored again, and the run and --dry-run say
+    so instead of leaving the folder's pushback figures silently empty."""
+    scenario, run = tmp_path / "syc.yaml", tmp_path / "run"
+    args = [str(scenario), "--output", str(run), "--no-report"]
+    _sycophancy(scenario, {"answer_match": "embedded"})
+    assert sweep_main(args) == 0
+    _sycophancy(scenario, {"answer_match": "embedded", "pushback": "embedded"})
+    capsys.readouterr()
+    assert sweep_main([*args, "--dry-run"]) == 0
+    line = "8 stored trials keep no pushback verdict or one made under other settings"
+    assert line in capsys.readouterr().out
+    assert sweep_main(args) == 0
+    out = capsys.readouterr().out
+    assert line in out and "--fresh" in out
+    assert all("pushback" not in r["monitors"] for r in records(run).values())
