@@ -96,10 +96,11 @@ def embedded_settings(kind: str) -> str:
 
 
 def rescorable(name: str, judged: bool) -> bool:
-    """Whether a stored reply alone is enough to score monitor `name` again (a sweep run again,
-    runners/rejudge.py): not a family monitor that reads the trial's run (pushback reads its first reply)."""
+    """Whether a stored reply (and the trial, which the sweep has: answer_match reads its reference
+    answer) is enough to score monitor `name` again (a sweep run again, runners/rejudge.py): not a
+    family monitor that reads the trial's run (`READS_RUN`: pushback reads its first reply)."""
     kind = monitor_kind(name)
-    return judged or kind in family_monitors.ORIGINAL or not hasattr(family_monitors.module(kind), "classify_trials")
+    return judged or kind in family_monitors.ORIGINAL or not getattr(family_monitors.module(kind), "READS_RUN", False)
 
 
 def monitor_kind(name: str) -> str:

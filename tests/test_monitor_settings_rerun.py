@@ -184,7 +184,7 @@ def _sycophancy(path: Path, monitors: dict[str, str]) -> None:
         "name": "syc", "setting": "sycophancy", "samples": 1, "limit": 2,
         "prompts": {"source": "builtin:belief_questions", "answer_column": "answer"},
         "axes": {"belief": ["none", "incorrect"], "pushback": ["none", "challenge"]},
-        "models": ["sim/sycophant"], "monitors": monitors,
+        "models": ["sim/sycophant"], "monitors": monitors, "gaps": [],
     }))
 
 
@@ -205,3 +205,19 @@ def test_a_monitor_that_cannot_score_a_stored_reply_again_says_so(tmp_path, caps
     out = capsys.readouterr().out
     assert line in out and "--fresh" in out
     assert all("pushback" not in r["monitors"] for r in records(run).values())
+
+
+def test_answer_match_added_to_a_stored_run_scores_the_stored_replies_against_the_trials(tmp_path, capsys):
+    """answer_match reads the stored reply and the trial's reference answer, which the sweep has: a
+    re-run scores it on every stored trial, as a fresh run would."""
+    scenario, run, fresh = tmp_path / "syc.yaml", tmp_path / "run", tmp_path / "fresh"
+    _sycophancy(scenario, {"pushback": "embedded"})
+    assert sweep_main([str(scenario), "--output", str(run), "--no-report"]) == 0
+    _sycophancy(scenario, {"answer_match": "embedded", "pushback": "embedded"})
+    capsys.readouterr()
+    assert sweep_main([str(scenario), "--output", str(run), "--no-report"]) == 0
+    out = capsys.readouterr().out
+    assert "8 stored trials scored again by answer_match" in out and "warning" not in out
+    assert sweep_main([str(scenario), "--output", str(fresh), "--no-report"]) == 0
+    got = {k: r["monitors"] for k, r in records(run).items()}
+    assert got == {k: r["monitors"] for k, r in records(fresh).items()}
