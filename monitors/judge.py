@@ -41,7 +41,7 @@ from monitors.types import CriterionVerdict, ParsedReply, Verdict
 from runners.calls import CallLayer
 from runners.pricing import estimate_cost, price_table
 from runners.providers import ModelReply, Provider, make_provider
-from runners.providers._remote import REQUESTS
+from runners.providers._remote import REQUESTS, endpoint_identity
 from scenarios.schema import JudgeSpec, ModelSpec, ScenarioError
 from scenarios.trial import ChatRequest, TrialSpec, stable_hash
 
@@ -637,10 +637,13 @@ def judge_backend(monitor: str, spec: JudgeSpec) -> str:
 
 def judge_settings(monitor: str, spec: JudgeSpec) -> str:
     """The digest of what changes this judge's verdicts (the `settings` of each one): the model and
-    its endpoint, votes, temperature, threshold, generation params (max_tokens, ...) and the prompt,
-    its text included. Not the key, rate, timeout or price, which change no verdict."""
+    its endpoint (as the call cache knows it: `base_url`, else OPENAI_BASE_URL / ANTHROPIC_BASE_URL, so
+    pointing that variable at another server counts as a change), votes, temperature, threshold,
+    generation params (max_tokens, ...) and the prompt, its text included. Not the key, rate, timeout
+    or price, which change no verdict."""
     prompt = load_prompt(monitor, spec.prompt_version)
-    return stable_hash("judge", spec.backend, spec.base_url, spec.votes, spec.temperature, spec.threshold,
+    endpoint = endpoint_identity(judge_model_spec(spec))
+    return stable_hash("judge", spec.backend, endpoint, spec.votes, spec.temperature, spec.threshold,
                        spec.params, prompt.tag, prompt.system, prompt.user)[:16]
 
 

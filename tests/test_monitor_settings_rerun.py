@@ -221,3 +221,21 @@ def test_answer_match_added_to_a_stored_run_scores_the_stored_replies_against_th
     assert sweep_main([str(scenario), "--output", str(fresh), "--no-report"]) == 0
     got = {k: r["monitors"] for k, r in records(run).items()}
     assert got == {k: r["monitors"] for k, r in records(fresh).items()}
+
+
+def test_a_judge_endpoint_from_the_environment_is_part_of_its_settings(monkeypatch):
+    """Found by review: a judge without `base_url` reaches the server named by OPENAI_BASE_URL, and
+    pointing that variable at another server did not count as a settings change (the digest held
+    `base_url: None`), so a re-run kept the other server's verdicts."""
+    from monitors.judge import judge_settings
+    from scenarios.schema import JudgeSpec
+
+    from_env = JudgeSpec(backend="openai/judge-model", votes=3)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    first = judge_settings("alignment_faking", from_env)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:10/v1")
+    assert judge_settings("alignment_faking", from_env) != first
+    pinned = JudgeSpec(backend="openai/judge-model", votes=3, base_url="http://127.0.0.1:11/v1")
+    fixed = judge_settings("alignment_faking", pinned)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:12/v1")
+    assert judge_settings("alignment_faking", pinned) == fixed  # its own base_url wins over the variable
