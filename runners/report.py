@@ -31,7 +31,7 @@ from runners.engine import (
     write_run_files,
 )
 from runners.store import ResultStore
-from runners.store_warnings import lost_store_problem, store_warnings
+from runners.store_warnings import keep_table_losing_rows, lost_store_problem, store_warnings
 from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from scenarios.schema import Scenario, load_scenario
 from scenarios.user_files import check_regular_file
@@ -110,8 +110,9 @@ def render(args: Any, scenario: Scenario) -> dict[str, Any] | None:
                 print(agreement_line(counts["agreement"]))
         elif args.no_af_validation:
             store.set_meta(AF_LABELS, None)
+        table_kept = keep_table_losing_rows(args.run_dir, store)
         summary = write_run_files(args.run_dir, scenario, store, keys, simulated)
-        for line in store_warnings(store, keys, summary):
+        for line in [*store_warnings(store, keys, summary), *([table_kept] if table_kept else [])]:
             print(line, file=sys.stderr)
         return summary
     finally:

@@ -44,7 +44,7 @@ from runners.providers import preflight
 from runners.records import parsed_of
 from runners.report import run_keys
 from runners.store import STORE_NAME, ResultStore
-from runners.store_warnings import lost_store_problem, store_warnings
+from runners.store_warnings import keep_table_losing_rows, lost_store_problem, store_warnings
 from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from scenarios.schema import Scenario, ScenarioError, load_scenario, parse_scenario
 from scenarios.user_files import check_regular_file, load_yaml
@@ -188,8 +188,9 @@ async def _rescore(run_dir: Path, requested: dict[str, Any], cache_dir: Path | N
         store.set_meta("rescored", history)
         save_scenario(run_dir, updated)
         simulated = bool((store.meta("run") or {}).get("simulated"))
+        table_kept = keep_table_losing_rows(run_dir, store)
         summary = write_run_files(run_dir, updated, store, keys, simulated)
-        warnings = store_warnings(store, keys, summary)
+        warnings = [*store_warnings(store, keys, summary), *([table_kept] if table_kept else [])]
         if unscored := store.unreadable_records - store.damaged_keys():  # a damaged row is warned about above
             warnings.append(f"warning: {len(unscored)} stored transcripts could not be read and were not "
                             f"re-scored (their figures keep the verdicts they had); `python -m runners.store_repair "

@@ -115,7 +115,25 @@ def keep_collected_table(run_dir: Path, held: set[str]) -> tuple[int, Path] | No
     keys = _table_keys(run_dir / TABLE_NAME)
     if not keys or any(key in held for key in keys):
         return None
+    return len(keys), _copy_aside(run_dir)
+
+
+def keep_table_losing_rows(run_dir: Path, store: ResultStore) -> str | None:
+    """Before `runners.report` / `runners.rescore` rewrite trials.csv from a store that lost some of
+    the trials it lists (rows deleted or unreadable since): copy the table aside, as the sweep does
+    when the store lost them all, and return the warning that says where; None when nothing is lost.
+    (They re-rendered with a warning and a trials.csv of fewer rows, the old one gone.)"""
+    keys = _table_keys(run_dir / TABLE_NAME)
+    lost = set(keys) - (store.stored_keys() - store.damaged_keys()) - {None}
+    if not lost:
+        return None
+    kept = _copy_aside(run_dir)
+    return (f"warning: {run_dir / TABLE_NAME} listed {len(lost)} trials the store no longer holds readable; the old "
+            f"table is kept as {kept.name}")
+
+
+def _copy_aside(run_dir: Path) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     kept = run_dir / f"{TABLE_NAME}.before-{stamp}"
     shutil.copyfile(run_dir / TABLE_NAME, kept)
-    return len(keys), kept
+    return kept

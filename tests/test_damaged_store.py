@@ -212,11 +212,26 @@ def test_a_run_that_collected_no_trial_is_re_rendered_as_an_empty_run(good_run, 
     ("UPDATE trials SET row='nope', record='nope' WHERE rowid % 2 = 0", "3 stored trials could not be read and are left out"),
     ("DELETE FROM trials WHERE rowid % 2 = 0", "3 of the run's 6 trials are not stored"),
 ])
-def test_rescore_of_a_store_that_lost_some_trials_warns_on_stderr(good_run, tmp_path, capsys, damage, expected):
-    """Trials partly lost are left out of the figures with a warning (the sweep redoes them)."""
+@pytest.mark.parametrize("command", ["rescore", "report"])
+def test_a_store_that_lost_some_trials_warns_and_keeps_the_old_table(good_run, tmp_path, capsys, damage, expected,
+                                                                        command):
+    """Trials partly lost are left out of the figures with a warning (the sweep redoes them), and the
+    trials.csv that still listed them is kept aside first (it was rewritten with 3 rows, the 6 gone)."""
     run = copy_run(good_run, tmp_path, damage)
-    code, err = cli(rescore.main, rescore_argv(run, tmp_path), capsys)
+    table = (run / "trials.csv").read_bytes()
+    main, argv = (rescore.main, rescore_argv(run, tmp_path)) if command == "rescore" else (report.main, [str(run)])
+    code, err = cli(main, argv, capsys)
     assert code == 0 and expected in err and "Traceback" not in err and summary(run)["n_trials"] == 3
+    kept = list(run.glob("trials.csv.before-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == table
+    assert f"listed 3 trials the store no longer holds readable; the old table is kept as {kept[0].name}" in err
+    assert cli(main, argv, capsys)[0] == 0 and len(list(run.glob("trials.csv.before-*"))) == 1  # nothing more lost
+
+
+def test_report_of_a_sound_store_keeps_no_table(good_run, tmp_path, capsys):
+    run = copy_run(good_run, tmp_path)
+    code, err = cli(report.main, [str(run)], capsys)
+    assert code == 0 and not list(run.glob("trials.csv.before-*")) and "no longer holds" not in err
 
 
 @pytest.mark.parametrize("damage", LOST_EVERY_TRIAL)
