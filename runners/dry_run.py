@@ -16,10 +16,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitors.registry import rescorable
 from runners.calls import CallCache, request_hash
 from runners.engine import Sweep, default_cache_dir, other_scenario_problem, plan_trials
 from runners.pricing import estimate_cost, is_priced
-from runners.rejudge import count_stale, failed_judgements, kept_lines, stale_verdicts
+from runners.rejudge import count_stale, failed_judgements, kept_lines, split_stale, stale_verdicts
 from runners.reuse import changed_requests, real_models
 from runners.store import DONE_KEYS_SQL, STORE_NAME, stored_requests
 from scenarios.families import RequestContext, build_request, follow_up
@@ -138,9 +139,10 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
                                            sweep.providers, sweep.model_specs, sweep.resources)
                 done -= changed
             reused = done & {t.key for t in trials}
-            stale = stale_verdicts(db, monitor_settings(scenario), reused)
-            kept_stale = count_stale(stale_verdicts(db, monitor_settings(scenario, False), reused))
-            failed = failed_judgements(db, judge_backends(scenario), reused, stale=stale)
+            judged = judge_backends(scenario)
+            stale, kept_stale = split_stale(stale_verdicts(db, monitor_settings(scenario), reused),
+                                            lambda name: rescorable(name, name in judged))
+            failed = failed_judgements(db, judged, reused, stale=stale)
             rescore_votes = uncached_votes(db, scenario, stale, options)
     cache_path = (options.cache_dir or default_cache_dir()) / "calls.sqlite"
     cache = CallCache(cache_path) if cache_path.exists() and not sweep.simulated else None
@@ -186,10 +188,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
         if plan.calls and hasattr(provider, "preflight_problem"):
             plan.key_problem = provider.preflight_problem()
     judges = judge_plans(scenario, todo, failed, stale, rescore_votes if stale else {})
-    rescored: dict[str, int] = {}
-    for names in stale.values():
-        for name in names:
-            rescored[name] = rescored.get(name, 0) + 1
+    rescored = count_stale(stale)
     return SweepPlan(len(trials), len(done & {t.key for t in trials}), [*plans.values(), *judges], len(changed),
                      len(failed), {name: rescored[name] for name in scenario.monitors if name in rescored}, kept_stale)
 
@@ -203,20 +202,18 @@ def judge_backends(scenario: Any) -> dict[str, str]:
             for name, backend in scenario.monitors.items() if not (isinstance(backend, str) and backend in EMBEDDED)}
 
 
-def monitor_settings(scenario: Any, rescorable_only: bool = True) -> dict[str, tuple[str, str | None]]:
+def monitor_settings(scenario: Any) -> dict[str, tuple[str, str | None]]:
     """As `runners.rejudge.current_settings` of the sweep's MonitorSuite, without making the judges:
-    name -> (the backend tag, the settings digest its verdicts carry). `rescorable_only=False`: the
-    embedded monitors a stored reply alone cannot score again instead."""
+    name -> (the backend tag, the settings digest its verdicts carry)."""
     from monitors.judge import judge_backend, judge_settings, judge_spec
-    from monitors.registry import EMBEDDED, embedded_settings, monitor_kind, rescorable
+    from monitors.registry import EMBEDDED, embedded_settings, monitor_kind
 
     out: dict[str, tuple[str, str | None]] = {}
     for name, backend in scenario.monitors.items():
         kind = monitor_kind(name)
         if isinstance(backend, str) and backend in EMBEDDED:
-            if rescorable(name, False) == rescorable_only:
-                out[name] = ("embedded", embedded_settings(kind))
-        elif rescorable_only:
+            out[name] = ("embedded", embedded_settings(kind))
+        else:
             spec = judge_spec(backend, name)
             out[name] = (judge_backend(kind, spec), judge_settings(kind, spec))
     return out

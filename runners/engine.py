@@ -43,10 +43,10 @@ from runners.providers.sim.provider import check_organisms
 from runners.records import make_record
 from runners.rejudge import (
     RejudgeOutcome,
-    count_stale,
     current_settings,
     failed_judgements,
     rejudge,
+    split_stale,
     stale_verdicts,
 )
 from runners.reuse import changed_requests, real_models
@@ -551,9 +551,9 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         failed_elsewhere: dict[str, dict[str, int]] = {}
         reused = [key for key in keys if states.get(key) == "done" and key not in changed]
         # ... and one whose verdict was made under other monitor settings is scored again (the same)
-        stale = stale_verdicts(sweep.store.db, current_settings(sweep.monitors), reused)
         # (a monitor that reads more than the stored reply cannot: its stale verdicts are counted, and said)
-        kept_stale = count_stale(stale_verdicts(sweep.store.db, current_settings(sweep.monitors, False), reused))
+        stale, kept_stale = split_stale(stale_verdicts(sweep.store.db, current_settings(sweep.monitors), reused),
+                                        sweep.monitors.rescorable)
         failed = failed_judgements(sweep.store.db, {**dict.fromkeys(scenario.monitors), **judge_tags},
                                    reused, failed_elsewhere, stale)
         del reused

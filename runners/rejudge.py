@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,11 +148,25 @@ def stale_verdicts(db: sqlite3.Connection, current: Mapping[str, tuple[str, str 
     return out
 
 
-def current_settings(suite: MonitorSuite, rescorable: bool = True) -> dict[str, tuple[str, str | None]]:
-    """The monitors of `suite` that a stored reply alone can score again: name -> (backend tag, settings).
-    `rescorable=False`: the others (their stale verdicts are only counted, `kept_lines`)."""
-    return {name: (backend, suite.settings.get(name)) for name, backend in suite.backends.items()
-            if suite.rescorable(name) == rescorable}
+def current_settings(suite: MonitorSuite) -> dict[str, tuple[str, str | None]]:
+    """Every monitor of `suite`: name -> (backend tag, settings digest its verdicts carry)."""
+    return {name: (backend, suite.settings.get(name)) for name, backend in suite.backends.items()}
+
+
+def split_stale(found: Mapping[str, Mapping[str, Any]],
+                rescorable: Callable[[str], bool]) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """`stale_verdicts` of every monitor, split in one pass over one scan of the store: (those a stored
+    reply alone can score again, key -> {monitor: ...}; monitor -> how many stale verdicts of the
+    others stay as they are, for `kept_lines`)."""
+    stale: dict[str, dict[str, Any]] = {}
+    kept: dict[str, int] = {}
+    for key, names in found.items():
+        for name, counted in names.items():
+            if rescorable(name):
+                stale.setdefault(key, {})[name] = counted
+            else:
+                kept[name] = kept.get(name, 0) + 1
+    return stale, kept
 
 
 def count_stale(stale: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
