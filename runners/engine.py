@@ -107,9 +107,6 @@ class SweepResult:
     rejudged: int = 0  # stored trials whose judge verdicts had failed calls, judged again (runners/rejudge.py)
     # monitor -> stored trials it scored again because its settings changed (runners/rejudge.py)
     rescored: dict[str, int] = field(default_factory=dict)
-    # monitor -> {backend tag: stored verdicts with failed calls} of judges the scenario no longer runs
-    # for it: not judged again by a re-run (runners.rescore judges them)
-    failed_elsewhere: dict[str, dict[str, int]] = field(default_factory=dict)
     # monitor -> stored trials whose verdict of it is missing or stale but cannot be scored again
     # from the stored reply (runners/rejudge.py `kept_lines`)
     kept_stale: dict[str, int] = field(default_factory=dict)
@@ -546,16 +543,13 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
                                    sweep.providers, sweep.model_specs, sweep.resources) if real and states else set()
         todo = [t for t in trials if states.get(t.key) != "done" or t.key in changed]
         # a reused trial whose judge's calls failed is judged again (runners/rejudge.py)
-        # (and the verdicts with failed calls of a judge the scenario no longer runs, which are not)
         judge_tags = {name: j.backend for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")}
-        failed_elsewhere: dict[str, dict[str, int]] = {}
         reused = [key for key in keys if states.get(key) == "done" and key not in changed]
         # ... and one whose verdict was made under other monitor settings is scored again (the same)
         # (a monitor that reads more than the stored reply cannot: its stale verdicts are counted, and said)
         stale, kept_stale = split_stale(stale_verdicts(sweep.store.db, current_settings(sweep.monitors), reused),
                                         sweep.monitors.rescorable)
-        failed = failed_judgements(sweep.store.db, {**dict.fromkeys(scenario.monitors), **judge_tags},
-                                   reused, failed_elsewhere, stale)
+        failed = failed_judgements(sweep.store.db, judge_tags, reused, stale)
         del reused
         # none of the run's trials stored, yet trials.csv holds some: the store was emptied or damaged
         # since (runners/store_warnings.py); all are redone, and the old table is kept before anything runs
@@ -614,7 +608,6 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         changed=len(changed),
         rejudged=rejudged.judged,
         rescored=rejudged.rescored,
-        failed_elsewhere=failed_elsewhere,
         kept_stale=kept_stale,
         kept_table=kept_table,
         counters=sweep.calls.counters,

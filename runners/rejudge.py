@@ -52,18 +52,14 @@ _CANDIDATES = ("SELECT key, json_extract(record, '$.monitors') FROM trials "
                "WHERE instr(record, 'call errors') > 0 AND json_valid(record)")
 
 
-def failed_judgements(db: sqlite3.Connection, backends: Mapping[str, str | None], keys: Iterable[str],
-                      elsewhere: dict[str, dict[str, int]] | None = None,
+def failed_judgements(db: sqlite3.Connection, backends: Mapping[str, str], keys: Iterable[str],
                       stale: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Tally]]:
     """Stored key -> {monitor: the tally of its stored verdict}, for the trials of `keys` whose verdict
-    from a judge of `backends` (monitor name -> the backend tag it writes; None for a monitor that is
-    not an LLM judge) had votes whose call failed.
+    from a judge of `backends` (monitor name -> the backend tag its LLM judge writes) had votes whose
+    call failed. A verdict with failed votes written by another backend is stale (its settings
+    differ), so `stale_verdicts` has it scored again.
 
-    `elsewhere`, when given, receives monitor -> {backend tag: count} for the verdicts with failed
-    votes written by another judge than the one the scenario now runs for that monitor: they are not
-    judged again, and the sweep's "judge unusable" line must not say a re-run would.
-
-    `stale` (`stale_verdicts`): verdicts scored again anyway, whatever their votes: left out of both.
+    `stale` (`stale_verdicts`): verdicts scored again anyway, whatever their votes: left out.
 
     Takes a connection, not a store, so `--dry-run` counts them from a read-only one."""
     wanted = set(keys)
@@ -88,11 +84,8 @@ def failed_judgements(db: sqlite3.Connection, backends: Mapping[str, str | None]
             tally = Tally.of_verdict(verdict)
             if tally is None or not tally.errors:
                 continue
-            if backend is not None and verdict.get("backend") == backend:
+            if verdict.get("backend") == backend:
                 out.setdefault(key, {})[name] = tally
-            elif elsewhere is not None:
-                into = elsewhere.setdefault(name, {})
-                into[str(verdict.get("backend"))] = into.get(str(verdict.get("backend")), 0) + 1
     return out
 
 

@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     if result.summary["n_errors"] / n_trials > scenario.max_error_rate:
         print(f"error: {result.summary['n_errors']} of {n_trials} trials failed after retries (max_error_rate {scenario.max_error_rate})")
         return EXIT_TOO_MANY_ERRORS
-    unusable = judges_unusable(result.summary, result.run_dir, result.failed_elsewhere)
+    unusable = judges_unusable(result.summary, result.run_dir)
     if unusable:
         for problem in unusable:
             print(f"error: {problem}")
@@ -273,17 +273,14 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_AUDIT_FAILED if audit_failed(result.summary) else 0
 
 
-def judges_unusable(summary: dict[str, Any], run_dir: Path | None = None,
-                    elsewhere: dict[str, dict[str, int]] | None = None) -> list[str]:
+def judges_unusable(summary: dict[str, Any], run_dir: Path | None = None) -> list[str]:
     """One line per LLM judge most of whose votes abstained (unparseable or failed): its verdicts
     default to "no" and would read as agreement, so the sweep must not end as if it worked.
 
     After an outage (failed calls) the line says that running the sweep again judges them again
     (runners/rejudge.py): found by a hostile-reply fuzz, a folder whose judge had been down stayed
-    at exit 3 on every later run with a message that pointed at the prompt. Verdicts of a judge the
-    scenario no longer runs for the monitor (`elsewhere`: monitor -> {backend tag: count}) are not
-    judged again by a re-run: the line says so and names runners.rescore (a fuzz renamed the judge
-    model after an outage and was told, on every run, that running again would judge them)."""
+    at exit 3 on every later run with a message that pointed at the prompt. (Verdicts of a judge the
+    scenario no longer runs are stale, and a re-run scores them again with the scenario's judge.)"""
     from monitors.judge import MAX_ABSTAINED_SHARE
 
     lines = []
@@ -292,12 +289,7 @@ def judges_unusable(summary: dict[str, Any], run_dir: Path | None = None,
         if votes and abstained / votes > MAX_ABSTAINED_SHARE:
             failed = judged.get("error_votes", 0)
             rescore = f"`python -m runners.rescore {run_dir or 'RUN_DIR'} --monitor '{name}=<its backend spec>'`"
-            if other := (elsewhere or {}).get(name):
-                by = ", ".join(f"{n} by {tag}" for tag, n in sorted(other.items()))
-                remedy = (f"stored verdicts with failed calls from a judge the scenario no longer runs for {name} "
-                          f"({by}) are not judged again by running the sweep again; {rescore} judges them "
-                          "with the scenario's judge")
-            elif failed:
+            if failed:
                 remedy = ("once the judge answers, running the same sweep command again judges the verdicts with "
                           "failed calls again without calling the model under test, paying only the failed votes "
                           f"(`--dry-run` counts them); so does {rescore}")
