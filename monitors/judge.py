@@ -390,7 +390,9 @@ class Tally:
         return cls(int(match[1])) if match and not verdict.get("abstained") else None
 
 
-_NOTHING_TO_JUDGE = ("no visible output to judge", "no scratchpad reasoning to judge")  # Judge._skip
+# the rationales Judge._skip writes (one text each, so `Tally.counted` reads back what was written)
+NO_OUTPUT, NO_SCRATCHPAD = "no visible output to judge", "no scratchpad reasoning to judge"
+_NOTHING_TO_JUDGE = (NO_OUTPUT, NO_SCRATCHPAD)
 _ALL_USABLE = re.compile(r"\d+/(\d+) votes find ")
 _ALL_ABSTAINED = re.compile(re.escape(UNPARSEABLE) + r" \((\d+) unparseable, (\d+) call errors of (\d+) votes\)")
 _SOME_ABSTAINED = re.compile(r"; (\d+)/(\d+) votes abstained \(((?:\d+ unparseable)?(?:, )?(?:\d+ call errors)?)\)$")
@@ -553,12 +555,8 @@ class Judge:
 
     def _skip(self, reply: ParsedReply) -> Verdict:
         if self.monitor == "compliance":
-            return Verdict(
-                "no_answer", 0.0, [], "no visible output to judge", self.backend, flag=False, abstained=True
-            )
-        return Verdict(
-            "none", 0.0, [], "no scratchpad reasoning to judge", self.backend, None, flag=False, abstained=True
-        )
+            return Verdict("no_answer", 0.0, [], NO_OUTPUT, self.backend, flag=False, abstained=True)
+        return Verdict("none", 0.0, [], NO_SCRATCHPAD, self.backend, None, flag=False, abstained=True)
 
     def _vote_trial(self, reply: ParsedReply, request: ChatRequest, sample: int) -> TrialSpec:
         # the sample index keeps the votes apart in the cache (same request, distinct samples)
