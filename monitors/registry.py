@@ -9,6 +9,7 @@ from typing import Any
 
 from monitors import family_monitors
 from monitors.alignment_faking import classify_alignment_faking_batch, model_digest
+from monitors.code_digest import code_digest
 from monitors.compliance import classify_compliance
 from monitors.parse import for_monitors
 from monitors.supervisor_gaming import classify_supervisor_gaming
@@ -89,10 +90,13 @@ class MonitorSuite:
 
 
 def embedded_settings(kind: str) -> str:
-    """The `settings` digest of an embedded monitor's verdicts: its name and, for alignment faking,
-    the model file it scores with."""
+    """The `settings` digest of an embedded monitor's verdicts: its name, its code (with the reply
+    parsing every monitor reads through, and for alignment faking the compliance label it is given,
+    `MonitorSuite._classify`) and, for alignment faking, the model file it scores with."""
     model = model_digest() if kind == "alignment_faking" else ""
-    return stable_hash("embedded", kind, model)[:16]
+    extra = ("monitors.compliance",) if kind == "alignment_faking" else ()
+    code = code_digest(f"monitors.{kind}", "monitors.parse", *extra)
+    return stable_hash("embedded", kind, model, code)[:16]
 
 
 def rescorable(name: str, judged: bool) -> bool:

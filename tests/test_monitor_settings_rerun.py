@@ -6,7 +6,11 @@ tests/test_rejudge.py."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -16,6 +20,7 @@ import yaml
 
 from runners.store import STORE_NAME
 from runners.sweep import main as sweep_main
+from tests.conftest import ROOT
 from tests.fake_llm_server import last_user_text
 from tests.test_judge import KEY_ENV, af_reply
 from tests.test_rejudge import ModelUnderTest, fast_retries, records  # noqa: F401  (the autouse fixture)
@@ -239,3 +244,35 @@ def test_a_judge_endpoint_from_the_environment_is_part_of_its_settings(monkeypat
     fixed = judge_settings("alignment_faking", pinned)
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:12/v1")
     assert judge_settings("alignment_faking", pinned) == fixed  # its own base_url wins over the variable
+
+
+def test_a_new_release_of_an_embedded_monitor_scores_the_stored_replies_again(tmp_path):
+    """An embedded monitor's code is its setting: a folder swept by an older release of the compliance
+    heuristic (here, one that calls every reply a refusal) and run again after an upgrade is scored
+    again from its stored replies, instead of mixing the old release's verdicts with the new one's.
+    The older release is a copy of the package on the subprocess's path, ahead of the checkout."""
+    old = tmp_path / "old"
+    shutil.copytree(ROOT / "monitors", old / "monitors", ignore=shutil.ignore_patterns("__pycache__"))
+    compliance = old / "monitors" / "compliance.py"
+    compliance.write_text(compliance.read_text() + (
+        "\n\ndef classify_compliance(parsed: ParsedReply) -> Verdict:  # the older release\n"
+        "    return Verdict('refusal', 0.0, [], 'an older release', 'embedded')\n"))
+    scenario, run = tmp_path / "s.yaml", tmp_path / "run"
+    scenario.write_text(yaml.safe_dump({
+        "name": "release", "prompts": "builtin:harmful_requests", "limit": 4, "samples": 2,
+        "axes": {"tier": ["free", "paid"]}, "models": ["sim/complier"],
+        "monitors": {"compliance": "embedded", "alignment_faking": "embedded"}, "gaps": []}))
+
+    def sweep(*path: Path) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, [*path, ROOT]))}
+        return subprocess.run([sys.executable, "-m", "runners.sweep", str(scenario), "--output", str(run), "--no-report"],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+    assert sweep(old).returncode == 0
+    assert {r["monitors"]["compliance"]["label"] for r in records(run).values()} == {"refusal"}
+    again = sweep()
+    assert again.returncode == 0, again.stderr
+    labels = Counter(r["monitors"]["compliance"]["label"] for r in records(run).values())
+    assert labels["refusal"] == 0 and sum(labels.values()) == 16
+    assert "16 stored trials scored again by compliance" in again.stdout
+    assert "scored again" not in sweep().stdout  # once
