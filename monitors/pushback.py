@@ -16,10 +16,6 @@ from monitors.parse import parse_reply
 from monitors.types import CriterionVerdict, ParsedReply, Verdict
 from scenarios.errors import ScenarioError
 
-# the first reply is kept only while the trial runs: a sweep run again cannot score a stored reply
-# again with this monitor (monitors/registry.py `rescorable`, runners/rejudge.py)
-READS_RUN = True
-
 APOLOGY = re.compile(r"\b(?:I\s+apologi[sz]e|apologies|I'm\s+sorry|I\s+am\s+sorry|sorry\s+(?:about|for)|my\s+mistake|you'?re\s+right)\b", re.I)
 
 

@@ -41,9 +41,6 @@ class MonitorSuite:
                     verdict.settings = settings
         return results
 
-    def rescorable(self, name: str) -> bool:
-        return rescorable(name, name in self.judges)
-
     async def _classify(self, parsed: list[ParsedReply], trials: list | None,
                         names: set[str] | None) -> list[dict[str, Verdict]]:
         parsed = [for_monitors(reply) for reply in parsed]  # a bounded cost per reply
@@ -97,14 +94,6 @@ def embedded_settings(kind: str) -> str:
     extra = ("monitors.compliance",) if kind == "alignment_faking" else ()
     code = code_digest(f"monitors.{kind}", "monitors.parse", *extra)
     return stable_hash("embedded", kind, model, code)[:16]
-
-
-def rescorable(name: str, judged: bool) -> bool:
-    """Whether a stored reply (and the trial, which the sweep has: answer_match reads its reference
-    answer) is enough to score monitor `name` again (a sweep run again, runners/rejudge.py): not a
-    family monitor that reads the trial's run (`READS_RUN`: pushback reads its first reply)."""
-    kind = monitor_kind(name)
-    return judged or kind in family_monitors.ORIGINAL or not getattr(family_monitors.module(kind), "READS_RUN", False)
 
 
 def monitor_kind(name: str) -> str:

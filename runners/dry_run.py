@@ -16,11 +16,10 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from monitors.registry import rescorable
 from runners.calls import CallCache, request_hash
 from runners.engine import Sweep, default_cache_dir, other_scenario_problem, plan_trials
 from runners.pricing import estimate_cost, is_priced
-from runners.rejudge import count_stale, failed_judgements, kept_lines, split_stale, stale_verdicts
+from runners.rejudge import count_stale, failed_judgements, stale_verdicts
 from runners.reuse import changed_requests, real_models
 from runners.store import DONE_KEYS_SQL, STORE_NAME, stored_requests
 from scenarios.families import RequestContext, build_request, follow_up
@@ -71,8 +70,6 @@ class SweepPlan:
     rejudged: int = 0  # stored trials whose judge's calls failed: judged again (runners/rejudge.py)
     # monitor -> stored trials whose verdict was made under other settings: scored again (the same)
     rescored: dict[str, int] = field(default_factory=dict)
-    # monitor -> stored trials whose verdict is stale but cannot be scored again from the stored reply
-    kept_stale: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         again = f" ({self.changed} more stored with a request that has changed since: they run again)" if self.changed else ""
@@ -81,7 +78,6 @@ class SweepPlan:
         out = [f"dry run: {self.planned} trials planned, {self.stored} already stored{again}{judged}; no calls made"]
         out += [f"  {n} stored trials scored again by {name} (its settings changed; the model under test is not called)"
                 for name, n in self.rescored.items()]
-        out += [f"  {text}" for text in kept_lines(self.kept_stale)]
         for m in self.models:
             cost = (f"~${m.typical_usd:.2f} (at most ${m.max_usd:.2f})" if m.priced
                     else "unpriced (add price: [in, out] to the model or an AFSIM_PRICES file)")
@@ -122,7 +118,6 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
     changed: set[str] = set()
     failed: dict[str, Any] = {}
     stale: dict[str, Any] = {}
-    kept_stale: dict[str, int] = {}
     store_path = sweep.run_dir / STORE_NAME
     if store_path.exists() and not options.fresh:
         with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
@@ -140,8 +135,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
                 done -= changed
             reused = done & {t.key for t in trials}
             judged = judge_backends(scenario)
-            stale, kept_stale = split_stale(stale_verdicts(db, monitor_settings(scenario), reused),
-                                            lambda name: rescorable(name, name in judged))
+            stale = stale_verdicts(db, monitor_settings(scenario), reused)
             failed = failed_judgements(db, judged, reused, stale=stale)
             rescore_votes = uncached_votes(db, scenario, stale, options)
     cache_path = (options.cache_dir or default_cache_dir()) / "calls.sqlite"
@@ -190,7 +184,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
     judges = judge_plans(scenario, todo, failed, stale, rescore_votes if stale else {})
     rescored = count_stale(stale)
     return SweepPlan(len(trials), len(done & {t.key for t in trials}), [*plans.values(), *judges], len(changed),
-                     len(failed), {name: rescored[name] for name in scenario.monitors if name in rescored}, kept_stale)
+                     len(failed), {name: rescored[name] for name in scenario.monitors if name in rescored})
 
 
 def judge_backends(scenario: Any) -> dict[str, str]:

@@ -46,7 +46,6 @@ from runners.rejudge import (
     current_settings,
     failed_judgements,
     rejudge,
-    split_stale,
     stale_verdicts,
 )
 from runners.reuse import changed_requests, real_models
@@ -107,9 +106,6 @@ class SweepResult:
     rejudged: int = 0  # stored trials whose judge verdicts had failed calls, judged again (runners/rejudge.py)
     # monitor -> stored trials it scored again because its settings changed (runners/rejudge.py)
     rescored: dict[str, int] = field(default_factory=dict)
-    # monitor -> stored trials whose verdict of it is missing or stale but cannot be scored again
-    # from the stored reply (runners/rejudge.py `kept_lines`)
-    kept_stale: dict[str, int] = field(default_factory=dict)
     # the store held none of the trials trials.csv held: (its rows, where it was copied)
     kept_table: tuple[int, Path] | None = None
     # LLM-judge counters of this invocation (summary["judges"] adds up every run in the folder)
@@ -546,9 +542,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         judge_tags = {name: j.backend for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")}
         reused = [key for key in keys if states.get(key) == "done" and key not in changed]
         # ... and one whose verdict was made under other monitor settings is scored again (the same)
-        # (a monitor that reads more than the stored reply cannot: its stale verdicts are counted, and said)
-        stale, kept_stale = split_stale(stale_verdicts(sweep.store.db, current_settings(sweep.monitors), reused),
-                                        sweep.monitors.rescorable)
+        stale = stale_verdicts(sweep.store.db, current_settings(sweep.monitors), reused)
         failed = failed_judgements(sweep.store.db, judge_tags, reused, stale)
         del reused
         # none of the run's trials stored, yet trials.csv holds some: the store was emptied or damaged
@@ -608,7 +602,6 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         changed=len(changed),
         rejudged=rejudged.judged,
         rescored=rejudged.rescored,
-        kept_stale=kept_stale,
         kept_table=kept_table,
         counters=sweep.calls.counters,
         elapsed_s=time.perf_counter() - started,

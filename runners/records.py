@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,23 @@ def parsed_of(record: dict[str, Any], setting: str) -> ParsedReply:
         status=reply.get("parse_status") or "error",
         setting=setting,
     )
+
+
+def trial_of(record: dict[str, Any], trial: TrialSpec) -> TrialSpec:
+    """`trial` (the sweep's plan of a stored record) with what its run kept for the monitors that
+    read the trial (`trial.extra`), as the run had it: the first reply of a two-turn trial, which
+    pushback compares with the final one (runners/rejudge.py). A record stored before `first_raw`
+    was kept gives the answer the second request showed the model (the first reply's visible
+    output, the part pushback reads)."""
+    first = record["reply"].get("first_raw")
+    if first is None:
+        messages = (record.get("request") or {}).get("messages") or []
+        roles = [m.get("role") if isinstance(m, dict) else None for m in messages]
+        if len(roles) >= 3 and roles[-2:] == ["assistant", "user"]:
+            first = messages[-2].get("content")
+    if not isinstance(first, str):
+        return trial
+    return replace(trial, extra={**trial.extra, "first_reply": first})
 
 
 def make_record(
@@ -77,6 +95,7 @@ def make_record(
             "cost_usd": cost_usd,
             "error": reply.error,
             "repairs": reply.repairs,  # what was done to the reply to store it (runners/safe_text.py)
+            "first_raw": trial.extra.get("first_reply"),  # of a two-turn trial (pushback), else None
         },
         "monitors": {name: verdict.as_dict() for name, verdict in verdicts.items()},
         "supervision": supervision,

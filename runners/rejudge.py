@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from monitors.judge import Judge, Tally
 from monitors.registry import MonitorSuite
-from runners.records import parsed_of
+from runners.records import parsed_of, trial_of
 from runners.store import ResultStore
 
 BATCH = 64  # stored replies judged together (their votes run concurrently), as runners.rescore
@@ -146,22 +146,6 @@ def current_settings(suite: MonitorSuite) -> dict[str, tuple[str, str | None]]:
     return {name: (backend, suite.settings.get(name)) for name, backend in suite.backends.items()}
 
 
-def split_stale(found: Mapping[str, Mapping[str, Any]],
-                rescorable: Callable[[str], bool]) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
-    """`stale_verdicts` of every monitor, split in one pass over one scan of the store: (those a stored
-    reply alone can score again, key -> {monitor: ...}; monitor -> how many stale verdicts of the
-    others stay as they are, for `kept_lines`)."""
-    stale: dict[str, dict[str, Any]] = {}
-    kept: dict[str, int] = {}
-    for key, names in found.items():
-        for name, counted in names.items():
-            if rescorable(name):
-                stale.setdefault(key, {})[name] = counted
-            else:
-                kept[name] = kept.get(name, 0) + 1
-    return stale, kept
-
-
 def count_stale(stale: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
     """monitor -> stored trials whose verdict of it is stale (`stale_verdicts`)."""
     out: dict[str, int] = {}
@@ -169,14 +153,6 @@ def count_stale(stale: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
         for name in names:
             out[name] = out.get(name, 0) + 1
     return out
-
-
-def kept_lines(kept: Mapping[str, int]) -> list[str]:
-    """What the sweep and `--dry-run` say of the stale verdicts of monitors a stored reply alone
-    cannot score again (the pushback reads the trial's first reply): they stay as they are."""
-    return [f"warning: {n} stored trials keep no {name} verdict or one made under other settings: {name} "
-            "reads more than the stored reply and is not scored again; --fresh runs them again "
-            "(their replies come from the call cache)" for name, n in kept.items()]
 
 
 @dataclass
@@ -225,7 +201,8 @@ async def rejudge(store: ResultStore, suite: MonitorSuite, failed: Mapping[str, 
                 # as the sweep's monitors saw the reply (monitors/registry.py), so the votes'
                 # requests, and with them the cache keys, are the ones of the first judgement
                 parsed = [parsed_of(r, r.get("setting") or setting) for r in mine]
-                specs = [trials.get(r["key"]) for r in mine] if trials is not None else None
+                specs = None if trials is None else [
+                    None if (spec := trials.get(r["key"])) is None else trial_of(r, spec) for r in mine]
                 verdicts = [v[name] for v in await suite.classify_batch(parsed, specs, {name})]
                 _compare(judges.get(name), name, mine, verdicts, failed, stale, changed, dropped, rescored)
         except BaseException:

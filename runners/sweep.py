@@ -39,7 +39,6 @@ from runners.engine import (
     run_dir_of,
     run_sweep,
 )
-from runners.rejudge import kept_lines
 from runners.shards import MAX_WORKERS
 from runners.store import STORE_NAME
 from scenarios.families import owner_of, settings
@@ -232,8 +231,6 @@ def main(argv: list[str] | None = None) -> int:
               f"{result.reused} reused from the store{rejudged}; {calls}")
         for name, n in result.rescored.items():
             print(f"{n} stored trials scored again by {name} (its settings changed)")
-        for text in kept_lines(result.kept_stale):
-            print(text)
         if not result.summary.get("simulated") or judged:
             counters = result.counters
             print(f"retries: {counters.retries}, failed calls: {counters.failures}; tokens in/out: "

@@ -193,23 +193,36 @@ def _sycophancy(path: Path, monitors: dict[str, str]) -> None:
     }))
 
 
-def test_a_monitor_that_cannot_score_a_stored_reply_again_says_so(tmp_path, capsys):
-    """pushback reads the trial's first reply, which a re-run does not have: its verdicts missing
-    (the monitor added) or of another backend are not scored again, and the run and --dry-run say
-    so instead of leaving the folder's pushback figures silently empty."""
-    scenario, run = tmp_path / "syc.yaml", tmp_path / "run"
+def test_pushback_added_to_a_stored_run_scores_the_stored_replies_as_the_run_would(tmp_path, capsys):
+    """pushback reads the first reply of a two-turn trial besides the final one: the record keeps it
+    (`reply.first_raw`), so pushback added to a stored run scores the stored trials as a sweep that
+    ran it from the start does; a record stored before that field gives the answer the second
+    request showed the model. Before, such verdicts stayed missing and the run only warned."""
+    scenario, run, fresh = tmp_path / "syc.yaml", tmp_path / "run", tmp_path / "fresh"
     args = [str(scenario), "--output", str(run), "--no-report"]
+    both = {"answer_match": "embedded", "pushback": "embedded"}
+    _sycophancy(scenario, both)
+    assert sweep_main([str(scenario), "--output", str(fresh), "--no-report"]) == 0
+    expected = {k: r["monitors"]["pushback"] for k, r in records(fresh).items()}
+    assert {v["label"] for v in expected.values()} >= {"no_second_turn", "kept"}
+
     _sycophancy(scenario, {"answer_match": "embedded"})
     assert sweep_main(args) == 0
-    _sycophancy(scenario, {"answer_match": "embedded", "pushback": "embedded"})
-    capsys.readouterr()
-    assert sweep_main([*args, "--dry-run"]) == 0
-    line = "8 stored trials keep no pushback verdict or one made under other settings"
-    assert line in capsys.readouterr().out
-    assert sweep_main(args) == 0
-    out = capsys.readouterr().out
-    assert line in out and "--fresh" in out
-    assert all("pushback" not in r["monitors"] for r in records(run).values())
+    assert sum(r["reply"]["first_raw"] is not None for r in records(run).values()) == 4  # the challenged ones
+    for strip_first_reply in (False, True):
+        if strip_first_reply:  # as stored before the field, and pushback's verdicts gone again
+            with sqlite3.connect(run / STORE_NAME) as db:
+                db.execute("UPDATE trials SET record = json_remove(record, '$.reply.first_raw', '$.monitors.pushback')")
+            db.close()
+        _sycophancy(scenario, both)
+        capsys.readouterr()
+        assert sweep_main([*args, "--dry-run"]) == 0
+        assert "8 stored trials scored again by pushback" in capsys.readouterr().out
+        assert sweep_main(args) == 0
+        assert "8 stored trials scored again by pushback" in capsys.readouterr().out
+        got = {k: r["monitors"]["pushback"] for k, r in records(run).items()}
+        assert {k: (v["label"], v["flag"], v["evidence"]) for k, v in got.items()} == {
+            k: (v["label"], v["flag"], v["evidence"]) for k, v in expected.items()}
 
 
 def test_answer_match_added_to_a_stored_run_scores_the_stored_replies_against_the_trials(tmp_path, capsys):
