@@ -18,6 +18,7 @@ from scenarios.schema import EMBEDDED_BACKENDS, ScenarioError, backend_problem
 from scenarios.trial import stable_hash
 
 EMBEDDED = EMBEDDED_BACKENDS
+TAG = "embedded"  # the backend tag an embedded monitor's verdicts carry (`heuristic` is its old name)
 
 
 @dataclass
@@ -121,7 +122,7 @@ def build_suite(config: dict, judge_factory: Callable[[str, Any], Callable] | No
             raise ScenarioError(f"monitors.{name}: LLM-judge backends are not available in this command")
         judges[name] = judge_factory(monitor_kind(name), backend)
     # `heuristic` is the old name of the embedded backend: one name in every file the run writes
-    labels = {name: getattr(judges.get(name), "backend", "embedded" if b in EMBEDDED else b if isinstance(b, str) else "judge")
+    labels = {name: getattr(judges.get(name), "backend", TAG if b in EMBEDDED else b if isinstance(b, str) else "judge")
               for name, b in config.items()}
     settings = {name: getattr(judges[name], "settings", None) if name in judges else embedded_settings(monitor_kind(name))
                 for name in config}

@@ -200,13 +200,13 @@ def monitor_settings(scenario: Any) -> dict[str, tuple[str, str | None]]:
     """As `runners.rejudge.current_settings` of the sweep's MonitorSuite, without making the judges:
     name -> (the backend tag, the settings digest its verdicts carry)."""
     from monitors.judge import judge_backend, judge_settings, judge_spec
-    from monitors.registry import EMBEDDED, embedded_settings, monitor_kind
+    from monitors.registry import EMBEDDED, TAG, embedded_settings, monitor_kind
 
     out: dict[str, tuple[str, str | None]] = {}
     for name, backend in scenario.monitors.items():
         kind = monitor_kind(name)
         if isinstance(backend, str) and backend in EMBEDDED:
-            out[name] = ("embedded", embedded_settings(kind))
+            out[name] = (TAG, embedded_settings(kind))
         else:
             spec = judge_spec(backend, name)
             out[name] = (judge_backend(kind, spec), judge_settings(kind, spec))

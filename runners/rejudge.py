@@ -11,9 +11,10 @@ rightly leaves monitor settings out (the model's reply does not depend on them);
 Which verdicts, of the trials this run reuses (done, request unchanged):
 - settings changed (`stale_verdicts`): the monitor's stored verdict is missing, or its `settings`
   digest (monitors/registry.py stamps one on every verdict) is not the scenario's. A verdict stored
-  before that field has none: it is taken as made under the current settings unless its backend tag
-  differs (`judge:openai/gpt-4o@af-v1` vs `embedded`), so old folders are not judged again whole. The
-  new verdict replaces the stored one whatever it is.
+  before that field has none: an embedded one is scored again (it costs no call); a judge's is taken
+  as made under the current settings unless its backend tag differs (`judge:openai/gpt-4o@af-v1` vs
+  `embedded`), so old folders are not judged again whole. The new verdict replaces the stored one
+  whatever it is.
 - failed calls (`failed_judgements`): written by a judge the scenario still runs (the same backend
   tag) with at least one vote that failed (`abstained_votes.call_errors`, or the rationale of
   verdicts stored before that field). Not judged again: votes that were unparseable only (the
@@ -40,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitors.judge import Judge, Tally
-from monitors.registry import MonitorSuite
+from monitors.registry import TAG, MonitorSuite
 from runners.records import parsed_of, trial_of
 from runners.store import ResultStore
 
@@ -102,7 +103,10 @@ def _stale_query(current: Mapping[str, tuple[str, str | None]]) -> tuple[str, li
         path = f'$.monitors."{name}"'
         tests.append("json_extract(record, ?) IS NOT ?")
         params += [f"{path}.backend", backend]
-        if settings is not None:
+        if settings is not None and backend == TAG:  # no digest: stale (scoring again costs no call)
+            tests.append("json_extract(record, ?) IS NOT ?")
+            params += [f"{path}.settings", settings]
+        elif settings is not None:
             tests.append("coalesce(json_extract(record, ?), ?) IS NOT ?")
             params += [f"{path}.settings", settings, settings]
     return f"{_STORED} AND ({' OR '.join(tests)})", params
@@ -114,9 +118,10 @@ def stale_verdicts(db: sqlite3.Connection, current: Mapping[str, tuple[str, str 
     for the trials of `keys` whose verdict of a monitor of `current` (name -> (the backend tag it
     writes, its `settings` digest)) is missing or was made under other settings.
 
-    A stored verdict without a digest (written before the field) is stale only when its backend tag
-    differs; a monitor whose digest is None (unknown) only when its verdict is missing or of another
-    backend. Takes a connection, not a store, so `--dry-run` counts them from a read-only one."""
+    A stored verdict without a digest (written before the field) is stale when it is embedded (scoring
+    it again costs no call) or its backend tag differs, not for a judge's same tag (that would pay a
+    whole judge run for settings that may not have changed); a monitor whose digest is None (unknown)
+    only when its verdict is missing or of another backend. Takes a connection, not a store, so `--dry-run` counts them from a read-only one."""
     wanted = set(keys)
     if not current or not wanted:
         return {}
@@ -136,7 +141,8 @@ def stale_verdicts(db: sqlite3.Connection, current: Mapping[str, tuple[str, str 
                 out.setdefault(key, {})[name] = None
                 continue
             stored = verdict.get("settings")
-            if verdict.get("backend") != backend or (stored is not None and settings is not None and stored != settings):
+            known = stored is not None or backend == TAG
+            if verdict.get("backend") != backend or (known and settings is not None and stored != settings):
                 out.setdefault(key, {})[name] = Tally.counted(verdict)
     return out
 

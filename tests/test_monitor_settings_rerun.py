@@ -145,7 +145,9 @@ def test_embedded_then_judge_scores_every_stored_trial_with_the_judge(fake_llm_f
 def test_verdicts_stored_before_the_settings_field_are_not_judged_again_by_the_same_backend(
         fake_llm_factory, tmp_path, capsys):
     """An old folder's verdicts carry no digest: re-judging them all would cost a full judge run, so
-    only a verdict of another backend tag is scored again (docs/results.md)."""
+    only a judge verdict of another backend tag is scored again (docs/results.md); the embedded
+    monitors' are all scored again, which costs no call (a folder swept before the field keeps no
+    verdict of an older embedded model)."""
     model, judge_server, scenario, args = setup(fake_llm_factory, tmp_path)
     run = tmp_path / "run"
     write_scenario(scenario, model, judge_server, {"votes": 3})
@@ -160,8 +162,11 @@ def test_verdicts_stored_before_the_settings_field_are_not_judged_again_by_the_s
     capsys.readouterr()
     calls = len(judge_server.calls)
     assert sweep_main(args) == 0
-    assert "scored again" not in capsys.readouterr().out and len(judge_server.calls) == calls
+    out = capsys.readouterr().out
+    assert f"{TRIALS} stored trials scored again by compliance" in out and "by alignment_faking" not in out
+    assert len(judge_server.calls) == calls
     assert all("settings" not in v for v in verdicts(run))
+    assert all("settings" in r["monitors"]["compliance"] for r in records(run).values())
 
 
 def test_replies_with_nothing_to_judge_are_counted_once_after_a_rescore(fake_llm_factory, tmp_path, capsys):
