@@ -108,6 +108,31 @@ def test_one_event_does_not_narrow_a_clustered_rate_below_what_no_event_gives():
     assert many.design_effect < 2
 
 
+def test_a_rate_that_one_prompt_carries_is_not_narrowed_by_many_samples():
+    """Found by benchmarks/coverage_stress.py: with 1,000 samples every prompt shows an event or two,
+    so all 20 counted as carriers though one prompt held almost all the events, and the interval was
+    [0.08%, 11.6%] where no event at all gave [0, 21.8%] (Beta prompt effects: 87% coverage)."""
+    counts = np.array([300.0, 2, 1, 3, 0, 1, 2, 1, 0, 2, 1, 1, 2, 0, 1, 3, 1, 2, 1, 1])
+    none = clustered_rate(np.zeros(20), np.full(20, 1000.0))
+    carried = clustered_rate(counts, np.full(20, 1000.0))
+    assert carried.ci_high > 0.9 * none.ci_high
+    spread = counts.copy()
+    spread[:5] = [300, 250, 200, 150, 280]  # five prompts carry it: the data speak
+    assert clustered_rate(spread, np.full(20, 1000.0)).ci_high < 0.75 * none.ci_high
+
+
+@pytest.mark.parametrize("prompts, samples, mean, icc", [(20, 1000, 0.02, 0.3), (10, 1000, 0.98, 0.2), (50, 100, 0.02, 0.5)])
+def test_clustered_rate_covers_with_many_samples_on_a_few_prompts(prompts, samples, mean, icc):
+    """benchmarks/coverage_stress.py's worst rate cells (87-93% before the carriers were counted by
+    how the residuals spread)."""
+    from benchmarks.coverage_stress import Cell as StressCell
+    from benchmarks.coverage_stress import beta, simulate
+
+    table = beta(mean, icc)
+    result = simulate(StressCell("sizes", "test", table, table, prompts, samples), 1500, np.random.default_rng(8))
+    assert min(result.rate_coverage_treat, result.rate_coverage_control) >= 0.93
+
+
 def test_one_prompt_gives_a_wide_interval_inside_minus_one_to_one():
     gap = paired_gap([1.0], [0.0])
     assert gap.ci_low < 0.5 and gap.ci_high == 1.0 and gap.p_value > 0.05
