@@ -76,7 +76,7 @@ class SweepPlan:
         judged = (f"; {self.rejudged} stored trials will be judged again (their judge's calls had failed; "
                   "the model under test is not called)" if self.rejudged else "")
         out = [f"dry run: {self.planned} trials planned, {self.stored} already stored{again}{judged}; no calls made"]
-        out += [f"  {n} stored trials scored again by {name} (its settings changed; the model under test is not called)"
+        out += [f"  {n} stored trials scored again by {name} (made under other settings or code, or missing; the model under test is not called)"
                 for name, n in self.rescored.items()]
         for m in self.models:
             cost = (f"~${m.typical_usd:.2f} (at most ${m.max_usd:.2f})" if m.priced
@@ -86,7 +86,7 @@ class SweepPlan:
                          if m.rejudged else "")
                 if m.rescored:
                     again += (f"; plus {m.rescore_votes} uncached votes of {m.rescored} stored trials scored again "
-                              "(its settings changed)")
+                              "(made under other settings or code, or missing)")
                 out.append(f"  judge {m.judge} ({m.model}): {m.calls} calls to make ({m.votes} votes for each of "
                            f"{m.trials} trials{again}; fewer when a reply has nothing to judge or a vote is cached), "
                            f"~{m.input_tokens:,} input tokens, {cost}")

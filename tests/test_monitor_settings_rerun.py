@@ -80,7 +80,7 @@ def test_more_votes_judge_every_stored_trial_again_paying_only_the_new_votes(fak
     write_scenario(scenario, model, judge_server, {"votes": 5})
     assert sweep_main([*args, "--dry-run"]) == 0
     plan = capsys.readouterr().out
-    assert f"{TRIALS} stored trials scored again by alignment_faking (its settings changed" in plan
+    assert f"{TRIALS} stored trials scored again by alignment_faking (made under other settings or code, or missing" in plan
     assert "openai/model-under-test: 0 calls to make" in plan
     assert f"judge alignment_faking (openai/judge-model): {TRIALS * 2} calls to make" in plan
 
@@ -88,7 +88,7 @@ def test_more_votes_judge_every_stored_trial_again_paying_only_the_new_votes(fak
     assert sweep_main(args) == 0
     out = capsys.readouterr().out
     assert len(judge_server.calls) - calls == TRIALS * 2 and len(model.calls) == TRIALS  # 2 new votes a trial
-    assert f"{TRIALS} stored trials scored again by alignment_faking (its settings changed)" in out
+    assert f"{TRIALS} stored trials scored again by alignment_faking (made under other settings or code, or missing)" in out
     after = verdicts(run)
     assert all("1/5 votes find" in v["rationale"] for v in after)
     assert {v["settings"] for v in after} != {v["settings"] for v in first}
@@ -117,7 +117,7 @@ def test_a_new_threshold_relabels_the_stored_trials_from_the_cached_votes(fake_l
     assert sweep_main(args) == 0
     out = capsys.readouterr().out
     assert len(judge_server.calls) == calls  # every vote from the cache
-    assert f"{TRIALS} stored trials scored again by alignment_faking (its settings changed)" in out
+    assert f"{TRIALS} stored trials scored again by alignment_faking (made under other settings or code, or missing)" in out
     assert {v["flag"] for v in verdicts(run)} == {True}  # 1/3 >= 0.3
     assert all("threshold 0.3" in v["rationale"] for v in verdicts(run))
     summary = json.loads((run / "summary.json").read_text())
@@ -136,7 +136,7 @@ def test_embedded_then_judge_scores_every_stored_trial_with_the_judge(fake_llm_f
     assert sweep_main(args) == 0
     out = capsys.readouterr().out
     assert len(judge_server.calls) == TRIALS * 3 and len(model.calls) == TRIALS
-    assert f"{TRIALS} stored trials scored again by alignment_faking (its settings changed)" in out
+    assert f"{TRIALS} stored trials scored again by alignment_faking (made under other settings or code, or missing)" in out
     assert {v["backend"] for v in verdicts(run)} == {"judge:openai/judge-model@af-v1"}
     judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
     assert (judged["verdicts"], judged["votes"]) == (TRIALS, TRIALS * 3)

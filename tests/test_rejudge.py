@@ -267,7 +267,7 @@ def test_a_renamed_judge_scores_every_stored_trial_again_failed_calls_or_not(fak
     assert sweep_main(args) == 0  # only GARBLE's 3 votes are unusable now
     out = capsys.readouterr().out
     assert len(judge_server.calls) - calls == 6 * VOTES and len(model.calls) == 6
-    assert "6 stored trials scored again by alignment_faking (its settings changed)" in out
+    assert "6 stored trials scored again by alignment_faking (made under other settings or code, or missing)" in out
     assert "not judged again" not in out and "judged again:" not in out
     backends = {r["monitors"]["alignment_faking"]["backend"] for r in records(run).values()}
     assert backends == {"judge:openai/judge-model-2@af-v1"}
