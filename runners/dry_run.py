@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runners.calls import CallCache, request_hash
-from runners.engine import Sweep, default_cache_dir, other_scenario_problem, plan_trials
+from runners.engine import (
+    Sweep,
+    default_cache_dir,
+    foreign_folder_problem,
+    other_scenario_problem,
+    plan_trials,
+)
 from runners.pricing import estimate_cost, is_priced
 from runners.rejudge import count_stale, failed_judgements, stale_verdicts
 from runners.reuse import changed_requests, real_models
@@ -119,6 +125,8 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
     failed: dict[str, Any] = {}
     stale: dict[str, Any] = {}
     store_path = sweep.run_dir / STORE_NAME
+    if problem := foreign_folder_problem(sweep.run_dir):
+        raise ScenarioError(problem)  # the real run would refuse it: so does its plan
     if store_path.exists() and not options.fresh:
         with sqlite3.connect(f"file:{store_path}?mode=ro", uri=True) as db:
             row = db.execute("SELECT value FROM meta WHERE name = 'run'").fetchone()

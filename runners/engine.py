@@ -13,6 +13,7 @@ import asyncio
 import gc
 import importlib
 import json
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -55,7 +56,7 @@ from runners.store_warnings import keep_collected_table
 from runners.trials_table import spreadsheet_safe, write_trials_parquet
 from scenarios.families import active_families
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
-from scenarios.output_targets import RUN_FILES, check_run_outputs
+from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
 from scenarios.prompt_sets import Prompt, load_prompts
 from scenarios.prompt_templates import files_digest
 from scenarios.schema import ModelSpec, Scenario, ScenarioError, parse_scenario
@@ -452,6 +453,20 @@ def other_scenario_problem(stored_run: Any, run_dir: Path, name: str) -> str | N
     return None
 
 
+def foreign_folder_problem(run_dir: Path) -> str | None:
+    """Why `run_dir` must not become a run folder, or None: it holds files a run replaces but no run
+    (neither a store nor summary.json), so they are someone else's. Found by a bad-input fuzz:
+    `--output` the folder of one's own scenario.yaml replaced that file (comments and all) with the
+    scenario as run, and an unrelated trials.csv and report.html with the run's, exit 0."""
+    if (run_dir / STORE_NAME).exists() or (run_dir / "summary.json").exists():
+        return None
+    held = [name for name in (*RUN_FILES, REPORT_FILE) if os.path.lexists(run_dir / name)]
+    if not held:
+        return None
+    return (f"{run_dir}: not a run folder (no {STORE_NAME} or summary.json), yet it holds {', '.join(held)}, "
+            "which the run would replace; give another --output (a new or empty folder)")
+
+
 def _stored_scenario(stored_run: Any) -> str | None:
     """The scenario name a store's meta "run" records, or None."""
     return stored_run["scenario"] if isinstance(stored_run, dict) and isinstance(stored_run.get("scenario"), str) else None
@@ -505,6 +520,8 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
     # a folder where a run file goes: one line now, not after every call is paid for (and before
     # --fresh deletes what is stored)
     check_run_outputs(sweep.run_dir, RUN_FILES, UsageError)  # its own file named, not the scenario file
+    if problem := foreign_folder_problem(sweep.run_dir):
+        raise UsageError(problem)
     if options.fresh or not (sweep.run_dir / STORE_NAME).exists():  # a new run: every model will be
         # called, and a missing key or an unknown supervisor must not leave a run folder behind
         # (servers are checked below, once open); with --fresh, opening deletes what is stored, so the

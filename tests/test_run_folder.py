@@ -490,3 +490,21 @@ def test_an_error_naming_a_path_with_a_line_break_stays_one_line(tmp_path, capsy
     assert cli([str(tmp_path / "no\nsuch\u202e.yaml"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "\\n" in err and "\u202e" not in err
+
+
+def test_a_folder_holding_a_runs_file_names_but_no_run_is_refused_and_left_as_it_was(tmp_path, capsys):
+    """Found by a bad-input fuzz: `--output` the folder of one's own scenario.yaml replaced it (its
+    comments too) with the scenario as run, and the folder's own trials.csv and report.html, exit 0."""
+    own = tmp_path / "experiment"
+    own.mkdir()
+    scenario = own / "scenario.yaml"
+    scenario.write_text(SCENARIO.read_text() + "# my notes on this experiment\n")
+    (own / "report.html").write_text("<p>my own report</p>")
+    before = {p.name: p.read_bytes() for p in own.iterdir()}
+    for flags in ([], ["--dry-run"]):
+        assert cli([str(scenario), "--limit", "2", "--output", str(own), "--quiet", *flags]) == 2
+        err = capsys.readouterr().err
+        assert "not a run folder" in err and "scenario.yaml, report.html" in err and err.count("\n") == 1
+        assert {p.name: p.read_bytes() for p in own.iterdir() if p.name != ".afsim.lock"} == before
+    assert cli([str(scenario), "--limit", "2", "--output", str(tmp_path / "run"), "--quiet", "--no-report"]) == 0
+    assert cli([str(scenario), "--limit", "2", "--output", str(tmp_path / "run"), "--quiet", "--no-report"]) == 0
