@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     needed = {"truth_af", "truth_decision", "truth_considers_faking", "truth_believes_trained", "alignment_faking_flag", "cond_tier"}
     if missing := sorted(needed - set(trials.columns)):
         raise UsageError(f"{path}: columns {', '.join(missing)} missing (needs a simulated run with the alignment_faking monitor)")
+    if trials.empty:  # a header only (or cut off in it): the figures would be nothing, said by nothing
+        raise UsageError(f"{path}: no trials (a header only); expected the trials.csv of a simulated run")
     result = flag_rates(trials)
     if args.json:
         print(json.dumps(result, indent=2))

@@ -421,6 +421,18 @@ def test_condition_errors_reports_an_unreadable_trials_csv_in_one_line(tmp_path,
     assert str(tmp_path / "trials.csv") in err
 
 
+@pytest.mark.parametrize("flags", [[], ["--json"]])
+def test_condition_errors_of_a_trials_csv_without_rows_is_one_line_not_silence(tmp_path, capsys, flags):
+    """Found by a bad-input fuzz: a header-only (or truncated) trials.csv printed nothing, exit 0."""
+    from monitors import condition_errors
+
+    (tmp_path / "trials.csv").write_text("model,cond_tier,truth_af,truth_decision,truth_considers_faking,"
+                                         "truth_believes_trained,alignment_faking_flag\n")
+    code, out, err = _run(condition_errors.main, [str(tmp_path), *flags], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and not out, err
+    assert f"{tmp_path / 'trials.csv'}: no trials" in err
+
+
 @pytest.mark.parametrize("argv", [[], ["run", "--jsn"]])
 def test_condition_errors_reports_a_bad_flag_in_one_line(capsys, argv):
     """Found by a bad-input fuzz: argparse printed two lines of usage."""
