@@ -137,9 +137,15 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+def has_surrogate_escape(text: str, value: Any) -> bool:
+    """`value`, parsed from the JSON or YAML `text`, holds half a surrogate pair from an escape
+    (the text is searched first: a document without such an escape is not walked)."""
+    return _SURROGATE_ESCAPE.search(text) is not None and _has_lone_surrogate(value)
+
+
 def check_text_escapes(text: str, value: Any, where: str, error: ErrorType) -> None:
     """A lone surrogate escape (`"\ud800"`) in a parsed document is one line, naming where."""
-    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+    if has_surrogate_escape(text, value):
         raise error(f"{where}: a \\uD800-\\uDFFF escape that is not part of a surrogate pair is not text")
 
 

@@ -6,6 +6,7 @@ one line too, with nothing written — never exit 4, never a hang."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -99,6 +100,21 @@ def test_records_of_the_wrong_shape_are_left_out_of_transcripts_and_rescore(good
     code, err = cli(rescore.main, rescore_argv(run, tmp_path), capsys)
     assert code == 0 and "6 stored transcripts could not be read and were not re-scored" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_lone_surrogate_escape_in_a_stored_row_or_record_is_repaired_as_the_writer_would(good_run, tmp_path, capsys):
+    """Found by a bad-input fuzz: a store edited by hand (or written by other hands) holding a
+    `\\ud800` escape made runners.report exit 4 writing trials.csv, and export_inspect exit 4 writing
+    the log. Read like the store's own writer repairs such text (U+FFFD), the trial is kept."""
+    run = copy_run(good_run, tmp_path, "UPDATE trials SET record=replace(record, '\"prompt\": \"', '\"prompt\": \"\\ud800'),"
+                                       " row=replace(row, '\"category\": \"', '\"category\": \"\\udfff') WHERE rowid = 1")
+    assert cli(report.main, [str(run)], capsys)[0] == 0
+    table = (run / "trials.csv").read_text(encoding="utf-8")
+    assert len(table.splitlines()) == 7 and "\ufffd" in table
+    assert "\ufffd" in (run / "report.html").read_text(encoding="utf-8")
+    if importlib.util.find_spec("inspect_ai") is not None:
+        code, err = cli(export_inspect.main, [str(run), "--out", str(tmp_path / "x.eval")], capsys)
+        assert code == 0 and "could not be read" not in err
 
 
 def test_export_of_a_store_whose_records_cannot_be_read_is_one_line_naming_it(good_run, tmp_path, capsys):
