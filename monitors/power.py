@@ -372,11 +372,12 @@ def minimal_detectable_change(base_rate: float, prompts: int, samples: int, icc:
     return None if fall is None else -fall
 
 
+MOST_PROMPTS = 1_000_000  # the planner's ceiling: prompts_needed says "more than" this, --prompts plans at most this
 PROMPTS_TOLERANCE = 0.01  # prompts_needed stops when the answer is known to within 1% (or 1 prompt)
 PROMPTS_STEP = 1.5  # the factor by which prompts_needed brackets the answer from the formula's
 
 
-def prompts_needed(gap: float, base_rate: float, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA, most: int = 1_000_000) -> int | None:
+def prompts_needed(gap: float, base_rate: float, samples: int, icc: float = DEFAULT_ICC, target: float = POWER, alpha: float = ALPHA, most: int = MOST_PROMPTS) -> int | None:
     """The fewest prompts that detect `gap` with (simulated) power >= target at `samples` per
     prompt, to within PROMPTS_TOLERANCE (None: more than `most`). The search starts from the
     normal formula's answer, which is usually too few, brackets by factors of PROMPTS_STEP and
@@ -434,7 +435,7 @@ class PlanLine:
 
     def text(self) -> str:
         if self.prompts is None:
-            return f"  {self.samples:>2} samples per prompt: more than 1,000,000 prompts"
+            return f"  {self.samples:>2} samples per prompt: more than {MOST_PROMPTS:,} prompts"
         trials = 2 * self.prompts * self.samples
         return f"  {self.samples:>2} samples per prompt: {self.prompts:>7,} prompts ({trials:,} trials over both conditions)"
 
@@ -478,8 +479,9 @@ def main(argv: list[str] | None = None) -> int:
     # a sweep runs at most MAX_SAMPLES; the simulated power draws them in chunks, so 10**18 never ended
     if args.samples is not None and not 1 <= args.samples <= MAX_SAMPLES:
         parser.error(f"--samples must be between 1 and {MAX_SAMPLES:,} (a scenario's most), got {args.samples}")
-    if args.prompts is not None and args.prompts < 2:
-        parser.error(f"--prompts must be at least 2, got {args.prompts}")
+    # 10**20 overflowed numpy's draw (a traceback): a prompt set is read from at most 64 MB anyway
+    if args.prompts is not None and not 2 <= args.prompts <= MOST_PROMPTS:
+        parser.error(f"--prompts must be between 2 and {MOST_PROMPTS:,}, got {args.prompts}")
     if args.base_rate >= 1:
         parser.error(f"--base-rate must be below 1, got {args.base_rate:g}: a gap is a rise above the control rate")
     if args.gap == 0:
@@ -505,4 +507,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # imported here, as in monitors.train: the planner's functions import no runner code
+    from runners.cli_errors import run_cli
+
+    run_cli(main)

@@ -48,7 +48,9 @@ def test_power_command_answers_how_many_prompts_a_five_point_gap_needs():
 
 
 @pytest.mark.parametrize("argv", [["--gap", "0.05"], ["--base-rate", "0.1", "--prompts", "1"], ["--base-rate", "x"],
-                                  ["--base-rate", "0.9", "--gap", "0.3"]])
+                                  ["--base-rate", "0.9", "--gap", "0.3"],
+                                  # found by a bad-input fuzz: numpy's draw overflowed, a traceback with exit 1
+                                  ["--base-rate", "0.1", "--prompts", str(10**20), "--samples", "3"]])
 def test_power_command_bad_input_is_one_line_and_exit_2(argv):
     done = subprocess.run([sys.executable, "-m", "monitors.power", *argv], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
