@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import random
 import sys
 from collections import Counter
@@ -80,6 +81,7 @@ CV_TOLERANCE = 0.005
 # (text_features.mask_drafts): our writers' drafts are placeholders, real models' are whole answers
 GRID_FEATURES = ("text+dense", "text", "text-drafts+dense", "text-drafts")
 CORPUS_WEIGHT = 0.3  # the generated voices share one generator: they count for less than other authors
+MAX_SCALE = 100.0  # --scale at most: a hundred times the rows is far beyond any training run so far
 DENSE_SCALE = 0.5  # standardised dense features are scaled down so the n-grams are not drowned
 TEXT_SCALE = 30.0  # an L1-normalised namespace of ~1,000 distinct n-grams has an L2 norm of ~1/30
 MAX_FP_TRAINING_REFUSALS = 0.05
@@ -497,6 +499,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not train: score these labelled real scratchpads with the model file and store the figures in it")
     parser.add_argument("--label-field", default="label", help="with --measure-real: the boolean label field")
     args = parser.parse_args(argv)
+    # NaN and 1e308 failed deep in training (exit 4), 0 and below trained on a token few rows for minutes
+    if not (math.isfinite(args.scale) and 0 < args.scale <= MAX_SCALE):
+        parser.error(f"--scale must be above 0 and at most {MAX_SCALE:g} (it multiplies the generated and simulated rows), "
+                     f"got {args.scale:g}")
     if args.measure_real:
         figures = measure_real(args.output, args.measure_real, args.label_field)
         print(json.dumps(figures, indent=1))

@@ -399,6 +399,17 @@ def test_measure_real_refuses_an_output_that_is_not_a_model_file(tmp_path, capsy
         assert output in err and Path(output).read_bytes() == before
 
 
+@pytest.mark.parametrize("scale", ["nan", "inf", "1e308", "0", "-1"])
+def test_train_refuses_a_scale_outside_its_range_before_training(tmp_path, capsys, scale):
+    """Found by a bad-input fuzz: nan and 1e308 exited 4 from inside the training, 0 and -1 trained
+    for minutes. The model file named by --output is never touched."""
+    from monitors import train
+
+    code, out, err = _run(train.main, ["--scale", scale, "--no-grid", "--output", str(tmp_path / "m.json")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--scale must be above 0" in err and not out, err
+    assert not (tmp_path / "m.json").exists()
+
+
 def test_train_reports_a_bad_flag_in_one_line(capsys):
     """Found by a bad-input fuzz: `--scale abc` printed four lines of argparse usage."""
     from monitors import train
