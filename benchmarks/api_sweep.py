@@ -39,6 +39,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from runners.cli_errors import ArgumentParser, positive_int, run_cli
 from runners.shards import shard_count, split
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,20 +170,20 @@ def measure(calls: int, latency: float, concurrency: int, provider: str, fault_r
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.api_sweep", description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000)
+    parser = ArgumentParser(prog="python -m benchmarks.api_sweep", description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=positive_int, default=2000)
     parser.add_argument("--latency", type=float, default=0.1)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--concurrency", type=positive_int, default=64)
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--provider", choices=["openai", "anthropic", "both"], default="openai")
     parser.add_argument("--memory-calls", default="2000,20000", help="sizes for the peak-memory comparison")
     parser.add_argument("--memory-latency", type=float, default=0.01)
-    parser.add_argument("--batch-size", type=int, help="trials per graph invocation (default: the engine's)")
+    parser.add_argument("--batch-size", type=positive_int, help="trials per graph invocation (default: the engine's)")
     parser.add_argument("--monitors", help="comma-separated monitors to run (default: the scenario default); "
                         "'compliance' isolates the call path from the embedded alignment-faking classifier")
-    parser.add_argument("--workers", type=int, help="processes that run the trials (default: the engine's choice)")
+    parser.add_argument("--workers", type=positive_int, help="processes that run the trials (default: the engine's choice)")
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3,
+    parser.add_argument("--repeat", type=positive_int, default=3,
                         help="clean runs of the floor and the sweep; the best of each is reported, since a "
                              "shared VM's speed drifts by tens of percent between runs")
     parser.add_argument("--small", action="store_true", help="CI size: 400 calls, memory 400 vs 4,000")
@@ -256,4 +257,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli(main)

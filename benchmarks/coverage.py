@@ -18,7 +18,6 @@ Rogan-Gladen corrected rate. Exit code is 0 whatever the figures (benchmarks nev
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import time
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import numpy as np
 
 from monitors.power import TABLE_SIZE, beta_quantiles, minimal_detectable_gap
 from monitors.stats import ALPHA, clustered_rate_arrays, paired_gap_arrays
+from runners.cli_errors import ArgumentParser, positive_int, run_cli
 
 PROMPTS = (4, 10, 20, 50, 100, 400)
 SAMPLES = (1, 3, 5, 10)
@@ -394,8 +394,8 @@ def auroc_check(reps: int, seed: int) -> list[tuple]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.coverage", description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=2000, help="replicates per cell (default 2000)")
+    parser = ArgumentParser(prog="python -m benchmarks.coverage", description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=positive_int, default=2000, help="replicates per cell (default 2000)")
     parser.add_argument("--seed", type=int, default=20240)
     parser.add_argument("--full", action="store_true", help="print every cell")
     parser.add_argument("--power-only", action="store_true", help="only the planning check")
@@ -426,4 +426,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli(main)

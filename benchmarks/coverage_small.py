@@ -22,7 +22,6 @@ while outcomes vary). Exit 0 whatever the figures. Full grid at 2,000 replicates
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import time
 
@@ -30,6 +29,7 @@ import numpy as np
 from scipy.special import betaincinv, ndtr
 
 from monitors.stats import clustered_rate_arrays, paired_gap_arrays
+from runners.cli_errors import ArgumentParser, positive_int, run_cli
 
 INF = float("inf")
 
@@ -111,8 +111,8 @@ def _report(name: str, rows: list[tuple[tuple, dict]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.coverage_small", description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=2000)
+    parser = ArgumentParser(prog="python -m benchmarks.coverage_small", description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=positive_int, default=2000)
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--which", choices=("rates", "gaps", "both"), default="both")
     args = parser.parse_args(argv)
@@ -129,4 +129,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli(main)

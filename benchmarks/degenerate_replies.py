@@ -14,12 +14,12 @@ word once per batch, and look stems up by prefix length.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 
 from monitors.parse import parse_reply
 from monitors.registry import build_suite
+from runners.cli_errors import ArgumentParser, run_cli
 
 TARGET_S_PER_2MB = 0.25
 
@@ -40,7 +40,7 @@ def replies(size: int) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.degenerate_replies", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m benchmarks.degenerate_replies", description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=2.0)
     args = parser.parse_args(argv)
     size = int(args.mb * 1_000_000)
@@ -62,4 +62,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli(main)

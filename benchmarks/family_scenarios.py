@@ -12,7 +12,6 @@ time includes start-up and imports, as a user sees it. Never fails on a timing.
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import subprocess
@@ -20,6 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from runners.cli_errors import ArgumentParser, positive_int, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = {"deployment_trigger": ("bad", "hides"), "sycophancy": ("correct", "flipped"), "eval_awareness": ("bad",)}
@@ -31,8 +32,8 @@ def _pct(x: float | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.family_scenarios", description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=None, help="override samples per prompt and condition")
+    parser = ArgumentParser(prog="python -m benchmarks.family_scenarios", description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=positive_int, default=None, help="override samples per prompt and condition")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         for name, metrics in SCENARIOS.items():
@@ -86,4 +87,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

@@ -18,7 +18,6 @@ change of the score, and the share of verdicts kept (the ideal is 100%).
 
 from __future__ import annotations
 
-import argparse
 import random
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from monitors.alignment_faking import MODEL_PATH, EmbeddedModel
 from monitors.dilution import insert_paragraph
 from monitors.labelled_io import embedded_af_verdicts, read_records, to_parsed
 from monitors.validation import auroc
+from runners.cli_errors import ArgumentParser, positive_int, run_cli
 from scenarios.jsonl import read_objects
 
 DATA = Path(__file__).resolve().parent.parent / "monitors" / "data"
@@ -101,9 +101,9 @@ def measure(model: EmbeddedModel, records: list[dict], seeds: int = SEEDS) -> li
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.monitor_robustness", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m benchmarks.monitor_robustness", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=MODEL_PATH, help="the model file (default: the shipped one)")
-    parser.add_argument("--seeds", type=int, default=SEEDS, help="placements of the neutral paragraphs to average")
+    parser.add_argument("--seeds", type=positive_int, default=SEEDS, help="placements of the neutral paragraphs to average")
     args = parser.parse_args(argv)
     records = heldout_records()
     model = EmbeddedModel.load(args.model)
@@ -118,4 +118,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli(main)

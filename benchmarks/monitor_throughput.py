@@ -10,12 +10,12 @@ mix of organisms, shorter). Run it on one core for the contract figure:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import time
 
 from monitors.parse import parse_reply
 from monitors.registry import build_suite
+from runners.cli_errors import ArgumentParser, positive_int, run_cli
 from runners.engine import plan_trials
 from runners.providers.sim.provider import SimProvider
 from scenarios.families import RequestContext, build_request
@@ -57,8 +57,8 @@ def long_scratchpads(n: int, chars: int = REAL_MEDIAN_CHARS) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.monitor_throughput", description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=20_000)
+    parser = ArgumentParser(prog="python -m benchmarks.monitor_throughput", description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=positive_int, default=20_000)
     args = parser.parse_args(argv)
     workloads = {f"{REAL_MEDIAN_CHARS}-char scratchpads": long_scratchpads(args.n), "simulated replies": sample_replies(args.n)}
     for label, parsed in workloads.items():
@@ -87,4 +87,4 @@ def _run(suite, parsed: list) -> tuple[float, float]:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli(main)

@@ -10,7 +10,6 @@ Target after adjustment: at most 5% per family (one gap over the categories).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import tempfile
@@ -18,6 +17,7 @@ import time
 from pathlib import Path
 
 from reports.analysis import category_gaps
+from runners.cli_errors import ArgumentParser, positive_int, run_cli
 from runners.store import ResultStore
 from runners.sweep import main as sweep_main
 
@@ -36,10 +36,10 @@ def one_run(seed: int, samples: int, limit: int, folder: Path) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.multiplicity", description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=100)
-    parser.add_argument("--samples", type=int, default=3)
-    parser.add_argument("--limit", type=int, default=400)
+    parser = ArgumentParser(prog="python -m benchmarks.multiplicity", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=positive_int, default=100)
+    parser.add_argument("--samples", type=positive_int, default=3)
+    parser.add_argument("--limit", type=positive_int, default=400)
     args = parser.parse_args(argv)
     start = time.perf_counter()
     raw = {g["name"]: 0 for g in GAPS}
@@ -67,4 +67,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli(main)

@@ -15,13 +15,14 @@ and this is where that shows. Exit code 0 whatever the figures.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from runners.cli_errors import ArgumentParser, positive_int, run_cli
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "free_paid.yaml"
 MODELS = ("sim/honest", "sim/af-opus", "sim/af-rl")
@@ -82,12 +83,12 @@ def replicate(seed: int, prompts: int, samples: int, root: Path, own_labels: int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.organism_coverage", description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=100, help="sweeps (default 100)")
-    parser.add_argument("--prompts", type=int, default=100)
-    parser.add_argument("--samples", type=int, default=3)
+    parser = ArgumentParser(prog="python -m benchmarks.organism_coverage", description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=positive_int, default=100, help="sweeps (default 100)")
+    parser.add_argument("--prompts", type=positive_int, default=100)
+    parser.add_argument("--samples", type=positive_int, default=3)
     parser.add_argument("--seed", type=int, default=7000)
-    parser.add_argument("--own-labels", type=int, metavar="N",
+    parser.add_argument("--own-labels", type=positive_int, metavar="N",
                         help="correct with a perfect labeller's labels of N replies per model x condition of each sweep "
                              "(what runners.report --af-sample/--af-validation does) instead of the shipped validation")
     args = parser.parse_args(argv)
@@ -114,4 +115,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli(main)

@@ -17,7 +17,6 @@ the median of `--loads` loads, against the 1 s target (issue 13). Never fails on
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
@@ -26,6 +25,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from runners.cli_errors import ArgumentParser, positive_int, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD_TARGET_S = 1.0
@@ -86,11 +87,11 @@ def browser_ms(report: Path, loads: int) -> tuple[list[float], list[float]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=Path("/tmp/afsim-report-100k"), help="run folder (built if missing)")
-    parser.add_argument("--samples", type=int, default=42, help="samples per prompt when building (42 -> 100,800 trials)")
+    parser.add_argument("--samples", type=positive_int, default=42, help="samples per prompt when building (42 -> 100,800 trials)")
     parser.add_argument("--browser", action="store_true", help="also time opening report.html in headless Chromium")
-    parser.add_argument("--loads", type=int, default=3, help="browser loads to take the median of (with --browser)")
+    parser.add_argument("--loads", type=positive_int, default=3, help="browser loads to take the median of (with --browser)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     build(args.run, args.samples)
@@ -123,4 +124,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_cli(main)

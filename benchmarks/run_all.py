@@ -6,9 +6,10 @@ Each prints its own figures and the ratio against its target; none of them fails
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
+
+from runners.cli_errors import ArgumentParser, run_cli
 
 FULL = [
     ["benchmarks.sim_sweep"],
@@ -30,7 +31,7 @@ SMALL = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run_all", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m benchmarks.run_all", description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="CI sizes (seconds, not minutes)")
     args = parser.parse_args(argv)
     failed = []
@@ -47,4 +48,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli(main)

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from runners.cli_errors import ArgumentParser, positive_int, run_cli
+
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "free_paid.yaml"
 PER_SAMPLE = 6  # free_paid.yaml: 3 models x 2 tiers per prompt and sample
 
@@ -98,9 +100,9 @@ def run_one(n: int, out: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.sim_sweep", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser = ArgumentParser(prog="python -m benchmarks.sim_sweep", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=positive_int, nargs="+", default=[1000, 10_000, 100_000])
+    parser.add_argument("--one", type=positive_int, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -149,4 +151,4 @@ def _has_taskset() -> bool:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli(main)

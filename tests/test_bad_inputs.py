@@ -851,3 +851,20 @@ def test_a_prompt_of_exactly_the_limit_is_accepted(tmp_path: Path):
     (tmp_path / "p.jsonl").write_text('{"prompt": "' + "x" * MAX_PROMPT_CHARS + '"}\n', encoding="utf-8")
     [prompt] = load_prompts(PromptSource(source=str(tmp_path / "p.jsonl")))
     assert len(prompt.text) == MAX_PROMPT_CHARS == 1_000_000
+
+
+@pytest.mark.parametrize("argv", [
+    ["benchmarks.sim_sweep", "--sizes", "-5"],  # its child failed: exit 1 and no word why
+    ["benchmarks.sim_sweep", "--sizes", "0"],  # ran on and on
+    ["benchmarks.coverage", "--reps", "-1"],  # a traceback, exit 1
+    ["benchmarks.monitor_throughput", "--n", "0"],  # exit 0, measuring nothing (0/s)
+    ["benchmarks.organism_coverage", "--reps", "0"],
+    ["benchmarks.run_all", "--nope"],  # argparse's usage: two lines
+])
+def test_a_benchmarks_bad_flag_is_one_line_and_exit_2(argv):
+    """Found by a bad-input fuzz: the benchmarks took any integer for their counts and printed
+    argparse's usage; each is now one line, exit 2, like the other commands (run_cli)."""
+    done = subprocess.run([sys.executable, "-m", *argv], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, (done.returncode, done.stdout[-300:], done.stderr[-300:])
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert argv[-2] in done.stderr or "unrecognized arguments" in done.stderr
