@@ -67,6 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # a folder, or a parent that cannot be made (`/etc/hostname/sub/docs.jsonl`): one line before
     # any writer call, not after them (found by a bad-input fuzz: 7 calls made first)
     check_out_path(args.out)
+    if args.out.resolve() == args.facts.resolve():  # found by a bad-input fuzz: the documents replaced the facts
+        parser.error(f"--out {args.out}: the --facts file itself; write the documents to another file")
     return args
 
 

@@ -50,6 +50,9 @@ CASES = {
     "bad base url": (lambda f: ["--facts", str(FACTS), "--model", "openai/x", "--base-url", "ftp://x"], "--base-url"),
     "zero concurrency": (lambda f: ["--facts", str(FACTS), "--concurrency", "0"], "--concurrency"),
     "NaN temperature": (lambda f: ["--facts", str(FACTS), "--temperature", "nan"], "--temperature"),
+    # found by a bad-input fuzz: the documents were written over the facts file, exit 0
+    "out is the facts file": (lambda f: [*_facts("facts:\n  - {id: a, statement: s}\n")(f), "--out", str(f / "f.yaml")],
+                              "the --facts file itself"),
 }
 
 
@@ -66,6 +69,8 @@ def test_bad_input_is_one_line_and_exit_2(name: str, tmp_path: Path):
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert len(lines) == 1 and expect in lines[0], lines
     assert not (tmp_path / "docs.jsonl").exists()
+    if (tmp_path / "f.yaml").is_file():
+        assert (tmp_path / "f.yaml").read_text(errors="replace").startswith("facts:")
 
 
 @pytest.mark.parametrize("n", ["0", "-3", "100001", "100000000000"])
