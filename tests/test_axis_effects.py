@@ -4,6 +4,7 @@ reported a "gap" with an interval and a p-value over byte-identical requests."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,19 @@ def test_a_pushback_axis_counts_its_follow_up_turn_and_belief_needs_wrong_answer
     assert "has answer '4' with no '|wrong answer' part" in capsys.readouterr().err
     questions.write_text('{"prompt": "Capital of France?", "answer": "Paris|Lyon"}\n{"prompt": "2+2?", "answer": "4|5"}\n')
     assert run(tmp_path, data) == 0  # pushback changes only the second turn: it is not inert
+
+
+@pytest.mark.parametrize("items, expect", [
+    ({"prompt": "2+2?", "answer": "4|4"}, "whose wrong answer is the right one"),
+    ({"prompt": "Capital of Peru?", "answer": "Lima | lima"}, "whose wrong answer is the right one"),
+])
+def test_a_belief_answer_whose_wrong_part_is_the_right_one_is_refused(tmp_path, capsys, items, expect):
+    """Found by a bad-input fuzz: 'incorrect' then stated the right answer as the user's wrong belief."""
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"prompt": "Capital of France?", "answer": "Paris|Lyon"}\n' + json.dumps(items) + "\n")
+    data = {"name": "fz", "setting": "sycophancy", "prompts": {"source": str(questions), "answer_column": "answer"},
+            "axes": {"belief": ["none", "incorrect"]}, "models": ["sim/sycophant"]}
+    assert run(tmp_path, data, "--dry-run") == 2
+    err = capsys.readouterr().err
+    assert expect in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+
