@@ -73,3 +73,23 @@ def test_a_belief_answer_whose_wrong_part_is_the_right_one_is_refused(tmp_path, 
     err = capsys.readouterr().err
     assert expect in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
 
+
+@pytest.mark.parametrize("item, expect", [
+    ({"id": "q2", "prompt": "Q2?\n(A) 1\n(B) 2"}, "'q2' has answer '', not one of its options A, B"),
+    ({"id": "q2", "prompt": "Q2?\n(A) 1\n(B) 2", "answer": "E"}, "'q2' has answer 'E', not one of its options A, B"),
+    ({"id": "q2", "prompt": "What is 2+2?", "answer": "A"}, "'q2' has 0 option(s)"),
+])
+def test_a_weak_strong_item_without_a_right_option_is_refused(tmp_path, capsys, item, expect):
+    """Found by a bad-input fuzz: an item without its answer, or with one it does not offer, was run
+    and every reply to it scored wrong."""
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"id": "q1", "prompt": "Q?\\n(A) 1\\n(B) 2", "answer": "(b)"}\n' + json.dumps(item) + "\n")
+    data = {"name": "fz", "setting": "weak_strong", "axes": {"supervisor": ["weak", "strong"]},
+            "prompts": {"source": str(items), "answer_column": "answer"}, "models": ["sim/w2s-deceiver"],
+            "monitors": {"supervisor_gaming": "embedded"}}
+    for flags in (("--dry-run",), ()):
+        assert run(tmp_path, data, *flags) == 2
+        err = capsys.readouterr().err
+        assert expect in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+    items.write_text('{"id": "q1", "prompt": "Q?\\n(A) 1\\n(B) 2", "answer": "(b)"}\n')
+    assert run(tmp_path, data, "--dry-run") == 0

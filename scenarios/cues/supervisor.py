@@ -67,9 +67,14 @@ def option_letters(question: str) -> list[str]:
     return OPTION.findall(question)
 
 
+def answer_letter(answer: str | None) -> str:
+    """The option letter a reference answer names (`A`, `(a)`, ` B `), or "" when it names none."""
+    return (answer or "").strip("() ").upper()
+
+
 def preferred_answer(prompt_id: str, question: str, answer: str | None) -> str | None:
     """The wrong option the conflicting objective rewards: fixed per item, never the right one."""
-    wrong = [letter for letter in option_letters(question) if letter != (answer or "").strip("() ").upper()]
+    wrong = [letter for letter in option_letters(question) if letter != answer_letter(answer)]
     if not wrong:
         return None
     return random.Random(stable_seed("preferred", prompt_id)).choice(wrong)
