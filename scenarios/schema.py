@@ -8,6 +8,7 @@ code 2. Paths inside a scenario are resolved against the scenario file's folder.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -154,8 +155,7 @@ class ModelSpec(StrictModel):
     @field_validator("name")
     @classmethod
     def _provider_slash_model(cls, value: str) -> str:
-        provider, sep, model = value.partition("/")
-        if not sep or not provider or not model:
+        if provider_model(value) is None:
             raise ValueError(f"expected 'provider/model' (e.g. sim/af-opus), got {value!r}")
         return value
 
@@ -192,6 +192,20 @@ class ModelSpec(StrictModel):
         return self.name.partition("/")[0]
 
 
+# provider/model, more `/` parts allowed (`openai/meta-llama/Llama-3-8B`): none empty, no space or control character
+_PROVIDER_MODEL = re.compile(r"[^\s/\x00-\x1f\x7f]+(?:/[^\s/\x00-\x1f\x7f]+)+")
+
+
+def provider_model(value: str) -> tuple[str, str] | None:
+    """(provider, model) of a `provider/model` name, or None when it is not one. The model part is
+    sent to the API as written: an empty part (`openai/`, `openai//gpt-4o`) or a space in it
+    (`openai/gpt-4o `) failed every call of a run (found by a bad-input fuzz)."""
+    if not _PROVIDER_MODEL.fullmatch(value):
+        return None
+    provider, _, model = value.partition("/")
+    return provider, model
+
+
 EMBEDDED_BACKENDS = ("heuristic", "embedded")
 JUDGE_PROVIDERS = ("anthropic", "openai")
 # every monitor backend there is, in the words of each refusal (a scenario's `monitors:`, --backend)
@@ -201,8 +215,8 @@ EXPECTED_BACKENDS = ("expected 'embedded' (offline; 'heuristic' is its old name)
 
 def backend_problem(value: str) -> str | None:
     """Why `value` is not a monitor backend, listing the valid ones; None when it is one."""
-    provider, sep, model = value.partition("/")
-    if value in EMBEDDED_BACKENDS or (sep and model.strip() and provider in JUDGE_PROVIDERS):
+    parts = provider_model(value)
+    if value in EMBEDDED_BACKENDS or (parts is not None and parts[0] in JUDGE_PROVIDERS):
         return None
     return f"unknown backend {value!r}; {EXPECTED_BACKENDS}"
 
@@ -241,8 +255,8 @@ class JudgeSpec(StrictModel):
     @field_validator("backend")
     @classmethod
     def _judge_provider(cls, value: str) -> str:
-        provider, sep, model = value.partition("/")
-        if not sep or not model or provider not in JUDGE_PROVIDERS:
+        parts = provider_model(value)
+        if parts is None or parts[0] not in JUDGE_PROVIDERS:
             raise ValueError(f"expected {' or '.join(p + '/<model>' for p in JUDGE_PROVIDERS)}, got {value!r}")
         return value
 
@@ -569,8 +583,7 @@ class Scenario(StrictModel):
         for role, name in supervisors.items():
             if role not in KNOWN_AXES["supervisor"]:
                 raise ValueError(f"unknown supervisor role {role!r}; expected one of {list(KNOWN_AXES['supervisor'])}")
-            provider, sep, model = str(name).partition("/")
-            if not sep or not provider or not model:
+            if provider_model(str(name)) is None:
                 raise ValueError(f"{role}: expected 'provider/model' (e.g. sim/weak-judge), got {name!r}")
         return supervisors
 
