@@ -192,14 +192,16 @@ class ModelSpec(StrictModel):
         return self.name.partition("/")[0]
 
 
-# provider/model, more `/` parts allowed (`openai/meta-llama/Llama-3-8B`): none empty, no space or control character
-_PROVIDER_MODEL = re.compile(r"[^\s/\x00-\x1f\x7f]+(?:/[^\s/\x00-\x1f\x7f]+)+")
+# provider/model; the model part may hold more `/` (`openai/meta-llama/Llama-3-8B`) and start with one:
+# `vllm serve /data/llama` serves the model named `/data/llama` (`openai//data/llama`); no space or
+# control character anywhere
+_PROVIDER_MODEL = re.compile(r"[^\s/\x00-\x1f\x7f]+/[^\s\x00-\x1f\x7f]+")
 
 
 def provider_model(value: str) -> tuple[str, str] | None:
     """(provider, model) of a `provider/model` name, or None when it is not one. The model part is
-    sent to the API as written: an empty part (`openai/`, `openai//gpt-4o`) or a space in it
-    (`openai/gpt-4o `) failed every call of a run (found by a bad-input fuzz)."""
+    sent to the API as written: an empty one (`openai/`) or a space in it (`openai/gpt-4o `) failed
+    every call of a run (found by a bad-input fuzz)."""
     if not _PROVIDER_MODEL.fullmatch(value):
         return None
     provider, _, model = value.partition("/")

