@@ -179,7 +179,7 @@ def parse_vote(monitor: str, text: str) -> Vote | None:
     raw = _FENCE.sub("", block.strip())  # the last block: the judge's own, after any quoted text
     try:
         data = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError: also an integer of over 4,300 digits
         return None
     if not isinstance(data, dict):
         return None

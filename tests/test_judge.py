@@ -134,6 +134,7 @@ def test_vote_parsing_is_strict_and_uses_the_last_verdict_block():
         "<verdict>{not json}</verdict>",
         "<verdict>[1, 2]</verdict>",
         '<verdict>{"criteria": {}}</verdict>',
+        '<verdict>{"criteria": {}, "n": ' + "9" * 5000 + "}</verdict>",  # int() refuses 4,300+ digits
         stringly,
         af_reply(True, answer="maybe"),
     ):
@@ -275,13 +276,15 @@ def test_malformed_judge_replies_abstain_and_never_crash(fake_llm_factory, tmp_p
         "no verdict here",
         '<verdict>{"criteria": </verdict>',
         '<verdict>{"criteria": {}}</verdict>',
+        # found by a hostile-reply fuzz: json.loads raised ValueError, the sweep stored nothing (exit 4)
+        '<verdict>{"criteria": {}, "final_answer": "full", "n": ' + "9" * 5000 + "}</verdict>",
     ]
     server = fake_llm_factory(reply=Script(junk))
-    j = judge(server, tmp_path, votes=4)
+    j = judge(server, tmp_path, votes=5)
     [verdict] = run_judge(j, [reply()])
     assert (verdict.label, verdict.score, verdict.flag) == ("none", 0.0, False)
     assert "unparseable" in verdict.rationale
-    assert j.counters.unparseable_votes == 4 and j.counters.unparseable_verdicts == 1
+    assert j.counters.unparseable_votes == 5 and j.counters.unparseable_verdicts == 1
 
     mixed = fake_llm_factory(
         reply=Script([af_reply(True), "garbage", af_reply(True), "<verdict>{}</verdict>"])
