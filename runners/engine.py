@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from monitors.aggregate import summarise
-from monitors.judge import check_judge_prompts, judge_providers_of
+from monitors.judge import Tally, check_judge_prompts, judge_providers_of
 from monitors.parse import parse_reply
 from monitors.registry import build_suite, uses_judges
 from runners import atomic, folder_lock
@@ -48,6 +48,7 @@ from runners.rejudge import (
     failed_judgements,
     rejudge,
     stale_verdicts,
+    vote_counts,
 )
 from runners.reuse import changed_requests, real_models
 from runners.shards import run_shards, shard_count, smallest_limit
@@ -233,6 +234,8 @@ class Sweep:
         for spec in self.scenario.models:
             self.calls.set_rate_cap(self.providers[spec.name], spec.rpm)
         self.monitors = build_suite(self.scenario.monitors, self._judge_factory())
+        # judge -> the vote counters of the verdicts this sweep wrote (`unstored_verdicts_uncounted`)
+        self.stored_votes: dict[str, dict[str, int]] = {}
 
     def _judge_factory(self):
         from monitors.judge import make_judge_factory  # imported only when a sweep is opened
@@ -264,7 +267,27 @@ class Sweep:
                 )
             )
         self.store.write(records)
+        for name in self.judges():
+            into = self.stored_votes.setdefault(name, {})
+            for record in records:
+                if (tally := Tally.counted(record["monitors"].get(name))) is not None:
+                    for key, n in tally.counters().items():
+                        into[key] = into.get(key, 0) + n
         return len(records)
+
+    def judges(self) -> dict[str, Any]:
+        """The LLM judges of the suite (the monitors with vote counters), by monitor name."""
+        return {name: j for name, j in self.monitors.judges.items() if hasattr(j, "counters")}
+
+    def unstored_verdicts_uncounted(self) -> None:
+        """Take out of the judges' counters the verdicts they made that no record holds: those of the
+        batches an interrupted sweep never wrote (found by a hostile-reply fuzz: SIGTERM while a batch
+        was judged left 27 verdicts counted for 24 trials, and after an outage the phantom failed votes
+        kept the judge "unusable", exit 3). The calls and cost stay: they were paid."""
+        for name, judge in self.judges().items():
+            stored = self.stored_votes.get(name, {})
+            for key in vote_counts(judge):
+                setattr(judge.counters, key, stored.get(key, 0))
 
     def graph(self):
         supervise = None
@@ -324,6 +347,7 @@ class Sweep:
         finally:
             if watcher is not None:
                 watcher.cancel()
+            self.unstored_verdicts_uncounted()
         return 1
 
     async def close(self) -> None:
@@ -556,7 +580,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
                                    sweep.providers, sweep.model_specs, sweep.resources) if real and states else set()
         todo = [t for t in trials if states.get(t.key) != "done" or t.key in changed]
         # a reused trial whose judge's calls failed is judged again (runners/rejudge.py)
-        judge_tags = {name: j.backend for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")}
+        judge_tags = {name: j.backend for name, j in sweep.judges().items()}
         reused = [key for key in keys if states.get(key) == "done" and key not in changed]
         # ... and one whose verdict was made under other monitor settings is scored again (the same)
         stale = stale_verdicts(sweep.store.db, current_settings(sweep.monitors), reused)
@@ -601,7 +625,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
             t0 = time.perf_counter()
             # kept in the store, so summary.json has them and a re-render keeps them
             sweep.store.set_meta("calls", dict(sweep.calls.counters.__dict__))
-            judges_now = {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")}
+            judges_now = {name: j.counters.as_dict() for name, j in sweep.judges().items()}
             judges = merge_judge_counters(sweep.store.meta("judges", {}), judges_now)
             sweep.store.set_meta("judges", drop_judge_counts(judges, rejudged.dropped))
             summary = write_run_files(sweep.run_dir, scenario, sweep.store, keys, sweep.simulated)

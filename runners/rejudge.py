@@ -198,7 +198,7 @@ async def rejudge(store: ResultStore, suite: MonitorSuite, failed: Mapping[str, 
         dropped: list[tuple[str, Tally]] = []
         rescored: dict[str, int] = {}
         names = {name for record in batch for name in (*failed.get(record["key"], ()), *stale.get(record["key"], ()))}
-        before = {name: _vote_counts(judges[name]) for name in names if name in judges}
+        before = {name: vote_counts(judges[name]) for name in names if name in judges}
         try:
             for name in suite.backends:
                 mine = [r for r in batch if name in failed.get(r["key"], ()) or name in stale.get(r["key"], ())]
@@ -217,7 +217,7 @@ async def rejudge(store: ResultStore, suite: MonitorSuite, failed: Mapping[str, 
             # fuzz: an interrupted re-judge left the folder counting 214 verdicts for 200 trials,
             # for good). The calls and cost stay: they were paid
             for name, counts in before.items():
-                now = _vote_counts(judges[name])
+                now = vote_counts(judges[name])
                 outcome.drop_counts(name, {key: now[key] - value for key, value in counts.items()})
             raise
         store.write(changed.values())
@@ -233,7 +233,8 @@ async def rejudge(store: ResultStore, suite: MonitorSuite, failed: Mapping[str, 
 _VOTE_COUNTS = ("verdicts", "votes", "unparseable_votes", "error_votes", "unparseable_verdicts", "skipped")
 
 
-def _vote_counts(judge: Judge) -> dict[str, int]:
+def vote_counts(judge: Judge) -> dict[str, int]:
+    """The counters of a judge that describe its verdicts (not its calls and cost, which were paid)."""
     return {key: getattr(judge.counters, key) for key in _VOTE_COUNTS}
 
 

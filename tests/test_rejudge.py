@@ -236,6 +236,45 @@ def test_an_interrupted_rejudge_leaves_the_folder_counting_the_verdicts_stored(f
     assert judged["calls"] == len(judge_server.calls)
 
 
+def test_an_interrupted_sweep_leaves_the_folder_counting_only_the_verdicts_it_stored(fake_llm_factory, tmp_path,
+                                                                                     capsys, monkeypatch):
+    """Found by a hostile-reply fuzz: SIGTERM while a batch of trials was being judged left the verdicts
+    judged but never written in the folder's judge counters (27 verdicts for 24 trials after the
+    resume); after an outage those phantom failed votes kept the judge "unusable" (exit 3)."""
+    model = fake_llm_factory(reply=ModelUnderTest())
+    judge = HoldingJudge()
+    judge.down, judge.hold = False, True  # every vote answered but the DOWN trial's, held
+    judge_server = fake_llm_factory(reply=judge)
+    scenario = write_scenario(tmp_path, model, judge_server)
+    run = tmp_path / "run"
+    args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report"]
+    judged_verdicts: list[str] = []
+    judge_one = monitors.judge.Judge._judge_one
+
+    async def judge_one_then_interrupt(self: monitors.judge.Judge, reply: Any) -> Any:
+        verdict = await judge_one(self, reply)
+        judged_verdicts.append(reply.scratchpad)
+        if len(judged_verdicts) == 5:  # all but DOWN's: the batch cannot be written
+            os.kill(os.getpid(), signal.SIGINT)
+        return verdict
+
+    monkeypatch.setattr(monitors.judge.Judge, "_judge_one", judge_one_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        sweep_main(args)
+    capsys.readouterr()
+    assert not (run / STORE_NAME).exists() or records(run) == {}
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert (judged["verdicts"], judged["votes"], judged["unparseable_votes"]) == (0, 0, 0)
+    assert judged["calls"] == len(judge_server.calls)  # the votes were sent all the same
+
+    monkeypatch.setattr(monitors.judge.Judge, "_judge_one", judge_one)
+    judge.hold = False
+    assert sweep_main(args) == 0
+    assert len(records(run)) == 6
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert (judged["verdicts"], judged["votes"], judged["unparseable_votes"]) == (6, 18, 3)
+
+
 def test_a_renamed_judge_scores_every_stored_trial_again_failed_calls_or_not(fake_llm_factory, tmp_path, capsys):
     """Found by a fuzz: after an outage the judge's model was renamed in the scenario; every run then
     exited 3 saying that running the sweep again would judge the failed verdicts again, and no run did
