@@ -31,11 +31,18 @@ from monitors.judge import make_judge_factory
 from monitors.registry import EMBEDDED, build_suite, monitor_kind
 from runners import folder_lock
 from runners.calls import CallCache, CallLayer, RetryPolicy
-from runners.cli_errors import EXIT_AUDIT_FAILED, ArgumentParser, UsageError, run_cli
+from runners.cli_errors import (
+    EXIT_AUDIT_FAILED,
+    EXIT_TOO_MANY_ERRORS,
+    ArgumentParser,
+    UsageError,
+    run_cli,
+)
 from runners.engine import (
     audit_failed,
     audit_lines,
     default_cache_dir,
+    judges_unusable,
     run_scenario_problem,
     save_scenario,
     write_run_files,
@@ -260,6 +267,12 @@ def _rescore_folder(args: Any, requested: dict[str, Any]) -> int:
 
         print(f"report: {render_report(args.run_dir)}")
     print(f"run folder: {args.run_dir}")
+    # a judge of this re-score most of whose votes abstained: exit 3, as the sweep (found by a hostile-reply
+    # fuzz: a judge that answered nonsense to every vote replaced the verdicts and exited 0)
+    if unusable := judges_unusable({"judges": result.judges}, args.run_dir):
+        for problem in unusable:
+            print(f"error: {problem}")
+        return EXIT_TOO_MANY_ERRORS
     # the audit verdict of the scenario as run, over the new verdicts: exit 1 on a failed audit, as the sweep
     for line in audit_lines(result.summary):
         print(line)

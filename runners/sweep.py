@@ -36,6 +36,7 @@ from runners.engine import (
     apply_overrides,
     audit_failed,
     audit_lines,
+    judges_unusable,
     run_dir_of,
     run_sweep,
 )
@@ -269,32 +270,6 @@ def main(argv: list[str] | None = None) -> int:
         print(text)
     return EXIT_AUDIT_FAILED if audit_failed(result.summary) else 0
 
-
-def judges_unusable(summary: dict[str, Any], run_dir: Path | None = None) -> list[str]:
-    """One line per LLM judge most of whose votes abstained (unparseable or failed): its verdicts
-    default to "no" and would read as agreement, so the sweep must not end as if it worked.
-
-    After an outage (failed calls) the line says that running the sweep again judges them again
-    (runners/rejudge.py): found by a hostile-reply fuzz, a folder whose judge had been down stayed
-    at exit 3 on every later run with a message that pointed at the prompt. (Verdicts of a judge the
-    scenario no longer runs are stale, and a re-run scores them again with the scenario's judge.)"""
-    from monitors.judge import MAX_ABSTAINED_SHARE
-
-    lines = []
-    for name, judged in (summary.get("judges") or {}).items():
-        votes, abstained = judged.get("votes", 0), judged.get("unparseable_votes", 0) + judged.get("error_votes", 0)
-        if votes and abstained / votes > MAX_ABSTAINED_SHARE:
-            failed = judged.get("error_votes", 0)
-            rescore = f"`python -m runners.rescore {run_dir or 'RUN_DIR'} --monitor '{name}=<its backend spec>'`"
-            if failed:
-                remedy = ("once the judge answers, running the same sweep command again judges the verdicts with "
-                          "failed calls again without calling the model under test, paying only the failed votes "
-                          f"(`--dry-run` counts them); so does {rescore}")
-            else:
-                remedy = "check the judge model, its max_tokens and the prompt"
-            lines.append(f"judge {name}: {abstained} of {votes} votes were unusable ({judged.get('unparseable_votes', 0)} "
-                         f"unparseable, {failed} failed calls); its verdicts are not evidence ({remedy})")
-    return lines
 
 
 def with_fail_on(scenario: Scenario, expressions: list[str]) -> Scenario:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from runners.calls import RetryPolicy
 from runners.engine import SweepOptions, run_sweep
+from runners.rescore import main as rescore_main
 from runners.rescore import rescore
 from scenarios.schema import parse_scenario
 from tests.fake_llm_server import last_user_text
@@ -69,6 +70,22 @@ def test_rescore_adds_a_judge_without_calling_the_model_under_test(fake_llm_fact
 
     again = asyncio.run(rescore(run, {"alignment_faking@judge": judge}, cache_dir=tmp_path / "cache", retry=FAST))
     assert again.judge_calls == 0 and again.judge_cache_hits == 3 * judged["verdicts"]  # free the second time
+
+
+def test_a_rescore_whose_judge_answers_nonsense_exits_3_as_the_sweep_does(fake_llm_factory, tmp_path, monkeypatch,
+                                                                          capsys):
+    """Found by a hostile-reply fuzz: a judge whose every vote was unparseable replaced the verdicts
+    and the re-score exited 0; the sweep exits 3 for such a judge (its verdicts are not evidence)."""
+    monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
+    run = stored_run(tmp_path, model="sim/af-opus")
+    judge_server = fake_llm_factory(reply=Script(["<verdict>{\"criteria\": </verdict>"]))
+    judge = {"backend": "openai/judge-model", "votes": 2, "base_url": judge_server.openai_base_url, "api_key_env": KEY_ENV}
+    args = [str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report", "--monitor",
+            f"alignment_faking@judge={json.dumps(judge)}"]
+    assert rescore_main(args) == 3
+    out = capsys.readouterr().out
+    assert "error: judge alignment_faking@judge: " in out and "votes were unusable" in out
+    assert len(judge_server.calls) > 0
 
 
 def test_rescoring_a_monitor_under_its_own_name_keeps_the_previous_verdicts(tmp_path):
