@@ -70,8 +70,8 @@ def af_reply(faking: bool, answer: str = "full", invented: bool = False) -> str:
 class Script:
     """A judge server reply function: the k-th identical request gets `replies[k % len]`.
 
-    Votes are identical requests on the wire (the sample index lives in the cache key only), so the
-    server tells them apart by arrival order."""
+    The votes of one reply differ on the wire only in their `seed` (openai; none on anthropic), so
+    the script tells them apart by arrival order."""
 
     def __init__(self, replies: list[str] | Callable[[dict[str, Any]], str]):
         self.replies = replies

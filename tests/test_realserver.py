@@ -231,3 +231,17 @@ def test_classify_with_the_real_judge(real_run, server, tmp_path, capsys, monkey
         assert line["label"] in {"none", "partial", "full"}
         # 24 tokens rarely hold a verdict: an abstention says so instead of passing for "no"
         assert line["abstained"] == line["rationale"].startswith("judge reply unparseable")
+
+
+def test_two_samples_of_one_prompt_are_two_draws(server, monkeypatch):
+    """The suite's server runs with --seed 0, which seeds every request alike: before each sample
+    sent its own seed, two samples of one prompt at temperature 1 were the same text."""
+    from tests.test_providers_http import generate, trial
+
+    monkeypatch.setenv(KEY_ENV, "no-key-needed")
+    spec = {"name": "openai/smollm2-135m", "base_url": f"{server.url}/v1", "api_key_env": KEY_ENV,
+            "params": {"max_tokens": 12, "temperature": 1.0}, "max_turns": 1}
+    first, second = trial("Write a random word."), trial("Write a random word.")
+    second.sample = 1
+    texts = [generate(spec, t).text for t in (first, second)]
+    assert texts[0] != texts[1], texts

@@ -281,7 +281,10 @@ class RemoteProvider:
     def _new_client(self, base_url: str | None, api_key: str | None) -> Any:
         raise NotImplementedError
 
-    async def _turn(self, client: Any, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
+    async def _turn(self, client: Any, messages: list[dict[str, str]], system: str, prefill: str | None,
+                    sample: int) -> TurnResult:
+        """One HTTP request. `sample` is the trial's sample index (a judge's vote index): what sets
+        apart the otherwise identical requests of one prompt's samples."""
         raise NotImplementedError
 
     async def _routed_turn(self, trial: TrialSpec, messages: list[dict[str, str]], system: str,
@@ -295,7 +298,7 @@ class RemoteProvider:
                 # with each byte, so a server that trickles or stalls mid-body would hold the
                 # call forever without it
                 async with asyncio.timeout(self.timeout_s):
-                    turn = await self._turn(client, messages, system, prefill)
+                    turn = await self._turn(client, messages, system, prefill, trial.sample)
             except Exception as exc:  # every SDK failure becomes a classified ProviderError
                 error = (ProviderError(f"timeout: no complete reply within {self.timeout_s:g} s (timeout_s)",
                                        retryable=True, details={"kind": "timeout"})

@@ -40,7 +40,10 @@ class AnthropicProvider(RemoteProvider):
             **fast_http_client(anthropic),
         )
 
-    async def _turn(self, client: Any, messages: list[dict[str, str]], system: str, prefill: str | None) -> TurnResult:
+    async def _turn(self, client: Any, messages: list[dict[str, str]], system: str, prefill: str | None,
+                    sample: int) -> TurnResult:
+        # the Messages API has no seed (llama-server's /v1/messages ignores one): samples of a prompt
+        # are told apart only by the server's own sampling (docs/providers.md, "Samples and seeds")
         sent = [*messages, {"role": "assistant", "content": prefill}] if prefill else messages
         kwargs: dict[str, Any] = {"system": system} if system else {}
         # documented `client.post`, the reply as parsed JSON; see OpenAIProvider._turn for why
