@@ -51,6 +51,7 @@ from runners.rejudge import (
     vote_counts,
 )
 from runners.reuse import changed_requests, real_models
+from runners.served_models import served_models
 from runners.shards import run_shards, shard_count, smallest_limit
 from runners.store import STORE_NAME, ResultStore
 from runners.store_warnings import keep_collected_table
@@ -423,6 +424,8 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
     stored = store.stored_keys() & keys  # the key index only: no second read of the rows
     summary["store_damaged_rows"] = len(stored - set(frame["key"])) if len(frame) else len(stored)
     summary["call_failures"] = call_failures(frame)  # models whose calls mostly failed, and why
+    if served := served_models(frame):  # the models the servers said answered (runners/served_models.py)
+        summary["served_models"] = served
     summary["gaps_configured"] = [g.name for g in scenario.gaps]  # an empty `gaps` list then says why
     summary["audit"] = evaluate_audit(list(scenario.audit), summary)
     # other tools read these while a sweep may rewrite them, and a kill may come mid-write

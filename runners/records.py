@@ -92,6 +92,7 @@ def make_record(
             "attempts": reply.attempts,
             "cached": reply.cached,
             "endpoint": reply.endpoint,
+            "served_model": reply.served_model,  # the reply's `model` (ModelReply.served_model)
             "cost_usd": cost_usd,
             "error": reply.error,
             "repairs": reply.repairs,  # what was done to the reply to store it (runners/safe_text.py)

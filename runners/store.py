@@ -370,6 +370,8 @@ def frame_row(r: dict[str, Any]) -> dict[str, Any]:
         "latency_s": reply.get("latency_s", 0.0),
         "cached": reply.get("cached", False),
     }
+    if reply.get("served_model"):  # a real model's reply that named its model (runners/served_models.py)
+        row["served_model"] = reply["served_model"]
     for name, verdict in monitors.items():
         row[f"{name}_label"] = verdict["label"]
         row[f"{name}_score"] = verdict["score"]

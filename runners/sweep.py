@@ -40,6 +40,7 @@ from runners.engine import (
     run_dir_of,
     run_sweep,
 )
+from runners.served_models import mixed_lines
 from runners.shards import MAX_WORKERS
 from runners.store import STORE_NAME
 from scenarios.families import owner_of, settings
@@ -247,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{judged.get('calls', 0)} calls, ${judged.get('cost_usd', 0.0):.4f} in this folder{this_run}")
     for failure in result.summary.get("call_failures", []):  # one line per model, also with --quiet
         print(f"calls failed: {failure['line']}", file=sys.stderr)
+    for mixed in mixed_lines(result.summary.get("served_models", {})):  # runners/served_models.py
+        print(f"warning: {mixed}", file=sys.stderr)
     if result.kept_table:  # the store had lost every trial of the run (runners/store_warnings.py)
         rows, kept = result.kept_table
         print(f"warning: {result.run_dir / STORE_NAME} held none of the run's trials while trials.csv held {rows}: "

@@ -247,6 +247,7 @@ class FakeLLMServer:
         seed: int = 0,
         log_path: str | None = None,
         keep_bodies: bool = False,
+        served_model: str | None = None,
     ):
         self.host = host
         self.port = port
@@ -256,6 +257,9 @@ class FakeLLMServer:
         self.rng = random.Random(seed)
         self.log_path = log_path
         self.keep_bodies = keep_bodies  # keep every request body (tests that inspect params)
+        # the `model` its replies name: None echoes the request's (vLLM, Ollama, OpenAI's own alias
+        # apart); llama-server names the file it loaded (or its --alias), whatever the request said
+        self.served_model = served_model
         self.calls: list[LoggedCall] = []
         self.bodies: list[dict[str, Any]] = []
         self.headers_seen: list[dict[str, str]] = []
@@ -470,7 +474,7 @@ class FakeLLMServer:
         if isinstance(reply, dict) and "payload" in reply:
             return _Response(payload=reply["payload"])
         text, stop = (reply["text"], reply.get("stop_reason")) if isinstance(reply, dict) else (reply, None)
-        return _Response(payload=_completion(api, body, text, stop))
+        return _Response(payload=_completion(api, body, text, stop, self.served_model))
 
     def _draw_fault(self, digest: str) -> str | None:
         plan = self.faults
@@ -534,10 +538,11 @@ def _fault_response(api: str, kind: str, retry_after: float, presented_key: str 
     return _Response(500, _error(api, "api_error", "Internal server error", "server_error"))
 
 
-def _completion(api: str, body: dict[str, Any], text: str, stop: str | None) -> dict[str, Any]:
+def _completion(api: str, body: dict[str, Any], text: str, stop: str | None,
+                served_model: str | None = None) -> dict[str, Any]:
     prompt_tokens = _tokens(system_text(body)) + sum(_tokens(t) for t in user_texts(body))
     out_tokens = _tokens(text)
-    model = str(body.get("model", "fake"))
+    model = served_model or str(body.get("model", "fake"))
     stamp = hashlib.blake2b(f"{time.time_ns()}".encode(), digest_size=8).hexdigest()
     if api == "anthropic":
         return {

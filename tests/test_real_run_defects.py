@@ -10,6 +10,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -460,3 +461,39 @@ def test_judge_votes_are_distinct_draws_on_a_seeded_server(fake_llm_factory, tmp
     sweep(tmp_path, scenario)
     (verdict,) = [r["monitors"]["compliance@judge"] for r in records(tmp_path)]
     assert verdict["score"] == 0.5
+
+
+# --- the server restarted with other weights under the same URL and model name -------------------
+
+
+def test_a_resumed_sweep_says_when_its_server_answered_with_another_model(fake_llm_factory, tmp_path, capsys):
+    """llama-server ignores the request's model name and names the file it loaded in its reply:
+    restarted with another GGUF on the same port, it answered a resumed sweep's new trials, and the
+    summary mixed the two models without a word."""
+    server = fake_llm_factory(served_model="/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    path = tmp_path / "s.yaml"
+    args = [str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    path.write_text(yaml.safe_dump(data([model(server)], limit=1)))
+    assert sweep_main(args) == 0
+    assert "warning" not in capsys.readouterr().err
+    server.served_model = "/models/Other-Model-Q8_0.gguf"  # the same URL, restarted with another file
+    path.write_text(yaml.safe_dump(data([model(server)], limit=2)))
+    assert sweep_main(args) == 0
+    err = capsys.readouterr().err
+    assert ("warning: openai/m: its trials were answered by 2 different models, by the server's own account "
+            "(/models/Other-Model-Q8_0.gguf: 2; /models/SmolLM2-135M-Instruct.Q4_1.gguf: 2); the figures mix them") in err
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["served_models"] == {"openai/m": {"/models/Other-Model-Q8_0.gguf": 2,
+                                                     "/models/SmolLM2-135M-Instruct.Q4_1.gguf": 2}}
+    assert 'id="served-models"' in (tmp_path / "run" / "report.html").read_text()
+    assert set(pd.read_csv(tmp_path / "run" / "trials.csv")["served_model"]) == set(summary["served_models"]["openai/m"])
+
+
+def test_a_cached_reply_keeps_the_model_that_served_it(fake_llm_factory, tmp_path):
+    server = fake_llm_factory(served_model="gpt-4o-2024-08-06")
+    sweep(tmp_path, data([model(server)], limit=1))
+    (tmp_path / "run" / STORE_NAME).unlink()  # the same requests again, from the call cache
+    again = sweep(tmp_path, data([model(server)], limit=1))
+    assert again.counters.calls == 0
+    assert [r["reply"]["served_model"] for r in records(tmp_path)] == ["gpt-4o-2024-08-06"] * 2
+    assert again.summary["served_models"] == {"openai/m": {"gpt-4o-2024-08-06": 2}}

@@ -14,6 +14,7 @@ import contextlib
 import io
 import json
 import os
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -245,3 +246,13 @@ def test_two_samples_of_one_prompt_are_two_draws(server, monkeypatch):
     second.sample = 1
     texts = [generate(spec, t).text for t in (first, second)]
     assert texts[0] != texts[1], texts
+
+
+def test_every_reply_names_the_weights_file_the_server_loaded(real_run, server):
+    """llama-server answers any model name with the file it loaded and names that file in both wire
+    formats' `model`: the record keeps it, so a restart with another file shows as another model."""
+    with urllib.request.urlopen(f"{server.url}/v1/models", timeout=10) as reply:
+        (loaded,) = [m["id"] for m in json.load(reply)["data"]]
+    assert loaded.endswith(".gguf")
+    assert {r["reply"]["served_model"] for r in real_run["records"]} == {loaded}
+    assert real_run["summary"]["served_models"] == {m: {loaded: 8} for m in ("anthropic/smollm2-135m", "openai/smollm2-135m")}

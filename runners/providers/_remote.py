@@ -123,6 +123,7 @@ class _Progress:
     endpoint: str | None = None  # the URL that answered the last turn
     repairs: list[str] = field(default_factory=list)
     truncated_turns: int = 0
+    served_model: str | None = None  # of the last turn that named one
 
 
 def with_prefill(prefill: str | None, text: str) -> str:
@@ -331,6 +332,7 @@ class RemoteProvider:
             progress.input_tokens += turn.input_tokens
             progress.output_tokens += turn.output_tokens
             progress.stop_reason = turn.stop_reason
+            progress.served_model = turn.served_model or progress.served_model
             prefix = f"turn {len(progress.texts)}: " if len(progress.texts) > 1 else ""
             progress.repairs.extend(prefix + note for note in turn.repairs)
             progress.truncated_turns += turn.stop_reason in TRUNCATED
@@ -345,6 +347,7 @@ class RemoteProvider:
         text, keys_found = without_secrets(f"\n\n{NEXT_TURN}\n\n".join(progress.texts), self.secrets())
         if keys_found:
             progress.repairs.append(f"this provider's API key appeared {keys_found} time(s) in the reply and was removed")
+        served = without_secrets(progress.served_model, self.secrets())[0] if progress.served_model else None
         if len(text) > MAX_REPLY_CHARS:  # each turn is capped; so is their sum
             progress.repairs.append(f"reply cut to {MAX_REPLY_CHARS:,} of {len(text):,} characters")
             text = text[:MAX_REPLY_CHARS]
@@ -358,6 +361,7 @@ class RemoteProvider:
             endpoint=progress.endpoint,
             repairs=progress.repairs,
             truncated_turns=progress.truncated_turns,
+            served_model=served,
         )
 
     async def aclose(self) -> None:

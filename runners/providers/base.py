@@ -30,6 +30,9 @@ class ModelReply:
     # cached reply are the deployment's, whichever replica answered
     endpoint: str | None = None
     repairs: list[str] = field(default_factory=list)  # what was done to make the reply storable
+    # the model the server says answered (the reply's `model`), None when it named none: the same
+    # request under the same name may be answered by other weights after a server restart
+    served_model: str | None = None
 
     def to_cache(self) -> dict[str, Any]:
         return {
@@ -42,6 +45,7 @@ class ModelReply:
             "truncated_turns": self.truncated_turns,
             "ground_truth": self.ground_truth,
             "repairs": self.repairs,
+            "served_model": self.served_model,
         }
 
     @classmethod
@@ -53,9 +57,10 @@ class ModelReply:
         numbers = [data.get(k, 0) for k in ("input_tokens", "output_tokens", "turns", "latency_s")]
         if any(isinstance(n, bool) or not isinstance(n, int | float) or not 0 <= n < 1e12 for n in numbers):
             return None
-        repairs, stop, truth = data.get("repairs", []), data.get("stop_reason"), data.get("ground_truth")
+        repairs, truth = data.get("repairs", []), data.get("ground_truth")
         if not (isinstance(repairs, list) and all(isinstance(r, str) for r in repairs)
-                and (stop is None or isinstance(stop, str)) and (truth is None or isinstance(truth, dict))):
+                and all(data.get(k) is None or isinstance(data[k], str) for k in ("stop_reason", "served_model"))
+                and (truth is None or isinstance(truth, dict))):
             return None
         text, notes = clean_text(data["text"])  # written by an older version that did not clean
         return cls(**{**data, "text": text, "repairs": [*repairs, *notes]}, cached=True)

@@ -37,6 +37,7 @@ class TurnResult:
     output_tokens: int
     stop_reason: str | None
     repairs: list[str] = field(default_factory=list)
+    served_model: str | None = None  # the body's `model`: what the server says answered
 
 
 def malformed(message: str, retryable: bool = False) -> ProviderError:
@@ -90,7 +91,15 @@ def _stop_reason(value: Any) -> str | None:
     return clean_text(value, limit=64)[0] if isinstance(value, str) else None
 
 
-def _finish(text: str, repairs: list[str], usage: Any, keys: tuple[str, str], stop: Any) -> TurnResult:
+def _served_model(value: Any) -> str | None:
+    """The reply's `model`: the snapshot an alias resolved to (OpenAI, Anthropic) or the weights file
+    a local server loaded (llama-server: its path, or its `--alias`). The request's model name does
+    not say it: llama-server ignores that name, so a restart with another file answered the same
+    requests under the same name."""
+    return clean_text(value.strip(), limit=200)[0] if isinstance(value, str) and value.strip() else None
+
+
+def _finish(text: str, repairs: list[str], usage: Any, keys: tuple[str, str], stop: Any, served: Any) -> TurnResult:
     if "\ufffd" in text:  # the HTTP layer decodes invalid UTF-8 to U+FFFD: say so
         repairs.append(f"{text.count(chr(0xFFFD))} U+FFFD character(s) in the text (invalid UTF-8 from the server?)")
     text, notes = clean_text(text)
@@ -100,7 +109,7 @@ def _finish(text: str, repairs: list[str], usage: Any, keys: tuple[str, str], st
     elif not isinstance(usage, dict):
         repairs.append(f"usage was {_describe(usage)}; stored 0")
     return TurnResult(text, token_count(usage, keys[0], repairs), token_count(usage, keys[1], repairs),
-                      _stop_reason(stop), repairs)
+                      _stop_reason(stop), repairs, _served_model(served))
 
 
 def _text_parts(parts: list[Any], where: str, repairs: list[str]) -> str:
@@ -143,7 +152,8 @@ def openai_turn(body_text: Any) -> TurnResult:
         text = _text_parts(content, "message.content", repairs)
     else:
         raise malformed(f"message.content is {_describe(content)}, not text")
-    return _finish(text, repairs, data.get("usage"), ("prompt_tokens", "completion_tokens"), choice.get("finish_reason"))
+    return _finish(text, repairs, data.get("usage"), ("prompt_tokens", "completion_tokens"), choice.get("finish_reason"),
+                   data.get("model"))
 
 
 def anthropic_turn(body_text: Any) -> TurnResult:
@@ -160,7 +170,8 @@ def anthropic_turn(body_text: Any) -> TurnResult:
         raise malformed("no content")
     else:
         raise malformed(f"content is {_describe(content)}, not an array of blocks")
-    turn = _finish(text, repairs, data.get("usage"), ("input_tokens", "output_tokens"), data.get("stop_reason"))
+    turn = _finish(text, repairs, data.get("usage"), ("input_tokens", "output_tokens"), data.get("stop_reason"),
+                   data.get("model"))
     # with prompt caching `input_tokens` is only the uncached rest: the tokens read from or written to
     # the cache are reported apart (llama-server: a 600-token prompt recorded as 1 token)
     turn.input_tokens += sum(token_count(data.get("usage"), key, turn.repairs) for key in ANTHROPIC_CACHE_TOKENS)
