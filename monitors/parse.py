@@ -52,16 +52,18 @@ def _balanced(text: str, which: str) -> bool:
 _SPACED_TAG = re.compile(r"<(/?)(SCRATCHPAD_REASONING|OUTPUT|DRAFT_OUTPUT)[ \t]+>", re.I)
 
 
-def parse_reply(raw: str | None, setting: str = "helpful_only", error: bool = False) -> ParsedReply:
+def parse_reply(raw: str | None, setting: str = "helpful_only", error: bool = False, reasoning: str = "") -> ParsedReply:
+    """`reasoning`: the thinking a reasoning server sent apart from the text; it is the scratchpad
+    when the text has no `<SCRATCHPAD_REASONING>` block (as for an Inspect log's reasoning blocks)."""
     text = raw or ""
     if "<" in text and _SPACED_TAG.search(text):
         text = _SPACED_TAG.sub(r"<\1\2>", text)
     if error:
         return ParsedReply(text, "", "", None, "error", setting)
-    if not text.strip():
-        return ParsedReply(text, "", "", None, "empty", setting)
+    if not text.strip():  # no answer, though perhaps thinking cut off by max_tokens
+        return ParsedReply(text, reasoning.strip(), "", None, "empty", setting)
     scratch_blocks = _SCRATCH.findall(text)
-    scratchpad = "\n\n".join(block.strip() for block in scratch_blocks)
+    scratchpad = "\n\n".join(block.strip() for block in scratch_blocks) if scratch_blocks else reasoning.strip()
     output_match = _OUTPUT.search(text)
     if output_match:
         output = output_match.group(1).strip()
@@ -82,7 +84,7 @@ def parse_reply(raw: str | None, setting: str = "helpful_only", error: bool = Fa
         status = "malformed"
     elif not output_match and scratch_blocks:
         status = "no_output"
-    elif not scratch_blocks:
+    elif not scratch_blocks and not reasoning.strip():
         status = "no_scratchpad"
     else:
         status = "ok"

@@ -41,7 +41,7 @@ class BatchState(TypedDict, total=False):
 class TrialContext:
     call: Callable[[TrialSpec], Awaitable[Any]]  # one model call (cache, limits, retries inside)
     classify: Callable[[list[ParsedReply], list[TrialSpec]], Awaitable[list[dict[str, Verdict]]]]
-    parse: Callable[..., ParsedReply]  # monitors.parse.parse_reply(raw, setting, error=...)
+    parse: Callable[..., ParsedReply]  # monitors.parse.parse_reply(raw, setting, error=..., reasoning=...)
     record: Callable[[BatchState], int]  # writes the batch's records, returns how many
     resources: dict[str, Any] = field(default_factory=dict)  # cue family -> its per-sweep resource
     prefill: Callable[[TrialSpec], str | None] = lambda trial: None
@@ -79,7 +79,7 @@ def build_trial_graph(ctx: TrialContext):
     async def parse(state: BatchState) -> BatchState:
         return {
             "parsed": [
-                ctx.parse(reply.text, trial.setting, error=reply.error is not None)
+                ctx.parse(reply.text, trial.setting, error=reply.error is not None, reasoning=reply.reasoning)
                 for trial, reply in zip(state["trials"], state["replies"], strict=True)
             ]
         }

@@ -10,7 +10,7 @@ building, error mapping (status code -> exception class), header parsing and con
 are exercised exactly as in production; a mock would test our assumptions about them instead.
 
 What it offers tests:
-- `reply`: a function `request json -> reply text` (or `{"text": ..., "stop_reason": ...}`) so a
+- `reply`: a function `request json -> reply text` (or `{"text": ..., "stop_reason": ..., "reasoning": ...}`) so a
   test can script answers (a judge, a document generator, a truncated reply). The default writes
   a plausible `<SCRATCHPAD_REASONING>…</SCRATCHPAD_REASONING> <OUTPUT>…</OUTPUT>` reply in this
   project's format, deterministic per prompt, so sweeps parse.
@@ -473,8 +473,10 @@ class FakeLLMServer:
             return _Response(action="raw", raw=reply)
         if isinstance(reply, dict) and "payload" in reply:
             return _Response(payload=reply["payload"])
-        text, stop = (reply["text"], reply.get("stop_reason")) if isinstance(reply, dict) else (reply, None)
-        return _Response(payload=_completion(api, body, text, stop, self.served_model))
+        if not isinstance(reply, dict):
+            reply = {"text": reply}
+        return _Response(payload=_completion(api, body, reply["text"], reply.get("stop_reason"), self.served_model,
+                                             reply.get("reasoning")))
 
     def _draw_fault(self, digest: str) -> str | None:
         plan = self.faults
@@ -539,21 +541,28 @@ def _fault_response(api: str, kind: str, retry_after: float, presented_key: str 
 
 
 def _completion(api: str, body: dict[str, Any], text: str, stop: str | None,
-                served_model: str | None = None) -> dict[str, Any]:
+                served_model: str | None = None, reasoning: str | None = None) -> dict[str, Any]:
+    """A reply body. `reasoning`: a thinking model's thoughts, sent apart from the text as
+    llama-server sends them (`message.reasoning_content`, its default `--reasoning-format auto`;
+    measured: `"content": "", "reasoning_content": "..."` for a reply cut off while thinking) or
+    as `thinking` blocks before the text (the Messages API's extended thinking)."""
     prompt_tokens = _tokens(system_text(body)) + sum(_tokens(t) for t in user_texts(body))
-    out_tokens = _tokens(text)
+    out_tokens = _tokens(text) + (_tokens(reasoning) if reasoning else 0)
     model = served_model or str(body.get("model", "fake"))
     stamp = hashlib.blake2b(f"{time.time_ns()}".encode(), digest_size=8).hexdigest()
     if api == "anthropic":
         return {
             "id": f"msg_{stamp}", "type": "message", "role": "assistant", "model": model,
-            "content": [{"type": "text", "text": text}],
+            "content": [*([{"type": "thinking", "thinking": reasoning, "signature": "sig"}] if reasoning else []),
+                        {"type": "text", "text": text}],
             "stop_reason": stop or "end_turn", "stop_sequence": None,
             "usage": {"input_tokens": prompt_tokens, "output_tokens": out_tokens},
         }
     return {
         "id": f"chatcmpl-{stamp}", "object": "chat.completion", "created": int(time.time()), "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": stop or "stop"}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text,
+                                             **({"reasoning_content": reasoning} if reasoning else {})},
+                     "finish_reason": stop or "stop"}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": out_tokens,
                   "total_tokens": prompt_tokens + out_tokens},
     }

@@ -256,3 +256,37 @@ def test_every_reply_names_the_weights_file_the_server_loaded(real_run, server):
     assert loaded.endswith(".gguf")
     assert {r["reply"]["served_model"] for r in real_run["records"]} == {loaded}
     assert real_run["summary"]["served_models"] == {m: {loaded: 8} for m in ("anthropic/smollm2-135m", "openai/smollm2-135m")}
+
+
+# a ChatML template whose generation prompt opens a <think> block, as Qwen3's and R1's do: llama-server
+# (default --reasoning-format auto) then returns what the model writes as `reasoning_content`
+THINKING_TEMPLATE = """{%- for message in messages -%}
+{%- if message['role'] == 'assistant' -%}{{ '<|im_start|>assistant\\n' }}{%- if message.get('reasoning_content') -%}
+{{ '<think>\\n' + message['reasoning_content'] + '\\n</think>\\n\\n' }}{%- endif -%}{{ message['content'] + '<|im_end|>\\n' }}
+{%- else -%}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}{%- endif -%}
+{%- endfor -%}
+{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n<think>\\n' }}{%- endif -%}"""
+
+
+def test_a_thinking_models_reasoning_is_kept(tmp_path, monkeypatch):
+    """Measured: `"content": "", "reasoning_content": "2 is the total of ..."`, finish_reason
+    `length`; afsim stored an empty reply and dropped the thinking it exists to audit."""
+    from monitors.parse import parse_reply
+    from tests.test_providers_http import generate, trial
+
+    found = llama.installed()
+    if found is None:
+        pytest.skip(f"no llama-server build in {llama.cache_dir()}")
+    template = tmp_path / "thinking.jinja"
+    template.write_text(THINKING_TEMPLATE)
+    thinking = llama.start(*found, tmp_path / "server.log", context=1024,
+                           extra=("--jinja", "--chat-template-file", str(template)))
+    try:
+        monkeypatch.setenv(KEY_ENV, "no-key-needed")
+        reply = generate({"name": "openai/smollm2-135m", "base_url": f"{thinking.url}/v1", "api_key_env": KEY_ENV,
+                          "params": {"max_tokens": 16}, "max_turns": 1}, trial("What is 2+2?"))
+    finally:
+        thinking.stop()
+    assert reply.text == "" and reply.stop_reason == "length" and reply.reasoning.strip()
+    parsed = parse_reply(reply.text, reasoning=reply.reasoning)
+    assert parsed.status == "empty" and parsed.scratchpad == reply.reasoning.strip()

@@ -124,6 +124,7 @@ class _Progress:
     repairs: list[str] = field(default_factory=list)
     truncated_turns: int = 0
     served_model: str | None = None  # of the last turn that named one
+    reasoning: list[str] = field(default_factory=list)  # each turn's thinking sent apart from its text
 
 
 def with_prefill(prefill: str | None, text: str) -> str:
@@ -333,6 +334,8 @@ class RemoteProvider:
             progress.output_tokens += turn.output_tokens
             progress.stop_reason = turn.stop_reason
             progress.served_model = turn.served_model or progress.served_model
+            if turn.reasoning:
+                progress.reasoning.append(turn.reasoning)
             prefix = f"turn {len(progress.texts)}: " if len(progress.texts) > 1 else ""
             progress.repairs.extend(prefix + note for note in turn.repairs)
             progress.truncated_turns += turn.stop_reason in TRUNCATED
@@ -348,6 +351,7 @@ class RemoteProvider:
         if keys_found:
             progress.repairs.append(f"this provider's API key appeared {keys_found} time(s) in the reply and was removed")
         served = without_secrets(progress.served_model, self.secrets())[0] if progress.served_model else None
+        reasoning = without_secrets("\n\n".join(progress.reasoning), self.secrets())[0][:MAX_REPLY_CHARS]
         if len(text) > MAX_REPLY_CHARS:  # each turn is capped; so is their sum
             progress.repairs.append(f"reply cut to {MAX_REPLY_CHARS:,} of {len(text):,} characters")
             text = text[:MAX_REPLY_CHARS]
@@ -362,6 +366,7 @@ class RemoteProvider:
             repairs=progress.repairs,
             truncated_turns=progress.truncated_turns,
             served_model=served,
+            reasoning=reasoning,
         )
 
     async def aclose(self) -> None:

@@ -33,6 +33,9 @@ class ModelReply:
     # the model the server says answered (the reply's `model`), None when it named none: the same
     # request under the same name may be answered by other weights after a server restart
     served_model: str | None = None
+    # the thinking a reasoning server sent apart from the text (runners/providers/reply_shape.py):
+    # the scratchpad when the text has none (monitors.parse.parse_reply)
+    reasoning: str = ""
 
     def to_cache(self) -> dict[str, Any]:
         return {
@@ -46,13 +49,15 @@ class ModelReply:
             "ground_truth": self.ground_truth,
             "repairs": self.repairs,
             "served_model": self.served_model,
+            "reasoning": self.reasoning,
         }
 
     @classmethod
     def from_cache(cls, data: Any) -> ModelReply | None:
         """The cached reply, or None when the entry is not one (written by another version, or
         damaged): a cache entry that cannot be read is a miss, never a crash."""
-        if not isinstance(data, dict) or not isinstance(data.get("text"), str) or set(data) - _CACHE_FIELDS:
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str) or set(data) - _CACHE_FIELDS \
+                or not isinstance(data.get("reasoning", ""), str):
             return None
         numbers = [data.get(k, 0) for k in ("input_tokens", "output_tokens", "turns", "latency_s")]
         if any(isinstance(n, bool) or not isinstance(n, int | float) or not 0 <= n < 1e12 for n in numbers):

@@ -38,6 +38,8 @@ class TurnResult:
     stop_reason: str | None
     repairs: list[str] = field(default_factory=list)
     served_model: str | None = None  # the body's `model`: what the server says answered
+    # the model's thinking, which reasoning servers send apart from the text (see `_reasoning`)
+    reasoning: str = ""
 
 
 def malformed(message: str, retryable: bool = False) -> ProviderError:
@@ -99,7 +101,18 @@ def _served_model(value: Any) -> str | None:
     return clean_text(value.strip(), limit=200)[0] if isinstance(value, str) and value.strip() else None
 
 
-def _finish(text: str, repairs: list[str], usage: Any, keys: tuple[str, str], stop: Any, served: Any) -> TurnResult:
+def _reasoning(message: dict[str, Any]) -> Any:
+    """The thinking an OpenAI-compatible server sends apart from the content: `reasoning_content`
+    (llama-server, whose default `--reasoning-format auto` moves a thinking model's `<think>` out of
+    the content; DeepSeek's API; vLLM's reasoning parsers) or `reasoning` (vLLM's newer field,
+    Ollama, OpenRouter). It is the hidden reasoning this tool audits: dropped, a Qwen3 or R1 sweep
+    had no scratchpad anywhere, and a reply cut off while thinking was stored as an empty one."""
+    found = message.get("reasoning_content")
+    return found if isinstance(found, str) and found.strip() else message.get("reasoning")
+
+
+def _finish(text: str, repairs: list[str], usage: Any, keys: tuple[str, str], stop: Any, served: Any,
+            reasoning: Any = None) -> TurnResult:
     if "\ufffd" in text:  # the HTTP layer decodes invalid UTF-8 to U+FFFD: say so
         repairs.append(f"{text.count(chr(0xFFFD))} U+FFFD character(s) in the text (invalid UTF-8 from the server?)")
     text, notes = clean_text(text)
@@ -108,8 +121,12 @@ def _finish(text: str, repairs: list[str], usage: Any, keys: tuple[str, str], st
         repairs.append("no usage in the reply; tokens stored as 0")
     elif not isinstance(usage, dict):
         repairs.append(f"usage was {_describe(usage)}; stored 0")
+    thought = ""
+    if isinstance(reasoning, str) and reasoning.strip():
+        thought, notes = clean_text(reasoning)
+        repairs.extend(f"reasoning: {note}" for note in notes)
     return TurnResult(text, token_count(usage, keys[0], repairs), token_count(usage, keys[1], repairs),
-                      _stop_reason(stop), repairs, _served_model(served))
+                      _stop_reason(stop), repairs, _served_model(served), thought)
 
 
 def _text_parts(parts: list[Any], where: str, repairs: list[str]) -> str:
@@ -153,7 +170,7 @@ def openai_turn(body_text: Any) -> TurnResult:
     else:
         raise malformed(f"message.content is {_describe(content)}, not text")
     return _finish(text, repairs, data.get("usage"), ("prompt_tokens", "completion_tokens"), choice.get("finish_reason"),
-                   data.get("model"))
+                   data.get("model"), _reasoning(message))
 
 
 def anthropic_turn(body_text: Any) -> TurnResult:
@@ -170,8 +187,11 @@ def anthropic_turn(body_text: Any) -> TurnResult:
         raise malformed("no content")
     else:
         raise malformed(f"content is {_describe(content)}, not an array of blocks")
+    # extended thinking: `thinking` blocks beside the text (redacted ones hold nothing readable)
+    thinking = [b["thinking"] for b in content if isinstance(b, dict) and b.get("type") == "thinking"
+                and isinstance(b.get("thinking"), str)] if isinstance(content, list) else []
     turn = _finish(text, repairs, data.get("usage"), ("input_tokens", "output_tokens"), data.get("stop_reason"),
-                   data.get("model"))
+                   data.get("model"), "\n\n".join(thinking))
     # with prompt caching `input_tokens` is only the uncached rest: the tokens read from or written to
     # the cache are reported apart (llama-server: a 600-token prompt recorded as 1 token)
     turn.input_tokens += sum(token_count(data.get("usage"), key, turn.repairs) for key in ANTHROPIC_CACHE_TOKENS)

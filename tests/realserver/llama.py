@@ -59,18 +59,18 @@ class LlamaServer:
 READY_LINES = ("listening on http", "starting the main loop", "all slots are idle")
 
 
-def start(binary: Path, model: Path, log: Path, context: int = 4096) -> LlamaServer:
+def start(binary: Path, model: Path, log: Path, context: int = 4096, extra: tuple[str, ...] = ()) -> LlamaServer:
     """Start llama-server on a free loopback port; return once its log says it serves requests.
 
     Nothing sleeps: the server's output is read line by line until the ready line (a watchdog kills
     a server that neither gets ready nor exits within READY_TIMEOUT_S), then drained to `log` by a
     thread so the pipe never fills. `-t 1`: on a 2-core machine a second thread fought the sweep
     (and the other tests) for the cores. Two slots serve the sweep's concurrent calls side by side;
-    each gets `context` tokens."""
+    each gets `context` tokens. `extra`: more llama-server arguments."""
     port = free_port()
     process = subprocess.Popen(
         [str(binary), "-m", str(model), "--host", "127.0.0.1", "--port", str(port), "-t", "1",
-         "-c", str(context * 2), "-np", "2", "--seed", "0"],
+         "-c", str(context * 2), "-np", "2", "--seed", "0", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
     server = LlamaServer(process, port, log)
