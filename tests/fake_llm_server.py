@@ -159,6 +159,14 @@ def seeded_reply(server_seed: int = 0) -> ReplyFn:
     return reply
 
 
+def context_exceeded(n_prompt: int = 586, n_ctx: int = 512) -> RawReply:
+    """llama-server's answer to a prompt longer than a slot's context (`-c` / `-np`), byte for byte
+    as measured on llama-server 0.3.36 (HTTP 400)."""
+    error = {"code": 400, "message": f"request ({n_prompt} tokens) exceeds the available context size ({n_ctx} tokens), "
+             "try increasing it", "type": "exceed_context_size_error", "n_prompt_tokens": n_prompt, "n_ctx": n_ctx}
+    return RawReply(json.dumps({"error": error}, separators=(",", ":")).encode(), status=400)
+
+
 def last_role(body: dict[str, Any]) -> str:
     messages = body.get("messages") or [{}]
     return str(messages[-1].get("role", ""))

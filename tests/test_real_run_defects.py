@@ -22,7 +22,13 @@ from runners.engine import STORE_NAME, SweepOptions, run_sweep
 from runners.store import records_frame
 from runners.sweep import main as sweep_main
 from scenarios.schema import parse_scenario
-from tests.fake_llm_server import last_user_text, sampling_seed, seeded_reply, user_texts
+from tests.fake_llm_server import (
+    context_exceeded,
+    last_user_text,
+    sampling_seed,
+    seeded_reply,
+    user_texts,
+)
 from tests.test_providers_http import generate, trial
 
 KEY_ENV = "AFSIM_TEST_KEY"
@@ -534,3 +540,22 @@ def test_tags_in_the_text_win_over_reasoning_sent_apart():
     assert (parsed.scratchpad, parsed.output, parsed.status) == ("mine", "ok", "ok")
     plain = parse_reply("Just an answer.")
     assert (plain.scratchpad, plain.output, plain.status) == ("", "Just an answer.", "no_scratchpad")
+
+
+def test_a_local_servers_dummy_key_is_not_cut_out_of_error_messages(fake_llm_factory, tmp_path, monkeypatch):
+    """Found against llama-server with LK=x: a prompt over the context was stored as `request (586
+    tokens) e[redacted]ceeds the available conte[redacted]t size`: every "x" of the server's message
+    taken for the key."""
+    monkeypatch.setenv(KEY_ENV, "x")
+    server = fake_llm_factory(reply=lambda body: context_exceeded())
+    sweep(tmp_path, data([model(server)], limit=1))
+    for r in records(tmp_path):
+        assert "exceeds the available context size (512 tokens)" in r["reply"]["error"], r["reply"]["error"]
+
+
+def test_a_short_key_standing_alone_in_an_error_is_still_redacted():
+    from runners.providers.errors import redact
+
+    assert redact("invalid key: abc123, expected another; abc1234 is not it", ("abc123",)) == \
+        "invalid key: [redacted], expected another; abc1234 is not it"
+    assert redact("bad key sk-live-0123456789abcdefXYZ!", ("sk-live-0123456789abcdefXYZ",)) == "bad key [redacted]!"

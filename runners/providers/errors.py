@@ -32,10 +32,15 @@ _KEY_LIKE = re.compile(r"\b(sk|key|api|tok)[-_][A-Za-z0-9_\-*.]{6,}", re.I)
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove known secrets and anything shaped like an API key from an error message."""
+    """Remove known secrets and anything shaped like an API key from an error message. A key
+    shorter than `MIN_SECRET_CHARS` (a local server's placeholder, `x`, `EMPTY`) is removed only
+    where it stands alone: replaced everywhere, `x` cut every "x" out of llama-server's "request
+    exceeds the available context size" and the stored error no longer said what was wrong."""
     for secret in secrets:
-        if secret:
+        if len(secret) >= MIN_SECRET_CHARS:
             text = text.replace(secret, "[redacted]")
+        elif secret:
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "[redacted]", text)
     return _KEY_LIKE.sub("[redacted]", text)
 
 
