@@ -369,6 +369,12 @@ def test_failure_reasons_are_what_the_user_can_act_on():
     assert failure_reason("HTTP 429 quota/spend cap (not retried): exceeded") == "429 quota or spend cap reached"
     assert failure_reason("timeout (APITimeoutError): Request timed out.") == "timed out"
     assert failure_reason("HTTP 503 InternalServerError: busy") == "503 server error"
+    # llama-server's own words (tests/fake_llm_server.py context_exceeded), vLLM's and Anthropic's
+    for words in ("request (586 tokens) exceeds the available context size (512 tokens), try increasing it",
+                  "This model's maximum context length is 4096 tokens. However, you requested 5000 tokens",
+                  "prompt is too long: 210000 tokens > 200000 maximum"):
+        assert failure_reason(f"HTTP 400 BadRequestError: Error code: 400 - {words}") == \
+            "400 prompt longer than the model's context"
     # a server that answered 200 with something unusable is not a "200 client error"
     assert failure_reason("malformed reply: HTTP 200 with a body that is not JSON ('<html>')") == "malformed reply"
     assert failure_reason("malformed reply: HTTP 200 with an error body: overloaded") == "malformed reply: HTTP 200 with an error body"
