@@ -14,11 +14,9 @@ from typing import Any
 
 import pandas as pd
 
+from runners.providers.errors import CONTEXT_EXCEEDED
+
 _STATUS = re.compile(r"\bHTTP (\d{3})\b")
-# a prompt (plus max_tokens) longer than the model's context, in the words of llama-server ("exceeds the
-# available context size"), vLLM and OpenAI ("maximum context length", context_length_exceeded) and
-# Anthropic ("prompt is too long"): a 400 the user fixes on the server (llama-server -c / -np) or in max_tokens
-_CONTEXT = re.compile(r"context.size|context.length|prompt is too long", re.I)
 _MEANING = {
     400: "bad request",
     401: "invalid API key",
@@ -42,7 +40,8 @@ def failure_reason(error: str) -> str:
         return "malformed reply" + (": HTTP 200 with an error body" if "error body" in text else "")
     if match := _STATUS.search(text):
         status = int(match.group(1))
-        if status == 400 and _CONTEXT.search(text):
+        # fixed on the server (llama-server -c / -np) or in max_tokens, not by retrying
+        if status == 400 and CONTEXT_EXCEEDED.search(text):
             return "400 prompt longer than the model's context"
         return f"{status} {_MEANING.get(status, 'server error' if status >= 500 else 'client error')}"
     lowered = text.lower()

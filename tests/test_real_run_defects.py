@@ -559,3 +559,30 @@ def test_a_short_key_standing_alone_in_an_error_is_still_redacted():
     assert redact("invalid key: abc123, expected another; abc1234 is not it", ("abc123",)) == \
         "invalid key: [redacted], expected another; abc1234 is not it"
     assert redact("bad key sk-live-0123456789abcdefXYZ!", ("sk-live-0123456789abcdefXYZ",)) == "bad key [redacted]!"
+
+
+def test_a_reply_that_filled_the_context_is_kept_when_its_next_turn_cannot_fit(fake_llm_factory, tmp_path):
+    """llama-server ends a reply that fills a slot's context with finish_reason `length`, as for
+    max_tokens; the <NEXT/> turn then got its 400 (`request (271 tokens) exceeds the available
+    context size (256 tokens)`), and the trial became an error trial: the reply paid for was thrown
+    away, and paid for again on each re-run."""
+    first = "<SCRATCHPAD_REASONING>A long story about a dragon that goes on and on"
+
+    def reply(body: dict):
+        return context_exceeded(271, 256) if last_user_text(body) == "<NEXT/>" else {"text": first, "stop_reason": "length"}
+
+    server = fake_llm_factory(reply=reply)
+    result = sweep(tmp_path, data([model(server, max_turns=3)], limit=1))
+    assert result.counters.calls == 4 and len(server.calls) == 4  # two trials, each: a turn and a refused <NEXT/>
+    for r in records(tmp_path):
+        assert r["reply"]["error"] is None and r["reply"]["raw"] == first and r["reply"]["truncated"]
+        assert r["reply"]["turns"] == 1 and r["reply"]["stop_reason"] == "length"
+        assert any(note.startswith("turn 2 not made: the context is full (HTTP 400") for note in r["reply"]["repairs"])
+    again = sweep(tmp_path, data([model(server, max_turns=3)], limit=1))
+    assert again.counters.calls == 0 and again.reused == 2
+
+
+def test_a_first_turn_over_the_context_is_still_an_error_trial(fake_llm_factory, tmp_path):
+    server = fake_llm_factory(reply=lambda body: context_exceeded())
+    sweep(tmp_path, data([model(server)], limit=1))
+    assert all("exceeds the available context size" in r["reply"]["error"] for r in records(tmp_path))

@@ -290,3 +290,26 @@ def test_a_thinking_models_reasoning_is_kept(tmp_path, monkeypatch):
     assert reply.text == "" and reply.stop_reason == "length" and reply.reasoning.strip()
     parsed = parse_reply(reply.text, reasoning=reply.reasoning)
     assert parsed.status == "empty" and parsed.scratchpad == reply.reasoning.strip()
+
+
+def test_a_reply_that_fills_the_context_is_kept(tmp_path, monkeypatch):
+    """Measured with 256-token slots: the reply ran to the end of the context (finish_reason
+    `length`, though max_tokens was 1000), and its <NEXT/> turn got `400 request (271 tokens)
+    exceeds the available context size (256 tokens)`: the trial was an error trial, the reply lost."""
+    from scenarios.trial import ChatRequest
+    from tests.test_providers_http import generate, trial
+
+    found = llama.installed()
+    if found is None:
+        pytest.skip(f"no llama-server build in {llama.cache_dir()}")
+    small = llama.start(*found, tmp_path / "server.log", context=128)
+    try:
+        monkeypatch.setenv(KEY_ENV, "no-key-needed")
+        story = trial("Write a very long story about a dragon, at least 3000 words.")
+        story.request = ChatRequest(system="", turns=(("user", story.prompt),), prefill=None)
+        reply = generate({"name": "openai/smollm2-135m", "base_url": f"{small.url}/v1", "api_key_env": KEY_ENV,
+                          "params": {"max_tokens": 1000, "temperature": 1.5, "seed": 3}, "max_turns": 2}, story)
+    finally:
+        small.stop()
+    assert reply.turns == 1 and reply.stop_reason == "length" and reply.text.strip()
+    assert reply.output_tokens < 1000 and any("turn 2 not made: the context is full" in note for note in reply.repairs)

@@ -44,7 +44,8 @@ _OUTPUT_END = re.compile(r"</OUTPUT>", re.I)
 # (the paper's harness answers such a turn with <NEXT/>) or says <NEXT/> itself
 _ASKS_TO_GO_ON = re.compile(r"</?SCRATCHPAD_REASONING>|<NEXT\s*/>", re.I)
 # the stop reasons of a reply cut off by a token limit (OpenAI-compatible / Anthropic wire values);
-# a full context window cannot take a <NEXT/> turn, so that one is not continued
+# a full context window cannot take a <NEXT/> turn, so that one is not continued (a server that says
+# `length` for it too refuses the <NEXT/> turn with a context error: `generate` ends the reply there)
 CONTEXT_FULL = frozenset({"model_context_window_exceeded"})
 TRUNCATED = frozenset({"length", "max_tokens"}) | CONTEXT_FULL
 REQUESTS = "_requests"  # trial.extra key: HTTP requests made for this trial (the call layer counts them)
@@ -327,7 +328,16 @@ class RemoteProvider:
         while len(progress.texts) < self.max_turns:
             prefill = request.prefill if not progress.texts and self.supports_prefill else None
             trial.extra[REQUESTS] = trial.extra.get(REQUESTS, 0) + 1
-            turn, progress.endpoint = await self._routed_turn(trial, progress.messages, request.system, prefill)
+            try:
+                turn, progress.endpoint = await self._routed_turn(trial, progress.messages, request.system, prefill)
+            except ProviderError as error:
+                # the reply so far filled the context (llama-server says `length` for a full context
+                # as for max_tokens): the <NEXT/> turn cannot fit, and failing the trial on it threw
+                # away the turns already paid for, on every re-run
+                if not progress.texts or error.details.get("kind") != "context_full":
+                    raise
+                progress.repairs.append(f"turn {len(progress.texts) + 1} not made: the context is full ({error})")
+                break
             text = with_prefill(prefill, turn.text)
             progress.texts.append(text)
             progress.input_tokens += turn.input_tokens

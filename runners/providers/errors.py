@@ -28,6 +28,10 @@ from runners.providers.base import ProviderError
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 _QUOTA_WORDS = re.compile(r"insufficient_quota|quota|billing|credit balance|spend(ing)? (limit|cap)|usage limit", re.I)
+# a prompt (with max_tokens) longer than the model's context, in the words of llama-server ("exceeds the
+# available context size"), vLLM and OpenAI ("maximum context length", context_length_exceeded) and
+# Anthropic ("prompt is too long"): a 400 that no retry fixes
+CONTEXT_EXCEEDED = re.compile(r"context.size|context.length|prompt is too long", re.I)
 _KEY_LIKE = re.compile(r"\b(sk|key|api|tok)[-_][A-Za-z0-9_\-*.]{6,}", re.I)
 
 
@@ -113,7 +117,8 @@ def classify(exc: BaseException, secrets: tuple[str, ...] = ()) -> ProviderError
             return ProviderError(f"HTTP 429 quota/spend cap (not retried): {message}", retryable=False,
                                  details={"status": status, "kind": "quota"})
         retryable = status in RETRYABLE_STATUS or status >= 500
-        kind = "overloaded" if status == 529 else "rate_limit" if status == 429 else "server" if status >= 500 else "client"
+        kind = ("overloaded" if status == 529 else "rate_limit" if status == 429 else "server" if status >= 500
+                else "context_full" if status == 400 and CONTEXT_EXCEEDED.search(message) else "client")
         return ProviderError(f"HTTP {status} {name}: {message}"[:500], retryable=retryable, retry_after=wait,
                              details={"status": status, "kind": kind})
     if _is_connection_error(exc):
