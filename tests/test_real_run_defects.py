@@ -586,3 +586,22 @@ def test_a_first_turn_over_the_context_is_still_an_error_trial(fake_llm_factory,
     server = fake_llm_factory(reply=lambda body: context_exceeded())
     sweep(tmp_path, data([model(server)], limit=1))
     assert all("exceeds the available context size" in r["reply"]["error"] for r in records(tmp_path))
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_a_refused_connection_is_a_connection_failure_not_a_timeout(provider):
+    """Found by stopping llama-server mid-sweep: through the SDKs' aiohttp transport a refused
+    connection came back at once as `APITimeoutError: Request timed out.`; every trial was stored
+    as 'timed out', and a dead replica was not routed around at its first refusal."""
+    import socket
+
+    from runners.providers.base import ProviderError
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}" + ("/v1" if provider == "openai" else "")
+    with pytest.raises(ProviderError) as caught:
+        generate({"name": f"{provider}/m", "base_url": base, "api_key_env": KEY_ENV}, trial())
+    assert caught.value.details["kind"] == "connection" and caught.value.retryable
+    assert "timed out" not in str(caught.value) and str(port) in str(caught.value)

@@ -122,12 +122,27 @@ def classify(exc: BaseException, secrets: tuple[str, ...] = ()) -> ProviderError
         return ProviderError(f"HTTP {status} {name}: {message}"[:500], retryable=retryable, retry_after=wait,
                              details={"status": status, "kind": kind})
     if _is_connection_error(exc):
-        kind = "timeout" if "Timeout" in name or isinstance(exc, TimeoutError) else "connection"
-        return ProviderError(f"{kind} ({name}): {redact(str(exc), secrets)}"[:500], retryable=True,
+        refused = _refused(exc)
+        kind = "timeout" if not refused and ("Timeout" in name or isinstance(exc, TimeoutError)) else "connection"
+        return ProviderError(f"{kind} ({name}): {redact(str(refused or exc), secrets)}"[:500], retryable=True,
                              details={"kind": kind})
     # Anything else (a TypeError from a bad parameter, a response that fails validation) will
     # fail the same way on every attempt.
     return ProviderError(f"{name}: {redact(str(exc), secrets)}"[:500], retryable=False, details={"kind": "other"})
+
+
+def _refused(exc: BaseException) -> BaseException | None:
+    """The refused or reset connection under an SDK error, if there is one. The SDKs' aiohttp
+    transport reports a refused connection as `httpx.ConnectTimeout`, so the SDK raised
+    `APITimeoutError: Request timed out.` at once for a server that was down: the sweep said
+    "timed out", and the endpoint pool waited for 3 "timeouts" to route around a dead replica."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, ConnectionError):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _is_connection_error(exc: BaseException) -> bool:
