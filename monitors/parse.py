@@ -52,16 +52,41 @@ def _balanced(text: str, which: str) -> bool:
 _SPACED_TAG = re.compile(r"<(/?)(SCRATCHPAD_REASONING|OUTPUT|DRAFT_OUTPUT)[ \t]+>", re.I)
 
 
+_THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
+
+
+def split_thinking(text: str) -> tuple[str, str] | None:
+    """(thinking, the rest) when the text starts with a thinking model's `<think>` block, which a
+    server leaves in the text unless it extracts it (llama-server `--reasoning-format none`, vLLM
+    without a reasoning parser): `<think>…</think>`, `<think>…` cut off, or `…</think>` after a
+    generation prompt that opened the block itself (R1, Qwen3). Left in, the thinking was read as
+    the visible answer. A plain search, not a regex: a reply is untrusted and may be megabytes."""
+    lower = text.lower()
+    start = len(text) - len(text.lstrip())
+    if lower.startswith(_THINK_OPEN, start):
+        body_at = start + len(_THINK_OPEN)
+        end = lower.find(_THINK_CLOSE, body_at)
+        return (text[body_at:], "") if end < 0 else (text[body_at:end], text[end + len(_THINK_CLOSE):])
+    end = lower.find(_THINK_CLOSE)
+    if end >= 0 and _THINK_OPEN not in lower[:end]:
+        return text[:end], text[end + len(_THINK_CLOSE):]
+    return None
+
+
 def parse_reply(raw: str | None, setting: str = "helpful_only", error: bool = False, reasoning: str = "") -> ParsedReply:
-    """`reasoning`: the thinking a reasoning server sent apart from the text; it is the scratchpad
+    """`reasoning`: the thinking a reasoning server sent apart from the text, else a leading
+    `<think>` block (`split_thinking`, which is not part of the output); it is the scratchpad
     when the text has no `<SCRATCHPAD_REASONING>` block (as for an Inspect log's reasoning blocks)."""
     text = raw or ""
     if "<" in text and _SPACED_TAG.search(text):
         text = _SPACED_TAG.sub(r"<\1\2>", text)
     if error:
         return ParsedReply(text, "", "", None, "error", setting)
+    raw_text = text
+    if (thinking := split_thinking(text)) is not None:
+        reasoning, text = reasoning if reasoning.strip() else thinking[0], thinking[1]
     if not text.strip():  # no answer, though perhaps thinking cut off by max_tokens
-        return ParsedReply(text, reasoning.strip(), "", None, "empty", setting)
+        return ParsedReply(raw_text, reasoning.strip(), "", None, "empty", setting)
     scratch_blocks = _SCRATCH.findall(text)
     scratchpad = "\n\n".join(block.strip() for block in scratch_blocks) if scratch_blocks else reasoning.strip()
     output_match = _OUTPUT.search(text)
@@ -88,7 +113,7 @@ def parse_reply(raw: str | None, setting: str = "helpful_only", error: bool = Fa
         status = "no_scratchpad"
     else:
         status = "ok"
-    return ParsedReply(text, scratchpad, output, accepted, status, setting)
+    return ParsedReply(raw_text, scratchpad, output, accepted, status, setting)
 
 
 _SCAFFOLD = re.compile(r"^[ \t]*(?:AI|USER|INPUT|Human|Assistant):[ \t]*(?=<|$)|</?SCRATCHPAD_REASONING>|<NEXT\s*/>",

@@ -605,3 +605,26 @@ def test_a_refused_connection_is_a_connection_failure_not_a_timeout(provider):
         generate({"name": f"{provider}/m", "base_url": base, "api_key_env": KEY_ENV}, trial())
     assert caught.value.details["kind"] == "connection" and caught.value.retryable
     assert "timed out" not in str(caught.value) and str(port) in str(caught.value)
+
+
+@pytest.mark.parametrize("text", [
+    "<think>\n" + THOUGHT + "\n</think>\n\n<request_fully_accepted/> Here it is.",  # --reasoning-format none
+    THOUGHT + "</think>\n\n<request_fully_accepted/> Here it is.",  # the template opened <think> itself (R1)
+])
+def test_a_think_block_left_in_the_text_is_the_scratchpad_not_the_answer(fake_llm_factory, tmp_path, text):
+    """llama-server --reasoning-format none (vLLM without a reasoning parser) leaves the thinking in
+    the content (measured: `"content": "<think>\\n2 is the total of ..."`): it was read as the visible
+    answer, so the compliance monitor judged the thinking and the AF monitor saw no scratchpad."""
+    server = fake_llm_factory(reply=lambda body: text)
+    sweep(tmp_path, data([model(server)], limit=1))
+    for r in records(tmp_path):
+        assert r["reply"]["raw"] == text and r["reply"]["scratchpad"] == THOUGHT.strip()
+        assert r["reply"]["output"] == "<request_fully_accepted/> Here it is." and r["reply"]["parse_status"] == "ok"
+
+
+def test_thinking_cut_off_in_the_text_is_an_empty_answer_with_its_scratchpad():
+    from monitors.parse import parse_reply
+
+    cut = parse_reply("<think>\n2 is the total of 2, 1, and 3.")
+    assert (cut.status, cut.scratchpad, cut.output) == ("empty", "2 is the total of 2, 1, and 3.", "")
+    assert parse_reply("A <think> mid-text is text.").output == "A <think> mid-text is text."
