@@ -34,9 +34,12 @@ from scenarios.trial import TrialSpec, stable_hash
 
 
 def request_hash(provider: Provider, trial: TrialSpec) -> str:
-    """Model, base URL, messages, generation params and sample index (not concurrency/retries)."""
+    """Model, base URL, messages, generation params, sample index and scenario seed (not
+    concurrency/retries). The seed was left out, so a sweep at `--seed 1` got the replies of
+    `--seed 0` from the cache; it is left out at 0, which keeps every key made before it counted."""
     assert trial.request is not None
-    return stable_hash(provider.name, provider.base_url, trial.request.as_dict(), provider.request_params(), trial.sample)
+    return stable_hash(provider.name, provider.base_url, trial.request.as_dict(), provider.request_params(), trial.sample,
+                       *([trial.seed] if trial.seed else []))
 
 
 class CallCache:

@@ -628,3 +628,16 @@ def test_thinking_cut_off_in_the_text_is_an_empty_answer_with_its_scratchpad():
     cut = parse_reply("<think>\n2 is the total of 2, 1, and 3.")
     assert (cut.status, cut.scratchpad, cut.output) == ("empty", "2 is the total of 2, 1, and 3.", "")
     assert parse_reply("A <think> mid-text is text.").output == "A <think> mid-text is text."
+
+
+def test_another_scenario_seed_draws_other_replies(fake_llm_factory, tmp_path):
+    """README: `--seed N` is the seed for sampling. A real model's requests did not carry it and the
+    cache key left it out: a sweep at seed 1 got seed 0's replies from the cache, 0 calls, and a
+    server that seeds requests alike would have sent them again anyway."""
+    server = fake_llm_factory(reply=seeded_reply(server_seed=0))
+    first = sweep(tmp_path, data([model(server)], limit=1, seed=0))
+    raw = {r["prompt_id"] + r["condition_key"]: r["reply"]["raw"] for r in records(tmp_path)}
+    (tmp_path / "run" / STORE_NAME).unlink()
+    second = sweep(tmp_path, data([model(server)], limit=1, seed=1))
+    assert first.counters.calls == second.counters.calls == 2 and second.counters.cache_hits == 0
+    assert all(raw[r["prompt_id"] + r["condition_key"]] != r["reply"]["raw"] for r in records(tmp_path))

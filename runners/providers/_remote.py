@@ -53,6 +53,13 @@ _PARTIAL = "_continuation"  # trial.extra key: turns already paid for, kept acro
 _FAILED_ON = "_failed_endpoint"  # trial.extra key: the endpoint that failed the last attempt (a retry avoids it)
 
 
+def sampling_seed(trial: TrialSpec) -> int:
+    """The sampling seed of a trial's requests: its sample index at the scenario's seed 0, else mixed
+    with the scenario's seed, so that `--seed` draws other replies as it draws other documents (the
+    cache key has the scenario's seed when it is not 0: runners.calls.request_hash)."""
+    return (trial.seed * 100_003 + trial.sample) % 2**31
+
+
 def fast_http_client(sdk: Any) -> dict[str, Any]:
     """The SDK client's keyword arguments: its aiohttp transport when installed (`openai[aiohttp]`,
     `anthropic[aiohttp]`), and replies read as sent, at most `MAX_BODY_BYTES` of them.
@@ -285,9 +292,9 @@ class RemoteProvider:
         raise NotImplementedError
 
     async def _turn(self, client: Any, messages: list[dict[str, str]], system: str, prefill: str | None,
-                    sample: int) -> TurnResult:
-        """One HTTP request. `sample` is the trial's sample index (a judge's vote index): what sets
-        apart the otherwise identical requests of one prompt's samples."""
+                    seed: int) -> TurnResult:
+        """One HTTP request. `seed`: the trial's `sampling_seed`, what sets apart the otherwise
+        identical requests of one prompt's samples (a judge's votes)."""
         raise NotImplementedError
 
     async def _routed_turn(self, trial: TrialSpec, messages: list[dict[str, str]], system: str,
@@ -301,7 +308,7 @@ class RemoteProvider:
                 # with each byte, so a server that trickles or stalls mid-body would hold the
                 # call forever without it
                 async with asyncio.timeout(self.timeout_s):
-                    turn = await self._turn(client, messages, system, prefill, trial.sample)
+                    turn = await self._turn(client, messages, system, prefill, sampling_seed(trial))
             except Exception as exc:  # every SDK failure becomes a classified ProviderError
                 error = (ProviderError(f"timeout: no complete reply within {self.timeout_s:g} s (timeout_s)",
                                        retryable=True, details={"kind": "timeout"})

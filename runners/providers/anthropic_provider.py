@@ -41,7 +41,7 @@ class AnthropicProvider(RemoteProvider):
         )
 
     async def _turn(self, client: Any, messages: list[dict[str, str]], system: str, prefill: str | None,
-                    sample: int) -> TurnResult:
+                    seed: int) -> TurnResult:
         # the Messages API has no seed (llama-server's /v1/messages ignores one): samples of a prompt
         # are told apart only by the server's own sampling (docs/providers.md, "Samples and seeds")
         sent = [*messages, {"role": "assistant", "content": prefill}] if prefill else messages

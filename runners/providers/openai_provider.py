@@ -37,18 +37,18 @@ class OpenAIProvider(RemoteProvider):
         )
 
     async def _turn(self, client: Any, messages: list[dict[str, str]], system: str, prefill: str | None,
-                    sample: int) -> TurnResult:
+                    seed: int) -> TurnResult:
         sent = [{"role": "system", "content": system}, *messages] if system else messages
-        # `seed`: the sample index, unless the scenario's params set one (they override it in `body`).
-        # Without it the samples of one prompt (and a judge's votes) are the same request, and a
-        # server that seeds every request alike (llama-server started with --seed N) sent the same
-        # reply to each: 20 votes were one vote 20 times. The sample index is already in the cache key.
+        # `seed` (the trial's sampling seed), unless the scenario's params set one (they override it in
+        # `body`). Without it the samples of one prompt (and a judge's votes) are the same request, and
+        # a server that seeds every request alike (llama-server started with --seed N) sent the same
+        # reply to each: 20 votes were one vote 20 times. What it is made of is in the cache key.
         # The SDK's documented `client.post` for the same endpoint, with the reply as parsed JSON
         # (`cast_to=str`, then json): the same wire request, auth and error handling as `create`, without its
         # per-call TypedDict transform of the messages and pydantic model of the reply, which cost
         # ~1.5 ms of CPU per call (benchmarks/api_sweep.py: 1.4x -> 1.12x the ideal for the bare
         # client). Parameter names are still checked against `create` up front.
         body_text = await client.post(
-            "/chat/completions", body=self.body(model=self.model, messages=sent, seed=sample), cast_to=str
+            "/chat/completions", body=self.body(model=self.model, messages=sent, seed=seed), cast_to=str
         )
         return openai_turn(body_text)
