@@ -641,3 +641,14 @@ def test_another_scenario_seed_draws_other_replies(fake_llm_factory, tmp_path):
     second = sweep(tmp_path, data([model(server)], limit=1, seed=1))
     assert first.counters.calls == second.counters.calls == 2 and second.counters.cache_hits == 0
     assert all(raw[r["prompt_id"] + r["condition_key"]] != r["reply"]["raw"] for r in records(tmp_path))
+
+
+def test_a_key_echoed_in_the_reasoning_is_removed_like_one_in_the_text(fake_llm_factory, tmp_path, monkeypatch):
+    key = "sk-echoed-0123456789abcdef"
+    monkeypatch.setenv(KEY_ENV, key)
+    server = fake_llm_factory(reply=lambda body: {"text": "Sure.", "reasoning": f"The header said {key}."})
+    sweep(tmp_path, data([model(server)], limit=1))
+    assert not any(key.encode() in f.read_bytes() for f in (tmp_path / "cache").rglob("*") if f.is_file())
+    for r in records(tmp_path):
+        assert key not in json.dumps(r) and r["reply"]["scratchpad"] == "The header said [redacted]."
+        assert "this provider's API key appeared 1 time(s) in the reply and was removed" in r["reply"]["repairs"]

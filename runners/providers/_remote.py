@@ -365,10 +365,11 @@ class RemoteProvider:
         trial.extra.pop(_PARTIAL, None)
         trial.extra.pop(_FAILED_ON, None)
         text, keys_found = without_secrets(f"\n\n{NEXT_TURN}\n\n".join(progress.texts), self.secrets())
-        if keys_found:
-            progress.repairs.append(f"this provider's API key appeared {keys_found} time(s) in the reply and was removed")
+        reasoning, keys_in_reasoning = without_secrets("\n\n".join(progress.reasoning), self.secrets())
+        if keys_found + keys_in_reasoning:
+            progress.repairs.append(f"this provider's API key appeared {keys_found + keys_in_reasoning} time(s) "
+                                    "in the reply and was removed")
         served = without_secrets(progress.served_model, self.secrets())[0] if progress.served_model else None
-        reasoning = without_secrets("\n\n".join(progress.reasoning), self.secrets())[0][:MAX_REPLY_CHARS]
         if len(text) > MAX_REPLY_CHARS:  # each turn is capped; so is their sum
             progress.repairs.append(f"reply cut to {MAX_REPLY_CHARS:,} of {len(text):,} characters")
             text = text[:MAX_REPLY_CHARS]
@@ -383,7 +384,7 @@ class RemoteProvider:
             repairs=progress.repairs,
             truncated_turns=progress.truncated_turns,
             served_model=served,
-            reasoning=reasoning,
+            reasoning=reasoning[:MAX_REPLY_CHARS],
         )
 
     async def aclose(self) -> None:
