@@ -491,7 +491,9 @@ def test_a_resumed_sweep_says_when_its_server_answered_with_another_model(fake_l
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["served_models"] == {"openai/m": {"/models/Other-Model-Q8_0.gguf": 2,
                                                      "/models/SmolLM2-135M-Instruct.Q4_1.gguf": 2}}
-    assert 'id="served-models"' in (tmp_path / "run" / "report.html").read_text()
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert html.count('id="served-models"') == 1
+    assert "openai/m: /models/Other-Model-Q8_0.gguf (2 trials); /models/SmolLM2-135M-Instruct.Q4_1.gguf (2 trials)" in html
     assert set(pd.read_csv(tmp_path / "run" / "trials.csv")["served_model"]) == set(summary["served_models"]["openai/m"])
 
 
