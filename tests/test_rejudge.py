@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import signal
 import sqlite3
 import threading
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -236,8 +238,31 @@ def test_an_interrupted_rejudge_leaves_the_folder_counting_the_verdicts_stored(f
     assert judged["calls"] == len(judge_server.calls)
 
 
-def test_an_interrupted_sweep_leaves_the_folder_counting_only_the_verdicts_it_stored(fake_llm_factory, tmp_path,
-                                                                                     capsys, monkeypatch):
+def _sweep_interrupted_after(args: list[str], judged: int) -> bool:
+    """`runners.sweep ARGS` interrupted (SIGINT, as Ctrl-C) once `judged` replies are judged; True when
+    it stopped so. Run in a fresh interpreter (spawn): once inspect_ai has run in the test process
+    (tests/test_inspect_interop.py), nest_asyncio2 has replaced `asyncio.run`, which then lets a
+    Ctrl-C out of the running task without the sweep's own shutdown — not the command's behaviour."""
+    judge_one = monitors.judge.Judge._judge_one
+    seen: list[str] = []
+
+    async def judge_one_then_interrupt(self: monitors.judge.Judge, reply: Any) -> Any:
+        verdict = await judge_one(self, reply)
+        seen.append(reply.scratchpad)
+        if len(seen) == judged:
+            os.kill(os.getpid(), signal.SIGINT)
+        return verdict
+
+    monitors.judge.Judge._judge_one = judge_one_then_interrupt
+    runners.calls.RetryPolicy = lambda: FAST  # as `fast_retries` does in the test's own process
+    try:
+        sweep_main(args)
+    except KeyboardInterrupt:
+        return True
+    return False
+
+
+def test_an_interrupted_sweep_leaves_the_folder_counting_only_the_verdicts_it_stored(fake_llm_factory, tmp_path):
     """Found by a hostile-reply fuzz: SIGTERM while a batch of trials was being judged left the verdicts
     judged but never written in the folder's judge counters (27 verdicts for 24 trials after the
     resume); after an outage those phantom failed votes kept the judge "unusable" (exit 3)."""
@@ -248,26 +273,14 @@ def test_an_interrupted_sweep_leaves_the_folder_counting_only_the_verdicts_it_st
     scenario = write_scenario(tmp_path, model, judge_server)
     run = tmp_path / "run"
     args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report"]
-    judged_verdicts: list[str] = []
-    judge_one = monitors.judge.Judge._judge_one
-
-    async def judge_one_then_interrupt(self: monitors.judge.Judge, reply: Any) -> Any:
-        verdict = await judge_one(self, reply)
-        judged_verdicts.append(reply.scratchpad)
-        if len(judged_verdicts) == 5:  # all but DOWN's: the batch cannot be written
-            os.kill(os.getpid(), signal.SIGINT)
-        return verdict
-
-    monkeypatch.setattr(monitors.judge.Judge, "_judge_one", judge_one_then_interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        sweep_main(args)
-    capsys.readouterr()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # all but DOWN's: the batch cannot be written
+        assert pool.submit(_sweep_interrupted_after, args, 5).result(timeout=300)
     assert not (run / STORE_NAME).exists() or records(run) == {}
     judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
     assert (judged["verdicts"], judged["votes"], judged["unparseable_votes"]) == (0, 0, 0)
     assert judged["calls"] == len(judge_server.calls)  # the votes were sent all the same
 
-    monkeypatch.setattr(monitors.judge.Judge, "_judge_one", judge_one)
     judge.hold = False
     assert sweep_main(args) == 0
     assert len(records(run)) == 6
