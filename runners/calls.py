@@ -33,13 +33,21 @@ from runners.providers.base import ModelReply, Provider, ProviderError
 from scenarios.trial import TrialSpec, stable_hash
 
 
-def request_hash(provider: Provider, trial: TrialSpec) -> str:
+def request_hash(provider: Provider, trial: TrialSpec, seeded: bool = True) -> str:
     """Model, base URL, messages, generation params, sample index and scenario seed (not
     concurrency/retries). The seed was left out, so a sweep at `--seed 1` got the replies of
-    `--seed 0` from the cache; it is left out at 0, which keeps every key made before it counted."""
+    `--seed 0` from the cache; it is left out at 0, which keeps every key made before it counted.
+    `seeded=False`: the hash as made before (`stored_request_hashes`)."""
     assert trial.request is not None
     return stable_hash(provider.name, provider.base_url, trial.request.as_dict(), provider.request_params(), trial.sample,
-                       *([trial.seed] if trial.seed else []))
+                       *([trial.seed] if trial.seed and seeded else []))
+
+
+def stored_request_hashes(provider: Provider, trial: TrialSpec) -> set[str]:
+    """The hashes a stored trial's request may carry and still be the request `trial` sends now: a
+    trial of a non-zero seed stored before the seed counted (2026-12-07) has the unseeded hash, and
+    its reply is a draw of the same request (reusing it saves paying for the whole run again)."""
+    return {request_hash(provider, trial), request_hash(provider, trial, seeded=False)}
 
 
 class CallCache:

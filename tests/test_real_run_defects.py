@@ -6,9 +6,11 @@ prefill, Anthropic cache tokens, and the LLM judge's calls, cost and abstentions
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -16,6 +18,7 @@ import yaml
 
 from monitors.aggregate import summarise
 from reports.analysis import backend_agreement
+from runners import calls, engine
 from runners.calls import RetryPolicy
 from runners.dry_run import plan_sweep
 from runners.engine import STORE_NAME, SweepOptions, run_sweep
@@ -23,6 +26,7 @@ from runners.store import records_frame
 from runners.sweep import main as sweep_main
 from scenarios.schema import parse_scenario
 from tests.fake_llm_server import (
+    RawReply,
     context_exceeded,
     last_user_text,
     sampling_seed,
@@ -654,3 +658,41 @@ def test_a_key_echoed_in_the_reasoning_is_removed_like_one_in_the_text(fake_llm_
     for r in records(tmp_path):
         assert key not in json.dumps(r) and r["reply"]["scratchpad"] == "The header said [redacted]."
         assert "this provider's API key appeared 1 time(s) in the reply and was removed" in r["reply"]["repairs"]
+
+
+def test_a_server_that_refuses_the_seed_field_is_sent_none(fake_llm_factory, tmp_path):
+    """Google's OpenAI-compatible API answers a request with a `seed` field 400 INVALID_ARGUMENT:
+    sending the sample's seed to every server failed every call of such a run. The provider drops
+    the field once the server names it in a refusal, and the trial's call goes through."""
+    refused = []
+
+    def no_seed_server(body: dict[str, Any]) -> Any:
+        if "seed" in body:
+            refused.append(body["seed"])
+            error = {"code": 400, "message": 'Invalid JSON payload received. Unknown name "seed": Cannot find field.',
+                     "status": "INVALID_ARGUMENT"}
+            return RawReply(json.dumps([{"error": error}]).encode(), status=400)
+        return "<SCRATCHPAD_REASONING>ok</SCRATCHPAD_REASONING><OUTPUT>Sure.</OUTPUT>"
+
+    server = fake_llm_factory(reply=no_seed_server)
+    result = sweep(tmp_path, data([model(server)], samples=2, concurrency=1, axes={"tier": ["free"]}))
+    rows = records(tmp_path)
+    assert len(rows) == 4, rows
+    assert all(r["reply"]["error"] is None for r in rows), [r["reply"]["error"] for r in rows]
+    assert len(refused) == 1 and result.counters.failures == 0
+
+
+def test_a_run_at_a_seed_stored_before_the_seed_counted_is_reused_not_paid_again(fake_llm_factory, tmp_path, monkeypatch):
+    """The seed joined the request hash of non-zero seeds (2026-12-07): a folder swept at seed 5
+    before then stores the unseeded hash, and a re-run read every trial as a changed request and
+    paid for the whole run again. Its replies are draws of the same request: they are reused. The
+    older release is its request hash without the seed."""
+    server = fake_llm_factory()
+    unseeded = functools.partial(calls.request_hash, seeded=False)
+    with monkeypatch.context() as older:
+        older.setattr(calls, "request_hash", unseeded)
+        older.setattr(engine, "request_hash", unseeded)
+        first = sweep(tmp_path, data([model(server)], samples=2, seed=5))
+    assert first.counters.calls == 8
+    again = sweep(tmp_path, data([model(server)], samples=2, seed=5))
+    assert again.counters.calls == 0 and again.reused == 8 and again.changed == 0

@@ -16,9 +16,19 @@ from runners.providers._remote import RemoteProvider, fast_http_client
 from runners.providers.reply_shape import TurnResult, openai_turn
 
 
+def refuses_seed(exc: BaseException) -> bool:
+    """Whether a failed call is a server refusing the request's `seed` field (HTTP 400/422 naming it)."""
+    if getattr(exc, "status_code", None) not in (400, 422):
+        return False
+    # the SDK's message holds the body's `error.message` only when the body is an object; Google's
+    # is a list of errors, in `body`
+    return "seed" in f"{exc} {getattr(exc, 'body', '')}".lower()
+
+
 class OpenAIProvider(RemoteProvider):
     key_env_default = "OPENAI_API_KEY"
     base_url_env = "OPENAI_BASE_URL"
+    sends_seed = True  # until the server refuses the field (`_turn`)
 
     def default_base_url(self) -> str:
         return "https://api.openai.com/v1"
@@ -48,7 +58,18 @@ class OpenAIProvider(RemoteProvider):
         # per-call TypedDict transform of the messages and pydantic model of the reply, which cost
         # ~1.5 ms of CPU per call (benchmarks/api_sweep.py: 1.4x -> 1.12x the ideal for the bare
         # client). Parameter names are still checked against `create` up front.
-        body_text = await client.post(
-            "/chat/completions", body=self.body(model=self.model, messages=sent, seed=seed), cast_to=str
-        )
+        if not self.sends_seed:
+            body_text = await client.post("/chat/completions", body=self.body(model=self.model, messages=sent), cast_to=str)
+            return openai_turn(body_text)
+        try:
+            body_text = await client.post(
+                "/chat/completions", body=self.body(model=self.model, messages=sent, seed=seed), cast_to=str
+            )
+        except Exception as exc:
+            if "seed" in self.params or not refuses_seed(exc):
+                raise
+            # a server that refuses the field (Google's OpenAI-compatible API answers 400
+            # INVALID_ARGUMENT to a seed) is sent none from now on: its own sampling tells samples apart
+            self.sends_seed = False
+            body_text = await client.post("/chat/completions", body=self.body(model=self.model, messages=sent), cast_to=str)
         return openai_turn(body_text)
