@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import sys
 from datetime import UTC, datetime
@@ -133,7 +134,12 @@ def keep_table_losing_rows(run_dir: Path, store: ResultStore) -> str | None:
 
 
 def _copy_aside(run_dir: Path) -> Path:
+    """A copy of trials.csv under a name no earlier copy has: two copies in one second (the stamp's
+    resolution) overwrote the first (found by a hostile-reply fuzz)."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    kept = run_dir / f"{TABLE_NAME}.before-{stamp}"
+    kept, n = run_dir / f"{TABLE_NAME}.before-{stamp}", 1
+    while os.path.lexists(kept):
+        n += 1
+        kept = run_dir / f"{TABLE_NAME}.before-{stamp}-{n}"
     shutil.copyfile(run_dir / TABLE_NAME, kept)
     return kept

@@ -18,6 +18,7 @@ import pytest
 from runners import export_inspect, report, rescore, store_repair
 from runners.cli_errors import run_cli
 from runners.store import STORE_NAME, ResultStore
+from runners.store_warnings import keep_table_losing_rows
 from runners.sweep import main as sweep_main
 from runners.trials_table import readable_row_sql, row_fits
 from tests.fifo_guard import fifo_guard
@@ -336,3 +337,19 @@ def test_a_sweep_of_other_trials_over_a_sound_store_keeps_no_table_and_warns_not
     err = capsys.readouterr().err
     assert not list(run.glob("trials.csv.before-*")) and "held none" not in err
     assert len(ResultStore(run / STORE_NAME).stored_keys()) == 12  # both models' trials, nothing lost
+
+
+def test_tables_kept_aside_in_one_second_do_not_overwrite_each_other(good_run, tmp_path):
+    """The copy's name has a one-second stamp: a second copy in the same second (two losses found
+    back to back) wrote over the first (found by a hostile-reply fuzz). Each copy keeps its own file."""
+    run = copy_run(good_run, tmp_path, "DELETE FROM trials WHERE rowid = 1")
+    store = ResultStore(run / "trials.sqlite")
+    try:
+        first = (run / "trials.csv").read_bytes()
+        assert keep_table_losing_rows(run, store) is not None
+        (run / "trials.csv").write_bytes(first + b"\n")  # the table as rewritten in between
+        assert keep_table_losing_rows(run, store) is not None
+    finally:
+        store.close()
+    kept = sorted(run.glob("trials.csv.before-*"), key=lambda p: p.stat().st_mtime_ns)
+    assert [p.read_bytes() for p in kept] == [first, first + b"\n"]
