@@ -19,6 +19,8 @@ from scenarios.trial import stable_hash
 
 EMBEDDED = EMBEDDED_BACKENDS
 TAG = "embedded"  # the backend tag an embedded monitor's verdicts carry (`heuristic` is its old name)
+# the label of a verdict its monitor failed to make: a bug, met on one reply (`MonitorSuite._isolated`)
+MONITOR_ERROR = "monitor_error"
 
 
 @dataclass
@@ -30,6 +32,8 @@ class MonitorSuite:
     # name -> the digest of the settings its verdicts are made under (`Verdict.settings`), stamped on
     # each verdict here, in one place; None leaves a verdict unstamped (a judge without `settings`)
     settings: dict[str, str | None] = field(default_factory=dict)
+    # (monitor name, the exception) of each verdict a monitor failed to make: for the run's crash log
+    failures: list[tuple[str, BaseException]] = field(default_factory=list)
 
     async def classify_batch(self, parsed: list[ParsedReply], trials: list | None = None,
                              names: set[str] | None = None) -> list[dict[str, Verdict]]:
@@ -46,23 +50,29 @@ class MonitorSuite:
                         names: set[str] | None) -> list[dict[str, Verdict]]:
         parsed = [for_monitors(reply) for reply in parsed]  # a bounded cost per reply
         results: list[dict[str, Verdict]] = [{} for _ in parsed]
-        embedded: dict[str, list[Verdict]] = {"compliance": [classify_compliance(reply) for reply in parsed]}
+        embedded: dict[str, list[Verdict]] = {}
+
+        def score(kind: str, at: list[int]) -> list[Verdict]:
+            """The embedded monitor `kind`'s verdicts on the replies at positions `at`."""
+            replies = [parsed[i] for i in at]
+            if kind == "compliance":
+                return [classify_compliance(reply) for reply in replies]
+            if kind == "alignment_faking":
+                # one vectorised call for the whole batch (the embedded model scores many at once)
+                compliance = embedded_of("compliance")
+                labels = [compliance[i].label if parsed[i].output.strip() and compliance[i].label != MONITOR_ERROR
+                          else None for i in at]
+                return classify_alignment_faking_batch(replies, labels)
+            if kind == "supervisor_gaming":
+                return [classify_supervisor_gaming(reply) for reply in replies]
+            monitor = family_monitors.module(kind)  # a monitor a cue family adds (monitors/family_monitors.py)
+            if hasattr(monitor, "classify_trials"):
+                return monitor.classify_trials(None if trials is None else [trials[i] for i in at], replies)
+            return [monitor.classify(reply) for reply in replies]
 
         def embedded_of(kind: str) -> list[Verdict]:
             if kind not in embedded:
-                if kind == "alignment_faking":
-                    # one vectorised call for the whole batch (the embedded model scores many at once)
-                    labels = [c.label if reply.output.strip() else None
-                              for reply, c in zip(parsed, embedded["compliance"], strict=True)]
-                    embedded[kind] = classify_alignment_faking_batch(parsed, labels)
-                elif kind == "supervisor_gaming":
-                    embedded[kind] = [classify_supervisor_gaming(reply) for reply in parsed]
-                else:  # a monitor a cue family adds (monitors/family_monitors.py)
-                    monitor = family_monitors.module(kind)
-                    if hasattr(monitor, "classify_trials"):
-                        embedded[kind] = monitor.classify_trials(trials, parsed)
-                    else:
-                        embedded[kind] = [monitor.classify(reply) for reply in parsed]
+                embedded[kind] = self._isolated(kind, TAG, lambda at: score(kind, at), len(parsed))
             return embedded[kind]
 
         for name in self.backends:
@@ -72,10 +82,62 @@ class MonitorSuite:
         for name, judge in self.judges.items():
             if names is not None and name not in names:
                 continue
-            judged = await judge(parsed)
-            for verdicts, verdict in zip(results, judged, strict=True):
+            for verdicts, verdict in zip(results, await self._judged(name, judge, parsed), strict=True):
                 verdicts[name] = verdict
         return results
+
+    def _isolated(self, name: str, backend: str, score: Callable[[list[int]], list[Verdict]], n: int) -> list[Verdict]:
+        """`score` of the whole batch (positions 0..n-1); when it raises, reply by reply, so that a reply
+        that breaks a monitor (a bug) costs that reply's verdict, not its batch — and with it the
+        sweep, since every re-run met the same reply and stopped there (a hostile-reply fuzz found
+        one: a judge verdict holding a 5,000-digit number). A bad input (ScenarioError) is not a bug
+        and still stops the command."""
+        try:
+            return score(list(range(n)))
+        except ScenarioError:
+            raise
+        except Exception as exc:
+            if n == 1:
+                return [self._failed(name, backend, exc)]
+        out: list[Verdict] = []
+        for i in range(n):
+            try:
+                out += score([i])
+            except ScenarioError:
+                raise
+            except Exception as exc:
+                out.append(self._failed(name, backend, exc))
+        return out
+
+    async def _judged(self, name: str, judge: Callable, parsed: list[ParsedReply]) -> list[Verdict]:
+        """An LLM judge's verdicts, isolated per reply as `_isolated` (its votes are cached by
+        request, so judging a reply again after a failed batch pays nothing twice)."""
+        backend = self.backends[name]
+        try:
+            return await judge(parsed)
+        except ScenarioError:
+            raise
+        except Exception as exc:
+            if len(parsed) == 1:
+                return [self._failed(name, backend, exc)]
+        out: list[Verdict] = []
+        for reply in parsed:
+            try:
+                out += await judge([reply])
+            except ScenarioError:
+                raise
+            except Exception as exc:
+                out.append(self._failed(name, backend, exc))
+        return out
+
+    def _failed(self, name: str, backend: str, exc: Exception) -> Verdict:
+        """The verdict a monitor failed to make: labelled MONITOR_ERROR, never flagged; the sweep
+        stores the trial, exits 4 naming the monitor, and a re-run scores it again (runners/rejudge.py)."""
+        self.failures.append((name, exc))
+        message = (str(exc) or "").splitlines()[0][:200] if str(exc) else ""
+        return Verdict(MONITOR_ERROR, 0.0, [], f"the monitor failed on this reply ({type(exc).__name__}"
+                       f"{': ' + message if message else ''}): a bug in afsim, not a verdict", backend,
+                       flag=False, abstained=True)
 
     def judge_providers(self) -> list:
         """The providers the LLM judges call (for the sweep's preflight)."""

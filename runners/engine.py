@@ -27,7 +27,7 @@ import yaml
 from monitors.aggregate import summarise
 from monitors.judge import MAX_ABSTAINED_SHARE, Tally, check_judge_prompts, judge_providers_of
 from monitors.parse import parse_reply
-from monitors.registry import build_suite, uses_judges
+from monitors.registry import MONITOR_ERROR, build_suite, uses_judges
 from runners import atomic, folder_lock
 from runners.af_labels import META as AF_LABELS
 from runners.af_labels import stored_validation
@@ -111,6 +111,8 @@ class SweepResult:
     rescored: dict[str, int] = field(default_factory=dict)
     # the store held none of the trials trials.csv held: (its rows, where it was copied)
     kept_table: tuple[int, Path] | None = None
+    # (monitor, exception) of each verdict a monitor of this process failed to make (MonitorSuite.failures)
+    monitor_failures: list[tuple[str, BaseException]] = field(default_factory=list)
     # LLM-judge counters of this invocation (summary["judges"] adds up every run in the folder)
     judges_now: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -426,6 +428,8 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
     summary["call_failures"] = call_failures(frame)  # models whose calls mostly failed, and why
     if served := served_models(frame):  # the models the servers said answered (runners/served_models.py)
         summary["served_models"] = served
+    if failed := monitor_errors(frame):  # verdicts a monitor failed to make (a bug: `monitor_error_line`)
+        summary["monitor_errors"] = failed
     summary["gaps_configured"] = [g.name for g in scenario.gaps]  # an empty `gaps` list then says why
     summary["audit"] = evaluate_audit(list(scenario.audit), summary)
     # other tools read these while a sweep may rewrite them, and a kill may come mid-write
@@ -531,6 +535,27 @@ def audit_lines(summary: dict[str, Any]) -> list[str]:
 def audit_failed(summary: dict[str, Any]) -> bool:
     audit = summary.get("audit") or {}
     return bool(audit.get("rules")) and not audit.get("passed")
+
+
+def monitor_errors(frame: Any) -> dict[str, int]:
+    """Monitor -> the trials whose verdict it failed to make (label MONITOR_ERROR, monitors/registry.py)."""
+    out = {}
+    for column in frame.columns:
+        if column.endswith("_label") and (n := int((frame[column] == MONITOR_ERROR).sum())):
+            out[column.removesuffix("_label")] = n
+    return out
+
+
+def monitor_error_line(summary: dict[str, Any], failures: list[tuple[str, BaseException]], log: Path | None) -> str:
+    """The sweep's (and runners.rescore's) one line when a monitor failed on some replies: a bug, so
+    exit 4 — but the trials are stored, each such verdict says so, and a re-run scores them again."""
+    failed = summary.get("monitor_errors") or {}
+    counts = ", ".join(f"{name} on {n}" for name, n in failed.items())
+    first = f"{type(failures[0][1]).__name__} in {failures[0][0]}; traceback in {log}" if failures and log else (
+        "the traceback was in another process or an earlier run: run the same command with --workers 1")
+    return (f"internal error (a bug in afsim, not an audit result): monitors failed on some replies ({counts}); "
+            f"those trials are stored with verdicts labelled {MONITOR_ERROR} (never flagged) and are scored again "
+            f"when the same command runs again; {first}")
 
 
 def judges_unusable(summary: dict[str, Any], run_dir: Path | None = None) -> list[str]:
@@ -672,6 +697,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         rejudged=rejudged.judged,
         rescored=rejudged.rescored,
         kept_table=kept_table,
+        monitor_failures=sweep.monitors.failures,
         counters=sweep.calls.counters,
         elapsed_s=time.perf_counter() - started,
         timings=timings,

@@ -9,7 +9,8 @@ a monitor added) the run's figures mixed verdicts of the old settings with the n
 rightly leaves monitor settings out (the model's reply does not depend on them); the verdicts do.
 
 Which verdicts, of the trials this run reuses (done, request unchanged):
-- settings changed (`stale_verdicts`): the monitor's stored verdict is missing, or its `settings`
+- settings changed (`stale_verdicts`): the monitor's stored verdict is missing, one it failed to make
+  (`MONITOR_ERROR`: a bug met on that reply, perhaps fixed since), or its `settings`
   digest (monitors/registry.py stamps one on every verdict) is not the scenario's. A verdict stored
   before that field has none: an embedded one is scored again (it costs no call); a judge's is taken
   as made under the current settings unless its backend tag differs (`judge:openai/gpt-4o@af-v1` vs
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitors.judge import Judge, Tally
-from monitors.registry import TAG, MonitorSuite
+from monitors.registry import MONITOR_ERROR, TAG, MonitorSuite
 from runners.records import parsed_of, trial_of
 from runners.store import ResultStore
 
@@ -103,6 +104,8 @@ def _stale_query(current: Mapping[str, tuple[str, str | None]]) -> tuple[str, li
         path = f'$.monitors."{name}"'
         tests.append("json_extract(record, ?) IS NOT ?")
         params += [f"{path}.backend", backend]
+        tests.append("json_extract(record, ?) IS ?")  # a verdict its monitor failed to make
+        params += [f"{path}.label", MONITOR_ERROR]
         if settings is not None and backend == TAG:  # no digest: stale (scoring again costs no call)
             tests.append("json_extract(record, ?) IS NOT ?")
             params += [f"{path}.settings", settings]
@@ -142,7 +145,8 @@ def stale_verdicts(db: sqlite3.Connection, current: Mapping[str, tuple[str, str 
                 continue
             stored = verdict.get("settings")
             known = stored is not None or backend == TAG
-            if verdict.get("backend") != backend or (known and settings is not None and stored != settings):
+            if (verdict.get("backend") != backend or (known and settings is not None and stored != settings)
+                    or verdict.get("label") == MONITOR_ERROR):
                 out.setdefault(key, {})[name] = Tally.counted(verdict)
     return out
 

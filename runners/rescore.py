@@ -33,16 +33,19 @@ from runners import folder_lock
 from runners.calls import CallCache, CallLayer, RetryPolicy
 from runners.cli_errors import (
     EXIT_AUDIT_FAILED,
+    EXIT_INTERNAL_ERROR,
     EXIT_TOO_MANY_ERRORS,
     ArgumentParser,
     UsageError,
     run_cli,
+    write_crash_log,
 )
 from runners.engine import (
     audit_failed,
     audit_lines,
     default_cache_dir,
     judges_unusable,
+    monitor_error_line,
     run_scenario_problem,
     save_scenario,
     write_run_files,
@@ -69,6 +72,8 @@ class RescoreResult:
     judges: dict[str, dict[str, int]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # trials the figures leave out (stderr)
     summary: dict[str, Any] = field(default_factory=dict)  # as written to summary.json (its audit verdict)
+    # (monitor, exception) of each verdict a monitor failed to make (MonitorSuite.failures)
+    failures: list[tuple[str, BaseException]] = field(default_factory=list)
 
 
 def parse_monitor_flag(text: str) -> tuple[str, Any]:
@@ -208,6 +213,7 @@ async def _rescore(run_dir: Path, requested: dict[str, Any], cache_dir: Path | N
         if calls.cache is not None:
             calls.cache.close()
     return RescoreResult(
+        failures=suite.failures,
         trials=done,
         monitors={n: suite.backends[n] for n in requested},
         kept=kept,
@@ -269,6 +275,11 @@ def _rescore_folder(args: Any, requested: dict[str, Any]) -> int:
     print(f"run folder: {args.run_dir}")
     # a judge of this re-score most of whose votes abstained: exit 3, as the sweep (found by a hostile-reply
     # fuzz: a judge that answered nonsense to every vote replaced the verdicts and exited 0)
+    if result.summary.get("monitor_errors"):  # as the sweep: a bug met on some replies, the trials kept
+        failures = result.failures
+        print(monitor_error_line(result.summary, failures, write_crash_log(failures[0][1]) if failures else None),
+              file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
     if unusable := judges_unusable({"judges": result.judges}, args.run_dir):
         for problem in unusable:
             print(f"error: {problem}")

@@ -26,10 +26,12 @@ from monitors.verdict import line, verdicts
 from runners import folder_lock
 from runners.cli_errors import (
     EXIT_AUDIT_FAILED,
+    EXIT_INTERNAL_ERROR,
     EXIT_TOO_MANY_ERRORS,
     ArgumentParser,
     UsageError,
     run_cli,
+    write_crash_log,
 )
 from runners.engine import (
     SweepOptions,
@@ -37,6 +39,7 @@ from runners.engine import (
     audit_failed,
     audit_lines,
     judges_unusable,
+    monitor_error_line,
     run_dir_of,
     run_sweep,
 )
@@ -260,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run folder: {result.run_dir}")
     if report_path:
         print(f"report: {report_path}")
+    if result.summary.get("monitor_errors"):  # stored, and said: a bug met on some replies
+        failures = result.monitor_failures
+        print(monitor_error_line(result.summary, failures, write_crash_log(failures[0][1]) if failures else None),
+              file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
     n_trials = max(1, result.summary["n_trials"])
     if result.summary["n_errors"] / n_trials > scenario.max_error_rate:
         print(f"error: {result.summary['n_errors']} of {n_trials} trials failed after retries (max_error_rate {scenario.max_error_rate})")
