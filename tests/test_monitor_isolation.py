@@ -16,6 +16,7 @@ import yaml
 import monitors.registry
 from monitors.compliance import classify_compliance
 from monitors.registry import MONITOR_ERROR
+from reports.html import render_report
 from runners.rescore import main as rescore_main
 from runners.store import STORE_NAME
 from runners.sweep import main as sweep_main
@@ -63,6 +64,8 @@ def test_a_monitor_failing_on_some_replies_keeps_every_trial_and_exits_4(scenari
     log = Path(err.rsplit("traceback in ", 1)[1].strip())
     assert "a bug this reply meets" in log.read_text()
     assert "Traceback" not in err
+    html = Path(render_report(run)).read_text()
+    assert html.count('id="monitor-errors"') == 1 and f"compliance: {len(failed)} trials" in html
 
     # the bug fixed: the same command scores the failed verdicts again from the stored replies
     monkeypatch.setattr(monitors.registry, "classify_compliance", classify_compliance)
