@@ -189,8 +189,7 @@ class HoldingJudge(Judge):
         return super().__call__(body)
 
 
-def test_an_interrupted_rejudge_leaves_the_folder_counting_the_verdicts_stored(fake_llm_factory, tmp_path, capsys,
-                                                                               monkeypatch):
+def test_an_interrupted_rejudge_leaves_the_folder_counting_the_verdicts_stored(fake_llm_factory, tmp_path):
     """Found by a fuzz: Ctrl-C during the re-judge left the verdicts judged but not yet written in
     the folder's judge counters for good (214 verdicts for 200 trials), and the votes in flight out
     of its calls and cost. Now the counters describe the stored verdicts and count every request."""
@@ -206,21 +205,8 @@ def test_an_interrupted_rejudge_leaves_the_folder_counting_the_verdicts_stored(f
     # run 2: the judge is back but holds the DOWN trial's votes; once the four other verdicts are
     # judged (not yet written: the batch waits for DOWN), Ctrl-C
     judge.hold, judge.down = True, False
-    judged_verdicts: list[str] = []
-    judge_one = monitors.judge.Judge._judge_one
-
-    async def judge_one_then_interrupt(self: monitors.judge.Judge, reply: Any) -> Any:
-        verdict = await judge_one(self, reply)
-        judged_verdicts.append(reply.scratchpad)
-        if len(judged_verdicts) == 4:
-            os.kill(os.getpid(), signal.SIGINT)
-        return verdict
-
-    monkeypatch.setattr(monitors.judge.Judge, "_judge_one", judge_one_then_interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        sweep_main(args)
-    capsys.readouterr()
-    assert len(judged_verdicts) == 4 and not any("DOWN" in text for text in judged_verdicts)
+    judged_verdicts = interrupted_sweep(args, 4)
+    assert judged_verdicts is not None and not any("DOWN" in text for text in judged_verdicts)
     assert records(run) == before  # nothing of the interrupted batch was written
     judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
     assert (judged["verdicts"], judged["votes"], judged["error_votes"], judged["unparseable_votes"]) == (6, 18, 11, 3)
@@ -228,7 +214,6 @@ def test_an_interrupted_rejudge_leaves_the_folder_counting_the_verdicts_stored(f
     assert judged["cost_usd"] > 0  # the eight answered votes were paid (and cached)
 
     # run 3: only the DOWN trial's votes are asked (the others are cached)
-    monkeypatch.setattr(monitors.judge.Judge, "_judge_one", judge_one)
     judge.hold = False
     calls = len(judge_server.calls)
     assert sweep_main(args) == 0
@@ -238,11 +223,18 @@ def test_an_interrupted_rejudge_leaves_the_folder_counting_the_verdicts_stored(f
     assert judged["calls"] == len(judge_server.calls)
 
 
-def _sweep_interrupted_after(args: list[str], judged: int) -> bool:
-    """`runners.sweep ARGS` interrupted (SIGINT, as Ctrl-C) once `judged` replies are judged; True when
-    it stopped so. Run in a fresh interpreter (spawn): once inspect_ai has run in the test process
+def interrupted_sweep(args: list[str], judged: int) -> list[str] | None:
+    """`runners.sweep ARGS` in a fresh interpreter, interrupted (SIGINT, as Ctrl-C) once `judged`
+    replies are judged: the scratchpads judged, or None when it was not interrupted. A fresh
+    interpreter (spawn) because once inspect_ai has run in the test process
     (tests/test_inspect_interop.py), nest_asyncio2 has replaced `asyncio.run`, which then lets a
     Ctrl-C out of the running task without the sweep's own shutdown — not the command's behaviour."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_sweep_interrupted_after, args, judged).result(timeout=300)
+
+
+def _sweep_interrupted_after(args: list[str], judged: int) -> list[str] | None:
+    """In the spawned interpreter of `interrupted_sweep`."""
     judge_one = monitors.judge.Judge._judge_one
     seen: list[str] = []
 
@@ -258,8 +250,8 @@ def _sweep_interrupted_after(args: list[str], judged: int) -> bool:
     try:
         sweep_main(args)
     except KeyboardInterrupt:
-        return True
-    return False
+        return seen
+    return None
 
 
 def test_an_interrupted_sweep_leaves_the_folder_counting_only_the_verdicts_it_stored(fake_llm_factory, tmp_path):
@@ -273,9 +265,7 @@ def test_an_interrupted_sweep_leaves_the_folder_counting_only_the_verdicts_it_st
     scenario = write_scenario(tmp_path, model, judge_server)
     run = tmp_path / "run"
     args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report"]
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        # all but DOWN's: the batch cannot be written
-        assert pool.submit(_sweep_interrupted_after, args, 5).result(timeout=300)
+    assert interrupted_sweep(args, 5) is not None  # all but DOWN's: the batch cannot be written
     assert not (run / STORE_NAME).exists() or records(run) == {}
     judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
     assert (judged["verdicts"], judged["votes"], judged["unparseable_votes"]) == (0, 0, 0)
