@@ -3,7 +3,7 @@ judge named `provider/model`. One registry, so a typo is one clear error in one 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,14 +52,14 @@ class MonitorSuite:
         results: list[dict[str, Verdict]] = [{} for _ in parsed]
         embedded: dict[str, list[Verdict]] = {}
 
-        def score(kind: str, at: list[int]) -> list[Verdict]:
+        async def score(kind: str, at: list[int]) -> list[Verdict]:
             """The embedded monitor `kind`'s verdicts on the replies at positions `at`."""
             replies = [parsed[i] for i in at]
             if kind == "compliance":
                 return [classify_compliance(reply) for reply in replies]
             if kind == "alignment_faking":
                 # one vectorised call for the whole batch (the embedded model scores many at once)
-                compliance = embedded_of("compliance")
+                compliance = await embedded_of("compliance")
                 labels = [compliance[i].label if parsed[i].output.strip() and compliance[i].label != MONITOR_ERROR
                           else None for i in at]
                 return classify_alignment_faking_batch(replies, labels)
@@ -70,30 +70,34 @@ class MonitorSuite:
                 return monitor.classify_trials(None if trials is None else [trials[i] for i in at], replies)
             return [monitor.classify(reply) for reply in replies]
 
-        def embedded_of(kind: str) -> list[Verdict]:
+        async def embedded_of(kind: str) -> list[Verdict]:
             if kind not in embedded:
-                embedded[kind] = self._isolated(kind, TAG, lambda at: score(kind, at), len(parsed))
+                embedded[kind] = await self._isolated(kind, TAG, lambda at: score(kind, at), len(parsed))
             return embedded[kind]
 
         for name in self.backends:
             if name not in self.judges and (names is None or name in names):
-                for verdicts, verdict in zip(results, embedded_of(monitor_kind(name)), strict=True):
+                for verdicts, verdict in zip(results, await embedded_of(monitor_kind(name)), strict=True):
                     verdicts[name] = verdict
         for name, judge in self.judges.items():
             if names is not None and name not in names:
                 continue
-            for verdicts, verdict in zip(results, await self._judged(name, judge, parsed), strict=True):
+            # an LLM judge's votes are cached by request: judging a reply again after a failed batch pays nothing twice
+            judged = await self._isolated(name, self.backends[name], lambda at, j=judge: j([parsed[i] for i in at]),
+                                          len(parsed))
+            for verdicts, verdict in zip(results, judged, strict=True):
                 verdicts[name] = verdict
         return results
 
-    def _isolated(self, name: str, backend: str, score: Callable[[list[int]], list[Verdict]], n: int) -> list[Verdict]:
+    async def _isolated(self, name: str, backend: str, score: Callable[[list[int]], Awaitable[list[Verdict]]],
+                        n: int) -> list[Verdict]:
         """`score` of the whole batch (positions 0..n-1); when it raises, reply by reply, so that a reply
         that breaks a monitor (a bug) costs that reply's verdict, not its batch — and with it the
         sweep, since every re-run met the same reply and stopped there (a hostile-reply fuzz found
         one: a judge verdict holding a 5,000-digit number). A bad input (ScenarioError) is not a bug
         and still stops the command."""
         try:
-            return score(list(range(n)))
+            return await score(list(range(n)))
         except ScenarioError:
             raise
         except Exception as exc:
@@ -102,28 +106,7 @@ class MonitorSuite:
         out: list[Verdict] = []
         for i in range(n):
             try:
-                out += score([i])
-            except ScenarioError:
-                raise
-            except Exception as exc:
-                out.append(self._failed(name, backend, exc))
-        return out
-
-    async def _judged(self, name: str, judge: Callable, parsed: list[ParsedReply]) -> list[Verdict]:
-        """An LLM judge's verdicts, isolated per reply as `_isolated` (its votes are cached by
-        request, so judging a reply again after a failed batch pays nothing twice)."""
-        backend = self.backends[name]
-        try:
-            return await judge(parsed)
-        except ScenarioError:
-            raise
-        except Exception as exc:
-            if len(parsed) == 1:
-                return [self._failed(name, backend, exc)]
-        out: list[Verdict] = []
-        for reply in parsed:
-            try:
-                out += await judge([reply])
+                out += await score([i])
             except ScenarioError:
                 raise
             except Exception as exc:
