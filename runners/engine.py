@@ -35,7 +35,7 @@ from runners.audit import evaluate as evaluate_audit
 from runners.axis_effects import check_effects
 from runners.call_failures import call_failures
 from runners.calls import CallCache, CallCounters, CallLayer, RetryPolicy, request_hash
-from runners.cli_errors import UsageError
+from runners.cli_errors import UsageError, write_crash_log
 from runners.pricing import estimate_cost, price_table
 from runners.progress import Progress
 from runners.providers import Provider, make_provider, preflight
@@ -546,13 +546,17 @@ def monitor_errors(frame: Any) -> dict[str, int]:
     return out
 
 
-def monitor_error_line(summary: dict[str, Any], failures: list[tuple[str, BaseException]], log: Path | None) -> str:
-    """The sweep's (and runners.rescore's) one line when a monitor failed on some replies: a bug, so
-    exit 4 — but the trials are stored, each such verdict says so, and a re-run scores them again."""
+def monitor_error_line(summary: dict[str, Any], failures: list[tuple[str, BaseException]]) -> str | None:
+    """The sweep's (and runners.rescore's) one line when a monitor failed on some replies, the first
+    failure's traceback written to a log: a bug, so exit 4 — but the trials are stored, each such
+    verdict says so, and a re-run scores them again. None when no monitor failed."""
     failed = summary.get("monitor_errors") or {}
+    if not failed:
+        return None
     counts = ", ".join(f"{name} on {n}" for name, n in failed.items())
-    first = f"{type(failures[0][1]).__name__} in {failures[0][0]}; traceback in {log}" if failures and log else (
-        "the traceback was in another process or an earlier run: run the same command with --workers 1")
+    first = (f"{type(failures[0][1]).__name__} in {failures[0][0]}; traceback in {write_crash_log(failures[0][1])}"
+             if failures else "the traceback was in another process or an earlier run: run the same command with "
+             "--workers 1")
     return (f"internal error (a bug in afsim, not an audit result): monitors failed on some replies ({counts}); "
             f"those trials are stored with verdicts labelled {MONITOR_ERROR} (never flagged) and are scored again "
             f"when the same command runs again; {first}")

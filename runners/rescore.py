@@ -38,7 +38,6 @@ from runners.cli_errors import (
     ArgumentParser,
     UsageError,
     run_cli,
-    write_crash_log,
 )
 from runners.engine import (
     audit_failed,
@@ -275,10 +274,8 @@ def _rescore_folder(args: Any, requested: dict[str, Any]) -> int:
     print(f"run folder: {args.run_dir}")
     # a judge of this re-score most of whose votes abstained: exit 3, as the sweep (found by a hostile-reply
     # fuzz: a judge that answered nonsense to every vote replaced the verdicts and exited 0)
-    if result.summary.get("monitor_errors"):  # as the sweep: a bug met on some replies, the trials kept
-        failures = result.failures
-        print(monitor_error_line(result.summary, failures, write_crash_log(failures[0][1]) if failures else None),
-              file=sys.stderr)
+    if failed := monitor_error_line(result.summary, result.failures):  # a bug met on some replies; the trials are stored
+        print(failed, file=sys.stderr)
         return EXIT_INTERNAL_ERROR
     if unusable := judges_unusable({"judges": result.judges}, args.run_dir):
         for problem in unusable:

@@ -31,7 +31,6 @@ from runners.cli_errors import (
     ArgumentParser,
     UsageError,
     run_cli,
-    write_crash_log,
 )
 from runners.engine import (
     SweepOptions,
@@ -263,10 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"run folder: {result.run_dir}")
     if report_path:
         print(f"report: {report_path}")
-    if result.summary.get("monitor_errors"):  # stored, and said: a bug met on some replies
-        failures = result.monitor_failures
-        print(monitor_error_line(result.summary, failures, write_crash_log(failures[0][1]) if failures else None),
-              file=sys.stderr)
+    if failed := monitor_error_line(result.summary, result.monitor_failures):  # a bug met on some replies; the trials are stored
+        print(failed, file=sys.stderr)
         return EXIT_INTERNAL_ERROR
     n_trials = max(1, result.summary["n_trials"])
     if result.summary["n_errors"] / n_trials > scenario.max_error_rate:
