@@ -40,6 +40,7 @@ from runners.cli_errors import UsageError
 LOCK_NAME = ".afsim.lock"
 WAIT_POLL_S = 0.2  # how often a waiting sweep tries again (flock has no timeout of its own)
 DYING_HOLDER_S = 10.0  # how long the shards of a killed sweep may take to die before we say "busy"
+DESCRIBE_WAIT_S = 0.5  # how long a refused sweep waits for a new holder to describe itself
 MAX_DESCRIPTION_BYTES = 4096  # what a holder writes is ~150 bytes
 
 
@@ -79,6 +80,16 @@ def _holder(path: Path) -> dict:
 def _describe(path: Path) -> str:
     info = _holder(path)
     return f"pid {info.get('pid')} on {info.get('host', '?')}, since {info.get('since', '?')}" if info else ""
+
+
+def _describe_holder(path: Path) -> str:
+    """`_describe` of a lock just found held: its holder writes the description right after it
+    locks, so a sweep refused in between read nothing and named "another process" (seen when two
+    sweeps started at once); the description is awaited for a moment."""
+    deadline = time.monotonic() + DESCRIBE_WAIT_S
+    while not (text := _describe(path)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return text
 
 
 def _holder_is_dead(path: Path) -> bool:
@@ -149,7 +160,7 @@ def _lock(run_dir: Path, path: Path, wait: bool) -> int:
         while not (locked := _try_lock(fd)) and _holder_is_dead(path) and time.monotonic() < deadline:
             time.sleep(0.01)  # a SIGKILLed sweep's shards are still on their way out
         if not locked:
-            holder = _describe(path) or "another process"
+            holder = _describe_holder(path) or "another process"
             if not wait:
                 raise FolderBusy(f"{run_dir}: another sweep is using this run folder ({holder}); "
                                  "wait for it to finish, or pass --wait-lock to wait, or use another --output")
