@@ -16,10 +16,11 @@ from runners.calls import RetryPolicy
 from runners.engine import STORE_NAME, SweepOptions, run_sweep
 from runners.providers import make_provider
 from runners.providers.base import ProviderError
+from runners.providers.errors import LOADING_WAIT_S
 from runners.sweep import main as sweep_main
 from scenarios.schema import ModelSpec, ScenarioError, parse_scenario
 from scenarios.trial import ChatRequest, TrialSpec
-from tests.fake_llm_server import Faults, last_user_text
+from tests.fake_llm_server import Faults, RawReply, last_user_text
 
 KEY = "sk-afsim-TEST-KEY-0f9e8d7c6b5a4321"
 
@@ -156,6 +157,19 @@ def test_transient_failures_are_retryable(fake_llm, provider, kind):
     assert error.retryable, error
     if kind in ("429", "529"):
         assert error.retry_after == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("message, wait", [("Loading model", LOADING_WAIT_S), ("Service Unavailable", None)])
+def test_a_server_loading_its_model_is_waited_for_longer(fake_llm_factory, message, wait):
+    """llama-server answers 503 "Loading model" (no Retry-After) until its weights are loaded, byte for
+    byte as measured on llama-server 0.3.36; the default backoff gave up after about 8 s, so a sweep
+    started right after the server failed its first trials. Such a 503 asks for LOADING_WAIT_S
+    between attempts; any other 503 keeps the backoff."""
+    body = json.dumps({"error": {"code": 503, "message": message, "type": "unavailable_error"}}).encode()
+    server = fake_llm_factory(reply=lambda _: RawReply(body, status=503))
+    with pytest.raises(ProviderError) as info:
+        generate(model(server, "openai"), trial())
+    assert info.value.retryable and info.value.retry_after == wait
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])

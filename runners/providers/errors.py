@@ -32,6 +32,11 @@ _QUOTA_WORDS = re.compile(r"insufficient_quota|quota|billing|credit balance|spen
 # available context size"), vLLM and OpenAI ("maximum context length", context_length_exceeded) and
 # Anthropic ("prompt is too long"): a 400 that no retry fixes
 CONTEXT_EXCEEDED = re.compile(r"context.size|context.length|prompt is too long", re.I)
+# a local server still loading its weights: llama-server answers 503 "Loading model" (no Retry-After)
+# until it is ready, and the default backoff (about 8 s over 6 attempts) gave up on any model that loads
+# slower, failing the first trials of a sweep started right after the server
+_LOADING = re.compile(r"loading model|model is loading|currently loading", re.I)
+LOADING_WAIT_S = 10.0  # between attempts while the server loads: 6 attempts wait up to ~50 s
 _KEY_LIKE = re.compile(r"\b(sk|key|api|tok)[-_][A-Za-z0-9_\-*.]{6,}", re.I)
 
 
@@ -117,6 +122,8 @@ def classify(exc: BaseException, secrets: tuple[str, ...] = ()) -> ProviderError
             return ProviderError(f"HTTP 429 quota/spend cap (not retried): {message}", retryable=False,
                                  details={"status": status, "kind": "quota"})
         retryable = status in RETRYABLE_STATUS or status >= 500
+        if status == 503 and wait is None and _LOADING.search(message + " " + _body_text(body)):
+            wait = LOADING_WAIT_S
         kind = ("overloaded" if status == 529 else "rate_limit" if status == 429 else "server" if status >= 500
                 else "context_full" if status == 400 and CONTEXT_EXCEEDED.search(message) else "client")
         return ProviderError(f"HTTP {status} {name}: {message}"[:500], retryable=retryable, retry_after=wait,
