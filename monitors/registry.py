@@ -117,7 +117,7 @@ class MonitorSuite:
         """The verdict a monitor failed to make: labelled MONITOR_ERROR, never flagged; the sweep
         stores the trial, exits 4 naming the monitor, and a re-run scores it again (runners/rejudge.py)."""
         self.failures.append((name, exc))
-        message = (str(exc) or "").splitlines()[0][:200] if str(exc) else ""
+        message = next(iter(str(exc).splitlines()), "")[:200]
         return Verdict(MONITOR_ERROR, 0.0, [], f"the monitor failed on this reply ({type(exc).__name__}"
                        f"{': ' + message if message else ''}): a bug in afsim, not a verdict", backend,
                        flag=False, abstained=True)
