@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from scenarios.schema import ScenarioError
 
@@ -109,6 +109,24 @@ def run_cli(main: Callable[[], int]) -> None:
                        f"{redact_secrets(first)}; traceback in {log}"), file=sys.stderr)
         code = EXIT_INTERNAL_ERROR
     sys.exit(code)
+
+
+def print_error(line: str) -> None:
+    """The reason of a non-zero exit that is not a crash (exit 3): on stderr, where a script or a CI
+    log looks for errors (found by a probe: it was on stdout only), and on stdout as before, where
+    the sweep's figures are and scripts read it; once when both go to the same place (a terminal)."""
+    line = one_line(line)
+    if not _same_destination(sys.stdout, sys.stderr):
+        print(line)
+        sys.stdout.flush()  # before the stderr copy, in order in a log that holds both
+    print(line, file=sys.stderr)
+
+
+def _same_destination(out: Any, err: Any) -> bool:
+    try:
+        return os.path.sameopenfile(out.fileno(), err.fileno())
+    except (OSError, ValueError, AttributeError):  # a stream without a file (a test's capture)
+        return False
 
 
 def redact_secrets(text: str) -> str:

@@ -37,6 +37,7 @@ from runners.cli_errors import (
     EXIT_TOO_MANY_ERRORS,
     ArgumentParser,
     UsageError,
+    print_error,
     run_cli,
 )
 from runners.engine import (
@@ -279,7 +280,7 @@ def _rescore_folder(args: Any, requested: dict[str, Any]) -> int:
         return EXIT_INTERNAL_ERROR
     if unusable := judges_unusable({"judges": result.judges}, args.run_dir):
         for problem in unusable:
-            print(f"error: {problem}")
+            print_error(f"error: {problem}")
         return EXIT_TOO_MANY_ERRORS
     # the audit verdict of the scenario as run, over the new verdicts: exit 1 on a failed audit, as the sweep
     for line in audit_lines(result.summary):

@@ -5,7 +5,8 @@ missing key, unreachable server, a run folder another sweep is using, a damaged 
 error trials than the scenario's `max_error_rate`, or an LLM judge most of whose votes were
 unusable (unparseable or failed: its verdicts mean nothing); 4 an internal error (a bug: one line and the
 path of a log file with the traceback; never 1, so a crash never reads as a failed audit);
-130 interrupted (completed trials are kept).
+130 interrupted (completed trials are kept). The reason of exit 3 is on stderr (and on stdout after the
+figures).
 
 One sweep owns a run folder at a time (runners/folder_lock.py): a second one exits 2 naming the
 holder, or waits with `--wait-lock`. Error trials of an earlier run are tried again, and stored
@@ -30,6 +31,7 @@ from runners.cli_errors import (
     EXIT_TOO_MANY_ERRORS,
     ArgumentParser,
     UsageError,
+    print_error,
     run_cli,
 )
 from runners.engine import (
@@ -267,12 +269,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL_ERROR
     n_trials = max(1, result.summary["n_trials"])
     if result.summary["n_errors"] / n_trials > scenario.max_error_rate:
-        print(f"error: {result.summary['n_errors']} of {n_trials} trials failed after retries (max_error_rate {scenario.max_error_rate})")
+        print_error(f"error: {result.summary['n_errors']} of {n_trials} trials failed after retries "
+                    f"(max_error_rate {scenario.max_error_rate})")
         return EXIT_TOO_MANY_ERRORS
     unusable = judges_unusable(result.summary, result.run_dir)
     if unusable:
         for problem in unusable:
-            print(f"error: {problem}")
+            print_error(f"error: {problem}")
         return EXIT_TOO_MANY_ERRORS
     for text in audit_lines(result.summary):
         print(text)

@@ -107,8 +107,10 @@ def test_a_rerun_after_a_judge_outage_judges_only_the_failed_votes_again(fake_ll
     # run 1: the judge is down. 6 trials x 3 votes: GARBLE 3 unparseable, DOWN 3 failed, the other
     # four 1 answered + 2 failed each: 14 of 18 votes unusable, exit 3, every trial stored
     assert sweep_main(args) == 3
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "judge alignment_faking: 14 of 18 votes were unusable (3 unparseable, 11 failed calls)" in out
+    assert [line for line in err.splitlines() if line.startswith("error: ")] == [  # the exit's reason, on stderr too
+        line for line in out.splitlines() if line.startswith("error: ")]
     assert "running the same sweep command again judges the verdicts with failed calls again" in out
     before = records(run)
     assert len(before) == 6 and len(model.calls) == 6

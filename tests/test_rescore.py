@@ -83,8 +83,9 @@ def test_a_rescore_whose_judge_answers_nonsense_exits_3_as_the_sweep_does(fake_l
     args = [str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report", "--monitor",
             f"alignment_faking@judge={json.dumps(judge)}"]
     assert rescore_main(args) == 3
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "error: judge alignment_faking@judge: " in out and "votes were unusable" in out
+    assert "error: judge alignment_faking@judge: " in err  # the exit's reason, on stderr too
     assert len(judge_server.calls) > 0
 
 

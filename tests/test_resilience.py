@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,7 +72,9 @@ def test_quota_429_is_not_retried_and_becomes_error_trials_and_exit_3(fake_llm_f
     path.write_text(yaml.safe_dump(scenario))
     code = sweep_main([str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"), "--no-report"])
     assert code == 3
-    assert "12 of 12 trials failed" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    line = "error: 12 of 12 trials failed after retries (max_error_rate 0.1)"
+    assert line in out and err.splitlines().count(line) == 1  # an exit's reason is on stderr too
     assert max(server.attempt_counts().values()) == 1  # one attempt each: a spend cap will not lift
     records = stored_records(tmp_path)
     assert len(records) == 12
@@ -141,3 +145,15 @@ def test_rate_cap_admits_rpm_starts_per_minute(monkeypatch):
 
     asyncio.run(go())
     assert slept == [60.0]  # the 4th start waits for the first to leave the window
+
+
+def test_an_exit_reason_is_on_stderr_and_stdout_and_once_where_they_are_one_file():
+    """`print_error` (exit 3's reason): stderr has it for a script or CI log, stdout keeps it; a terminal,
+    where both go to one place, shows it once."""
+    code = ["-c", "from runners.cli_errors import print_error; print_error('error: the reason')"]
+    root = Path(__file__).resolve().parent.parent
+    apart = subprocess.run([sys.executable, *code], cwd=root, capture_output=True, text=True, check=True)
+    assert apart.stdout == apart.stderr == "error: the reason\n"
+    together = subprocess.run([sys.executable, *code], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, check=True)
+    assert together.stdout == "error: the reason\n"
