@@ -5,6 +5,7 @@ as "the audit failed" (DESIGN §10: a crash must never read as a verdict)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
 import re
@@ -14,10 +15,10 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from scenarios.schema import ScenarioError
 
@@ -28,6 +29,7 @@ EXIT_INTERNAL_ERROR = 4
 # environment variables whose values never reach a crash log (API keys, tokens)
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.I)
 _KEY_SHAPED = re.compile(r"\b(sk|key|api|tok)[-_][A-Za-z0-9_\-*.]{6,}", re.I)
+T = TypeVar("T")
 
 
 class UsageError(Exception):
@@ -64,29 +66,77 @@ def one_line(message: str) -> str:
     return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), message)
 
 
-@contextlib.contextmanager
-def sigterm_as_ctrl_c() -> Iterator[None]:
-    """SIGTERM (`kill`, a CI job's time limit, `docker stop`) stops a command as Ctrl-C does: the
-    signal is passed on as SIGINT, so a sweep cancels its trials and shards, counts what it paid and
-    says how to resume (exit 130). Found by a fuzz: a sweep killed with SIGTERM died at once, and the
-    judge calls it had paid were missing from summary.json.
+class _Interrupt:
+    """The handler of Ctrl-C and SIGTERM while a command runs: the first one stops it (raises
+    KeyboardInterrupt, or inside `run_async` cancels the command's task), every later one is
+    ignored, so the cleanup that counts what was paid and writes the run files is not cut short."""
 
-    Only in the main thread (where Python runs signal handlers), and only while the command runs (a
-    test calling `run_cli` gets its own handler back); a process that ignores SIGINT (a shard)
-    resets SIGTERM itself, or it could not be terminated at all."""
+    def __init__(self) -> None:
+        self.seen = False
+        self.cancel: Callable[[], object] | None = None  # set by `run_async` while its loop runs
+
+    def __call__(self, _signum: int, _frame: object) -> None:
+        if self.seen:
+            return
+        self.seen = True
+        if self.cancel is not None:
+            self.cancel()
+            return
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def interrupted_once() -> Iterator[_Interrupt | None]:
+    """SIGTERM (`kill`, a CI job's time limit, `docker stop`) stops a command as Ctrl-C does, and
+    only the first of them counts: a sweep cancels its trials and shards, counts what it paid and
+    says how to resume (exit 130). Found by fuzzes: a sweep killed with SIGTERM died at once, and the
+    judge calls it had paid were missing from summary.json; a second SIGTERM or Ctrl-C during that
+    cleanup raised in the middle of it, or (after the "interrupted" line) killed the process (exit -15).
+
+    Only in the main thread (where Python runs signal handlers). Without an interrupt the previous
+    handlers come back (a test calling `run_cli` gets its own back); after one they stay ignored:
+    the process is ending. Nested (`run_async` inside `run_cli`), the outer handler is used."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield None
         return
-    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: os.kill(os.getpid(), signal.SIGINT))
+    current = signal.getsignal(signal.SIGINT)
+    if isinstance(current, _Interrupt):
+        yield current
+        return
+    handler = _Interrupt()
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield handler
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if not handler.seen:
+            for signum, before in previous.items():
+                signal.signal(signum, before)
+
+
+def run_async(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(main)` for a command: the first Ctrl-C or SIGTERM cancels `main`, whose cleanup
+    runs to its end (asyncio's own handler raised KeyboardInterrupt at a second Ctrl-C wherever that
+    cleanup was), then raises KeyboardInterrupt; later ones are ignored (`interrupted_once`)."""
+    with interrupted_once() as interrupt:
+        if interrupt is None:
+            return asyncio.run(main)
+        with asyncio.Runner() as runner:
+            loop = runner.get_loop()
+            task = loop.create_task(main)
+            interrupt.cancel = lambda: loop.call_soon_threadsafe(task.cancel)
+            try:
+                return loop.run_until_complete(task)
+            except asyncio.CancelledError:
+                if interrupt.seen:
+                    raise KeyboardInterrupt from None
+                raise
+            finally:
+                interrupt.cancel = None
 
 
 def run_cli(main: Callable[[], int]) -> None:
     try:
-        with sigterm_as_ctrl_c():
+        with interrupted_once():
             code = main()
     except (ScenarioError, UsageError) as exc:
         print(one_line(f"error: {exc}"), file=sys.stderr)

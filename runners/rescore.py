@@ -19,7 +19,6 @@ log (runners/inspect_rescore.py, docs/inspect.md):
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from runners.cli_errors import (
     ArgumentParser,
     UsageError,
     print_error,
+    run_async,
     run_cli,
 )
 from runners.engine import (
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
 def _rescore_folder(args: Any, requested: dict[str, Any]) -> int:
     if not args.no_report:  # the run files are checked in rescore(); all before any judge call
         check_run_outputs(args.run_dir, [REPORT_FILE])
-    result = asyncio.run(rescore(args.run_dir, requested, cache_dir=args.cache_dir, concurrency=args.concurrency))
+    result = run_async(rescore(args.run_dir, requested, cache_dir=args.cache_dir, concurrency=args.concurrency))
     for name, backend in result.monitors.items():
         moved = f" (previous verdicts kept as {result.kept[name]})" if name in result.kept else ""
         print(f"re-scored {result.trials} trials with {name}: {backend}{moved}")
@@ -305,7 +305,7 @@ def _rescore_inspect(args: Any, requested: dict[str, Any]) -> int:
     check_regular_file(args.run_dir, "run folder or Inspect AI log", UsageError)
     if args.out is None:
         raise UsageError(f"{args.run_dir}: an Inspect AI log is not changed in place; give --out FILE.eval")
-    result = asyncio.run(rescore_inspect_log(args.run_dir, requested, args.out, cache_dir=args.cache_dir,
+    result = run_async(rescore_inspect_log(args.run_dir, requested, args.out, cache_dir=args.cache_dir,
                                              concurrency=args.concurrency))
     for name, backend in result.monitors.items():
         moved = f" (the log's own {name} score kept as {result.kept[name]})" if name in result.kept else ""

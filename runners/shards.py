@@ -20,7 +20,8 @@ connections, and runs a fresh event loop in a fresh thread (the forking thread's
 belongs to the parent). Linux only (elsewhere a sweep runs in one process).
 
 Shards die with the parent (PR_SET_PDEATHSIG, plus a parent-pid check for the window before it is
-set): a killed sweep leaves no process that keeps paying for calls.
+set): a killed sweep leaves no process that keeps paying for calls. An interrupted one (Ctrl-C,
+SIGTERM) or one whose shard failed asks the others to stop (STOP_SIGNAL) and adds up what they report.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ MAX_SHARDS = 8
 # one per core is what helps; `--workers 1000` forked up to the concurrency limit (4096) of processes
 # on any machine (found by a bad-input fuzz). 64 is above the cores of any machine a sweep runs on.
 MAX_WORKERS = 64
+# how the parent asks a shard to stop and report (SIGINT and SIGTERM are the user's: a shard ignores
+# Ctrl-C, which reaches the whole process group), and how long it waits for the reports before killing
+STOP_SIGNAL = signal.SIGUSR1
+STOP_GRACE_S = 10.0
 
 
 def available_cores() -> int:
@@ -139,33 +144,62 @@ class _PipeProgress:
         return asyncio.get_running_loop().create_task(loop())
 
 
+class _StopRequest:
+    """SIGUSR1 from the parent (the sweep was interrupted, or another shard failed): cancel this
+    shard's trials, so it reports what it paid and stored instead of being killed with it unsaid."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.target: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None  # one assignment: no torn read
+
+    def __call__(self, _signum: int, _frame: object) -> None:  # in the main thread, blocked in join()
+        self.requested = True
+        if self.target is not None:
+            loop, task = self.target
+            with contextlib.suppress(RuntimeError):  # the loop has closed: the shard is done
+                loop.call_soon_threadsafe(task.cancel)
+
+    def attach(self) -> None:
+        """Called first thing in the shard's event loop (another thread than the handler's)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self.target = (asyncio.get_running_loop(), task)
+        if self.requested:  # asked before there was a task to cancel
+            task.cancel()
+
+
 def _run_child(make_sweep: Callable[[Scenario], Sweep], scenario: Scenario, trials: list[TrialSpec],
                index: int, parts: int, fd: int, parent: int) -> None:
-    """The body of one shard (in the forked child); never returns."""
+    """The body of one shard (in the forked child); never returns. Its report (one JSON line) holds
+    its counters whenever its sweep opened: done, stopped by the parent, or failed."""
     code = 1
     try:
+        stop = _StopRequest()
+        signal.signal(STOP_SIGNAL, stop)
         _die_with_parent(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's passes it on as SIGINT, which we ignore
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the sweep's own SIGTERM stops it, and it asks us (STOP_SIGNAL)
         signal.set_wakeup_fd(-1)  # the inherited wake-up fd is the parent's event loop
+        outcome: dict[str, Any] = {}
 
-        async def body() -> dict[str, Any]:
+        async def body() -> None:
+            stop.attach()
             sweep = make_sweep(shard_scenario(scenario, index, parts))
             sweep.open()
             try:
                 await sweep.run(trials, _PipeProgress(fd), shards=1)  # type: ignore[arg-type]
-            finally:
+            finally:  # also when stopped: the calls it paid, the votes of the verdicts it stored
+                outcome["counters"] = shard_counters(sweep)
                 await sweep.close()
-            return {"calls": dict(sweep.calls.counters.__dict__),
-                    "judges": {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items()
-                               if hasattr(j, "counters")}}
-
-        outcome: dict[str, Any] = {}
 
         def thread() -> None:  # a fresh thread has no running loop: asyncio.run works here
             try:
-                outcome["done"] = asyncio.run(body())
+                asyncio.run(body())
+                outcome["done"] = True
             except BaseException as exc:  # reported to the parent as one line
+                if stop.requested:
+                    outcome["stopped"] = True
+                    return
                 outcome.update(error=(str(exc) or type(exc).__name__).splitlines()[0], kind=type(exc).__name__)
                 if isinstance(shard_error(outcome, index, parts), ShardFailed):
                     # a bug: the trace goes to the parent's crash log (runners/cli_errors.py)
@@ -173,18 +207,29 @@ def _run_child(make_sweep: Callable[[Scenario], Sweep], scenario: Scenario, tria
 
         worker = threading.Thread(target=thread, name=f"afsim-shard-{index}")
         worker.start()
-        worker.join()
+        worker.join()  # interrupted by signals: the stop handler runs in this thread meanwhile
         os.write(fd, (json.dumps(outcome) + "\n").encode())
         code = 0 if "done" in outcome else 1
     finally:
         os._exit(code)  # no inherited finalizers (the parent's store, loop, SDK clients) run here
 
 
+def shard_counters(sweep: Sweep) -> dict[str, Any]:
+    """What a shard reports for the parent to add up (`merge_counters`): its call and judge
+    counters."""
+    return {
+        "calls": dict(sweep.calls.counters.__dict__),
+        "judges": {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")},
+    }
+
+
 async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, parts: int,
                      make_sweep: Callable[[Scenario], Sweep]) -> None:
     """Fork `parts` shards over `trials`, relay their progress, add their counters to `sweep`'s.
     A shard that fails stops the others; the error names the shard and its first line (a bug
-    carries the shard's traceback to the crash log: `ShardFailed`)."""
+    carries the shard's traceback to the crash log: `ShardFailed`). Cancelled (Ctrl-C, SIGTERM),
+    it stops every shard and adds up what they report before it raises: their calls and votes
+    were paid (found by a probe: with `--workers 2` they were missing from summary.json)."""
     loop = asyncio.get_running_loop()
     sys.stdout.flush()
     sys.stderr.flush()
@@ -201,7 +246,7 @@ async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, 
         os.close(write_fd)
         children.append((pid, os.fdopen(read_fd, "rb")))
 
-    async def relay(pid: int, pipe: BinaryIO) -> dict[str, Any]:
+    async def relay(index: int, pid: int, pipe: BinaryIO) -> dict[str, Any]:
         reader = asyncio.StreamReader(limit=2**24)
         transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
         outcome: dict[str, Any] = {"error": "the shard process ended without a report"}
@@ -210,34 +255,74 @@ async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, 
                 if line.startswith(b"progress "):
                     progress.update(int(line.split()[1]))
                 elif line.startswith(b"status "):
-                    progress.status(line[7:].decode("utf-8", "replace").strip(), f"shard {children.index((pid, pipe))}")
+                    progress.status(line[7:].decode("utf-8", "replace").strip(), f"shard {index}")
                 else:
                     outcome = json.loads(line)
         finally:
             transport.close()
         await loop.run_in_executor(None, os.waitpid, pid, 0)
-        if "done" not in outcome:  # raising here makes the gather below stop the other shards
-            raise shard_error(outcome, children.index((pid, pipe)), parts)
-        return outcome["done"]
+        return outcome
 
-    tasks = [asyncio.ensure_future(relay(pid, pipe)) for pid, pipe in children]
+    tasks = [asyncio.ensure_future(relay(i, pid, pipe)) for i, (pid, pipe) in enumerate(children)]
+    interrupted, failed = False, None
     try:
-        outcomes = await asyncio.gather(*tasks)
-    except BaseException:
-        for pid, _ in children:  # cancelled (Ctrl-C) or a relay failed: stop every shard now
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        for pid, _ in children:  # and reap them: no zombies left for an init that may not reap
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
+        try:
+            failed = await _first_failure(tasks)
+        except asyncio.CancelledError:
+            interrupted = True
+        await _stop_shards(children, tasks)
+    except BaseException:  # cancelled again while stopping them: no waiting any more
+        _kill_shards([pid for pid, _ in children])
+        raise
+    finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for _, pipe in children:
             pipe.close()
-        raise
-    for report in outcomes:
-        merge_counters(sweep, report)
+    reports = [task.result() for task in tasks if not task.cancelled() and task.exception() is None]
+    for report in reports:
+        if "counters" in report:
+            merge_counters(sweep, report["counters"])
+    if interrupted:
+        raise asyncio.CancelledError
+    if failed is not None:
+        if (error := failed.exception()) is not None:
+            raise error
+        raise shard_error(failed.result(), tasks.index(failed), parts)
+
+
+async def _first_failure(tasks: list[asyncio.Future[dict[str, Any]]]) -> asyncio.Future[dict[str, Any]] | None:
+    """Wait for every shard's report; the first one that is not "done" ends the wait (the others
+    are stopped then) and is returned."""
+    pending = set(tasks)
+    while pending:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:  # in shard order when several end at once
+            if task in done and (task.exception() is not None or "done" not in task.result()):
+                return task
+    return None
+
+
+async def _stop_shards(children: list[tuple[int, BinaryIO]], tasks: list[asyncio.Future[dict[str, Any]]]) -> None:
+    """Ask the shards still running to stop (STOP_SIGNAL) and wait for their reports, at most
+    STOP_GRACE_S; then kill those left. Their relays reap them: no zombies left for an init that may not reap."""
+    running = [(pid, task) for (pid, _), task in zip(children, tasks, strict=True) if not task.done()]
+    if not running:
+        return
+    for pid, _ in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, STOP_SIGNAL)
+    _, late = await asyncio.wait([task for _, task in running], timeout=STOP_GRACE_S)
+    if late:
+        _kill_shards([pid for pid, task in running if task in late])
+        await asyncio.wait(late)
+
+
+def _kill_shards(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def shard_error(outcome: dict[str, Any], index: int, parts: int) -> Exception:
@@ -268,6 +353,7 @@ class ShardFailed(RuntimeError):
 
 
 def merge_counters(sweep: Sweep, report: dict[str, Any]) -> None:
+    """Add a shard's counters (`shard_counters`) to the parent's."""
     for name, value in report["calls"].items():
         setattr(sweep.calls.counters, name, getattr(sweep.calls.counters, name) + value)
     for name, counts in report["judges"].items():

@@ -5,8 +5,8 @@ missing key, unreachable server, a run folder another sweep is using, a damaged 
 error trials than the scenario's `max_error_rate`, or an LLM judge most of whose votes were
 unusable (unparseable or failed: its verdicts mean nothing); 4 an internal error (a bug: one line and the
 path of a log file with the traceback; never 1, so a crash never reads as a failed audit);
-130 interrupted (completed trials are kept). The reason of exit 3 is on stderr (and on stdout after the
-figures).
+130 interrupted by Ctrl-C or SIGTERM (completed trials are kept, what was paid is counted; a second
+signal while it stops is ignored). The reason of exit 3 is on stderr (and on stdout after the figures).
 
 One sweep owns a run folder at a time (runners/folder_lock.py): a second one exits 2 naming the
 holder, or waits with `--wait-lock`. Error trials of an earlier run are tried again, and stored
@@ -17,7 +17,6 @@ again from the stored replies (runners/rejudge.py).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import sys
 from pathlib import Path
@@ -32,6 +31,7 @@ from runners.cli_errors import (
     ArgumentParser,
     UsageError,
     print_error,
+    run_async,
     run_cli,
 )
 from runners.engine import (
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     # the folder stays ours until its report is written (run_sweep takes the same lock again)
     with folder_lock.owning(run_dir_of(scenario, options), wait=args.wait_lock):
         try:
-            result = asyncio.run(run_sweep(scenario, options))
+            result = run_async(run_sweep(scenario, options))
         except ScenarioError as exc:
             raise ScenarioError(_located(str(exc), args)) from None
         report_path = None

@@ -6,11 +6,13 @@ fake servers: one for the model under test, one for the judge."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import multiprocessing
 import os
 import signal
 import sqlite3
+import sys
 import threading
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -360,3 +362,96 @@ def test_a_rejudge_that_gets_fewer_usable_votes_keeps_the_stored_verdict(fake_ll
     assert {k: r["monitors"] for k, r in records(run).items()} == {k: r["monitors"] for k, r in before.items()}
     summary = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
     assert (summary["votes"], summary["error_votes"], summary["unparseable_votes"]) == (6, 4, 0)
+
+
+class TerminatingJudge(HoldingJudge):
+    """Answers every vote but the DOWN trial's (held); once all 18 votes of the six trials have been
+    asked, sends SIGTERM to the sweep's process (`sweep_pid`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down, self.hold = False, True
+        self.sweep_pid = 0
+        self.requests = 0
+
+    def __call__(self, body: dict[str, Any]) -> Any:
+        with self.lock:
+            self.requests += 1
+            last = self.requests == 6 * VOTES
+        if last:
+            os.kill(self.sweep_pid, signal.SIGTERM)
+        return super().__call__(body)
+
+
+@pytest.mark.parametrize("again", [None, signal.SIGTERM, signal.SIGINT], ids=["once", "sigterm-again", "ctrl-c-again"])
+def test_a_sharded_sweep_stopped_by_sigterm_keeps_the_judge_counters_of_its_shards(fake_llm_factory, tmp_path, again):
+    """Found by probes: with `--workers 2` a SIGTERM lost the shards' judge calls, votes and cost
+    (summary.json missing them after the interrupted run and after the resume), and a second SIGTERM
+    or Ctrl-C during the cleanup cut it short, or after the "interrupted" line killed the process
+    (exit -15). Now the shards are stopped and counted, and later signals are ignored."""
+    model = fake_llm_factory(reply=ModelUnderTest())
+    judge = TerminatingJudge()
+    judge_server = fake_llm_factory(reply=judge)
+    scenario = write_scenario(tmp_path, model, judge_server)
+    run = tmp_path / "run"
+    args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report",
+            "--quiet", "--workers", "2"]
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        judge.sweep_pid = pool.submit(os.getpid).result(timeout=60)  # the one worker runs the sweep next
+        code, err = pool.submit(_sweep_signalled_again, args, again).result(timeout=300)
+    assert code == 130, err
+    assert err.splitlines()[-1].startswith("interrupted: completed trials are stored") and "Traceback" not in err
+    stored = records(run) if (run / STORE_NAME).exists() else {}
+    assert len(stored) < 6  # the DOWN trial's shard stored nothing of its batch
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert judged["calls"] == len(judge_server.calls) == 6 * VOTES  # every vote asked was paid, the held ones too
+    garbled = sum("GARBLE" in r["reply"]["scratchpad"] for r in stored.values())
+    assert (judged["verdicts"], judged["votes"], judged["unparseable_votes"]) == (len(stored), VOTES * len(stored),
+                                                                                  VOTES * garbled)
+
+    judge.hold = False
+    assert sweep_main(args) == 0
+    assert len(records(run)) == 6 and len(model.calls) == 6  # the replies of the stopped batch were cached
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert (judged["verdicts"], judged["votes"], judged["unparseable_votes"]) == (6, 18, 3)
+    assert judged["calls"] == len(judge_server.calls)  # both runs' calls: none lost to the interrupt
+
+
+def _sweep_signalled_again(args: list[str], again: signal.Signals | None) -> tuple[int, str]:
+    """In a spawned interpreter: `python -m runners.sweep ARGS` as its CLI runs it (exit code, stderr).
+    With `again`, that signal comes twice more: while the interrupted sweep writes its run files,
+    and once it has printed its "interrupted" line."""
+    import runners.engine
+    from runners.cli_errors import run_cli
+
+    err = io.StringIO()
+    if again is not None:
+        write_run_files = runners.engine.write_run_files
+
+        def signalled_write_run_files(*a: Any, **k: Any) -> Any:
+            os.kill(os.getpid(), again)  # its handler runs here, before the files are written
+            return write_run_files(*a, **k)
+
+        runners.engine.write_run_files = signalled_write_run_files
+        err = _SignalAfter("interrupted:", again)
+    sys.stderr = err
+    try:
+        run_cli(lambda: sweep_main(args))
+    except SystemExit as exc:
+        return int(exc.code or 0), err.getvalue()
+    return 0, err.getvalue()
+
+
+class _SignalAfter(io.StringIO):
+    """stderr that sends `signum` to its own process once `text` has been written."""
+
+    def __init__(self, text: str, signum: signal.Signals) -> None:
+        super().__init__()
+        self.text, self.signum, self.sent = text, signum, False
+
+    def write(self, s: str) -> int:
+        n = super().write(s)
+        if self.text in s and not self.sent:
+            self.sent = True
+            os.kill(os.getpid(), self.signum)
+        return n
