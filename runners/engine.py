@@ -554,9 +554,10 @@ def monitor_error_line(summary: dict[str, Any], failures: list[tuple[str, BaseEx
     if not failed:
         return None
     counts = ", ".join(f"{name} on {n}" for name, n in failed.items())
-    first = (f"{type(failures[0][1]).__name__} in {failures[0][0]}; traceback in {write_crash_log(failures[0][1])}"
-             if failures else "the traceback was in another process or an earlier run: run the same command with "
-             "--workers 1")
+    # a shard's failure (runners/shards.py) is named by its own kind, its traceback in the same log
+    first = (f"{getattr(failures[0][1], 'kind', type(failures[0][1]).__name__)} in {failures[0][0]}; "
+             f"traceback in {write_crash_log(failures[0][1])}"
+             if failures else "the traceback was in an earlier run: the same command scores those trials again")
     return (f"internal error (a bug in afsim, not an audit result): monitors failed on some replies ({counts}); "
             f"those trials are stored with verdicts labelled {MONITOR_ERROR} (never flagged) and are scored again "
             f"when the same command runs again; {first}")

@@ -216,11 +216,16 @@ def _run_child(make_sweep: Callable[[Scenario], Sweep], scenario: Scenario, tria
 
 def shard_counters(sweep: Sweep) -> dict[str, Any]:
     """What a shard reports for the parent to add up (`merge_counters`): its call and judge
-    counters."""
-    return {
+    counters, and its first monitor failure with the traceback (the parent writes the crash log)."""
+    report: dict[str, Any] = {
         "calls": dict(sweep.calls.counters.__dict__),
         "judges": {name: j.counters.as_dict() for name, j in sweep.monitors.judges.items() if hasattr(j, "counters")},
     }
+    if sweep.monitors.failures:
+        name, exc = sweep.monitors.failures[0]
+        report["monitor_failure"] = {"monitor": name, "kind": type(exc).__name__, "error": str(exc),
+                                     "traceback": "".join(traceback.format_exception(exc))}
+    return report
 
 
 async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, parts: int,
@@ -353,7 +358,8 @@ class ShardFailed(RuntimeError):
 
 
 def merge_counters(sweep: Sweep, report: dict[str, Any]) -> None:
-    """Add a shard's counters (`shard_counters`) to the parent's."""
+    """Add a shard's counters (`shard_counters`) to the parent's; its monitor failure joins the
+    parent's, so the crash log the sweep writes holds the shard's traceback."""
     for name, value in report["calls"].items():
         setattr(sweep.calls.counters, name, getattr(sweep.calls.counters, name) + value)
     for name, counts in report["judges"].items():
@@ -361,3 +367,15 @@ def merge_counters(sweep: Sweep, report: dict[str, Any]) -> None:
         if judge is not None and hasattr(judge, "counters"):
             for key, value in counts.items():
                 setattr(judge.counters, key, getattr(judge.counters, key) + value)
+    if failure := report.get("monitor_failure"):
+        sweep.monitors.failures.append((failure["monitor"], ShardMonitorFailed(failure)))
+
+
+class ShardMonitorFailed(Exception):
+    """A monitor's failure in a shard, as the parent reports it: its kind, message and traceback
+    (`remote_traceback`, which `write_crash_log` adds to the log)."""
+
+    def __init__(self, failure: dict[str, str]):
+        super().__init__(f"{failure['kind']}: {failure['error']}")
+        self.kind = failure["kind"]
+        self.remote_traceback = failure["traceback"]

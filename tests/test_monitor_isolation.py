@@ -82,3 +82,16 @@ def test_rescore_with_a_monitor_failing_on_some_replies_exits_4(scenario, tmp_pa
     assert rescore_main([str(run), "--monitor", "compliance=embedded", "--no-report"]) == 4
     assert "monitors failed on some replies (compliance on" in capsys.readouterr().err
     assert len(records(run)) == 24
+
+
+def test_a_monitor_failing_in_a_shard_logs_its_traceback_as_with_one_worker(scenario, tmp_path, monkeypatch, capsys):
+    """Found by a probe: with `--workers 2` the failure was counted and said, but its traceback stayed
+    in the shard process and the line told the user to run again with --workers 1."""
+    run = tmp_path / "run"
+    monkeypatch.setattr(monitors.registry, "classify_compliance", broken_on_some)  # inherited by the forked shards
+    assert sweep_main([str(scenario), "--output", str(run), "--workers", "2", "--no-report"]) == 4
+    out, err = capsys.readouterr()
+    assert "in 2 processes" in out and "--workers 1" not in err
+    assert "ValueError in compliance; traceback in" in err and "Traceback" not in err
+    log = Path(err.rsplit("traceback in ", 1)[1].strip()).read_text()
+    assert "a bug this reply meets" in log and "in broken_on_some" in log  # the shard's own frames
