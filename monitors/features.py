@@ -40,6 +40,8 @@ everything after that is numpy over all sentences of the batch at once.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -274,11 +276,24 @@ def _code(token: bytes) -> int:
     return code
 
 
+# the reply format's tags, read as tokens of their own (same length, so spans stay those of the text):
+# a mention of <rejected/> or <request_fully_accepted/> is not a verb of refusing or accepting
+_FORMAT_TAG = re.compile(rb"<(rejected|request_fully_accepted)\s*/?\s*>")
+
+
+def _tag_token(m: re.Match[bytes]) -> bytes:
+    word = b"rejtag" if m[1] == b"rejected" else b"acctag"
+    return b" " + word.ljust(len(m[0]) - 2) + b" "
+
+
 def to_buffer(text: str) -> bytes:
     """The scratchpad as lower-case bytes, one per character, with "|" at sentence ends."""
     if not text.isascii():
         text = text.translate(_UNICODE)
-    return text.encode("latin-1", "replace").translate(_TABLE)
+    raw = text.encode("latin-1", "replace").lower()
+    if b"<re" in raw:
+        raw = _FORMAT_TAG.sub(_tag_token, raw)
+    return raw.translate(_TABLE)
 
 
 @dataclass(slots=True)
