@@ -41,7 +41,6 @@ everything after that is numpy over all sentences of the batch at once.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from itertools import accumulate
 
