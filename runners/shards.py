@@ -54,7 +54,7 @@ MAX_SHARDS = 8
 # on any machine (found by a bad-input fuzz). 64 is above the cores of any machine a sweep runs on.
 MAX_WORKERS = 64
 # how the parent asks a shard to stop and report (SIGINT and SIGTERM are the user's: a shard ignores
-# Ctrl-C, which reaches the whole process group), and how long it waits for the reports before killing
+# both, as they may reach the whole process group), and how long it waits for the reports before killing
 STOP_SIGNAL = signal.SIGUSR1
 STOP_GRACE_S = 10.0
 
@@ -177,8 +177,10 @@ def _run_child(make_sweep: Callable[[Scenario], Sweep], scenario: Scenario, tria
         stop = _StopRequest()
         signal.signal(STOP_SIGNAL, stop)
         _die_with_parent(parent)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the sweep's own SIGTERM stops it, and it asks us (STOP_SIGNAL)
+        # Ctrl-C, and SIGTERM from `timeout`, systemd or a CI runner, reach the whole process group:
+        # the parent stops us (STOP_SIGNAL) and counts our report; dying at once lost what we paid
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.set_wakeup_fd(-1)  # the inherited wake-up fd is the parent's event loop
         outcome: dict[str, Any] = {}
 

@@ -455,3 +455,46 @@ class _SignalAfter(io.StringIO):
             self.sent = True
             os.kill(os.getpid(), self.signum)
         return n
+
+
+class GroupTerminatingJudge(TerminatingJudge):
+    """TerminatingJudge that sends its SIGTERM to the sweep's whole process group, as `timeout`,
+    systemd and a CI runner's cancel do: the shards get it too."""
+
+    def __call__(self, body: dict[str, Any]) -> Any:
+        with self.lock:
+            self.requests += 1
+            last = self.requests == 6 * VOTES
+        if last:
+            os.killpg(self.sweep_pid, signal.SIGTERM)
+        return HoldingJudge.__call__(self, body)
+
+
+def test_a_sharded_sweep_whose_process_group_is_sigtermed_keeps_the_judge_counters_of_its_shards(
+        fake_llm_factory, tmp_path):
+    """Found by a review: `timeout 1h python -m runners.sweep --workers 2` (GNU timeout signals the
+    whole process group) killed the shards at once (their SIGTERM was SIG_DFL), so summary.json lost
+    the judge calls and votes they had paid. A shard now leaves SIGTERM, as Ctrl-C, to its parent."""
+    import subprocess
+
+    model = fake_llm_factory(reply=ModelUnderTest())
+    judge = GroupTerminatingJudge()
+    judge_server = fake_llm_factory(reply=judge)
+    scenario = write_scenario(tmp_path, model, judge_server)
+    run = tmp_path / "run"
+    args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report",
+            "--quiet", "--workers", "2"]
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    sweep = subprocess.Popen([sys.executable, "-m", "runners.sweep", *args], env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    judge.sweep_pid = sweep.pid  # its own session: the group's id is its pid
+    _, err = sweep.communicate(timeout=300)
+    assert sweep.returncode == 130, err
+    assert "Traceback" not in err
+    stored = records(run) if (run / STORE_NAME).exists() else {}
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert judged["calls"] == len(judge_server.calls) == 6 * VOTES
+    garbled = sum("GARBLE" in r["reply"]["scratchpad"] for r in stored.values())
+    assert (judged["verdicts"], judged["votes"], judged["unparseable_votes"]) == (len(stored), VOTES * len(stored),
+                                                                                  VOTES * garbled)
