@@ -71,8 +71,10 @@ class _Interrupt:
     KeyboardInterrupt, or inside `run_async` cancels the command's task), every later one is
     ignored, so the cleanup that counts what was paid and writes the run files is not cut short."""
 
-    def __init__(self) -> None:
+    def __init__(self, previous: dict[int, Any]) -> None:
         self.seen = False
+        self.active = True  # while its command runs; after it, an interrupted one stays installed, ignoring
+        self.previous = previous  # the handlers before the first command's: the next command restores them
         self.cancel: Callable[[], object] | None = None  # set by `run_async` while its loop runs
 
     def __call__(self, _signum: int, _frame: object) -> None:
@@ -95,21 +97,28 @@ def interrupted_once() -> Iterator[_Interrupt | None]:
 
     Only in the main thread (where Python runs signal handlers). Without an interrupt the previous
     handlers come back (a test calling `run_cli` gets its own back); after one they stay ignored:
-    the process is ending. Nested (`run_async` inside `run_cli`), the outer handler is used."""
+    the process is ending (or, in a test, until the next command, which starts afresh). Nested
+    (`run_async` inside `run_cli`), the outer handler is used."""
     if threading.current_thread() is not threading.main_thread():
         yield None
         return
     current = signal.getsignal(signal.SIGINT)
-    if isinstance(current, _Interrupt):
+    if isinstance(current, _Interrupt) and current.active:
         yield current
         return
-    handler = _Interrupt()
-    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    # an earlier command in this process that was interrupted left its handler ignoring: not nested
+    # in it (found by a review: a second `run_cli` ignored its SIGTERM and exited 0), and what it replaced
+    # is what comes back
+    stale = current.previous if isinstance(current, _Interrupt) else None
+    handler = _Interrupt({})
+    installed = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    handler.previous = stale or installed
     try:
         yield handler
     finally:
+        handler.active = False
         if not handler.seen:
-            for signum, before in previous.items():
+            for signum, before in handler.previous.items():
                 signal.signal(signum, before)
 
 

@@ -157,3 +157,45 @@ def test_an_exit_reason_is_on_stderr_and_stdout_and_once_where_they_are_one_file
     together = subprocess.run([sys.executable, *code], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, check=True)
     assert together.stdout == "error: the reason\n"
+
+
+def test_a_second_command_in_the_same_process_is_interrupted_as_the_first():
+    """Found by a review: after one `run_cli` was interrupted, its handler (ignoring later signals
+    while the process ends) stayed installed, and the next `run_cli` or `run_async` in the process
+    (tests run many) took it for an outer command's: its SIGTERM was ignored and it exited 0, as if
+    done. Each command now stops at its own first signal; an uninterrupted one restores the
+    handlers there were before the first. In a spawned interpreter: signal handlers are per process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        codes, restored = pool.submit(_two_commands_interrupted).result(timeout=120)
+    assert codes == [130, 130, 130, 0]
+    assert restored
+
+
+def _two_commands_interrupted() -> tuple[list[int | None], bool]:
+    import os
+    import signal
+
+    from runners.cli_errors import run_async, run_cli
+
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+
+    def terminated() -> int:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return 0
+
+    async def cancelled() -> int:
+        os.kill(os.getpid(), signal.SIGINT)
+        await asyncio.wait_for(asyncio.Event().wait(), 60)  # never set: the signal cancels it (or exit 4)
+        return 0
+
+    codes: list[int | None] = []
+    for main in (terminated, terminated, lambda: run_async(cancelled()), lambda: 0):
+        try:
+            run_cli(main)
+        except SystemExit as exc:
+            codes.append(exc.code)  # type: ignore[arg-type]
+    restored = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    return codes, restored
