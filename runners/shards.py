@@ -277,11 +277,9 @@ async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, 
             failed = await _first_failure(tasks)
         except asyncio.CancelledError:
             interrupted = True
-        await _stop_shards(children, tasks)
-    except BaseException:  # cancelled again while stopping them: no waiting any more
-        _kill_shards([pid for pid, _ in children])
-        raise
-    finally:
+        interrupted = await _stop_shards(children, tasks) or interrupted
+    finally:  # the shards still running here are left by an error: nothing to count
+        _kill_shards([pid for (pid, _), task in zip(children, tasks, strict=True) if not task.done()])
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -311,7 +309,24 @@ async def _first_failure(tasks: list[asyncio.Future[dict[str, Any]]]) -> asyncio
     return None
 
 
-async def _stop_shards(children: list[tuple[int, BinaryIO]], tasks: list[asyncio.Future[dict[str, Any]]]) -> None:
+async def _stop_shards(children: list[tuple[int, BinaryIO]], tasks: list[asyncio.Future[dict[str, Any]]]) -> bool:
+    """`_ask_shards_to_stop`, run to its end (at most STOP_GRACE_S) even if the sweep is interrupted
+    meanwhile; returns whether it was. Found by a review: a Ctrl-C while the shards stopped after one
+    had failed killed them and dropped the reports already in, with the judge calls they had paid."""
+    stopping = asyncio.ensure_future(_ask_shards_to_stop(children, tasks))
+    interrupted = False
+    while True:
+        try:
+            await asyncio.shield(stopping)
+            return interrupted
+        except asyncio.CancelledError:
+            if stopping.cancelled():  # the event loop itself is closing
+                raise
+            interrupted = True
+
+
+async def _ask_shards_to_stop(children: list[tuple[int, BinaryIO]],
+                              tasks: list[asyncio.Future[dict[str, Any]]]) -> None:
     """Ask the shards still running to stop (STOP_SIGNAL) and wait for their reports, at most
     STOP_GRACE_S; then kill those left. Their relays reap them: no zombies left for an init that may not reap."""
     running = [(pid, task) for (pid, _), task in zip(children, tasks, strict=True) if not task.done()]

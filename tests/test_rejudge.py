@@ -498,3 +498,58 @@ def test_a_sharded_sweep_whose_process_group_is_sigtermed_keeps_the_judge_counte
     garbled = sum("GARBLE" in r["reply"]["scratchpad"] for r in stored.values())
     assert (judged["verdicts"], judged["votes"], judged["unparseable_votes"]) == (len(stored), VOTES * len(stored),
                                                                                   VOTES * garbled)
+
+
+def test_a_signal_while_the_shards_stop_after_one_failed_still_counts_their_calls(fake_llm_factory, tmp_path):
+    """Found by a review: when one shard failed, the sweep asked the others to stop; a Ctrl-C or
+    SIGTERM in that wait was taken for a second one: the shards were killed and the reports already
+    in (the failed shard's, the stopped ones') were dropped, so summary.json lost the judge calls they
+    had paid. Now the stop runs to its end and every report is counted."""
+    model = fake_llm_factory(reply=ModelUnderTest())
+    judge = HoldingJudge()
+    judge.down, judge.hold = False, True  # the DOWN trial's shard never finishes: it is stopped
+    judge_server = fake_llm_factory(reply=judge)
+    scenario = write_scenario(tmp_path, model, judge_server)
+    run = tmp_path / "run"
+    args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report",
+            "--quiet", "--workers", "2"]
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        code, err = pool.submit(_sweep_with_a_failing_shard_then_signalled, args).result(timeout=300)
+    assert code == 130, err  # the interrupt, as without the failure
+    assert "Traceback" not in err
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert judged["calls"] == len(judge_server.calls) > 0  # both shards' calls, the held ones too
+    stored = records(run) if (run / STORE_NAME).exists() else {}
+    assert (judged["verdicts"], judged["votes"]) == (len(stored), VOTES * len(stored))
+
+
+def _sweep_with_a_failing_shard_then_signalled(args: list[str]) -> tuple[int, str]:
+    """In a spawned interpreter: the shard that finishes its trials fails (a bug), and SIGTERM comes
+    as the sweep asks the other shard to stop."""
+    import runners.engine
+    import runners.shards
+    from runners.cli_errors import run_cli
+
+    run = runners.engine.Sweep.run
+
+    async def failing_run(self: Any, trials: Any, progress: Any, shards: int | None = None) -> int:
+        done = await run(self, trials, progress, shards)
+        if shards == 1:  # in a shard, once its trials are stored
+            raise RuntimeError("a bug after the shard's trials")
+        return done
+
+    stop = runners.shards._stop_shards
+
+    async def stop_signalled(*a: Any) -> Any:
+        os.kill(os.getpid(), signal.SIGTERM)  # handled at once: cancels the sweep's task while it waits
+        return await stop(*a)
+
+    runners.engine.Sweep.run = failing_run  # type: ignore[method-assign]
+    runners.shards._stop_shards = stop_signalled
+    err = io.StringIO()
+    sys.stderr = err
+    try:
+        run_cli(lambda: sweep_main(args))
+    except SystemExit as exc:
+        return int(exc.code or 0), err.getvalue()
+    return 0, err.getvalue()
