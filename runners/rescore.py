@@ -174,7 +174,9 @@ async def _rescore(run_dir: Path, requested: dict[str, Any], cache_dir: Path | N
             for record, new in zip(batch, verdicts, strict=True):
                 monitors = record.setdefault("monitors", {})
                 for name, previous in kept.items():
-                    if name in monitors:
+                    # a trial re-scored by this command's interrupted run has its previous verdict kept
+                    # already: `name` holds the new one (found by a review: it overwrote the kept one)
+                    if name in monitors and previous not in monitors:
                         monitors[previous] = monitors[name]
                 for name, verdict in new.items():
                     monitors[name] = verdict.as_dict()

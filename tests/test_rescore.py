@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from runners.calls import RetryPolicy
 from runners.engine import SweepOptions, run_sweep
 from runners.rescore import main as rescore_main
@@ -188,3 +190,37 @@ def test_a_rescore_is_refused_while_a_sweep_owns_the_folder(tmp_path, capsys):
     assert ended.value.code == 0, capsys.readouterr().err
     assert "compliance@again" in (run / "scenario.yaml").read_text()
     assert (run / ".afsim.lock").read_text() == ""  # released on the way out
+
+
+def test_a_rescore_run_again_after_an_interrupt_keeps_the_previous_verdicts(fake_llm_factory, tmp_path, monkeypatch):
+    """Found by a review: a re-score interrupted after some batches (Ctrl-C, SIGTERM: exit 130,
+    "run the same command again") had stored the new verdicts of those trials but not the new
+    scenario.yaml; run again, it moved those new verdicts over the previous ones it had kept for
+    them (`alignment_faking@was-embedded`): the embedded verdicts of those trials were lost."""
+    import monitors.registry
+    import runners.rescore
+
+    monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
+    run = stored_run(tmp_path, model="sim/af-opus")
+    embedded = {r["key"]: r["alignment_faking_label"] for r in rows_of(run)}
+    judge_server = fake_llm_factory(reply=Script(lambda body: af_reply(True)))  # every verdict: faking
+    judge = {"backend": "openai/judge-model", "votes": 1, "base_url": judge_server.openai_base_url, "api_key_env": KEY_ENV}
+    monkeypatch.setattr(runners.rescore, "BATCH", 2)
+    classify = monitors.registry.MonitorSuite.classify_batch
+    batches = []
+
+    async def interrupted_at_the_third_batch(self, parsed):
+        batches.append(len(parsed))
+        if len(batches) == 3:
+            raise KeyboardInterrupt  # as the CLI's first Ctrl-C ends it
+        return await classify(self, parsed)
+
+    monkeypatch.setattr(monitors.registry.MonitorSuite, "classify_batch", interrupted_at_the_third_batch)
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(rescore(run, {"alignment_faking": judge}, cache_dir=tmp_path / "cache", retry=FAST))
+    monkeypatch.setattr(monitors.registry.MonitorSuite, "classify_batch", classify)
+    asyncio.run(rescore(run, {"alignment_faking": judge}, cache_dir=tmp_path / "cache", retry=FAST))
+
+    rows = {r["key"]: r for r in rows_of(run)}
+    assert {k: r["alignment_faking@was-embedded_label"] for k, r in rows.items()} == embedded
+    assert {r["alignment_faking_label"] for r in rows.values()} == {"full"}  # the judge's
