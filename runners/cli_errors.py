@@ -125,7 +125,8 @@ def interrupted_once() -> Iterator[_Interrupt | None]:
 def run_async(main: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run(main)` for a command: the first Ctrl-C or SIGTERM cancels `main`, whose cleanup
     runs to its end (asyncio's own handler raised KeyboardInterrupt at a second Ctrl-C wherever that
-    cleanup was), then raises KeyboardInterrupt; later ones are ignored (`interrupted_once`)."""
+    cleanup was), then raises KeyboardInterrupt, also when `main` ended as the signal came; later
+    ones are ignored (`interrupted_once`)."""
     with interrupted_once() as interrupt:
         if interrupt is None:
             return asyncio.run(main)
@@ -134,7 +135,10 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
             task = loop.create_task(main)
             interrupt.cancel = lambda: loop.call_soon_threadsafe(task.cancel)
             try:
-                return loop.run_until_complete(task)
+                result = loop.run_until_complete(task)
+                if interrupt.seen:  # handled as the task ended: its cancel found it done (found by a review)
+                    raise KeyboardInterrupt
+                return result
             except asyncio.CancelledError:
                 if interrupt.seen:
                     raise KeyboardInterrupt from None

@@ -199,3 +199,39 @@ def _two_commands_interrupted() -> tuple[list[int | None], bool]:
             codes.append(exc.code)  # type: ignore[arg-type]
     restored = (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
     return codes, restored
+
+
+def test_a_signal_as_the_command_task_ends_still_stops_the_command():
+    """Found by a review: a Ctrl-C or SIGTERM handled as `run_async`'s task returned cancelled
+    nothing (the task was done), and the command went on to write its report with every later
+    signal ignored: the user's Ctrl-C did nothing. Now it stops the command there (exit 130)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        code, after = pool.submit(_signalled_as_it_returns).result(timeout=120)
+    assert (code, after) == (130, False)
+
+
+def _signalled_as_it_returns() -> tuple[int | None, bool]:
+    import os
+    import signal
+
+    from runners.cli_errors import run_async, run_cli
+
+    went_on: list[bool] = []
+
+    async def signalled_last() -> int:
+        os.kill(os.getpid(), signal.SIGTERM)  # handled here: its cancel comes once the task is done
+        return 0
+
+    def command() -> int:
+        run_async(signalled_last())
+        went_on.append(True)  # the report would be written here
+        return 0
+
+    try:
+        run_cli(command)
+    except SystemExit as exc:
+        return exc.code, bool(went_on)  # type: ignore[return-value]
+    return None, bool(went_on)
