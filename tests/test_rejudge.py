@@ -15,6 +15,7 @@ import sqlite3
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -373,14 +374,38 @@ class TerminatingJudge(HoldingJudge):
         self.down, self.hold = False, True
         self.sweep_pid = 0
         self.requests = 0
+        self.kill: Callable[[int, int], None] = os.kill
 
     def __call__(self, body: dict[str, Any]) -> Any:
         with self.lock:
             self.requests += 1
             last = self.requests == 6 * VOTES
         if last:
-            os.kill(self.sweep_pid, signal.SIGTERM)
+            self.kill(self.sweep_pid, signal.SIGTERM)
         return super().__call__(body)
+
+
+def _sharded_sweep(fake_llm_factory: Any, tmp_path: Path, judge: Any) -> tuple[Any, Any, Path, list[str]]:
+    """The model under test and `judge` on loopback servers, and a `--workers 2` sweep's arguments."""
+    model = fake_llm_factory(reply=ModelUnderTest())
+    judge_server = fake_llm_factory(reply=judge)
+    scenario = write_scenario(tmp_path, model, judge_server)
+    run = tmp_path / "run"
+    args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report",
+            "--quiet", "--workers", "2"]
+    return model, judge_server, run, args
+
+
+def _assert_judge_counters_match_the_store(run: Path, judge_server: Any) -> dict[str, Any]:
+    """Every vote asked was paid and counted (the held ones too), and the verdicts and votes counted
+    are those of the trials stored; returns the stored records."""
+    stored = records(run) if (run / STORE_NAME).exists() else {}
+    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
+    assert judged["calls"] == len(judge_server.calls) == 6 * VOTES
+    garbled = sum("GARBLE" in r["reply"]["scratchpad"] for r in stored.values())
+    assert (judged["verdicts"], judged["votes"], judged["unparseable_votes"]) == (len(stored), VOTES * len(stored),
+                                                                                  VOTES * garbled)
+    return stored
 
 
 @pytest.mark.parametrize("again", [None, signal.SIGTERM, signal.SIGINT], ids=["once", "sigterm-again", "ctrl-c-again"])
@@ -389,25 +414,14 @@ def test_a_sharded_sweep_stopped_by_sigterm_keeps_the_judge_counters_of_its_shar
     (summary.json missing them after the interrupted run and after the resume), and a second SIGTERM
     or Ctrl-C during the cleanup cut it short, or after the "interrupted" line killed the process
     (exit -15). Now the shards are stopped and counted, and later signals are ignored."""
-    model = fake_llm_factory(reply=ModelUnderTest())
     judge = TerminatingJudge()
-    judge_server = fake_llm_factory(reply=judge)
-    scenario = write_scenario(tmp_path, model, judge_server)
-    run = tmp_path / "run"
-    args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report",
-            "--quiet", "--workers", "2"]
+    model, judge_server, run, args = _sharded_sweep(fake_llm_factory, tmp_path, judge)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         judge.sweep_pid = pool.submit(os.getpid).result(timeout=60)  # the one worker runs the sweep next
         code, err = pool.submit(_sweep_signalled_again, args, again).result(timeout=300)
     assert code == 130, err
     assert err.splitlines()[-1].startswith("interrupted: completed trials are stored") and "Traceback" not in err
-    stored = records(run) if (run / STORE_NAME).exists() else {}
-    assert len(stored) < 6  # the DOWN trial's shard stored nothing of its batch
-    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
-    assert judged["calls"] == len(judge_server.calls) == 6 * VOTES  # every vote asked was paid, the held ones too
-    garbled = sum("GARBLE" in r["reply"]["scratchpad"] for r in stored.values())
-    assert (judged["verdicts"], judged["votes"], judged["unparseable_votes"]) == (len(stored), VOTES * len(stored),
-                                                                                  VOTES * garbled)
+    assert len(_assert_judge_counters_match_the_store(run, judge_server)) < 6  # the DOWN trial's shard stored nothing of its batch
 
     judge.hold = False
     assert sweep_main(args) == 0
@@ -461,13 +475,9 @@ class GroupTerminatingJudge(TerminatingJudge):
     """TerminatingJudge that sends its SIGTERM to the sweep's whole process group, as `timeout`,
     systemd and a CI runner's cancel do: the shards get it too."""
 
-    def __call__(self, body: dict[str, Any]) -> Any:
-        with self.lock:
-            self.requests += 1
-            last = self.requests == 6 * VOTES
-        if last:
-            os.killpg(self.sweep_pid, signal.SIGTERM)
-        return HoldingJudge.__call__(self, body)
+    def __init__(self) -> None:
+        super().__init__()
+        self.kill = os.killpg
 
 
 def test_a_sharded_sweep_whose_process_group_is_sigtermed_keeps_the_judge_counters_of_its_shards(
@@ -477,13 +487,8 @@ def test_a_sharded_sweep_whose_process_group_is_sigtermed_keeps_the_judge_counte
     the judge calls and votes they had paid. A shard now leaves SIGTERM, as Ctrl-C, to its parent."""
     import subprocess
 
-    model = fake_llm_factory(reply=ModelUnderTest())
     judge = GroupTerminatingJudge()
-    judge_server = fake_llm_factory(reply=judge)
-    scenario = write_scenario(tmp_path, model, judge_server)
-    run = tmp_path / "run"
-    args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report",
-            "--quiet", "--workers", "2"]
+    _, judge_server, run, args = _sharded_sweep(fake_llm_factory, tmp_path, judge)
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY")}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
     sweep = subprocess.Popen([sys.executable, "-m", "runners.sweep", *args], env=env, start_new_session=True,
@@ -492,12 +497,7 @@ def test_a_sharded_sweep_whose_process_group_is_sigtermed_keeps_the_judge_counte
     _, err = sweep.communicate(timeout=300)
     assert sweep.returncode == 130, err
     assert "Traceback" not in err
-    stored = records(run) if (run / STORE_NAME).exists() else {}
-    judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
-    assert judged["calls"] == len(judge_server.calls) == 6 * VOTES
-    garbled = sum("GARBLE" in r["reply"]["scratchpad"] for r in stored.values())
-    assert (judged["verdicts"], judged["votes"], judged["unparseable_votes"]) == (len(stored), VOTES * len(stored),
-                                                                                  VOTES * garbled)
+    _assert_judge_counters_match_the_store(run, judge_server)
 
 
 def test_a_signal_while_the_shards_stop_after_one_failed_still_counts_their_calls(fake_llm_factory, tmp_path):
@@ -505,14 +505,9 @@ def test_a_signal_while_the_shards_stop_after_one_failed_still_counts_their_call
     SIGTERM in that wait was taken for a second one: the shards were killed and the reports already
     in (the failed shard's, the stopped ones') were dropped, so summary.json lost the judge calls they
     had paid. Now the stop runs to its end and every report is counted."""
-    model = fake_llm_factory(reply=ModelUnderTest())
     judge = HoldingJudge()
     judge.down, judge.hold = False, True  # the DOWN trial's shard never finishes: it is stopped
-    judge_server = fake_llm_factory(reply=judge)
-    scenario = write_scenario(tmp_path, model, judge_server)
-    run = tmp_path / "run"
-    args = [str(scenario), "--output", str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report",
-            "--quiet", "--workers", "2"]
+    _, judge_server, run, args = _sharded_sweep(fake_llm_factory, tmp_path, judge)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         code, err = pool.submit(_sweep_with_a_failing_shard_then_signalled, args).result(timeout=300)
     assert code == 130, err  # the interrupt, as without the failure
