@@ -436,7 +436,6 @@ def _sweep_signalled_again(args: list[str], again: signal.Signals | None) -> tup
     With `again`, that signal comes twice more: while the interrupted sweep writes its run files,
     and once it has printed its "interrupted" line."""
     import runners.engine
-    from runners.cli_errors import run_cli
 
     err = io.StringIO()
     if again is not None:
@@ -448,6 +447,13 @@ def _sweep_signalled_again(args: list[str], again: signal.Signals | None) -> tup
 
         runners.engine.write_run_files = signalled_write_run_files
         err = _SignalAfter("interrupted:", again)
+    return _sweep_cli(args, err)
+
+
+def _sweep_cli(args: list[str], err: io.StringIO) -> tuple[int, str]:
+    """`python -m runners.sweep ARGS` as its CLI runs it, in this process: (exit code, stderr)."""
+    from runners.cli_errors import run_cli
+
     sys.stderr = err
     try:
         run_cli(lambda: sweep_main(args))
@@ -523,7 +529,6 @@ def _sweep_with_a_failing_shard_then_signalled(args: list[str]) -> tuple[int, st
     as the sweep asks the other shard to stop."""
     import runners.engine
     import runners.shards
-    from runners.cli_errors import run_cli
 
     run = runners.engine.Sweep.run
 
@@ -541,10 +546,4 @@ def _sweep_with_a_failing_shard_then_signalled(args: list[str]) -> tuple[int, st
 
     runners.engine.Sweep.run = failing_run  # type: ignore[method-assign]
     runners.shards._stop_shards = stop_signalled
-    err = io.StringIO()
-    sys.stderr = err
-    try:
-        run_cli(lambda: sweep_main(args))
-    except SystemExit as exc:
-        return int(exc.code or 0), err.getvalue()
-    return 0, err.getvalue()
+    return _sweep_cli(args, io.StringIO())
