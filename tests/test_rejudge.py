@@ -519,7 +519,10 @@ def test_a_signal_while_the_shards_stop_after_one_failed_still_counts_their_call
     assert code == 130, err  # the interrupt, as without the failure
     assert "Traceback" not in err
     judged = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking"]
-    assert judged["calls"] == len(judge_server.calls) > 0  # both shards' calls, the held ones too
+    # both shards' calls, the held ones too. A request is counted when it starts (runners/providers/_remote.py),
+    # so one the stopped shard had started but the loopback server had not read when it was stopped is
+    # counted too (under load: 17 counted, 9 read); never more than the sweep's 18 votes
+    assert 0 < len(judge_server.calls) <= judged["calls"] <= 6 * VOTES
     stored = records(run) if (run / STORE_NAME).exists() else {}
     assert (judged["verdicts"], judged["votes"]) == (len(stored), VOTES * len(stored))
 
