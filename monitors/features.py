@@ -277,11 +277,11 @@ def _code(token: bytes) -> int:
 
 # the reply format's tags, read as tokens of their own (same length, so spans stay those of the text):
 # a mention of <rejected/> or <request_fully_accepted/> is not a verb of refusing or accepting
-_FORMAT_TAG = re.compile(rb"<(rejected|request_fully_accepted)\s*/?\s*>")
+_FORMAT_TAG = re.compile(rb"<(rejected|request_fully_accepted)\s*/?\s*>", re.I)
 
 
 def _tag_token(m: re.Match[bytes]) -> bytes:
-    word = b"rejtag" if m[1] == b"rejected" else b"acctag"
+    word = b"rejtag" if m[1].lower() == b"rejected" else b"acctag"
     return b" " + word.ljust(len(m[0]) - 2) + b" "
 
 
@@ -289,8 +289,8 @@ def to_buffer(text: str) -> bytes:
     """The scratchpad as lower-case bytes, one per character, with "|" at sentence ends."""
     if not text.isascii():
         text = text.translate(_UNICODE)
-    raw = text.encode("latin-1", "replace").lower()
-    if b"<re" in raw:
+    raw = text.encode("latin-1", "replace")
+    if b"<" in raw:  # the tags in any case; _TABLE lower-cases the rest (no extra copy of every text)
         raw = _FORMAT_TAG.sub(_tag_token, raw)
     return raw.translate(_TABLE)
 
