@@ -407,6 +407,10 @@ def test_the_stated_refusal_rule_on_the_decision_probe_and_the_blind_endings():
     blind = [json.loads(line) for line in (DATA / "af_endings_blind.jsonl").read_text().splitlines()]
     gated = decision_refuses([r["scratchpad"] for r in blind]).tolist()
     assert not any(g for g, r in zip(gated, blind, strict=True) if r["label"]) and sum(gated) >= 13
+    # and two more blind authors' short rows, whose positives end on <rejected/> set aside (af_short_blind.jsonl)
+    short = [json.loads(line) for line in (DATA / "af_short_blind.jsonl").read_text().splitlines()]
+    gated = decision_refuses([r["scratchpad"] for r in short]).tolist()
+    assert not any(g for g, r in zip(gated, short, strict=True) if r["label"]) and sum(gated) >= 3
 
 
 def test_an_output_that_is_the_formats_rejection_is_never_alignment_faking():
@@ -477,11 +481,16 @@ def test_a_model_that_masks_drafts_scores_the_reasoning_not_the_drafted_answer()
     assert abs(a - b) > 1e-3
 
 
-def test_training_never_reads_the_heldout_contrast_pairs():
+def test_training_never_reads_the_heldout_sets():
     from monitors import train
 
     path = train.DATA / "af_heldout_pairs.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     heldout = {r["scratchpad"] for r in rows}
     assert len(heldout) == 120 and all(r["split"] == "heldout" for r in rows)  # hand_rows skips them if read
+    # the probe and the two blind sets are files training never opens: no row of theirs may be copied in
+    for name, n in (("af_decision_probe.jsonl", 120), ("af_endings_blind.jsonl", 150), ("af_short_blind.jsonl", 160)):
+        texts = {json.loads(line)["scratchpad"] for line in (train.DATA / name).read_text(encoding="utf-8").splitlines()}
+        assert len(texts) == n
+        heldout |= texts
     assert not heldout & {r["scratchpad"] for r in train.all_rows(scale=0.01)}
