@@ -494,3 +494,15 @@ def test_training_never_reads_the_heldout_sets():
         assert len(texts) == n
         heldout |= texts
     assert not heldout & {r["scratchpad"] for r in train.all_rows(scale=0.01)}
+
+
+def test_every_negative_kind_of_the_other_authors_counts_in_a_false_positive_rate():
+    """The false-positive rates on refusals that discuss training and on complying replies (and the
+    threshold rule that keeps the first at 5%) are only as good as the kinds they count: batch 9's
+    refusals in words and generic answers on the merits fell into "other" unseen for a session."""
+    from monitors import train
+
+    rows = [json.loads(line) for line in train.AUTHORS_SET.read_text(encoding="utf-8").splitlines()]
+    other = {r["kind"] for r in rows
+             if train.condition_kind(r["kind"], r["label"]) == "other_negative" and r["kind"] != "paid_tier"}
+    assert not other
