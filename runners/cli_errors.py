@@ -71,10 +71,10 @@ class _Interrupt:
     KeyboardInterrupt, or inside `run_async` cancels the command's task), every later one is
     ignored, so the cleanup that counts what was paid and writes the run files is not cut short."""
 
-    def __init__(self, previous: dict[int, Any]) -> None:
+    def __init__(self) -> None:
         self.seen = False
         self.active = True  # while its command runs; after it, an interrupted one stays installed, ignoring
-        self.previous = previous  # the handlers before the first command's: the next command restores them
+        self.previous: dict[int, Any] = {}  # the handlers before the first command's: the next command restores them
         self.cancel: Callable[[], object] | None = None  # set by `run_async` while its loop runs
 
     def __call__(self, _signum: int, _frame: object) -> None:
@@ -110,7 +110,7 @@ def interrupted_once() -> Iterator[_Interrupt | None]:
     # in it (found by a review: a second `run_cli` ignored its SIGTERM and exited 0), and what it replaced
     # is what comes back
     stale = current.previous if isinstance(current, _Interrupt) else None
-    handler = _Interrupt({})
+    handler = _Interrupt()
     installed = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     handler.previous = stale or installed
     try:
