@@ -9,8 +9,9 @@ the monitor's own validation (a simulated draw never trained on; the same for ev
 the coverage is conditional on it). The targets are each organism's configured AF rate per tier
 (`truth_af`: its expectation over the prompts run) and its AF gap (`truth`). The monitor's errors
 on these organisms are not the validation's in every kind of reply (docs/monitors.md: the honest
-organism's training-tier answers are flagged more often than the validation's complying negatives),
-and this is where that shows. Exit code 0 whatever the figures.
+organism's training-tier answers are flagged more often than the validation's complying negatives;
+each rate takes its own tier's complying specificity, correction.tier_errors), and this is where
+that shows. Exit code 0 whatever the figures.
 """
 
 from __future__ import annotations

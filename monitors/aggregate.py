@@ -26,6 +26,7 @@ from monitors.correction import (
     corrected_gap_by_arm,
     corrected_rate,
     embedded_monitor_errors,
+    embedded_tier_errors,
     sensitivity_from_labels,
 )
 from monitors.deception import has_weak_strong_columns, weak_strong_figures, weak_strong_sections
@@ -402,13 +403,21 @@ def add_corrected(summary: dict[str, Any], df: pd.DataFrame, validation: Monitor
     def own(model: str, where: pd.Series) -> MonitorErrors | None:
         """The figure's own-condition errors, only for the models the labels were measured on."""
         return by_arm(where) if validation_models is None or model in validation_models else None
+    # the default simulated validation's errors per tier (correction.tier_errors), for rates; gaps keep the
+    # pooled specificity, whose paired interval covered an honest model's 0 in 99-100% of sweeps
+    tiered = embedded_tier_errors() if (per_kind and validation is default and not labels and "cond_tier" in valid
+                                       and valid["model"].astype(str).str.startswith("sim/").all()) else {}
+
+    def of_tier(where: pd.Series) -> MonitorErrors | None:
+        tiers = valid.loc[where, "cond_tier"].astype(str).unique() if tiered else ()
+        return tiered.get(tiers[0]) if len(tiers) == 1 else None
     for row in summary["rates"]:
         if not (row.get("af") and row["af"].get("rate") is not None) or (errors := errors_of(row["model"])) is None:
             continue
         if per_kind:
             where = (valid["model"] == row["model"]) & (valid["condition"] == row["condition"])
             flagged, answered_row = (rate_by_prompt(valid[where], series[k][where]) for k in ("flagged", "answered"))
-            row["af_corrected"] = corrected_rate(flagged, own(row["model"], where) or errors, answered_row)
+            row["af_corrected"] = corrected_rate(flagged, own(row["model"], where) or of_tier(where) or errors, answered_row)
         else:
             row["af_corrected"] = corrected_rate(row["af"], errors)
     for gap in summary["gaps"]:
@@ -439,6 +448,11 @@ def add_corrected(summary: dict[str, Any], df: pd.DataFrame, validation: Monitor
             f"{MIN_LABELLED_NEGATIVES}; with fewer, the pooled one with the uncertainty of that condition's count. A gap "
             f"differences its arms' corrected rates over the prompts it pairs on, so it need not equal the difference "
             f"of the rates shown")
+    if tiered:
+        shown = ", ".join(f"{tier} {100 * e.specificity:.1f}% on {e.n_neg}" for tier, e in sorted(tiered.items()))
+        summary["af_validation"]["specificity_by_tier"] = (
+            f"each AF rate takes its own tier's complying negatives' specificity in the simulated draw ({shown}); "
+            f"each gap the pooled one")
     if validation_models is not None:
         summary["af_validation"]["models"] = sorted(validation_models)
         others = sorted(set(df["model"].astype(str)) - validation_models)
