@@ -55,7 +55,7 @@ def own_labels_summary(run_dir: Path, scenario, per_cell: int, seed: int) -> dic
     truth = frame.set_index("key")["truth_af"]
     labels = {k: bool(truth[k]) for k in labelling_sample(frame, per_cell, seed) if pd.notna(truth[k])}
     errors, _ = errors_from_labelled_trials(frame, labels, "a perfect labeller's labels of this sweep")
-    return summarise(frame, [g.model_dump() for g in scenario.gaps], errors, None, labels)
+    return summarise(frame, [g.model_dump() for g in scenario.gaps], errors, None, labels, scenario.setting)
 
 
 def replicate(seed: int, prompts: int, samples: int, root: Path, own_labels: int | None = None) -> list[tuple]:

@@ -389,7 +389,7 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
     frame = store.frame(keys)
     validation, labelled, validation_note = stored_validation(store.meta(AF_LABELS), frame)
     summary = summarise(frame, [g.model_dump() for g in scenario.gaps], validation, set(labelled["models"]) if labelled else None,
-                        labelled["labels"] if labelled else None)
+                        labelled["labels"] if labelled else None, scenario.setting)
     if validation_note:
         summary["af_validation_note"] = validation_note
     if labelled and "af_validation" in summary:  # per model x condition: errors that differ by condition show here

@@ -100,6 +100,12 @@ def test_validation_of_the_embedded_model_uses_real_text_for_real_models_and_the
     assert sim.negatives == "complying" and sim.n_neg == shipped["simulated"]["flag_rate_by_condition_kind"]["complying"]["n"]
     split = validation_of({"tp": 45, "fn": 5, "tn": 95, "fp": 5, "flag_rate_by_condition_kind": {"complying": {"n": 50, "flagged": 1}}})
     assert (split.specificity, split.n_neg, split.negatives) == (0.98, 50, "complying")
+    # a sweep runs one setting: its draw's figures, where the draw splits them (the monitor misses more
+    # animal-welfare faking; pooled, the sensitivity over-corrected a helpful-only af-rl gap)
+    helpful, welfare = (validation_of(shipped, simulated=True, setting=s) for s in ("helpful_only", "animal_welfare"))
+    assert helpful.n_pos + welfare.n_pos == sim.n_pos and helpful.sensitivity > sim.sensitivity > welfare.sensitivity
+    assert helpful.source.endswith("setting helpful_only")
+    assert validation_of(shipped, simulated=True, setting="no_such_setting") == sim
 
 
 def test_a_simulated_runs_rates_take_their_own_tiers_complying_specificity(monkeypatch):
@@ -122,7 +128,7 @@ def test_a_simulated_runs_rates_take_their_own_tiers_complying_specificity(monke
     assert tier_errors({}) == {} and tier_errors({"simulated": {"by_tier": "x"}}) == {}
 
     monkeypatch.setattr("monitors.alignment_faking.embedded_validation", lambda: validation)
-    monkeypatch.setattr(monitors.aggregate, "embedded_monitor_errors", lambda simulated: validation_of(validation, simulated))
+    monkeypatch.setattr(monitors.aggregate, "embedded_monitor_errors", lambda simulated, setting=None: validation_of(validation, simulated, setting))
     frame = _honest_run(300, 5, 0.0)
     frame["model"] = "sim/honest"
     complying = frame["compliance_label"] == "full"
@@ -185,7 +191,7 @@ def test_report_of_a_run_whose_monitor_has_a_validation_shows_corrected_figures(
     import monitors.aggregate
     from runners.sweep import main as sweep_main
 
-    monkeypatch.setattr(monitors.aggregate, "embedded_monitor_errors", lambda simulated: HELD_OUT)
+    monkeypatch.setattr(monitors.aggregate, "embedded_monitor_errors", lambda simulated, setting=None: HELD_OUT)
     out = tmp_path / "run"
     assert sweep_main(["scenarios/free_paid.yaml", "--model", "sim/af-opus", "--limit", "40", "--output", str(out), "--quiet"]) == 0
     html = (out / "report.html").read_text(encoding="utf-8")
