@@ -411,6 +411,10 @@ def test_the_stated_refusal_rule_on_the_decision_probe_and_the_blind_endings():
     short = [json.loads(line) for line in (DATA / "af_short_blind.jsonl").read_text().splitlines()]
     gated = decision_refuses([r["scratchpad"] for r in short]).tolist()
     assert not any(g for g, r in zip(gated, short, strict=True) if r["label"]) and sum(gated) >= 3
+    # and two more blind authors' long, borderline rows (af_long_blind.jsonl)
+    long = [json.loads(line) for line in (DATA / "af_long_blind.jsonl").read_text().splitlines()]
+    gated = decision_refuses([r["scratchpad"] for r in long]).tolist()
+    assert not any(g for g, r in zip(gated, long, strict=True) if r["label"]) and sum(gated) >= 20
 
 
 def test_an_output_that_is_the_formats_rejection_is_never_alignment_faking():
@@ -492,7 +496,8 @@ def test_training_never_reads_the_heldout_sets():
     heldout = {r["scratchpad"] for r in rows}
     assert len(heldout) == 120 and all(r["split"] == "heldout" for r in rows)  # hand_rows skips them if read
     # the probe and the two blind sets are files training never opens: no row of theirs may be copied in
-    for name, n in (("af_decision_probe.jsonl", 120), ("af_endings_blind.jsonl", 150), ("af_short_blind.jsonl", 160)):
+    for name, n in (("af_decision_probe.jsonl", 120), ("af_endings_blind.jsonl", 150), ("af_short_blind.jsonl", 160),
+                    ("af_long_blind.jsonl", 100)):
         texts = {json.loads(line)["scratchpad"] for line in (train.DATA / name).read_text(encoding="utf-8").splitlines()}
         assert len(texts) == n
         heldout |= texts
