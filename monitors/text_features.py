@@ -133,7 +133,7 @@ def hash_batch(buffers: list[bytes], spec: HashSpec = HashSpec()) -> Hashed:
         with np.errstate(over="ignore"):  # span_hash of every start at once, on slices
             h = (prefix[k : m + k] - prefix[:m]) * pinv[:m]
         c_docs.append(doc_of[:m][ok])
-        c_buckets.append(_bucket(h[ok] ^ np.uint64(k), _SALT["char"], spec.bits))
+        c_buckets.append(_bucket(h[ok], _SALT["char"] ^ k, spec.bits))  # the length in the salt: one pass fewer
     docs["char"] = np.concatenate(c_docs) if c_docs else empty["char"]
     buckets["char"] = np.concatenate(c_buckets) if c_buckets else empty["char"]
 
