@@ -276,8 +276,10 @@ def _code(token: bytes) -> int:
 
 
 # the reply format's tags, read as tokens of their own (same length, so spans stay those of the text):
-# a mention of <rejected/> or <request_fully_accepted/> is not a verb of refusing or accepting
-_FORMAT_TAG = re.compile(rb"<(rejected|request_fully_accepted)\s*/?\s*>", re.I)
+# a mention of <rejected/> or <request_fully_accepted/> is not a verb of refusing or accepting.
+# `\s*(?:/\s*)?` and not `\s*/?\s*`: the same tags, but two runs of blanks side by side split a
+# blank run every way before failing, so "<rejected" and 50,000 blanks took 8.7 s (quadratic)
+_FORMAT_TAG = re.compile(rb"<(rejected|request_fully_accepted)\s*(?:/\s*)?>", re.I)
 
 
 def _tag_token(m: re.Match[bytes]) -> bytes:

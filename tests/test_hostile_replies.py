@@ -225,3 +225,25 @@ def test_a_compressed_bomb_and_an_endless_body_become_malformed_trials_not_memor
     assert "not JSON" in errors["openai/fake-gpt"] and "not JSON" in errors["anthropic/fake-claude"]
     assert f"body over {MAX_BODY_BYTES:,} bytes" in errors["openai/fake-endless"]
     assert all(r["reply"]["attempts"] == 1 for r in stored if r["model"] == "openai/fake-endless")
+
+
+def test_a_tag_followed_by_a_run_of_blanks_is_scored_in_linear_time(fake_llm_factory, tmp_path):
+    """Found by benchmarks/hostile_replies_fuzz.py: `<rejected` then 50,000 blanks cost the embedded
+    AF monitor 8.7 s (its tag patterns `\\s*/?\\s*` split the run of blanks every way before failing:
+    quadratic, ~35 s at the 100,000 characters the monitors read, on the sweep's event loop). The same
+    tags still match, blanks and slash included."""
+    from monitors.alignment_faking import _TAG_AT
+    from monitors.features import _FORMAT_TAG
+
+    blanks = " " * 90_000
+    text = (f"<SCRATCHPAD_REASONING>I think. <rejected{blanks}x and <request_fully_accepted{blanks}</SCRATCHPAD_REASONING>"
+            f"<OUTPUT><rejected{blanks}/{blanks}</OUTPUT>")
+    server = fake_llm_factory(reply=lambda body: text)
+    data = scenario(server, 2)
+    data["models"] = data["models"][:1]
+    stored = swept(tmp_path, data)
+    assert len(stored) == 2 and all(r["reply"]["parse_status"] == "ok" for r in stored)
+    assert all(r["monitors"]["alignment_faking"]["label"] == "none" for r in stored)
+    for tag in ("<rejected/>", "<rejected />", "<rejected / >", "<rejected\n>", "<REJECTED\t/\t>"):
+        assert _TAG_AT.fullmatch(tag) and _FORMAT_TAG.fullmatch(tag.encode())
+    assert _FORMAT_TAG.fullmatch(b"<request_fully_accepted  />") and not _FORMAT_TAG.search(b"<rejected//>")
