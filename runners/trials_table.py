@@ -206,9 +206,10 @@ def write_trials_parquet(frame: pd.DataFrame, run_dir: Path) -> Path:
     return path
 
 
-# columns whose text a server chose (its stop reason, its error message, notes quoting its values);
-# columns ending `_raw` are added (a model's raw text)
-SERVER_TEXT_COLUMNS = ("stop_reason", "error", "repairs")
+# columns whose text a server chose (its stop reason, its error message, notes quoting its values, the
+# model it says answered: a reply's `model` field reached trials.csv as `=HYPERLINK(...)`, found by
+# benchmarks/hostile_replies_fuzz.py); columns ending `_raw` are added (a model's raw text)
+SERVER_TEXT_COLUMNS = ("stop_reason", "error", "repairs", "served_model")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

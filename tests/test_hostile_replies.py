@@ -247,3 +247,40 @@ def test_a_tag_followed_by_a_run_of_blanks_is_scored_in_linear_time(fake_llm_fac
     for tag in ("<rejected/>", "<rejected />", "<rejected / >", "<rejected\n>", "<REJECTED\t/\t>"):
         assert _TAG_AT.fullmatch(tag) and _FORMAT_TAG.fullmatch(tag.encode())
     assert _FORMAT_TAG.fullmatch(b"<request_fully_accepted  />") and not _FORMAT_TAG.search(b"<rejected//>")
+
+
+# a reply's `model` field, which the record keeps as the served model: a formula, terminal controls
+SERVED_NAMES = ('=HYPERLINK("http://evil.invalid","x")', "gpt-4o\r\nwarning: all good\rok",
+                "gpt-\u202eevil\u202c", "x\x1b[2J\x9b31m")
+
+
+def served_name_reply(body: dict[str, Any]) -> dict[str, Any]:
+    """The default reply with a `model` chosen by the prompt, so one model's trials name several."""
+    from tests.fake_llm_server import _completion
+
+    first = user_texts(body)[0]
+    payload = _completion("openai", body, default_reply(body), None)
+    payload["model"] = SERVED_NAMES[sum(map(ord, first)) % len(SERVED_NAMES)]
+    return {"payload": payload}
+
+
+def served_name_sweep(fake_llm_factory, tmp_path: Path, capsys) -> tuple[pd.DataFrame, str]:
+    server = fake_llm_factory(reply=served_name_reply)
+    data = scenario(server, 16)
+    data["models"] = data["models"][:1]
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data))
+    capsys.readouterr()
+    assert sweep_main([str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache")]) == 0
+    captured = capsys.readouterr()
+    table = pd.read_csv(tmp_path / "run" / "trials.csv", dtype=str, keep_default_na=False)
+    return table, captured.out + captured.err
+
+
+def test_a_served_model_name_that_is_a_formula_is_spreadsheet_safe(fake_llm_factory, tmp_path, capsys):
+    """Found by benchmarks/hostile_replies_fuzz.py: a reply's `model` of `=HYPERLINK(...)` reached
+    trials.csv as a formula (the served_model column was not among the server-text columns)."""
+    table, _ = served_name_sweep(fake_llm_factory, tmp_path, capsys)
+    served = set(table["served_model"])
+    assert "'" + SERVED_NAMES[0] in served and SERVED_NAMES[0] not in served
+    assert not any(name.startswith(("=", "+", "-", "@", "\t", "\r")) for name in served)
