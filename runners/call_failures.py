@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from runners.providers.errors import CONTEXT_EXCEEDED
+from runners.safe_text import printable
 
 _STATUS = re.compile(r"\bHTTP (\d{3})\b")
 _MEANING = {
@@ -49,7 +50,7 @@ def failure_reason(error: str) -> str:
         return "timed out"
     if lowered.startswith("connection"):
         return "connection failed"
-    return text.splitlines()[0][:80] if text else "unknown error"
+    return printable(text.splitlines()[0][:80]) if text else "unknown error"  # printed on the terminal
 
 
 def call_failures(frame: pd.DataFrame, share: float = 0.5) -> list[dict[str, Any]]:

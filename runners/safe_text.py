@@ -53,3 +53,16 @@ def encodable(value: object) -> object:
     if isinstance(value, list | tuple):
         return [encodable(v) for v in value]
     return value
+
+
+# what a terminal obeys rather than shows: C0 controls (newline and tab too: a line is one line), DEL,
+# C1 controls (U+009B is CSI, U+009D OSC on terminals that read 8-bit controls) and the bidirectional
+# controls, which make a line read otherwise than it was written
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` for one line of terminal output: each control or bidirectional character written as its
+    escape (`\\r`, `\\x1b`, `\\u202e`), so a server's text shows what it holds and cannot move the
+    cursor, clear the screen, forge a line or reverse what follows."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from runners.safe_text import printable
+
 
 def served_models(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
     """Trials per model and served model, for the models whose replies named one."""
@@ -25,6 +27,8 @@ def served_models(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
 
 def mixed_lines(served: dict[str, dict[str, int]]) -> list[str]:
     """One line per model whose trials were answered by more than one served model."""
+    # the names are a server's text, printed on the terminal: escaped (a reply's `model` of
+    # "gpt-4o\r\nwarning: ..." forged a line; ANSI, C1 and bidi controls reached the terminal as sent)
     return [f"{model}: its trials were answered by {len(names)} different models, by the server's own account "
-            f"({'; '.join(f'{name}: {n}' for name, n in names.items())}); the figures mix them"
+            f"({'; '.join(f'{printable(name)}: {n}' for name, n in names.items())}); the figures mix them"
             for model, names in served.items() if len(names) > 1]

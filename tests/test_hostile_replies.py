@@ -10,6 +10,7 @@ among normal replies. The sweep must store every trial, with a `parse_status`, `
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -284,3 +285,17 @@ def test_a_served_model_name_that_is_a_formula_is_spreadsheet_safe(fake_llm_fact
     served = set(table["served_model"])
     assert "'" + SERVED_NAMES[0] in served and SERVED_NAMES[0] not in served
     assert not any(name.startswith(("=", "+", "-", "@", "\t", "\r")) for name in served)
+
+
+def test_served_model_names_reach_the_terminal_escaped(fake_llm_factory, tmp_path, capsys):
+    """Found by benchmarks/hostile_replies_fuzz.py: the warning naming the models a server said
+    answered printed them as sent: `\\r\\n` forged a line of its own, `\\r` overwrote it, and ANSI, C1
+    and bidirectional controls reached the terminal. They are written as escapes now."""
+    from runners.call_failures import failure_reason
+
+    _, terminal = served_name_sweep(fake_llm_factory, tmp_path, capsys)
+    assert "answered by 4 different models" in terminal
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", terminal)
+    assert "gpt-4o\\r\\nwarning: all good\\rok" in terminal and "gpt-\\u202eevil\\u202c" in terminal
+    assert "x\ufffd[2J\\x9b31m" in terminal  # ESC was replaced when the reply was read; C1 was not
+    assert failure_reason("odd \x1b[2J\u202eerror") == "odd \\x1b[2J\\u202eerror"
