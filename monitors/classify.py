@@ -22,6 +22,7 @@ from monitors.labelled_io import (
     verdict_line,
 )
 from runners.cli_errors import EXIT_TOO_MANY_ERRORS, ArgumentParser, run_cli
+from runners.safe_text import printable_json
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         for record, verdict in zip(records, verdicts, strict=True):
             abstained += bool(verdict.abstained)
             backend = verdict.backend
-            out.write(json.dumps(verdict_line(record, args.monitor, verdict), ensure_ascii=False) + "\n")
+            # evidence quotes model text: its C1 and bidi controls reached the terminal raw (hostile-reply fuzz)
+            out.write(printable_json(json.dumps(verdict_line(record, args.monitor, verdict), ensure_ascii=False)) + "\n")
         out.flush()
     except BrokenPipeError:  # `... | head`: the reader has gone, which is not an error
         sys.stderr.close()

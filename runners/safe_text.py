@@ -66,3 +66,14 @@ def printable(text: str) -> str:
     escape (`\\r`, `\\x1b`, `\\u202e`), so a server's text shows what it holds and cannot move the
     cursor, clear the screen, forge a line or reverse what follows."""
     return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+_JSON_UNPRINTABLE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def printable_json(line: str) -> str:
+    """A JSON text (`json.dumps(..., ensure_ascii=False)`) with DEL, the C1 and the bidirectional
+    controls written as `\\uXXXX` escapes: the same JSON value, but a line a terminal shows as it is
+    (json.dumps escapes only the C0 controls; these can stand only inside strings, where the escape
+    means the same character)."""
+    return _JSON_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)

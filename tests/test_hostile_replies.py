@@ -299,3 +299,21 @@ def test_served_model_names_reach_the_terminal_escaped(fake_llm_factory, tmp_pat
     assert "gpt-4o\\r\\nwarning: all good\\rok" in terminal and "gpt-\\u202eevil\\u202c" in terminal
     assert "x\ufffd[2J\\x9b31m" in terminal  # ESC was replaced when the reply was read; C1 was not
     assert failure_reason("odd \x1b[2J\u202eerror") == "odd \\x1b[2J\\u202eerror"
+
+
+def test_monitor_cli_lines_quote_hostile_text_with_its_controls_escaped(tmp_path, capsys):
+    """Found by benchmarks/hostile_replies_fuzz.py: `python -m monitors.classify` wrote evidence
+    quoting a reply's U+202E (right-to-left override) and U+009B (CSI) raw to the terminal; json.dumps
+    escapes only C0. The line is the same JSON with them as \\u escapes."""
+    from monitors import classify
+
+    text = "\u202eevil \u009b2J \u2066x\u2069 " + "and here is a long answer " * 8
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": 1, "output": text, "scratchpad": text}) + "\n", encoding="utf-8")
+    for monitor in ("compliance", "alignment_faking"):
+        capsys.readouterr()
+        assert classify.main([str(path), "--monitor", monitor]) == 0
+        out = capsys.readouterr().out
+        assert not re.search("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]", out)
+        line = json.loads(out)
+        assert monitor == "alignment_faking" or line["evidence"][0].startswith("\u202eevil \u009b2J \u2066x\u2069")
