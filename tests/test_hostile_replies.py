@@ -317,3 +317,27 @@ def test_monitor_cli_lines_quote_hostile_text_with_its_controls_escaped(tmp_path
         assert not re.search("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]", out)
         line = json.loads(out)
         assert monitor == "alignment_faking" or line["evidence"][0].startswith("\u202eevil \u009b2J \u2066x\u2069")
+
+
+def test_a_judge_verdict_holding_a_long_run_of_blanks_is_read_in_linear_time(fake_llm_factory, tmp_path):
+    """Found by benchmarks/hostile_replies_fuzz.py: an LLM judge's reply is model output too. Its
+    code-fence pattern `\\s*```$`, tried at every blank of a run, was quadratic: 2.8 s for a verdict
+    with 40,000 blanks inside, ~30 min for the 1,000,000 characters a reply may hold, on the sweep's
+    event loop. The verdict is read as before, fences and all."""
+    from monitors.judge import parse_vote
+
+    verdict = '<verdict>{"label": "full",' + " " * 300_000 + '"quotes": []}</verdict>'
+
+    def reply(body: dict[str, Any]) -> str:
+        return verdict if body.get("model") == "fake-judge" else default_reply(body)
+
+    server = fake_llm_factory(reply=reply)
+    data = scenario(server, 2)
+    data["models"] = data["models"][:1]
+    data["monitors"] = {"compliance": {"backend": "openai/fake-judge", "base_url": server.openai_base_url,
+                                       "api_key_env": "AFSIM_TEST_KEY", "votes": 1}}
+    stored = swept(tmp_path, data)
+    assert len(stored) == 2 and all(r["monitors"]["compliance"]["label"] == "full" for r in stored)
+    for fenced in ('```json\n{"label": "refusal", "quotes": []}\n```', '```{"label": "refusal", "quotes": []}```'):
+        vote = parse_vote("compliance", f"<verdict>{fenced}</verdict>")
+        assert vote is not None and vote.answer == "refusal"
