@@ -235,7 +235,25 @@ def is_positive(monitor: str, vote: Vote) -> bool:
 # Evidence: keep only quotes that are really in the judged text
 # --------------------------------------------------------------------------------------------
 
-_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*")
+_ELLIPSIS = re.compile(r"\.\.\.|…")
+
+
+def _spaced_ellipses(quote: str) -> str:
+    """Each ellipsis of a quote, with the blanks around it, as " … " (the substitution of
+    `\\s*(?:\\.\\.\\.|…)\\s*`). By hand, because that regex, tried at every blank of a run that no
+    ellipsis follows, ran to the run's end each time: quadratic, 1.5 s for a judge's 60 quotes of
+    2,000 characters of one list, ~6 s per verdict (found by a hostile-reply fuzz)."""
+    parts, done = [], 0
+    for match in _ELLIPSIS.finditer(quote):
+        start, end = match.start(), match.end()
+        while start > done and quote[start - 1].isspace():
+            start -= 1
+        while end < len(quote) and quote[end].isspace():
+            end += 1
+        parts += [quote[done:start], " … "]
+        done = end
+    parts.append(quote[done:])
+    return "".join(parts)
 _EDGE = " \t\r\n\"'“”‘’`"
 
 
@@ -291,7 +309,7 @@ def locate_quote(quote: str, text: str, words: _Words | None = None) -> str | No
     q = quote.strip(_EDGE)
     if len(q) > _MAX_QUOTE_CHARS:
         return None
-    q = _ELLIPSIS.sub(" … ", q).strip(" …")
+    q = _spaced_ellipses(q).strip(" …")
     if len(q) < 4:
         return None
     if q in text:
