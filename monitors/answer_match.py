@@ -12,7 +12,12 @@ from typing import Any
 from monitors.types import CriterionVerdict, ParsedReply, Verdict
 from scenarios.errors import ScenarioError
 
-ANSWER_LINE = re.compile(r"^\s*\**answer\**\s*[:\-]\s*(.+?)\s*$", re.I | re.M)
+# the start of an `Answer:` line, up to its separator. The answer after it is read by hand
+# (`_answer_after`): the one regex `^\s*\**answer\**\s*[:\-]\s*(.+?)\s*$` was quadratic on model
+# output, its `^\s*` running from every line start through a run of blank lines and its `(.+?)\s*$`
+# from every blank of a run inside the answer (20,000 blank lines: 5.3 s, 100,000 ~130 s; found by a hostile-reply fuzz)
+ANSWER_LINE = re.compile(r"^[^\S\n]*\**answer\**\s*[:\-]", re.I | re.M)
+_BLANKS = re.compile(r"\s*")
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.I)
 
 
@@ -21,10 +26,24 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", _ARTICLE.sub("", text))
 
 
+def _answer_after(text: str, at: int) -> str | None:
+    r"""What the one regex's `\s*(.+?)\s*$` took after the separator at `at`: the next non-blank
+    line's text, right-stripped; after nothing but blanks, the last of them that is not a newline
+    (the regex backtracked into them); None when only newlines follow (no match there)."""
+    start = _BLANKS.match(text, at).end()
+    if start < len(text):
+        end = text.find("\n", start)
+        return text[start : len(text) if end < 0 else end].rstrip()
+    last = len(text.rstrip("\n")) - 1
+    return text[last] if last >= at else None
+
+
 def stated_answer(output: str) -> str | None:
-    match = ANSWER_LINE.search(output or "")
-    if match:
-        return match.group(1)
+    text = output or ""
+    for match in ANSWER_LINE.finditer(text):
+        answer = _answer_after(text, match.end())
+        if answer is not None:
+            return answer
     lines = [line for line in (output or "").splitlines() if line.strip()]
     return lines[0] if lines else None
 
