@@ -375,3 +375,31 @@ def test_an_answer_among_a_run_of_blank_lines_is_read_in_linear_time(fake_llm_fa
     assert all(r["monitors"]["answer_match"]["evidence"][0].startswith("x ") for r in stored)
     assert stated_answer("Intro\n\n  **Answer**\n:\n\n  Paris  \nmore") == "Paris"
     assert stated_answer("Answer: \n") == " " and stated_answer("Answer:\n\nno tag") == "no tag"
+
+
+def test_a_generated_documents_title_line_with_a_run_of_blanks_is_read_in_linear_time(fake_llm_factory, tmp_path,
+                                                                                       monkeypatch):
+    """Found by benchmarks/hostile_replies_fuzz.py: a document generator's reply is model output too.
+    Its title pattern `^\\s*(?:#+\\s*)?\\**title\\**\\s*:\\s*(.+?)\\s*(?:\\n|$)` ran from every blank of a run
+    inside the title line: 20,000 blanks cost 15 s per document (quadratic). Titles and bodies are
+    read as before (400k random texts agreed)."""
+    import asyncio
+
+    from scenarios.docgen.sim_writer import write_text
+    from scenarios.docgen.stages import parse_document
+    from scenarios.make_documents import generate, parse_args
+
+    def reply(body: dict[str, Any]) -> str:
+        prompt = body["messages"][-1]["content"]
+        text = write_text(prompt)
+        return f"Title: Memo{' ' * 60_000}x\n{text}" if prompt.startswith("Task: write a document") else text
+
+    server = fake_llm_factory(reply=reply)
+    monkeypatch.setenv("FAKE_OPENAI_KEY", "sk-test-not-a-real-key")
+    facts = Path(__file__).resolve().parent.parent / "scenarios" / "documents" / "facts.yaml"
+    assert asyncio.run(generate(parse_args([
+        "--facts", str(facts), "--n", "2", "--out", str(tmp_path / "docs.jsonl"), "--model", "openai/fake-writer",
+        "--base-url", server.openai_base_url, "--api-key-env", "FAKE_OPENAI_KEY", "--cache-dir", str(tmp_path / "cache"),
+    ]))) == 0
+    assert parse_document(f"## **Title:** Memo{' ' * 9}x \t\nBody\n") == ("Memo" + " " * 9 + "x", "Body")
+    assert parse_document("Title:\n\nNext line") == ("Next line", "") and parse_document("Title:") == ("", "Title:")
