@@ -187,6 +187,7 @@ UNICODE = {
     "fullwidth_tags": "\uff1cSCRATCHPAD_REASONING\uff1ex\uff1c/SCRATCHPAD_REASONING\uff1e",
     "cr_only": _sp("line1\rline2\r\r", "<rejected/>\rDone"),
     "mixed_newlines": _sp("a\r\nb\n\rc\u0085d\u2028e\u2029f\x0bg\x0ch"),
+    "bidi_quoted_as_evidence": _sp("x", "\u202eevil \x9b2J \u2066 " + "and here is a long answer " * 8),
     "homoglyph_tags": "<S\u0421RATCHPAD_REASONING>x</SCRATCHPAD_REASONING><\u039fUTPUT>y</OUTPUT>",
 }
 
