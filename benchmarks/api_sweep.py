@@ -39,7 +39,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from runners.cli_errors import ArgumentParser, positive_int, run_cli
+from runners.cli_errors import ArgumentParser, float_in, positive_int, positive_ints, run_cli
 from runners.shards import shard_count, split
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,12 +172,13 @@ def measure(calls: int, latency: float, concurrency: int, provider: str, fault_r
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m benchmarks.api_sweep", description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=positive_int, default=2000)
-    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--latency", type=float_in(0.001, 60.0), default=0.1, help="seconds per call, 0.001 to 60")
     parser.add_argument("--concurrency", type=positive_int, default=64)
-    parser.add_argument("--fault-rate", type=float, default=0.2)
+    parser.add_argument("--fault-rate", type=float_in(0.0, 1.0), default=0.2, help="share of calls that fail, 0 to 1")
     parser.add_argument("--provider", choices=["openai", "anthropic", "both"], default="openai")
-    parser.add_argument("--memory-calls", default="2000,20000", help="sizes for the peak-memory comparison")
-    parser.add_argument("--memory-latency", type=float, default=0.01)
+    parser.add_argument("--memory-calls", type=positive_ints, default=[2000, 20000],
+                        help="sizes for the peak-memory comparison, e.g. 2000,20000")
+    parser.add_argument("--memory-latency", type=float_in(0.0, 60.0), default=0.01)
     parser.add_argument("--batch-size", type=positive_int, help="trials per graph invocation (default: the engine's)")
     parser.add_argument("--monitors", help="comma-separated monitors to run (default: the scenario default); "
                         "'compliance' isolates the call path from the embedded alignment-faking classifier")
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         child(json.loads(args.child))
         return 0
     if args.small:
-        args.calls, args.memory_calls, args.repeat = 400, "400,4000", 1
+        args.calls, args.memory_calls, args.repeat = 400, [400, 4000], 1
     ok = True
     providers = ["openai", "anthropic"] if args.provider == "both" else [args.provider]
     ideal = args.calls * args.latency / args.concurrency
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{'each call answered once' if paid_once else 'SOME CALLS ANSWERED TWICE'}")
         ok &= complete
     if not args.skip_memory:
-        sizes = [int(s) for s in args.memory_calls.split(",")]
+        sizes = args.memory_calls
         peaks = []
         for size in sizes:
             run = measure(size, args.memory_latency, args.concurrency, providers[0], batch_size=args.batch_size,

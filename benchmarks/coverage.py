@@ -26,7 +26,7 @@ import numpy as np
 
 from monitors.power import TABLE_SIZE, beta_quantiles, minimal_detectable_gap
 from monitors.stats import ALPHA, clustered_rate_arrays, paired_gap_arrays
-from runners.cli_errors import ArgumentParser, positive_int, run_cli
+from runners.cli_errors import ArgumentParser, positive_int, run_cli, seed_int
 
 PROMPTS = (4, 10, 20, 50, 100, 400)
 SAMPLES = (1, 3, 5, 10)
@@ -396,7 +396,7 @@ def auroc_check(reps: int, seed: int) -> list[tuple]:
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m benchmarks.coverage", description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=positive_int, default=2000, help="replicates per cell (default 2000)")
-    parser.add_argument("--seed", type=int, default=20240)
+    parser.add_argument("--seed", type=seed_int, default=20240)
     parser.add_argument("--full", action="store_true", help="print every cell")
     parser.add_argument("--power-only", action="store_true", help="only the planning check")
     parser.add_argument("--correction-only", action="store_true", help="only the corrected-rate and per-kind checks")

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import betaincinv, ndtr
 
 from monitors.stats import clustered_rate_arrays, paired_gap_arrays
-from runners.cli_errors import ArgumentParser, positive_int, run_cli
+from runners.cli_errors import ArgumentParser, positive_int, run_cli, seed_int
 
 INF = float("inf")
 
@@ -113,7 +113,7 @@ def _report(name: str, rows: list[tuple[tuple, dict]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m benchmarks.coverage_small", description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=positive_int, default=2000)
-    parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--seed", type=seed_int, default=12)
     parser.add_argument("--which", choices=("rates", "gaps", "both"), default="both")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)

@@ -58,7 +58,6 @@ counted the prompts that carry the rarer outcome by how the residuals spread (mo
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +67,7 @@ from scipy.special import ndtr, ndtri
 
 from monitors.power import TABLE_SIZE, beta_quantiles
 from monitors.stats import ALPHA, clustered_rate_arrays, group_gap_arrays, paired_gap_arrays
+from runners.cli_errors import ArgumentParser, positive_int, run_cli, seed_int
 
 POSITIONS = (np.arange(TABLE_SIZE) + 0.5) / TABLE_SIZE  # the quantile each table entry stands for
 
@@ -396,12 +396,12 @@ def _print_results(results: list[Result]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.coverage_stress", description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=1000, help="replicates per cell (default 1000)")
-    parser.add_argument("--seed", type=int, default=31)
+    parser = ArgumentParser(prog="python -m benchmarks.coverage_stress", description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=positive_int, default=1000, help="replicates per cell (default 1000)")
+    parser.add_argument("--seed", type=seed_int, default=31)
     parser.add_argument("--only", choices=(*CATEGORIES, "groups", "correction"), action="append",
                         help="only these categories (repeatable)")
-    parser.add_argument("--confirm", type=int, default=2000, help="replicates for the failing cells, run again (default 2000)")
+    parser.add_argument("--confirm", type=positive_int, default=2000, help="replicates for the failing cells, run again (default 2000)")
     parser.add_argument("--all", action="store_true", help="print every cell, not only the failing ones")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
@@ -452,4 +452,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_cli(main)

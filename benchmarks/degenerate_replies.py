@@ -19,7 +19,7 @@ import time
 
 from monitors.parse import parse_reply
 from monitors.registry import build_suite
-from runners.cli_errors import ArgumentParser, run_cli
+from runners.cli_errors import ArgumentParser, float_in, run_cli
 
 TARGET_S_PER_2MB = 0.25
 
@@ -41,7 +41,7 @@ def replies(size: int) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m benchmarks.degenerate_replies", description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=float, default=2.0)
+    parser.add_argument("--mb", type=float_in(0.001, 1000.0), default=2.0, help="size of each reply in MB, 0.001 to 1,000")
     args = parser.parse_args(argv)
     size = int(args.mb * 1_000_000)
     target = TARGET_S_PER_2MB * args.mb / 2

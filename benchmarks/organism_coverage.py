@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runners.cli_errors import ArgumentParser, positive_int, run_cli
+from runners.cli_errors import ArgumentParser, positive_int, run_cli, seed_int
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "free_paid.yaml"
 MODELS = ("sim/honest", "sim/af-opus", "sim/af-rl")
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=positive_int, default=100, help="sweeps (default 100)")
     parser.add_argument("--prompts", type=positive_int, default=100)
     parser.add_argument("--samples", type=positive_int, default=3)
-    parser.add_argument("--seed", type=int, default=7000)
+    parser.add_argument("--seed", type=seed_int, default=7000)
     parser.add_argument("--own-labels", type=positive_int, metavar="N",
                         help="correct with a perfect labeller's labels of N replies per model x condition of each sweep "
                              "(what runners.report --af-sample/--af-validation does) instead of the shipped validation")

@@ -26,7 +26,7 @@ import numpy as np
 
 from benchmarks.coverage import Cell, simulate_cell
 from monitors.power import analytic_mdg, minimal_detectable_gap, prompts_needed
-from runners.cli_errors import ArgumentParser, positive_int, run_cli
+from runners.cli_errors import ArgumentParser, positive_int, run_cli, seed_int
 
 CONTROL_RATES = (0.005, 0.01, 0.02, 0.05, 0.20, 0.50)
 PROMPTS = (100, 200, 400, 1000)
@@ -101,7 +101,7 @@ def size_check(reps: int, seed: int) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m benchmarks.planner_power", description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=positive_int, default=4000, help="replicates per simulated power (default 4000)")
-    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--seed", type=seed_int, default=2026)
     parser.add_argument("--sizes", action="store_true", help="also check the planned number of prompts for a gap")
     args = parser.parse_args(argv)
     start = time.perf_counter()

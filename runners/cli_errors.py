@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import os
 import re
 import signal
@@ -52,6 +53,41 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
     return value
+
+
+def seed_int(text: str) -> int:
+    """An argparse type for a random seed: a whole number from 0 to 2**64 - 1 (numpy's generators
+    refuse a negative seed with a ValueError, which reached the user as an internal error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**64 - 1, got {text!r}") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**64 - 1, got {value}")
+    return value
+
+
+def positive_ints(text: str) -> list[int]:
+    """An argparse type for a list of counts written `2000,20000`: each a whole number of at least 1
+    (read when the flag is parsed, so a typo is refused before a long run, not after it)."""
+    return [positive_int(part.strip()) for part in text.split(",")]
+
+
+def float_in(low: float, high: float | None = None) -> Callable[[str], float]:
+    """An argparse type for a finite number in [low, high] (no upper bound when `high` is None):
+    `float` alone lets NaN, infinities and out-of-range values through to a crash or an endless run."""
+    expected = f"a number from {low:g} to {high:g}" if high is not None else f"a number of at least {low:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not (math.isfinite(value) and value >= low and (high is None or value <= high)):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
 # line breaks, other control characters and bidirectional overrides, as they may come in a path, a key

@@ -865,6 +865,16 @@ def test_a_prompt_of_exactly_the_limit_is_accepted(tmp_path: Path):
     ["benchmarks.monitor_throughput", "--n", "0"],  # exit 0, measuring nothing (0/s)
     ["benchmarks.organism_coverage", "--reps", "0"],
     ["benchmarks.run_all", "--nope"],  # argparse's usage: two lines
+    # found by the fourth bad-input fuzz (benchmarks/bad_inputs_fuzz.py)
+    ["benchmarks.coverage_stress", "--reps", "0"],  # a traceback, exit 1 (not under run_cli)
+    ["benchmarks.coverage_stress", "--confirm", "-1"],
+    ["benchmarks.degenerate_replies", "--mb", "nan"],  # exit 4
+    ["benchmarks.degenerate_replies", "--mb", "-1"],  # exit 0, measuring nothing
+    ["benchmarks.api_sweep", "--latency", "-1"],  # ran the whole benchmark
+    ["benchmarks.api_sweep", "--fault-rate", "2"],
+    ["benchmarks.api_sweep", "--memory-calls", "x,y"],  # exit 4 after minutes of measuring
+    ["benchmarks.coverage", "--seed", "-1"],  # numpy refused the seed: exit 4
+    ["benchmarks.planner_power", "--seed", "-1"],
 ])
 def test_a_benchmarks_bad_flag_is_one_line_and_exit_2(argv):
     """Found by a bad-input fuzz: the benchmarks took any integer for their counts and printed
