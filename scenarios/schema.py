@@ -687,9 +687,13 @@ def parse_prices(data: Any, origin: str) -> dict[str, tuple[float, float]]:
     if not isinstance(data, dict):
         raise ScenarioError(f"{origin}: expected a mapping 'provider/model: [input, output]', got {type(data).__name__}")
     try:
-        return _PRICES.validate_python(data)
+        table = _PRICES.validate_python(data)
     except ValidationError as exc:
         raise ScenarioError(f"{origin}: {_describe(exc.errors()[0])}") from None
+    # a name without its provider (`gpt-4o`) never matches a model and was ignored silently
+    if (odd := next((name for name in table if provider_model(name) is None), None)) is not None:
+        raise ScenarioError(f"{origin}: {odd!r}: expected 'provider/model' (e.g. openai/gpt-4o) as the key of a price")
+    return table
 
 
 def load_scenario(path: str | Path) -> Scenario:

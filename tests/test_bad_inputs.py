@@ -740,7 +740,9 @@ def _fifo_prices(path: Path) -> None:
     ("- [1, 2]\n", "expected a mapping"),
     (_fifo_prices, "not a regular file"),
     ("openai/fake: [1, 2\n", "invalid YAML"),
-], ids=["nan", "inf", "negative", "true", "three", "huge", "list", "fifo", "yaml"])
+    ("gpt-4o: [1, 2]\n", "'gpt-4o': expected 'provider/model'"),  # never matched a model: ignored silently
+    ("'openai/ ': [1, 2]\n", "'openai/ ': expected 'provider/model'"),
+], ids=["nan", "inf", "negative", "true", "three", "huge", "list", "fifo", "yaml", "no-provider", "empty-model"])
 @pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
 def test_a_bad_afsim_prices_file_is_one_line_naming_it(content, expect: str, dry_run: bool, tmp_path: Path,
                                                        fake_server: FakeLLMServer, capsys, monkeypatch):
