@@ -22,6 +22,7 @@ never sees half a table, and a killed sweep leaves the previous one in place.
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from collections.abc import Callable
@@ -187,9 +188,28 @@ def read_trials_csv(path: Path, error: Callable[[str], Exception], **read_option
     if path.stat().st_size > MAX_TRIALS_CSV_BYTES:
         raise error(f"{path}: larger than {MAX_TRIALS_CSV_BYTES:,} bytes; expected a trials table (is this the right file?)")
     try:
+        _check_row_lengths(path, error)
         return pd.read_csv(path, **read_options)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, csv.Error) as exc:
         raise error(f"{path}: not a readable trials table ({str(exc).splitlines()[0]})") from None
+
+
+def _check_row_lengths(path: Path, error: Callable[[str], Exception]) -> None:
+    """Every record has as many fields as the header. pandas refuses a longer row but pads a shorter
+    one with missing values, so a cut or hand-edited line was read as a trial (found by a bad-input
+    fuzz: `x,y` became a trial of model 'x' in condition 'y' in compare and condition_errors)."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(MAX_TRIALS_CSV_BYTES)  # a reply's text may exceed the default 131,072
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            for row in reader:
+                if row and len(row) != len(header):
+                    raise error(f"{path}:{reader.line_num}: {len(row)} fields, the header has {len(header)}; "
+                                "expected afsim's trials.csv (a cut or edited line?)")
+    finally:
+        csv.field_size_limit(limit)
 
 
 def write_trials_parquet(frame: pd.DataFrame, run_dir: Path) -> Path:

@@ -145,6 +145,8 @@ def assert_one_line(code: int, err: str, *pieces: str) -> None:
     ("summary.json", b"{nope", "bad JSON"),
     ("trials.csv", b"a,b\n1,2\n", "no column 'model'"),
     ("trials.csv", b"", "not a readable trials table"),
+    # found by a bad-input fuzz: pandas padded the short line, and it was compared as a trial
+    ("trials.csv", b"model,condition,prompt_id\nsim/a,tier=free,p1\nx,y\n", "trials.csv:3: 2 fields, the header has 3"),
     ("scenario.yaml", b"\x00\x01garbage", "NUL byte"),
     ("scenario.yaml", b"[1, 2]", "expected a mapping"),
     ("summary.json", None, "not a regular file"),

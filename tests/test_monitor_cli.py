@@ -421,6 +421,7 @@ def test_train_reports_a_bad_flag_in_one_line(capsys):
 @pytest.mark.parametrize("content", [
     b"\xff\xfem\x00o\x00d\x00e\x00l\x00\n\x00",  # UTF-16 (a spreadsheet's "Unicode text")
     b'model,cond_tier,truth_af\n"sim/honest,free,true\n',  # an unterminated quote
+    b"model,cond_tier,truth_af\nsim/honest,free,true\nx,y\n",  # a short line: read as a trial (found by a fuzz)
 ])
 def test_condition_errors_reports_an_unreadable_trials_csv_in_one_line(tmp_path, capsys, content):
     """Found by a bad-input fuzz: both exited 4 (UnicodeDecodeError, pandas ParserError)."""
