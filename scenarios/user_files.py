@@ -280,6 +280,18 @@ class BoundedSafeLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _refuse_tag(loader: BoundedSafeLoader, node: Any) -> Any:
+    """Found by a bad-input fuzz: `!!binary` gave bytes that pydantic took as a name, `!!set` a set
+    whose order changes from one process to the next (as axis values), `!!omap`/`!!pairs` tuples.
+    None is what a config means by text, a list or a mapping; each is refused with its line."""
+    tag = node.tag.rpartition(":")[2]
+    raise YamlBoundsError(f"a !!{tag} value; expected plain text, a number, a list or a mapping", node.start_mark)
+
+
+for _tag in ("binary", "set", "omap", "pairs"):
+    BoundedSafeLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
+
+
 def load_yaml(text: str, path: Path, error: ErrorType) -> Any:
     """One YAML document from `text`, within the bounds; any problem is one line with its line."""
     try:

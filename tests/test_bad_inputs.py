@@ -885,3 +885,29 @@ def test_a_benchmarks_bad_flag_is_one_line_and_exit_2(argv):
     assert done.returncode == 2, (done.returncode, done.stdout[-300:], done.stderr[-300:])
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
     assert argv[-2] in done.stderr or "unrecognized arguments" in done.stderr
+
+
+# --- found by the fourth bad-input fuzz (benchmarks/bad_inputs_fuzz.py, 2026-12-07) ---
+
+
+def _tagged(key: str, text: str) -> Callable[[Path], list[str]]:
+    """The base scenario with the value of top-level `key` written as this YAML text (a tag)."""
+    return raw(yaml.safe_dump({k: v for k, v in BASE.items() if k != key}, allow_unicode=True) + f"{key}: {text}\n")
+
+
+FUZZ4_CASES: list[Case] = [
+    Case("!!binary name", _tagged("name", "!!binary Znpfc2V0"), "a !!binary value"),  # bytes taken as the name 'fz_set'
+    Case("!!set axis values", _tagged("axes", "{tier: !!set {free: null, paid: null}}"), "a !!set value"),  # order per process
+    Case("!!set models", _tagged("models", "!!set {sim/honest: null}"), "a !!set value"),
+    Case("!!omap axes", _tagged("axes", "!!omap [tier: [free, paid]]"), "a !!omap value"),
+    Case("!!pairs axis values", _tagged("axes", "{tier: !!pairs [free: 1, paid: 2]}"), "a !!pairs value"),
+]
+
+
+@pytest.mark.parametrize("case", FUZZ4_CASES, ids=case_id)
+def test_fuzz4_input_is_refused_in_one_line(case: Case, tmp_path: Path, fake_server: FakeLLMServer, capsys):
+    _refused_in_process(case, tmp_path, fake_server, capsys)
+
+
+def test_fuzz4_case_ids_are_new():
+    assert not {c.id for c in FUZZ4_CASES} & {c.id for c in CASES + FUZZ2_CASES + FUZZ3_CASES}
