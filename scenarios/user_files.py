@@ -291,6 +291,27 @@ def _refuse_tag(loader: BoundedSafeLoader, node: Any) -> Any:
 for _tag in ("binary", "set", "omap", "pairs"):
     BoundedSafeLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
 
+_OCTAL = re.compile(r"[-+]?0[0-7]+")
+
+
+def _number(loader: BoundedSafeLoader, node: Any) -> Any:
+    """A YAML 1.1 number, unless it reads as another number than the one written (found by a
+    bad-input fuzz): `limit: 1:30` is base 60 (90 prompts) and `samples: 010` is octal (8)."""
+    value = (node.value or "").replace("_", "")
+    integer = node.tag.endswith(":int")
+    number = (yaml.SafeLoader.construct_yaml_int if integer else yaml.SafeLoader.construct_yaml_float)(loader, node)
+    if ":" in value:
+        raise YamlBoundsError(f"{node.value} is read by YAML as the base-60 number {number}; quote it if it is text",
+                              node.start_mark)
+    if integer and _OCTAL.fullmatch(value) and int(value, 10) != number:
+        raise YamlBoundsError(f"{node.value} is read by YAML as the octal number {number}; write it without the leading "
+                              "0 (or quote it if it is text)", node.start_mark)
+    return number
+
+
+BoundedSafeLoader.add_constructor("tag:yaml.org,2002:int", _number)
+BoundedSafeLoader.add_constructor("tag:yaml.org,2002:float", _number)
+
 
 def load_yaml(text: str, path: Path, error: ErrorType) -> Any:
     """One YAML document from `text`, within the bounds; any problem is one line with its line."""

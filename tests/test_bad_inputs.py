@@ -901,6 +901,10 @@ FUZZ4_CASES: list[Case] = [
     Case("!!set models", _tagged("models", "!!set {sim/honest: null}"), "a !!set value"),
     Case("!!omap axes", _tagged("axes", "!!omap [tier: [free, paid]]"), "a !!omap value"),
     Case("!!pairs axis values", _tagged("axes", "{tier: !!pairs [free: 1, paid: 2]}"), "a !!pairs value"),
+    # YAML 1.1 numbers that are not the number written: base 60 and a leading 0 (octal)
+    Case("base-60 limit", _tagged("limit", "1:30"), "1:30 is read by YAML as the base-60 number 90"),  # ran 90 prompts
+    Case("octal samples", _tagged("samples", "010"), "010 is read by YAML as the octal number 8"),
+    Case("base-60 price", _tagged("models", "[sim/honest, {name: openai/fake-gpt, price: [1:00, 2]}]"), "base-60 number 60"),
 ]
 
 
