@@ -528,8 +528,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-grid", action="store_true", help="skip model selection (one setting; for quick checks)")
     parser.add_argument("--measure-real", type=Path, metavar="JSONL",
                         help="do not train: score these labelled real scratchpads with the model file and store the figures in it")
-    parser.add_argument("--label-field", default="label", help="with --measure-real: the boolean label field")
+    parser.add_argument("--label-field", help="with --measure-real: the boolean label field (default: label)")
     args = parser.parse_args(argv)
+    # found by a bad-input fuzz: without --measure-real it was ignored, and training began
+    if args.label_field is not None and not args.measure_real:
+        parser.error("--label-field: only with --measure-real (training reads no label file)")
+    args.label_field = "label" if args.label_field is None else args.label_field
     # NaN and 1e308 failed deep in training (exit 4), 0 and below trained on a token few rows for minutes
     if not (math.isfinite(args.scale) and 0 < args.scale <= MAX_SCALE):
         parser.error(f"--scale must be above 0 and at most {MAX_SCALE:g} (it multiplies the generated and simulated rows), "

@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --af-validation: a second labeller's labels of the same sample; their agreement "
                              "(Cohen's kappa) goes into the summary and the report, and the replies they disagree on "
                              "are listed to adjudicate into the first file")
-    parser.add_argument("--label-field", default="af", help="the labels' boolean field (default: af)")
+    parser.add_argument("--label-field", help="with --af-validation or --af-sample: the labels' boolean field (default: af)")
     parser.add_argument("--no-af-validation", action="store_true", help="forget labels given before (the default validation applies)")
     parser.add_argument("--af-sample", type=int, metavar="N",
                         help=f"write RUN_DIR/{SAMPLE_NAME}: up to N replies not known to refuse per model x condition, "
@@ -139,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         raise UsageError("--af-sample, --af-validation and --no-af-validation: choose one")
     if args.second_labels is not None and args.af_validation is None:
         raise UsageError("--second-labels: only with --af-validation (the first labeller's file)")
+    # found by a bad-input fuzz: without labels to read or a sample to write it was ignored silently
+    if args.label_field is not None and args.af_validation is None and args.af_sample is None:
+        raise UsageError("--label-field: only with --af-validation or --af-sample (it names the labels' field)")
+    args.label_field = "af" if args.label_field is None else args.label_field
     for flag, labels in (("--af-validation", args.af_validation), ("--second-labels", args.second_labels)):
         if labels is not None:  # both before either is read: a folder given as labels is said to be one
             check_regular_file(labels, f"labels file ({flag})", UsageError)

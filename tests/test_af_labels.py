@@ -70,6 +70,10 @@ def test_the_sample_is_blind_nested_and_never_overwritten(run_dir, capsys):
     assert cli([str(run_dir), "--af-sample", "8"]) == 2
     assert "exists" in capsys.readouterr().err
     assert cli([str(run_dir), "--af-sample", "8", "--label-field", "scratchpad"]) == 2
+    capsys.readouterr()
+    # found by a bad-input fuzz: with neither labels nor a sample it was ignored, exit 0
+    assert cli([str(run_dir), "--label-field", "verdict"]) == 2
+    assert "--label-field: only with --af-validation or --af-sample" in capsys.readouterr().err
 
 
 def test_labels_become_the_validation_of_the_models_they_cover_and_stay_with_the_folder(run_dir, capsys):

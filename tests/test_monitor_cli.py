@@ -489,3 +489,12 @@ def test_only_user_jsonl_files_are_held_to_finite_numbers():
     assert math.isnan(json_value('{"x": NaN}', "summary.json", ValueError)["x"])
     with pytest.raises(ValueError, match="NaN"):
         json_value('{"x": NaN}', "f.jsonl:1", ValueError, finite=True)
+
+
+def test_train_refuses_a_label_field_without_measure_real(tmp_path, capsys):
+    """Found by a bad-input fuzz: `--label-field` alone was ignored and training began (minutes)."""
+    from monitors import train
+
+    code, out, err = _run(train.main, ["--label-field", "af", "--no-grid", "--output", str(tmp_path / "m.json")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--label-field: only with --measure-real" in err, err
+    assert not out and not (tmp_path / "m.json").exists()
