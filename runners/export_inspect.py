@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +59,13 @@ def check_log_out(out: Path) -> None:
         raise UsageError(f"--out {out}: expected a .eval or .json file name (Inspect's two log formats)")
     if out.is_dir():
         raise UsageError(f"--out {out}: is a folder; expected the .eval or .json file to write")
+    # found by a bad-input fuzz: a folder that takes no file (/proc, read-only, missing) failed after the
+    # export, naming inspect_ai's temporary file instead of --out; a file made and removed there asks it first
+    try:
+        with tempfile.NamedTemporaryFile(dir=out.parent if str(out.parent) else ".", prefix=".afsim-probe-"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write a file in {out.parent} ({exc.strerror or exc})") from None
 
 
 def check_not_run_file(run_dir: Path, out: Path) -> None:

@@ -117,6 +117,10 @@ def test_export_bad_input_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
     assert code == 2 and err.count("\n") == 1 and "not a run folder" in err
     code, _, err = _cli(export_inspect.main, [str(tmp_path), "--out", str(tmp_path / "x.txt")], capsys)
     assert code == 2 and ".eval or .json" in err
+    # found by a bad-input fuzz: a folder that takes no file was named as inspect_ai's temporary file
+    for out in (tmp_path / "missing" / "x.eval", Path("/proc/x.eval")):
+        code, _, err = _cli(export_inspect.main, [str(tmp_path), "--out", str(out)], capsys)
+        assert code == 2 and err.count("\n") == 1 and f"--out {out}: cannot write a file in {out.parent}" in err, err
     monkeypatch.setitem(sys.modules, "inspect_ai.log", None)  # the optional extra is not installed
     code, _, err = _cli(export_inspect.main, [str(tmp_path), "--out", str(tmp_path / "x.eval")], capsys)
     assert code == 2 and "pip install 'afsim[inspect]'" in err
