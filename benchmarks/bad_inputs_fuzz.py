@@ -895,8 +895,73 @@ def _unlock(d: Path) -> None:
             pass
 
 
+def second_round() -> list[Case]:
+    """Written after the first run of the table: YAML 1.1 corners, flags nothing reads, Inspect logs
+    of odd shapes, outputs that point into a run folder."""
+    def tagged(key: str, text: str) -> str:
+        return yaml.safe_dump({k: v for k, v in BASE.items() if k != key}, sort_keys=False) + f"{key}: {text}\n"
+
+    s = sweep_yaml
+    members = {"header.json": b"[1, 2]", "samples/x_epoch_1.json": b"{}"}
+    cases = [
+        s(tagged("limit", "1:30"), ("limit", "1:30"), label="b2: limit base 60"),
+        s(tagged("samples", "010"), ("samples", "010"), label="b2: samples octal"),
+        s(tagged("seed", "0x1F"), ("seed",), ok_zero=True, label="b2: seed hex"),
+        s(tagged("name", "!!binary Znpfc2V0"), ("binary",), label="b2: name !!binary"),
+        s(tagged("axes", "{tier: !!set {free: null, paid: null}}"), ("set",), label="b2: axis values !!set"),
+        s(tagged("axes", "!!omap [tier: [free, paid]]"), ("omap",), label="b2: axes !!omap"),
+        s(tagged("axes", "{tier: [yes, no]}"), ("tier",), label="b2: axis values yes/no"),
+        s(tagged("models", "[sim/af-opus, {name: sim/honest, price: [0:30, 1]}]"), ("0:30", "price"),
+          label="b2: price base 60"),
+        s(tagged("axes", "{1: [a, b]}"), ("axes",), label="b2: axis named by a number"),
+        s(tagged("prompts", "{source: /proc/self/environ}"), ("/proc/self/environ",), label="b2: prompts /proc file",
+          env={"OPENAI_API_KEY": "sk-fuzz-secret-000"}),
+        s(scenario(monitors={}), ("monitors",), ok_zero=True, label="b2: monitors empty map"),
+        s(scenario(models=["sim/../../x"]), ("sim/../../x",), label="b2: sim model with dots"),
+        Case("b2: report --label-field alone", "runners.report", ["run", "--label-field", "verdict"],
+             names=("--label-field",), needs_run=True),
+        Case("b2: train --label-field alone", "monitors.train", ["--label-field", "af", "--output", "m.json"],
+             names=("--label-field",)),
+        Case("b2: prices key without provider", "runners.sweep", ["s.yaml", "--quiet", "--dry-run"],
+             both(write("s.yaml", scenario()), write("pr.yaml", "gpt-4o: [1, 2]\n")), env={"AFSIM_PRICES": "pr.yaml"},
+             names=("gpt-4o",)),
+        Case("b2: prices base 60", "runners.sweep", ["s.yaml", "--quiet", "--dry-run"],
+             both(write("s.yaml", scenario()), write("pr.yaml", "openai/gpt-4o: [1:00, 2]\n")),
+             env={"AFSIM_PRICES": "pr.yaml"}, names=("AFSIM_PRICES",)),
+        Case("b2: facts with BOM", "scenarios.make_documents", ["--facts", "f.yaml", "--n", "1", "--out", "o.jsonl"],
+             write("f.yaml", b"\xef\xbb\xbf" + (REPO / "scenarios/documents/facts.yaml").read_bytes()), names=("f.yaml",),
+             ok_zero=True),
+        Case("b2: facts id base 60", "scenarios.make_documents", ["--facts", "f.yaml", "--n", "1", "--out", "o.jsonl"],
+             write("f.yaml", "facts:\n  - {id: 1:30, statement: s}\n"), names=("f.yaml",)),
+        Case("b2: rescore --monitor YAML !!set", "runners.rescore",
+             ["run", "--monitor", "alignment_faking={backend: openai/gpt-4o, votes: !!set {a: null}}"],
+             names=("--monitor", "set"), needs_run=True),
+        Case("b2: classify header.json a list", "monitors.classify", ["z.eval"], zip_file("z.eval", members),
+             names=("z.eval",)),
+        Case("b2: classify zip member ../x", "monitors.classify", ["z.eval"],
+             zip_file("z.eval", {"../escape.json": b"{}", "header.json": b"{}"}), names=("z.eval",)),
+        Case("b2: evaluate .json nested 10k", "monitors.evaluate", ["n.json"], write("n.json", "[" * 10000 + "]" * 10000),
+             names=("n.json",)),
+        Case("b2: evaluate .json a list", "monitors.evaluate", ["n.json"], write("n.json", "[]"), names=("n.json",)),
+        Case("b2: compare --output a run folder", "runners.compare", ["run", "--output", "run"], names=("--output", "run"),
+             needs_run=True, ok_zero=True),
+        Case("b2: export_inspect --out summary.json", "runners.export_inspect", ["run", "--out", "run/summary.json"],
+             names=("summary.json",), needs_run=True),
+        Case("b2: export_inspect --out into /proc", "runners.export_inspect", ["run", "--out", "/proc/x.eval"],
+             names=("/proc/x.eval",), needs_run=True),
+        Case("b2: sweep --output = --cache-dir", "runners.sweep", ["s.yaml", "--quiet", "--output", "o", "--cache-dir", "o"],
+             write("s.yaml", scenario()), names=("--cache-dir",), ok_zero=True),
+        Case("b2: API key with a newline", "runners.sweep", ["s.yaml", "--quiet", "--model", "openai/gpt-4o"],
+             write("s.yaml", scenario()), env={"OPENAI_API_KEY": "sk-abc\ndef", "OPENAI_BASE_URL": CLOSED_URL},
+             names=("OPENAI_API_KEY",)),
+        Case("b2: condition_errors --json short row", "monitors.condition_errors", ["run", "--json"], _ragged_csv(),
+             names=("trials.csv",), needs_run=True),
+    ]
+    return cases
+
+
 def all_cases() -> list[Case]:
-    return sweep_cases() + other_cases()
+    return sweep_cases() + other_cases() + second_round()
 
 
 def main(argv: list[str] | None = None) -> int:
