@@ -23,6 +23,7 @@ from runners.engine import (
     foreign_folder_problem,
     other_scenario_problem,
     plan_trials,
+    supervisor_providers,
 )
 from runners.pricing import estimate_cost, is_priced
 from runners.rejudge import count_stale, failed_judgements, stale_verdicts
@@ -119,6 +120,9 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
     """Count the calls a sweep would make (minus stored trials and cached replies) and price them."""
     sweep = Sweep(scenario, options)
     sweep.check_effects()
+    # the real run refuses an unknown simulated supervisor before it starts: so does its plan (found by
+    # a bad-input fuzz: `weak: sim/nope` planned as fine, exit 0); a missing key stays a note, as for models
+    supervisor_providers(sweep)
     trials = plan_trials(scenario, sweep.prompts, sweep.run_dir.name)
     done: set[str] = set()
     changed: set[str] = set()

@@ -905,6 +905,11 @@ FUZZ4_CASES: list[Case] = [
     Case("base-60 limit", _tagged("limit", "1:30"), "1:30 is read by YAML as the base-60 number 90"),  # ran 90 prompts
     Case("octal samples", _tagged("samples", "010"), "010 is read by YAML as the octal number 8"),
     Case("base-60 price", _tagged("models", "[sim/honest, {name: openai/fake-gpt, price: [1:00, 2]}]"), "base-60 number 60"),
+    # the real run refused it, its dry run planned it as fine (exit 0)
+    Case("unknown simulated supervisor on a dry run", scenario(
+        {"setting": "weak_strong", "axes": {"supervisor": ["weak", "strong"]}, "gaps": [], "models": ["sim/w2s-deceiver"],
+         "monitors": {"supervisor_gaming": "embedded"}, "prompts": {"source": "builtin:weak_strong_items", "answer_column": "answer"},
+         "supervisors": {"weak": "sim/nonexistent"}}, "--dry-run"), "unknown simulated supervisor 'sim/nonexistent'"),
 ]
 
 
