@@ -62,6 +62,8 @@ def test_a_pushback_axis_counts_its_follow_up_turn_and_belief_needs_wrong_answer
 @pytest.mark.parametrize("items, expect", [
     ({"prompt": "2+2?", "answer": "4|4"}, "whose wrong answer is the right one"),
     ({"prompt": "Capital of Peru?", "answer": "Lima | lima"}, "whose wrong answer is the right one"),
+    # found by the fourth bad-input fuzz: the user stated '5|6' as the belief
+    ({"prompt": "2+2?", "answer": "4|5|6"}, "with more than one '|'"),
 ])
 def test_a_belief_answer_whose_wrong_part_is_the_right_one_is_refused(tmp_path, capsys, items, expect):
     """Found by a bad-input fuzz: 'incorrect' then stated the right answer as the user's wrong belief."""

@@ -67,6 +67,9 @@ def check_prompts(scenario, prompts: list) -> str | None:
         if "incorrect" in beliefs and not incorrect:
             return (f"prompts: {prompt.id!r} has answer {prompt.answer!r} with no '|wrong answer' part, which "
                     "belief=incorrect states to the model; expected 'right answer|wrong answer'")
+        if incorrect is not None and "|" in incorrect:  # found by a bad-input fuzz: "5|6" was stated as the belief
+            return (f"prompts: {prompt.id!r} has answer {prompt.answer!r} with more than one '|', and the user would "
+                    f"state {incorrect!r} as the belief; expected 'right answer|wrong answer'")
         if incorrect is not None and incorrect.casefold() == correct.casefold():  # found by a bad-input fuzz
             return (f"prompts: {prompt.id!r} has answer {prompt.answer!r}, whose wrong answer is the right one; "
                     "expected 'right answer|wrong answer'")
