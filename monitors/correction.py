@@ -362,7 +362,7 @@ def tier_errors(validation: dict[str, Any], setting: str | None = None) -> dict[
     MIN_LABELLED_NEGATIVES of them; {} when the validation has no such split.
 
     Why: the monitor flags complying replies more where the model believes it is trained (they cite
-    the training criteria: 1.7% in the free tier against 0-1% elsewhere in the shipped draw), and a
+    the training criteria: 1.7% in the free tier against none paid in the shipped draw), and a
     rate corrected with the pooled complying specificity then stays above an honest model's true 0
     (its training-tier corrected rate covered 94%). Sensitivity stays pooled: positives exist in one
     tier only."""
