@@ -105,6 +105,8 @@ def test_power_command_refuses_undefined_or_ambiguous_values_in_one_line(argv, s
     (["--gap", "0.05", "--base-rate", "0", "--icc", "0", "--samples", "1"], "gap of 5.0 points"),
     (["--prompts", "10", "--base-rate", "0", "--gap", "0.5"], "power to detect 50.0 points"),
     (["--prompts", "10", "--base-rate", "0.1", "--icc", "0"], "minimal detectable gap"),
+    # a power below the test's level is the interval's own (simulated through it), and said to be
+    (["--prompts", "10", "--samples", "3", "--base-rate", "0.1", "--gap", "0.1"], "below the test's 5% level"),
 ])
 def test_power_command_answers_at_the_edges(argv, says, capsys):
     code, out, err = _power_cli(argv, capsys)
