@@ -5,12 +5,14 @@ the engine can use prices without the price table depending back on the engine.
 Counts HTTP requests, as the sweep's "model calls" does: a trial is one request, plus up to
 `max_turns - 1` `<NEXT/>` continuations; an LLM-judge monitor adds `votes` requests for every trial
 it will read, the failed votes of the stored verdicts the sweep will judge again, and the votes the
-cache lacks of the stored verdicts made under other settings (runners/rejudge.py). Reads the store and
+cache lacks of the stored verdicts made under other settings (runners/rejudge.py); a real supervisor
+(weak/strong) adds its answers to the items and its grades (runners/supervision.py). Reads the store and
 the cache if they exist; writes nothing, calls nothing.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -50,6 +52,8 @@ class ModelPlan:
     key_problem: str | None = None
     max_turns: int = 1  # requests per trial at most (<NEXT/> continuations)
     judge: str | None = None  # the monitor this judge labels; None for a model under test
+    supervisor: str | None = None  # the role this model supervises in (weak/strong); None for a model under test
+    probes: int = 0  # supervisors: of its calls, answers to the items that measure the weak one's areas
     votes: int = 1  # requests per judged trial (judges)
     second_turns: int = 0  # trials whose family sends a second user turn (e.g. sycophancy's pushback)
     rejudged: int = 0  # judges: stored trials whose verdict had failed votes, judged again
@@ -97,6 +101,10 @@ class SweepPlan:
                 out.append(f"  judge {m.judge} ({m.model}): {m.calls} calls to make ({m.votes} votes for each of "
                            f"{m.trials} trials{again}; fewer when a reply has nothing to judge or a vote is cached), "
                            f"~{m.input_tokens:,} input tokens, {cost}")
+            elif m.supervisor:
+                out.append(f"  supervisor {m.supervisor} ({m.model}): {m.calls} calls to make ({m.probes} answers to "
+                           f"measure its areas, {m.calls - m.probes} grades; fewer when a call is cached or a reply "
+                           f"failed), ~{m.input_tokens:,} input tokens, {cost}")
             else:
                 turns = f"; up to {m.max_calls} with <NEXT/> turns" if m.max_calls > m.calls else ""
                 second = f"; {m.second_turns} of them second user turns" if m.second_turns else ""
@@ -194,9 +202,37 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
         if plan.calls and hasattr(provider, "preflight_problem"):
             plan.key_problem = provider.preflight_problem()
     judges = judge_plans(scenario, todo, failed, stale, rescore_votes if stale else {})
+    judges += supervisor_plans(sweep, [t for t in trials if t.key not in done])
     rescored = count_stale(stale)
     return SweepPlan(len(trials), len(done & {t.key for t in trials}), [*plans.values(), *judges], len(changed),
                      len(failed), {name: rescored[name] for name in scenario.monitors if name in rescored})
+
+
+def supervisor_plans(sweep: Sweep, todo: list[Any]) -> list[ModelPlan]:
+    """The real supervisors' calls for the trials to run (a cue family's `supervise` node, e.g. the
+    weak/strong grading of runners/supervision.py), priced like a model's, with a missing key noted.
+    Found by a bad-input fuzz: a dry run with `weak: openai/...` counted none of them."""
+    plans = []
+    for family in sweep.families:
+        if not family.supervise:
+            continue
+        node = importlib.import_module(family.supervise)
+        providers = node.supervisor_providers(sweep.scenario)
+        for role, planned in node.planned_calls(sweep.scenario, todo).items():
+            provider = providers[role]
+            calls = planned.probes + planned.grades
+            if provider.simulated or not calls:
+                continue
+            tokens_in = planned.input_chars // CHARS_PER_TOKEN
+            max_out = _max_tokens(provider.request_params())
+            plan = ModelPlan(provider.name, trials=calls, input_tokens=tokens_in, priced=is_priced(provider.name),
+                             supervisor=role, probes=planned.probes)
+            plan.typical_usd = estimate_cost(provider.name, tokens_in, calls * min(max_out, 8))  # a letter or a word
+            plan.max_usd = estimate_cost(provider.name, tokens_in, calls * max_out)
+            if hasattr(provider, "preflight_problem"):
+                plan.key_problem = provider.preflight_problem()
+            plans.append(plan)
+    return plans
 
 
 def judge_backends(scenario: Any) -> dict[str, str]:

@@ -64,6 +64,40 @@ def supervisor_providers(scenario: Scenario) -> dict[str, Provider]:
     return {role: supervisor_provider(name) for role, name in {**DEFAULT_SUPERVISORS, **scenario.supervisors}.items()}
 
 
+# a graded answer's length, for planning before any model has answered (the items are multiple-choice)
+PLANNED_ANSWER_CHARS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCalls:
+    """What one supervisor would be asked for the trials a sweep still has to run: `--dry-run`."""
+
+    probes: int  # the weak supervisor answering each item `supervision.probes` times
+    grades: int  # one per reply it grades
+    input_chars: int  # of those requests, a graded answer counted at PLANNED_ANSWER_CHARS
+
+
+def planned_calls(scenario: Scenario, trials: list[TrialSpec]) -> dict[str, PlannedCalls]:
+    """role -> the calls its supervisor would make for `trials` (an upper bound: a reply that failed
+    is not graded, and a cached call is free). Why here: the node decides what it calls, so the plan
+    reads the same rules (areas measured once per item by the weak supervisor; each reply graded by
+    the supervisor its condition names)."""
+    out: dict[str, PlannedCalls] = {}
+    items: dict[str, str] = {}
+    for trial in trials:
+        role = trial.condition.get("supervisor", "weak")
+        items.setdefault(trial.prompt_id, trial.prompt)
+        chars = len(GRADE_SYSTEM) + len(GRADE_USER) + len(trial.prompt) + PLANNED_ANSWER_CHARS
+        seen = out.get(role, PlannedCalls(0, 0, 0))
+        out[role] = PlannedCalls(seen.probes, seen.grades + 1, seen.input_chars + chars)
+    if items:
+        probes = scenario.supervision.probes
+        weak = out.get("weak", PlannedCalls(0, 0, 0))
+        chars = probes * sum(len(PROBE_SYSTEM) + len(PROBE_USER) + len(prompt) for prompt in items.values())
+        out["weak"] = PlannedCalls(probes * len(items), weak.grades, weak.input_chars + chars)
+    return out
+
+
 def parse_grade(text: str) -> bool | None:
     """APPROVE -> True, REJECT -> False; anything else (both, neither, prose) -> None."""
     words = {w.strip(".,:;!*\"'`()[]").upper() for w in (text or "").split()}

@@ -139,3 +139,23 @@ def test_unknown_supervisor_role_is_a_one_line_error():
             "axes": {"supervisor": ["weak"]}, "models": ["sim/honest"], "supervisors": {"medium": "sim/weak-judge"}}
     with pytest.raises(ScenarioError, match="supervisors: unknown supervisor role 'medium'"):
         parse_scenario(data, "s.yaml")
+
+
+def test_a_dry_run_counts_and_prices_a_real_supervisors_calls_and_notes_its_missing_key(tmp_path, capsys, monkeypatch):
+    """The weak supervisor answers every item `probes` times (its areas) and grades the replies of its
+    condition; a dry run that counted only the models under test (found by a bad-input fuzz) told an
+    auditor with `weak: openai/...` that the sweep would make no call."""
+    from runners.sweep import main as sweep_main
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    text = SCENARIO.read_text(encoding="utf-8").replace("weak: sim/weak-judge", "weak: openai/gpt-4o-mini")
+    text = text.replace("prompts/weak_strong_items.jsonl", str(SCENARIO.parent / "prompts" / "weak_strong_items.jsonl"))
+    path = tmp_path / "ws.yaml"
+    path.write_text(text, encoding="utf-8")
+    args = [str(path), "--dry-run", "--limit", "10", "--model", "sim/honest", "--output", str(tmp_path / "run")]
+    assert sweep_main(args) == 0
+    out = capsys.readouterr().out
+    # 10 items x 5 probes, and 10 items x 2 objectives graded by the weak supervisor; the strong one is simulated
+    assert "supervisor weak (openai/gpt-4o-mini): 70 calls to make (50 answers to measure its areas, 20 grades" in out
+    assert "OPENAI_API_KEY" in out and "total: 70 calls" in out
+    assert "supervisor strong" not in out and not (tmp_path / "run").exists()
