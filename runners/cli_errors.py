@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+from runners.safe_text import printable
 from scenarios.schema import ScenarioError
 
 EXIT_AUDIT_FAILED = 1  # the only exit code that is a verdict: an audit rule failed (docs/audit_in_ci.md)
@@ -92,14 +93,12 @@ def float_in(low: float, high: float | None = None) -> Callable[[str], float]:
 
 # line breaks, other control characters and bidirectional overrides, as they may come in a path, a key
 # or a value the user gave: an error must stay one line, and read as it is
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def one_line(message: str) -> str:
     """`message` with every line break, control character and bidirectional override written as an
     escape (found by a bad-input fuzz: a path with a newline made every entry point's error two
-    lines, and U+202E reversed what followed it)."""
-    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), message)
+    lines, and U+202E reversed what followed it): `safe_text.printable`, which does the same for a
+    server's text on the terminal."""
+    return printable(message)
 
 
 class _Interrupt:

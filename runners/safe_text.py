@@ -57,8 +57,9 @@ def encodable(value: object) -> object:
 
 # what a terminal obeys rather than shows: C0 controls (newline and tab too: a line is one line), DEL,
 # C1 controls (U+009B is CSI, U+009D OSC on terminals that read 8-bit controls) and the bidirectional
-# controls, which make a line read otherwise than it was written
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# controls, which make a line read otherwise than it was written; the Unicode line and paragraph
+# separators end a line in some terminals and editors
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
