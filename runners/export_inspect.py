@@ -33,6 +33,7 @@ from typing import Any
 
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.store import STORE_NAME, ResultStore
+from scenarios.output_targets import check_out_path
 from scenarios.trial import stable_hash
 
 NEXT_TURN = "<NEXT/>"
@@ -59,13 +60,16 @@ def check_log_out(out: Path) -> None:
         raise UsageError(f"--out {out}: expected a .eval or .json file name (Inspect's two log formats)")
     if out.is_dir():
         raise UsageError(f"--out {out}: is a folder; expected the .eval or .json file to write")
-    # found by a bad-input fuzz: a folder that takes no file (/proc, read-only, missing) failed after the
-    # export, naming inspect_ai's temporary file instead of --out; a file made and removed there asks it first
-    try:
-        with tempfile.NamedTemporaryFile(dir=out.parent if str(out.parent) else ".", prefix=".afsim-probe-"):
-            pass
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot write a file in {out.parent} ({exc.strerror or exc})") from None
+    check_out_path(out, "--out", UsageError)  # a missing folder is made; an ancestor that is a file is named
+    # found by a bad-input fuzz: a folder that takes no file (/proc, read-only) failed after the export,
+    # naming inspect_ai's temporary file instead of --out; a file made and removed there asks it first
+    # (a folder still to be made takes what its writable ancestor takes)
+    if out.parent.is_dir():
+        try:
+            with tempfile.NamedTemporaryFile(dir=out.parent if str(out.parent) else ".", prefix=".afsim-probe-"):
+                pass
+        except OSError as exc:
+            raise UsageError(f"--out {out}: cannot write a file in {out.parent} ({exc.strerror or exc})") from None
 
 
 def check_not_run_file(run_dir: Path, out: Path) -> None:

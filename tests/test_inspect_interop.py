@@ -62,7 +62,7 @@ def sim_run(tmp_path_factory) -> Path:
 
 
 def test_exported_simulated_run_is_opened_by_read_eval_log_one_sample_per_trial(sim_run, tmp_path, capsys):
-    out = tmp_path / "run.eval"
+    out = tmp_path / "logs" / "run.eval"  # a folder still to be made is made
     code, printed, err = _cli(export_inspect.main, [str(sim_run), "--out", str(out)], capsys)
     assert code == 0 and err == "" and str(out) in printed
     log = read_eval_log(str(out))
@@ -118,9 +118,14 @@ def test_export_bad_input_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
     code, _, err = _cli(export_inspect.main, [str(tmp_path), "--out", str(tmp_path / "x.txt")], capsys)
     assert code == 2 and ".eval or .json" in err
     # found by a bad-input fuzz: a folder that takes no file was named as inspect_ai's temporary file
-    for out in (tmp_path / "missing" / "x.eval", Path("/proc/x.eval")):
-        code, _, err = _cli(export_inspect.main, [str(tmp_path), "--out", str(out)], capsys)
-        assert code == 2 and err.count("\n") == 1 and f"--out {out}: cannot write a file in {out.parent}" in err, err
+    out = Path("/proc/x.eval")
+    code, _, err = _cli(export_inspect.main, [str(tmp_path), "--out", str(out)], capsys)
+    assert code == 2 and err.count("\n") == 1 and f"--out {out}: cannot write a file in {out.parent}" in err, err
+    # a folder under a file cannot be made; a missing folder is made by the export (test below)
+    (tmp_path / "a_file").write_text("x")
+    out = tmp_path / "a_file" / "sub" / "x.eval"
+    code, _, err = _cli(export_inspect.main, [str(tmp_path), "--out", str(out)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "a_file is not a folder" in err, err
     monkeypatch.setitem(sys.modules, "inspect_ai.log", None)  # the optional extra is not installed
     code, _, err = _cli(export_inspect.main, [str(tmp_path), "--out", str(tmp_path / "x.eval")], capsys)
     assert code == 2 and "pip install 'afsim[inspect]'" in err
