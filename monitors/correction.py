@@ -40,13 +40,16 @@ interval adds c's sampling error as if perfectly correlated with AP_answered's (
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from monitors.stats import Z95, wilson_bounds
 from monitors.validation import settings_phrase
+
+T = TypeVar("T")
 
 METHOD = "Rogan-Gladen, Fieller interval with validation uncertainty (variances as Lang & Reiczigel 2014)"
 METHOD_ANSWERED = ("Rogan-Gladen within the replies not known to refuse (a flagged refusal counts as the "
@@ -380,24 +383,25 @@ def tier_errors(validation: dict[str, Any], setting: str | None = None) -> dict[
     return out
 
 
-def embedded_monitor_errors(simulated: bool = False, setting: str | None = None) -> MonitorErrors | None:
-    """The embedded alignment-faking monitor's errors from its own validation (its model file)."""
+def _from_shipped(read: Callable[[dict[str, Any]], T], otherwise: T) -> T:
+    """`read` of the embedded monitor's own validation (its model file), or `otherwise` when the file
+    cannot be read or its validation has another shape."""
     from monitors.alignment_faking import embedded_validation
 
     try:
-        return validation_of(embedded_validation() or {}, simulated, setting)
+        return read(embedded_validation() or {})
     except (OSError, ValueError, AttributeError):
-        return None
+        return otherwise
+
+
+def embedded_monitor_errors(simulated: bool = False, setting: str | None = None) -> MonitorErrors | None:
+    """The embedded alignment-faking monitor's errors from its own validation (its model file)."""
+    return _from_shipped(lambda validation: validation_of(validation, simulated, setting), None)
 
 
 def embedded_tier_errors(setting: str | None = None) -> dict[str, MonitorErrors]:
     """The embedded monitor's per-tier errors on its simulated draw (`tier_errors`)."""
-    from monitors.alignment_faking import embedded_validation
-
-    try:
-        return tier_errors(embedded_validation() or {}, setting)
-    except (OSError, ValueError, AttributeError):
-        return {}
+    return _from_shipped(lambda validation: tier_errors(validation, setting), {})
 
 
 # the smallest validation whose corrected intervals were measured to cover (benchmarks/coverage.py:
