@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -29,6 +30,22 @@ def _fresh_event_loop_in_forked_child() -> None:
 
 
 os.register_at_fork(after_in_child=_fresh_event_loop_in_forked_child)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _temp_files_inside_the_session(tmp_path_factory) -> Iterator[None]:
+    """Crash logs and other temp files the code under test makes (in this process and in the CLI
+    subprocesses, through TMPDIR) go under pytest's own base folder, which pytest prunes: each full
+    run left three `afsim-crash-*.log` files in the machine's /tmp for ever."""
+    where = str(tmp_path_factory.mktemp("tempfiles"))
+    before_env, before = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = where, where
+    yield
+    tempfile.tempdir = before
+    if before_env is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = before_env
 
 
 @pytest.fixture
