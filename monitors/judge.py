@@ -29,7 +29,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,22 @@ class JudgePrompt:
         """`af-v1`: which prompt produced a verdict (goes into the backend string)."""
         return f"{SHORT_NAMES[self.monitor]}-{self.version}"
 
+    def framed(self, reply: ParsedReply) -> ParsedReply:
+        """The reply as the judge reads it: the opening bracket of any tag this prompt uses (its frame,
+        `<scratchpad>`, `<final_answer>`, and `<verdict>`) replaced by ‹ in the scratchpad and output.
+        A reply is untrusted: one that writes `</scratchpad>` and then its own `<verdict>` block could
+        otherwise pass for the end of the data and the judge's answer to the model reading the prompt
+        (which is also told to ignore instructions in the data), and a judge quoting it verbatim would
+        break its own verdict block. Quotes are verified against this text, what the judge saw. Only
+        replies that hold such a tag get a different request (a new cache key)."""
+        pattern = _delimiters(self.system + "\n" + self.user)
+        scratchpad, output = (pattern.sub(DEFANGED_BRACKET, t) for t in (reply.scratchpad, reply.output))
+        if scratchpad == reply.scratchpad and output == reply.output:
+            return reply
+        return replace(reply, scratchpad=scratchpad, output=output)
+
     def request(self, reply: ParsedReply) -> ChatRequest:
+        reply = self.framed(reply)
         # one pass over the template, not str.format (the prompts contain JSON braces) nor two
         # str.replace calls: a scratchpad that writes "{{output}}" 2,000 times had the whole output
         # put in its place each time (a 119 KB reply made 198 MB judge requests)
@@ -83,6 +98,14 @@ class JudgePrompt:
 
 
 _SLOT = re.compile(r"\{\{(scratchpad|output)\}\}")
+_TAG_NAME = re.compile(r"</?([A-Za-z_][\w-]*)>")
+DEFANGED_BRACKET = "\u2039"  # ‹: as long as "<", so a quote the judge copies is found at the same span
+
+
+@lru_cache(maxsize=16)
+def _delimiters(prompt_text: str) -> re.Pattern[str]:
+    names = sorted({m[1].lower() for m in _TAG_NAME.finditer(prompt_text)} | {"verdict"})
+    return re.compile(r"<(?=[ \t]*/?[ \t]*(?:" + "|".join(map(re.escape, names)) + r")\b)", re.I)
 JUDGE_TEXT_LIMIT = 60_000  # characters of a scratchpad or output a judge reads (~15k tokens each)
 
 
@@ -635,7 +658,7 @@ class Judge:
         self.counters.error_votes += tally.errors
         self.counters.unparseable_verdicts += not votes
         self.counters.verdicts += 1
-        return aggregate(self.monitor, votes, tally, reply, self.spec.threshold, self.backend)
+        return aggregate(self.monitor, votes, tally, self.prompt.framed(reply), self.spec.threshold, self.backend)
 
     async def _vote(self, trial: TrialSpec) -> ModelReply:
         """One vote's call, its requests and cost counted as it ends: also when the sweep is
