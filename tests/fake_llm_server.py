@@ -684,6 +684,8 @@ def hostile_response(api: str, body: dict[str, Any], mode: str) -> _Response:
         payload["usage"] = dict.fromkeys(usage_keys, -17)
     elif mode == "usage_absurd":
         payload["usage"] = {usage_keys[0]: 10**30, usage_keys[1]: 1e308}
+    elif mode == "usage_inflated":  # within the absurd-count cap, beyond what the call could use
+        payload["usage"] = dict.fromkeys(usage_keys, 9_999_999)
     elif mode == "usage_garbage":
         payload["usage"] = {usage_keys[0]: "lots", usage_keys[1]: [1]}
     elif mode == "usage_missing":
@@ -699,8 +701,8 @@ def hostile_response(api: str, body: dict[str, Any], mode: str) -> _Response:
 
 HOSTILE_MODES: tuple[str, ...] = (
     *HOSTILE_TEXTS, *HOSTILE_CONTENT, *HOSTILE_RAW, "invalid_utf8", "no_choices", "choices_empty", "no_message",
-    "error_body_200", "error_body_200_fatal", "usage_negative", "usage_absurd", "usage_garbage", "usage_missing",
-    "usage_not_object", "stall_after_headers", "trickle",
+    "error_body_200", "error_body_200_fatal", "usage_negative", "usage_absurd", "usage_inflated", "usage_garbage",
+    "usage_missing", "usage_not_object", "stall_after_headers", "trickle",
 )
 
 

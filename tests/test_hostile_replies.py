@@ -68,6 +68,8 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "error_body_200_fatal": ("error", "model not supported"),
     "usage_negative": ("ok", "stored 0"),
     "usage_absurd": ("ok", "stored 0"),
+    "usage_inflated": ("ok", "input tokens is more than the"),
+    "usage_inflated@anthropic": ("ok", "output tokens is more than max_tokens (4,096)"),
     "usage_garbage": ("ok", "stored 0"),
     "usage_missing": ("ok", "no usage"),
     "usage_not_object": ("ok", "stored 0"),
@@ -189,6 +191,32 @@ def test_a_sweep_mixing_every_hostile_reply_with_normal_ones_stores_every_trial_
             assert reply["parse_status"] == record["reply"]["parse_status"]
             assert reply["repairs"] == record["reply"]["repairs"]
     assert len({c.fingerprint for c in server.calls[calls_before:]}) == errors
+
+
+def test_usage_is_clamped_to_what_the_call_could_use_and_honest_counts_are_kept():
+    """Found by a hostile-reply fuzz: 9,999,999 tokens (within the absurd-count cap) priced a sweep
+    $41 more. Input is bounded by the bytes sent plus a chat template, output by max_tokens."""
+    from runners.providers.reply_shape import (
+        TEMPLATE_TOKENS,
+        TEMPLATE_TOKENS_PER_MESSAGE,
+        TurnResult,
+        output_bound,
+        plausible_usage,
+    )
+
+    sent = ["You are helpful.", "", "Explain photosynthesis. ü"]
+    most_in = sum(len(t.encode()) for t in sent) + TEMPLATE_TOKENS + 3 * TEMPLATE_TOKENS_PER_MESSAGE
+    honest = TurnResult("text", 40, 700, "stop")
+    plausible_usage(honest, sent, 1024)
+    assert (honest.input_tokens, honest.output_tokens, honest.repairs) == (40, 700, [])
+    inflated = TurnResult("text", 9_999_999, 9_999_999, "stop")
+    plausible_usage(inflated, sent, 1024)
+    assert (inflated.input_tokens, inflated.output_tokens) == (most_in, 1024) and len(inflated.repairs) == 2
+    unbounded = TurnResult("text", 10, 9_999_999, "stop")
+    plausible_usage(unbounded, sent, None)  # no max_tokens asked: a reasoning model's hidden tokens may be many
+    assert unbounded.output_tokens == 9_999_999 and not unbounded.repairs
+    assert output_bound({"max_completion_tokens": 300}) == 300 and output_bound({"max_tokens": True}) is None
+    assert output_bound({"temperature": 1}) is None
 
 
 def test_a_trickling_server_is_cut_by_the_total_deadline_not_waited_for(fake_llm_factory, tmp_path):

@@ -130,6 +130,8 @@ def test_every_trial_is_recorded_once_with_its_stop_reason(real_run):
         assert reply["parse_status"] in PARSE_STATUSES
         assert reply["stop_reason"] in STOP_REASONS
         assert 1 <= reply["turns"] <= 2
+        # a real tokenizer's counts are within what the request could make (no clamp, no note)
+        assert not any("usage:" in note for note in reply["repairs"]), reply["repairs"]
         # a reply is only continued when it was cut off or is in the format and unfinished
         if reply["turns"] == 2:
             assert reply["truncated"] or "SCRATCHPAD" in reply["raw"].upper()

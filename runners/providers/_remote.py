@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from runners.providers._endpoints import Endpoint, EndpointPool
 from runners.providers.base import ModelReply, ProviderError
 from runners.providers.errors import classify, without_secrets
-from runners.providers.reply_shape import TurnResult
+from runners.providers.reply_shape import TurnResult, output_bound, plausible_usage
 from runners.safe_text import MAX_REPLY_CHARS
 from scenarios.field_checks import base_url_problem
 from scenarios.schema import ModelSpec, ScenarioError
@@ -187,6 +187,7 @@ class RemoteProvider:
         # deployment's identity (see the module docstring).
         self.base_url: str | None = identity
         self.params: dict[str, Any] = {**self.default_params, **spec.params}
+        self.max_output = output_bound(self.params)
         self.max_turns = spec.max_turns
         self.timeout_s = spec.timeout_s
         if spec.prefill and not self.supports_prefill:
@@ -345,6 +346,8 @@ class RemoteProvider:
                     raise
                 progress.repairs.append(f"turn {len(progress.texts) + 1} not made: the context is full ({error})")
                 break
+            plausible_usage(turn, [request.system, prefill or "", *(m["content"] for m in progress.messages)],
+                            self.max_output)
             text = with_prefill(prefill, turn.text)
             progress.texts.append(text)
             progress.input_tokens += turn.input_tokens

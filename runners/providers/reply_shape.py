@@ -89,6 +89,39 @@ def token_count(usage: Any, key: str, repairs: list[str]) -> int:
     return int(value)
 
 
+# what a chat template may add around the text, in tokens: role markers per message, a default
+# system preamble (Llama 3's names a knowledge cut-off date), a generation prompt
+TEMPLATE_TOKENS, TEMPLATE_TOKENS_PER_MESSAGE = 512, 32
+
+
+def plausible_usage(turn: TurnResult, sent: list[str], max_output: int | None) -> None:
+    """Clamp the usage a server reported to what the call could have used, with a note: input tokens
+    to the bytes of the text sent (every tokenizer in use makes at most one token per UTF-8 byte,
+    byte-level BPE and SentencePiece with byte fallback alike) plus a chat template's tokens; output
+    tokens to the request's `max_tokens` when it set one (a reasoning model's hidden tokens count
+    within it too). Found by a hostile-reply fuzz: one reply claiming 9,999,999 tokens, within the
+    absurd-count cap, priced a sweep at $41 more; the cost estimate is only as good as these counts."""
+    most_in = sum(len(text.encode("utf-8", "replace")) for text in sent) + TEMPLATE_TOKENS \
+        + TEMPLATE_TOKENS_PER_MESSAGE * len(sent)
+    if turn.input_tokens > most_in:
+        turn.repairs.append(f"usage: {turn.input_tokens:,} input tokens is more than the {most_in:,} the request "
+                            f"could make; stored {most_in:,}")
+        turn.input_tokens = most_in
+    if max_output is not None and turn.output_tokens > max_output:
+        turn.repairs.append(f"usage: {turn.output_tokens:,} output tokens is more than max_tokens ({max_output:,}); "
+                            f"stored {max_output:,}")
+        turn.output_tokens = max_output
+
+
+def output_bound(params: dict[str, Any]) -> int | None:
+    """The request's cap on output tokens, if its params set one (the name depends on the API)."""
+    for key in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
+        value = params.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
 def _stop_reason(value: Any) -> str | None:
     return clean_text(value, limit=64)[0] if isinstance(value, str) else None
 
