@@ -41,12 +41,14 @@ counted the prompts that carry the rarer outcome by how the residuals spread (mo
   near-certain) behaviour and skewed Beta prompt effects covered down to 85.9% (51 rate cells failing
   when run again, e.g. 20 x 1,000 at 2% and ICC 0.3: 86.9%); after, rates >= 94.2%. Left, in the
   gap: 9 cells of 100-1,000 samples on 50-200 rank-kept prompts at rates 2-5% (or 95-98%), where the
-  two arms correlate at 0.9 and more, cover 91.8-93.0% (unchanged by the fix). The misses are on the
-  side of 0: near a correlation of 1 the MOVER half-width is the difference of the two Wilson
-  half-widths, and Wilson's skew shortens one and lengthens the other. A Wald floor (each side at
-  least t x the cluster-robust se) brings them to 96.8-99.0% at +0.6% median width on
-  benchmarks/coverage.py's grid (p90 +4%, worst +26%, power -0.2 points on average, -6 at worst);
-  not applied here.
+  two arms correlate at 0.9 and more, covered 91.8-93.0% (unchanged by the fix). The misses were on
+  the side of 0: near a correlation of 1 the MOVER half-width is the difference of the two Wilson
+  half-widths, and Wilson's skew shortens one and lengthens the other. Since 2026-12-07 each side of
+  the paired gap is at least t x the cluster-robust se (monitors.stats `_wald_floor`): sizes' gap
+  coverage >= 95.2%; the other paired-gap minima at 1,000 replicates: shapes 94.9%, coupling 94.0%,
+  missing 94.1%, extremes 94.8% (0 cells failing again at 2,000), at an unchanged
+  median width on benchmarks/coverage.py's grid (p90 +2.9%, worst +28%; power -0.2 points on
+  average, -5.4 at worst).
 - groups (126): one cell fails, 88.5%: 0.01 with 5% of prompts at 0.9 against 0.01, 30 vs 30
   prompts x 10 samples. In 21% of draws (0.95^30) the first group has no outlier prompt and
   looks like a homogeneous 1%; no interval computed from such a draw covers 5.4%

@@ -94,9 +94,12 @@ def expected_half_width(base_rate: float, treat: float, prompts: int, samples: i
     phi = min(1.0, max(-1.0, cov / scale)) if scale > 0 else 0.0
     arms = [ClusterParts(np.asarray(p), n_trials, np.asarray(n_trials / deff), deff, np.zeros(1), np.asarray(prompts - 1.0), prompts)
             for p in (treat, base_rate)]
-    low, high = _mover_bounds(arms[0], arms[1], np.asarray(phi), critical_value(prompts - 1.0, alpha))
+    q = critical_value(prompts - 1.0, alpha)
+    low, high = _mover_bounds(arms[0], arms[1], np.asarray(phi), q)
     gap = treat - base_rate
-    return float(gap - low) if gap >= 0 else float(high - gap)
+    # the interval's Wald floor (monitors.stats `_wald_floor`): t x the se of the per-prompt differences
+    floor = float(q) * math.sqrt(max(var_t + var_c - 2 * cov, 0.0) / prompts)
+    return max(float(gap - low) if gap >= 0 else float(high - gap), floor)
 
 
 def analytic_power(gap: float, base_rate: float, prompts: int, samples: int, icc: float = DEFAULT_ICC, alpha: float = ALPHA) -> float:
