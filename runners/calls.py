@@ -24,8 +24,6 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
 )
 
 from runners.providers._remote import REQUESTS
@@ -157,6 +155,13 @@ class RateCap:
                     self.starts.append(now)
                     return
                 await asyncio.sleep(60.0 - (now - self.starts[0]))
+
+
+def _loading(error: BaseException | None) -> bool:
+    """A 503 "Loading model" (runners.providers.errors): the server is up and loading its weights, which
+    can take minutes for a large model; its attempts count against the policy's total time only (six
+    attempts 10 s apart failed the first trials of a sweep started right after the server)."""
+    return isinstance(error, ProviderError) and (error.details or {}).get("kind") == "loading"
 
 
 @dataclass
@@ -306,10 +311,16 @@ class CallLayer:
                 raise first
             self._backoff(trial, first)
             await asyncio.sleep(self.policy.backoff(1, first))
+            loads = [_loading(first)]  # failures of a server still loading its model: not counted as attempts
+
+            def stop(state: RetryCallState) -> bool:
+                loads.append(_loading(state.outcome.exception() if state.outcome else None))
+                spent = state.attempt_number + 1 - sum(loads) >= self.policy.attempts
+                return spent or time.monotonic() - started >= self.policy.total_s
+
             retrying = AsyncRetrying(
                 retry=retry_if_exception(lambda e: isinstance(e, ProviderError) and e.retryable),
-                stop=stop_after_attempt(self.policy.attempts - 1)
-                | stop_after_delay(max(0.0, self.policy.total_s - (time.monotonic() - started))),
+                stop=stop,
                 wait=lambda state: self._wait_after(trial, state),
                 reraise=True,
             )

@@ -100,6 +100,45 @@ def test_a_server_that_never_answers_gives_error_trials_in_bounded_time(fake_llm
     assert max(server.attempt_counts().values()) == 2
 
 
+def test_a_server_loading_its_model_is_waited_for_beyond_the_attempt_count(fake_llm_factory, monkeypatch):
+    """llama-server answers 503 "Loading model" until its weights are loaded: six attempts 10 s apart
+    failed the first trials of a sweep started right after a server whose model loads for a minute
+    or more. Those attempts now count against the policy's total time only; other failures (a 503
+    without those words) still spend attempts."""
+    from runners.providers.errors import LOADING_WAIT_S
+    from tests.fake_llm_server import RawReply, default_reply
+    from tests.test_providers_http import trial
+
+    assert LOADING_WAIT_S == 10.0  # what a real sweep waits; the policy's cap_s shortens it here
+    loading = json.dumps({"error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}}).encode()
+    other = json.dumps({"error": {"code": 503, "message": "Service Unavailable", "type": "unavailable_error"}}).encode()
+
+    def run(body: bytes, failures: int, policy: RetryPolicy):
+        seen = []
+
+        def reply(request):
+            seen.append(1)
+            return RawReply(body, status=503) if len(seen) <= failures else default_reply(request)
+
+        server = fake_llm_factory(reply=reply)
+        provider = make_provider(ModelSpec(name="openai/fake", base_url=server.openai_base_url, api_key_env="AFSIM_TEST_KEY"))
+
+        async def go():
+            try:
+                return await CallLayer(None, concurrency=1, policy=policy).call(provider, trial("loading"))
+            finally:
+                await provider.aclose()
+
+        return asyncio.run(go()), len(seen)
+
+    answered, calls = run(loading, 15, FAST)  # 15 loading replies, 6 attempts
+    assert answered.error is None and calls == 16
+    failed, calls = run(other, 15, FAST)
+    assert failed.error is not None and calls == 6
+    never, calls = run(loading, 10**6, RetryPolicy(attempts=6, base_s=0.01, cap_s=0.01, total_s=0.3))
+    assert never.error is not None and "Loading model" in never.error and calls > 6
+
+
 def test_concurrency_limit_is_shared_by_every_call_to_one_provider(fake_llm_factory):
     server = fake_llm_factory(latency=0.05)
     in_flight, peak = 0, 0

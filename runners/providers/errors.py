@@ -36,7 +36,8 @@ CONTEXT_EXCEEDED = re.compile(r"context.size|context.length|prompt is too long",
 # until it is ready, and the default backoff (about 8 s over 6 attempts) gave up on any model that loads
 # slower, failing the first trials of a sweep started right after the server
 _LOADING = re.compile(r"loading model|model is loading|currently loading", re.I)
-LOADING_WAIT_S = 10.0  # between attempts while the server loads: 6 attempts wait up to ~50 s
+LOADING_WAIT_S = 10.0  # between attempts while the server loads (kind "loading"): such attempts are not
+# counted against the retry policy's attempts, only its total time (runners.calls.RetryPolicy.total_s)
 _KEY_LIKE = re.compile(r"\b(sk|key|api|tok)[-_][A-Za-z0-9_\-*.]{6,}", re.I)
 
 
@@ -122,9 +123,11 @@ def classify(exc: BaseException, secrets: tuple[str, ...] = ()) -> ProviderError
             return ProviderError(f"HTTP 429 quota/spend cap (not retried): {message}", retryable=False,
                                  details={"status": status, "kind": "quota"})
         retryable = status in RETRYABLE_STATUS or status >= 500
-        if status == 503 and wait is None and _LOADING.search(message + " " + _body_text(body)):
+        loading = status == 503 and wait is None and bool(_LOADING.search(message + " " + _body_text(body)))
+        if loading:
             wait = LOADING_WAIT_S
-        kind = ("overloaded" if status == 529 else "rate_limit" if status == 429 else "server" if status >= 500
+        kind = ("loading" if loading else "overloaded" if status == 529 else "rate_limit" if status == 429
+                else "server" if status >= 500
                 else "context_full" if status == 400 and CONTEXT_EXCEEDED.search(message) else "client")
         return ProviderError(f"HTTP {status} {name}: {message}"[:500], retryable=retryable, retry_after=wait,
                              details={"status": status, "kind": kind})
