@@ -39,6 +39,7 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from runners.cli_errors import one_line, redact_secrets, write_crash_log
 from scenarios.schema import JudgeSpec
 
 if TYPE_CHECKING:
@@ -290,11 +291,25 @@ async def run_shards(sweep: Sweep, trials: list[TrialSpec], progress: Progress, 
         if "counters" in report:
             merge_counters(sweep, report["counters"])
     if interrupted:
+        if failed is not None:
+            _say_failure_on_interrupt(failed, tasks.index(failed), parts)
         raise asyncio.CancelledError
     if failed is not None:
         if (error := failed.exception()) is not None:
             raise error
         raise shard_error(failed.result(), tasks.index(failed), parts)
+
+
+def _say_failure_on_interrupt(failed: asyncio.Future[dict[str, Any]], index: int, parts: int) -> None:
+    """A shard failed and the sweep was interrupted while the others stopped: the exit is 130 (the
+    user's interrupt wins, and a re-run resumes), but the failure is said in one line on stderr, with
+    a crash log for a bug. It was dropped: the shard's traceback was lost with it."""
+    error = failed.exception() or shard_error(failed.result(), index, parts)
+    first = (str(error) or type(error).__name__).splitlines()[0][:300]
+    line = f"also, before the interrupt: {type(error).__name__}: {first}"
+    if isinstance(error, ShardFailed) or failed.exception() is not None:
+        line += f"; traceback in {write_crash_log(error)}"
+    print(one_line(redact_secrets(line)), file=sys.stderr)
 
 
 async def _first_failure(tasks: list[asyncio.Future[dict[str, Any]]]) -> asyncio.Future[dict[str, Any]] | None:

@@ -105,6 +105,33 @@ def test_a_failing_shard_stops_the_sweep_with_one_line(fake_llm_factory, tmp_pat
         sweep(tmp_path, scenario_data(server), workers=2)
 
 
+@linux_only
+def test_a_shard_failure_met_by_an_interrupt_exits_as_interrupted_and_keeps_its_traceback(
+        fake_llm_factory, tmp_path, monkeypatch, capsys):
+    """A shard fails and the sweep is interrupted while the others stop: the exit is the interrupt's,
+    but the failure was dropped with the shard's traceback. It is now one line on stderr naming the
+    crash log, which holds the shard's traceback."""
+    import runners.shards
+
+    server = fake_llm_factory()
+
+    def broken_graph(self):
+        raise ValueError("graph exploded")
+
+    async def interrupted_while_stopping(children, tasks):
+        await runners.shards._ask_shards_to_stop(children, tasks)
+        return True  # as when Ctrl-C arrives while the other shards stop
+
+    monkeypatch.setattr(Sweep, "graph", broken_graph)
+    monkeypatch.setattr(runners.shards, "_stop_shards", interrupted_while_stopping)
+    with pytest.raises(asyncio.CancelledError):
+        sweep(tmp_path, scenario_data(server), workers=2)
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("also, before the interrupt: ShardFailed: sweep shard ") and "graph exploded" in line
+    log = Path(line.rpartition("traceback in ")[2])
+    assert "ValueError: graph exploded" in log.read_text() and "in the shard process" in log.read_text()
+
+
 def test_shard_errors_keep_the_kind_the_cli_reports_in_one_line():
     assert isinstance(shard_error({"error": "bad key", "kind": "ScenarioError"}, 0, 2), ScenarioError)
     assert isinstance(shard_error({"error": "disk I/O error", "kind": "OperationalError"}, 0, 2), sqlite3.Error)
