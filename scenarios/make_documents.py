@@ -18,7 +18,6 @@ same call layer as sweeps (cache in `--cache-dir`, retries, `--concurrency`). Ex
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from runners.calls import CallCache, CallLayer
-from runners.cli_errors import ArgumentParser, run_cli
+from runners.cli_errors import ArgumentParser, run_async, run_cli
 from runners.providers import make_provider
 from scenarios.docgen.pipeline import DocumentGenerator
 from scenarios.docgen.sim_writer import SimDocWriter
@@ -124,7 +123,7 @@ async def generate(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return asyncio.run(generate(parse_args(argv)))
+    return run_async(generate(parse_args(argv)))  # a second Ctrl-C cannot cut the cleanup short
 
 
 if __name__ == "__main__":
