@@ -219,6 +219,26 @@ def test_usage_is_clamped_to_what_the_call_could_use_and_honest_counts_are_kept(
     assert output_bound({"temperature": 1}) is None
 
 
+def test_the_output_clamp_keeps_honest_counts_of_caps_set_elsewhere_and_of_sent_thinking():
+    """Found in review: the bound read only the first cap in `params`, though `extra_body`'s keys go
+    into the body over them (and llama-server takes `n_predict` over `max_tokens`), and DeepSeek's
+    reasoner documented `max_tokens` as the answer after the CoT (the CoT up to 32K more): honest
+    counts were clamped."""
+    from runners.providers.reply_shape import TurnResult, output_bound, plausible_usage
+
+    assert output_bound({"max_tokens": 1024, "extra_body": {"max_tokens": 8192}}) == 8192
+    assert output_bound({"max_tokens": 1024, "extra_body": {"n_predict": 4096}}) == 4096
+    assert output_bound({"max_tokens": 1024, "max_completion_tokens": 16_000}) == 16_000
+    assert output_bound({"max_tokens": 1024, "extra_body": {"n_predict": -1}}) is None  # -1: no cap
+    assert output_bound({"max_tokens": 1024, "extra_body": []}) == 1024
+    reasoner = TurnResult("answer", 10, 4_000 + 6_000, "stop", reasoning="x" * 7_000)
+    plausible_usage(reasoner, ["q"], 4_000)
+    assert reasoner.output_tokens == 10_000 and not reasoner.repairs
+    forged = TurnResult("answer", 10, 9_999_999, "stop", reasoning="é" * 500)
+    plausible_usage(forged, ["q"], 4_000)
+    assert forged.output_tokens == 5_000 and "plus the 1,000 bytes of thinking sent" in forged.repairs[0]
+
+
 def test_a_trickling_server_is_cut_by_the_total_deadline_not_waited_for(fake_llm_factory, tmp_path):
     # one byte every 50 ms resets the SDK's read timeout each time: ~40 s per attempt without a
     # total deadline. With timeout_s 0.4 every attempt ends as a retryable timeout.

@@ -99,7 +99,9 @@ def plausible_usage(turn: TurnResult, sent: list[str], max_output: int | None) -
     to the bytes of the text sent (every tokenizer in use makes at most one token per UTF-8 byte,
     byte-level BPE and SentencePiece with byte fallback alike) plus a chat template's tokens; output
     tokens to the request's `max_tokens` when it set one (a reasoning model's hidden tokens count
-    within it too). Found by a hostile-reply fuzz: one reply claiming 9,999,999 tokens, within the
+    within it too), plus the bytes of the thinking a server sent apart from the text: DeepSeek's
+    `deepseek-reasoner` documented `max_tokens` as "the final response after the CoT", the CoT up to
+    32K more. Found by a hostile-reply fuzz: one reply claiming 9,999,999 tokens, within the
     absurd-count cap, priced a sweep at $41 more; the cost estimate is only as good as these counts."""
     most_in = sum(len(text.encode("utf-8", "replace")) for text in sent) + TEMPLATE_TOKENS \
         + TEMPLATE_TOKENS_PER_MESSAGE * len(sent)
@@ -107,19 +109,30 @@ def plausible_usage(turn: TurnResult, sent: list[str], max_output: int | None) -
         turn.repairs.append(f"usage: {turn.input_tokens:,} input tokens is more than the {most_in:,} the request "
                             f"could make; stored {most_in:,}")
         turn.input_tokens = most_in
-    if max_output is not None and turn.output_tokens > max_output:
-        turn.repairs.append(f"usage: {turn.output_tokens:,} output tokens is more than max_tokens ({max_output:,}); "
-                            f"stored {max_output:,}")
-        turn.output_tokens = max_output
+    if max_output is None:
+        return
+    most_out = max_output + len(turn.reasoning.encode("utf-8", "replace"))
+    if turn.output_tokens > most_out:
+        within = f"max_tokens ({max_output:,})" if most_out == max_output else \
+            f"max_tokens ({max_output:,}) plus the {most_out - max_output:,} bytes of thinking sent"
+        turn.repairs.append(f"usage: {turn.output_tokens:,} output tokens is more than {within}; stored {most_out:,}")
+        turn.output_tokens = most_out
+
+
+OUTPUT_CAPS = ("max_tokens", "max_completion_tokens", "max_output_tokens", "n_predict")
 
 
 def output_bound(params: dict[str, Any]) -> int | None:
-    """The request's cap on output tokens, if its params set one (the name depends on the API)."""
-    for key in ("max_tokens", "max_completion_tokens", "max_output_tokens"):
-        value = params.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-    return None
+    """The request's cap on output tokens, if its params set one (the name depends on the API and
+    the server): the largest of the caps the body sends (`extra_body`'s keys go into the body over
+    the params', and servers differ in which of two caps wins: llama-server takes `n_predict` over
+    `max_tokens`, vLLM `max_completion_tokens`), None when one is not a positive integer (-1: none)."""
+    extra = params.get("extra_body")
+    body = {**params, **(extra if isinstance(extra, dict) else {})}
+    caps = [body[key] for key in OUTPUT_CAPS if key in body]
+    if not caps or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in caps):
+        return None
+    return max(caps)
 
 
 def _stop_reason(value: Any) -> str | None:
