@@ -324,7 +324,7 @@ def _wald_floor(d: np.ndarray, se: np.ndarray, df: np.ndarray, q: np.ndarray, lo
         lo = np.clip(np.fmin(lo, d - half), -1.0, 1.0)
         hi = np.clip(np.fmax(hi, d + half), -1.0, 1.0)
         p_wald = np.where(se > 0, two_sided_p(np.abs(d) / np.where(se > 0, se, 1.0), df), np.where(d == 0, 1.0, 0.0))
-    p = np.maximum(p, p_wald)  # NaN (no data) stays NaN
+    p = np.maximum(p, p_wald)  # as before the floor, a NaN p (none arises today: no data gives 1) would stay NaN
     excl = (lo > 0) | (hi < 0)
     p = np.where(excl, np.minimum(p, np.nextafter(alpha, 0)), np.maximum(p, alpha))
     return lo, hi, p
