@@ -170,6 +170,7 @@ BAIT = {
     "blank_lines_answer": lambda n: "Intro" + "\n" * n + "more\nAnswer: x" + " " * 1000 + "y",
     "title_blanks": lambda n: "Title: x" + " " * n + "y\nbody",
     "verdict_blanks": lambda n: '<verdict>{"label": "full",' + " " * n + '"quotes": ["a' + " " * 1990 + 'b"]}</verdict>',
+    "judge_frame_blanks": lambda n: "<" + " " * n + "x </scratchpad>",  # the judge prompt's frame (JudgePrompt.framed)
 }
 
 UNICODE = {
@@ -686,16 +687,21 @@ def monitor_times(texts: list[tuple[str, str]]) -> list[tuple[str, int, float, f
 
 
 def judge_times(texts: list[tuple[str, str]]) -> list[tuple[str, int, float, float, str]]:
-    """Each text as an LLM judge's reply (a verdict of both monitors; a document generator's reply)
-    and as a judge's quotes (60 pieces of it): a judge's or a generator's reply is model output too."""
-    from monitors.judge import _verified, parse_vote
+    """Each text put into each judge prompt's request (as scratchpad and output), as an LLM judge's
+    reply (a verdict of both monitors; a document generator's reply) and as a judge's quotes (60 pieces
+    of it): a judge's or a generator's reply is model output too."""
+    from monitors.judge import _verified, load_prompt, parse_vote
+    from monitors.types import ParsedReply
     from scenarios.docgen.stages import parse_document, parse_list
 
+    prompts = [load_prompt(monitor, "v1") for monitor in ("alignment_faking", "compliance", "supervisor_gaming")]
     out = []
     for name, text in texts:
         error = ""
         start = time.perf_counter()
         try:
+            for prompt in prompts:  # the reply put into a judge's request (its frame's tags defanged)
+                prompt.request(ParsedReply(text, text, text, None, "ok"))
             for monitor in ("alignment_faking", "compliance"):
                 parse_vote(monitor, f"<verdict>{text[:1_000_000]}</verdict>")
                 parse_vote(monitor, f'<verdict>{{"label": "full",{text[:1_000_000]}"quotes": []}}</verdict>')
