@@ -80,11 +80,19 @@ class JudgePrompt:
         (which is also told to ignore instructions in the data), and a judge quoting it verbatim would
         break its own verdict block. Quotes are verified against this text, what the judge saw. Only
         replies that hold such a tag get a different request (a new cache key)."""
-        pattern = _delimiters(self.system + "\n" + self.user)
-        scratchpad, output = (pattern.sub(DEFANGED_BRACKET, t) for t in (reply.scratchpad, reply.output))
+        scratchpad, output = self._defanged(reply.scratchpad), self._defanged(reply.output)
         if scratchpad == reply.scratchpad and output == reply.output:
             return reply
         return replace(reply, scratchpad=scratchpad, output=output)
+
+    def framed_vote(self, vote: Vote) -> Vote:
+        """The vote's quotes as the framed text has them: a judge that copies a tag back as the reply
+        wrote it (`<verdict>` for the `‹verdict>` it read) keeps its quote."""
+        criteria = {name: (met, [self._defanged(q) for q in quotes]) for name, (met, quotes) in vote.criteria.items()}
+        return Vote(criteria, vote.answer, [self._defanged(q) for q in vote.quotes])
+
+    def _defanged(self, text: str) -> str:
+        return _delimiters(self.system + "\n" + self.user).sub(DEFANGED_BRACKET, text)
 
     def request(self, reply: ParsedReply) -> ChatRequest:
         reply = self.framed(reply)
@@ -654,7 +662,7 @@ class Judge:
             if vote is None:
                 tally.unparseable += 1
             else:
-                votes.append(vote)
+                votes.append(self.prompt.framed_vote(vote))
         self.counters.votes += tally.votes
         self.counters.unparseable_votes += tally.unparseable
         self.counters.error_votes += tally.errors
