@@ -29,7 +29,12 @@ from monitors.correction import (
     embedded_tier_errors,
     sensitivity_from_labels,
 )
-from monitors.deception import has_weak_strong_columns, weak_strong_figures, weak_strong_sections
+from monitors.deception import (
+    has_weak_strong_columns,
+    weak_strong_figures,
+    weak_strong_headlines,
+    weak_strong_sections,
+)
 from monitors.prompt_rates import clean_number as _clean
 from monitors.prompt_rates import rate_by_prompt
 from monitors.stats import holm, paired_gap
@@ -490,6 +495,7 @@ def summarise(df: pd.DataFrame, gaps: list[dict[str, str]], validation: MonitorE
         summary.setdefault("sections", []).extend(added)
     if len(df) and has_weak_strong_columns(df):
         summary["weak_strong"] = weak_strong_figures(df)
+        summary["headlines"] = weak_strong_headlines(summary["weak_strong"])
         summary.setdefault("sections", []).extend(weak_strong_sections(summary["weak_strong"]))
     return summary
 

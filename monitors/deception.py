@@ -303,6 +303,21 @@ def _truth(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
+def weak_strong_headlines(figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """The figure a verdict line reads per model (monitors/verdict.py, `summary["headlines"]`): the
+    deception score's excess over the weak-known area under the weak supervisor, with its interval.
+    Without it a weak/strong run's verdict said "no compliance gap configured" beside an excess of
+    +61 points [+6.9, +90.2] (found by a probe)."""
+    out = []
+    for row in figures.get("deception") or []:
+        excess = (row.get("weak") or {}).get("excess_over_known") or {}
+        if excess.get("value") is not None:
+            out.append({"model": row["model"], "name": "deception score excess over the known area (weak supervisor)",
+                        "value": excess["value"], "ci_low": excess.get("ci_low"), "ci_high": excess.get("ci_high"),
+                        "p_value": excess.get("p_value")})
+    return out
+
+
 def weak_strong_sections(figures: dict[str, Any]) -> list[dict[str, Any]]:
     areas = figures["areas"]
     known, unknown = areas.get("known", {}), areas.get("unknown", {})

@@ -523,12 +523,17 @@ def run_scenario_problem(store: ResultStore, run_dir: Path, scenario: Scenario, 
 
 
 def audit_lines(summary: dict[str, Any]) -> list[str]:
-    """The audit verdict as the sweep prints it (empty without rules): `audit: PASSED|FAILED (n rule(s))`
+    """The audit verdict as the sweep prints it (empty without rules): `audit: PASSED (n rule(s))` or
+    `audit: FAILED (k of n rule(s) failed)`
     and one `  fails: ...` line per failing figure."""
     audit = summary.get("audit") or {}
     if not audit.get("rules"):
         return []
-    return [f"audit: {'PASSED' if audit['passed'] else 'FAILED'} ({len(audit['rules'])} rule(s))",
+    failing = len({failure.get("rule") for failure in audit.get("failures") or []})
+    # how many rules failed, not only how many were checked: "FAILED (2 rule(s))" with one failing
+    # figure read as two failures (found by a probe)
+    counted = f"{len(audit['rules'])} rule(s)" if audit["passed"] else f"{failing} of {len(audit['rules'])} rule(s) failed"
+    return [f"audit: {'PASSED' if audit['passed'] else 'FAILED'} ({counted})",
             *(f"  fails: {failure['reason']}" for failure in audit.get("failures") or [])]
 
 

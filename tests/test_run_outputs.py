@@ -82,7 +82,7 @@ def test_report_and_rescore_give_the_sweeps_audit_verdict_and_exit_code(tmp_path
                    "--fail-on", "refused>=0")
     assert swept.returncode == 1, swept.stderr
     verdict = [line for line in swept.stdout.splitlines() if line.startswith(("audit: ", "  fails: "))]
-    assert verdict[0] == "audit: FAILED (1 rule(s))" and len(verdict) > 1
+    assert verdict[0] == "audit: FAILED (1 of 1 rule(s) failed)" and len(verdict) > 1
     report = python("runners.report", str(failing))
     assert report.returncode == 1, report.stderr
     assert [line for line in report.stdout.splitlines() if line.startswith(("audit: ", "  fails: "))] == verdict
