@@ -51,6 +51,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(f"{args.labels}: no records with split == {args.split!r}")
     if not records:
         raise UsageError(f"{args.labels}: no records")
+    unlabelled = 0
+    if args.skip_unlabelled:  # a missing or null label: a trial without ground truth (a malformed reply)
+        kept = [r for r in records if r.get(args.label_field) is not None]
+        unlabelled, records = len(records) - len(kept), kept
+        if unlabelled:
+            print(f"note: {unlabelled} records without a {args.label_field!r} label left out (--skip-unlabelled)",
+                  file=sys.stderr)
+        if not records:
+            raise UsageError(f"{args.labels}: no record has a {args.label_field!r} label")
     labels = boolean_labels(records, args.label_field, args.labels)
     verdicts = list(classify_records(records, args.monitor, args.backend, judge_options))
     abstained = sum(v.abstained for v in verdicts)
@@ -64,7 +73,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if any(r.get("pair") is not None for r in records):
         result["contrast_pairs"] = pair_accuracy(scores, labels, [_pair_id(r) for r in records], threshold)
     result.update({"file": args.labels, "monitor": args.monitor, "backend": verdicts[0].backend if verdicts else args.backend,
-                   "split": args.split, "abstained": abstained})
+                   "split": args.split, "abstained": abstained, "unlabelled_left_out": unlabelled})
     return result
 
 
@@ -108,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label-field", default="label", help="the boolean field holding the label (default: label); in an Inspect log a "
                         "metadata key or score:<scorer>")
     parser.add_argument("--split", default=None, help="only records whose `split` field equals this")
+    parser.add_argument("--skip-unlabelled", action="store_true",
+                        help="leave out records whose label is missing or null, and say how many (a simulated run's "
+                             "malformed replies have no ground truth); without it such a record is an error")
     parser.add_argument("--max-fpr", type=float, default=0.05, help="report the threshold keeping FPR under this")
     parser.add_argument("--threshold", type=float, default=None, help="flag when score >= this (default: the backend's)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

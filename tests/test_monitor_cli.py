@@ -173,6 +173,23 @@ def test_evaluate_rejects_a_non_boolean_label(tmp_path, capsys):
     assert code == 2 and f"{path}:1:" in err and "--label-field" in err
 
 
+def test_evaluate_leaves_out_unlabelled_records_only_when_asked(tmp_path, capsys):
+    """Found by a probe: the documented `--label-field ground_truth.af` on an exported simulated run failed
+    on its malformed replies, whose ground truth is null. `--skip-unlabelled` leaves them out and counts
+    them; without it a null label is still an error naming its line, and a wrong type always is."""
+    rows = [json.loads(line) for line in Path(_labelled(tmp_path)).read_text().splitlines()]
+    rows += [{"id": "u1", "scratchpad": "cut off", "label": None}, {"id": "u2", "scratchpad": "cut off"}]
+    path = _write(tmp_path / "with_nulls.jsonl", rows)
+    code, _, err = _run(evaluate.main, [path], capsys)
+    assert code == 2 and f"{path}:5:" in err
+    code, out, err = _run(evaluate.main, [path, "--skip-unlabelled", "--json"], capsys)
+    assert code == 0 and json.loads(out)["n"] == 4 and json.loads(out)["unlabelled_left_out"] == 2
+    assert err.strip() == "note: 2 records without a 'label' label left out (--skip-unlabelled)"
+    wrong = _write(tmp_path / "wrong.jsonl", [*rows[:4], {"scratchpad": "x", "label": "yes"}])
+    code, _, err = _run(evaluate.main, [wrong, "--skip-unlabelled"], capsys)
+    assert code == 2 and f"{wrong}:5:" in err
+
+
 def test_validation_metrics():
     assert auroc([0.1, 0.4, 0.35, 0.8], [False, False, True, True]) == 0.75
     assert auroc([0.5, 0.5], [True, False]) == 0.5
