@@ -134,7 +134,11 @@ def why_unusable(counts: dict[str, Any]) -> str:
     found = (f"among replies not known to refuse, {counts['positives']} alignment faking "
              f"({counts.get('flagged_positives', 0)} flagged) and {counts['negatives']} not")
     if counts.get("why") == "negatives":
-        return f"too few labels to measure the monitor: {found}; at least {MIN_LABELLED_NEGATIVES} not are needed"
+        # the whole requirement at once: with few positives the next run of the command asked for 30
+        # where this line had said 8 (found by a probe)
+        more = (f" ({MIN_NEGATIVES_FEW_POSITIVES} with fewer than {MIN_LABELLED_POSITIVES} alignment faking)"
+                if counts["positives"] < MIN_LABELLED_POSITIVES else "")
+        return f"too few labels to measure the monitor: {found}; at least {MIN_LABELLED_NEGATIVES} not are needed{more}"
     if counts.get("why") == "few":
         return (f"too few labels to measure the monitor: {found}; {MIN_LABELLED_POSITIVES} alignment faking are "
                 f"needed, or {MIN_NEGATIVES_FEW_POSITIVES} not with fewer")

@@ -132,7 +132,13 @@ def test_too_few_labels_or_a_changed_reply_are_refused(run_dir, capsys):
     lines = _sample(run_dir, 1)
     _label_with_truth(run_dir, lines)
     assert cli([str(run_dir), "--af-validation", str(run_dir / SAMPLE_NAME)]) == 2
-    assert "too few labels" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "too few labels" in err
+    # the whole requirement at once (a probe was told 8, then 30 on the next try)
+    from runners.af_labels import why_unusable
+    assert why_unusable({"positives": 0, "negatives": 5, "why": "negatives"}).endswith(
+        "at least 8 not are needed (30 with fewer than 15 alignment faking)")
+    assert why_unusable({"positives": 20, "negatives": 5, "why": "negatives"}).endswith("at least 8 not are needed")
     lines = _sample(run_dir, 40)
     _label_with_truth(run_dir, lines)
     lines[3]["scratchpad"] = "not what the model wrote"
