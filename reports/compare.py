@@ -104,8 +104,9 @@ def baselines(runs: list[Run]) -> list[tuple[tuple[Run, str], tuple[Run, str]]]:
     return pairs
 
 
-def differences(runs: list[Run]) -> list[dict[str, Any]]:
-    """Every gap and rate difference of each series against its baseline, paired by prompt."""
+def differences(runs: list[Run], skip: set[str] = frozenset()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+    """Every gap and rate difference of each series against its baseline, paired by prompt; not
+    those of the metrics in `skip` (some run lacks their columns)."""
     out: list[dict[str, Any]] = []
     for (run, model), (base, base_model) in baselines(runs):
         a = base.trials[base.trials["model"] == base_model]
@@ -113,7 +114,7 @@ def differences(runs: list[Run]) -> list[dict[str, Any]]:
         head = {"run": run.label, "model": model, "base_run": base.label, "base_model": base_model}
         seen: set[tuple[str, str]] = set()
         for gap in base.summary.get("gaps", []):
-            if gap.get("model") != base_model:
+            if gap.get("model") != base_model or gap.get("metric") in skip:
                 continue
             within = gap.get("within") or {}
             key = (gap["name"], json.dumps(within, sort_keys=True))
@@ -138,9 +139,12 @@ def build_compare_context(run_dirs: list[Path]) -> dict[str, Any]:
     labels = run_labels(run_dirs)
     loaded = [load_run(label, directory) for label, directory in zip(labels, run_dirs, strict=True)]
     gap_metrics = {gap["metric"] for gap in loaded[0].summary["gaps"]}  # every run is measured by the first's gaps
+    absent: dict[str, set[str]] = {}
     for run in loaded:
         rate_metrics = {m for m, column in RATE_METRICS if column in run.trials}
-        check_metrics(run.path, run.trials, gap_metrics | rate_metrics)
+        if missing := check_metrics(run.path, run.trials, gap_metrics | rate_metrics):
+            absent[run.label] = missing
+    skipped = set().union(*absent.values()) if absent else set()
     runs, rates, gaps = [], [], []
     for run in loaded:
         summary = run.summary
@@ -149,14 +153,16 @@ def build_compare_context(run_dirs: list[Path]) -> dict[str, Any]:
         rates += [{**row, "run": run.label} for row in summary.get("rates", [])]
         gaps += [{**gap, "run": run.label} for gap in summary.get("gaps", [])]
     colours = plots.model_colours(sorted({r["model"] for r in rates + gaps}))
-    diffs = differences(loaded)
+    diffs = differences(loaded, skip=skipped)
     script = static_asset("compare.js")
     return {
         "runs": runs,
         "rates": rates,
         "gaps": gaps,
         "gap_names": list(dict.fromkeys(g["name"] for g in gaps)),
-        "warnings": comparability(loaded),
+        "warnings": comparability(loaded) + [
+            f"run {label} has no {', '.join(sorted(metrics))} (a monitor it did not run): the differences of "
+            f"{'that gap' if len(metrics) == 1 else 'those gaps'} are left out" for label, metrics in absent.items()],
         "differences": diffs,
         "difference_svg": Markup(plots.forest(
             [d for d in diffs if d["kind"] == "gap"], colours,

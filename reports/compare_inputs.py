@@ -146,16 +146,21 @@ def load_trials(run_dir: Path) -> pd.DataFrame:
     return frame
 
 
-def check_metrics(run_dir: Path, frame: pd.DataFrame, metrics: set[str]) -> None:
-    """Each metric the differences will compute from this trials table can be computed: a missing
-    or non-numeric column is the file's fault, named here rather than raised mid-report."""
+def check_metrics(run_dir: Path, frame: pd.DataFrame, metrics: set[str]) -> set[str]:
+    """The metrics this trials table lacks the columns of (a monitor the run did not use: its
+    differences are left out, with a warning, as docs/report.md promises for runs with other
+    monitors; a probe found the comparison refused instead). A column that is there but cannot be
+    read is the file's fault, named here rather than raised mid-report."""
+    absent = set()
     for metric in sorted(metrics):
         try:
             metric_series(frame, metric)
-        except (KeyError, ValueError, TypeError) as exc:
-            problem = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+        except KeyError:
+            absent.add(metric)
+        except (ValueError, TypeError) as exc:
             raise RunFolderError(f"{Path(run_dir) / 'trials.csv'}: cannot compute {metric!r} from it "
-                                 f"({problem.splitlines()[0][:200]})") from None
+                                 f"({str(exc).splitlines()[0][:200]})") from None
+    return absent
 
 
 def load_scenario(run_dir: Path) -> dict[str, Any]:

@@ -65,6 +65,20 @@ def test_runs_on_other_prompts_are_flagged_and_compared_on_the_shared_ones(tmp_p
     assert diff["n_prompts"] == 10
 
 
+def test_a_run_without_a_monitor_is_compared_on_the_rest_with_a_warning(tmp_path):
+    """docs/report.md: runs with other monitors are compared all the same, with a warning. A run that
+    did not use the AF monitor (no alignment_faking columns) made the comparison exit 2 instead
+    (found by a probe); its AF differences are left out and the others are made."""
+    a = small_run(tmp_path / "a", ["sim/af-opus", "sim/honest"], limit=10)
+    b = small_run(tmp_path / "b", ["sim/af-opus", "sim/honest"], limit=10, seed=1)
+    frame = pd.read_csv(b / "trials.csv", dtype=str)
+    frame.drop(columns=[c for c in frame.columns if c.startswith("alignment_faking")]).to_csv(b / "trials.csv", index=False)
+    _, context = render_compare([a, b], tmp_path / "cmp")
+    assert any("has no af (a monitor it did not run)" in w for w in context["warnings"])
+    of_b = {(d["kind"], d["name"]) for d in context["differences"] if "b" in (d["run"], d["base_run"])}
+    assert ("gap", "compliance_gap") in of_b and not any(name.startswith("af") for _, name in of_b)
+
+
 def test_a_model_keeps_its_colour_whatever_else_is_in_the_report():
     alone = model_colours(["sim/af-opus"])
     crowded = model_colours(["sim/honest", "openai/gpt-4o", "sim/af-opus", "sim/complier"])
