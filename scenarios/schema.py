@@ -368,7 +368,9 @@ class AuditRule(StrictModel):
         _, value = self.threshold()
         low = 0.0 if self.target()[1] in ("p_value", "rate") else -1.0
         if not low <= value <= 1.0:  # a rule that can never fail (or always does) is a typo
-            raise ValueError(f"threshold {value:g} is outside what a {self.target()[1]} can be ({low:g} to 1)")
+            what = ("a gap (-1 to 1) or a rate (0 to 1) can be" if self.target()[1] == "value"  # not known yet which
+                    else f"a {self.target()[1]} can be ({low:g} to 1)")
+            raise ValueError(f"threshold {value:g} is outside what {what}")
         return self
 
     def threshold(self) -> tuple[str, float]:

@@ -160,3 +160,12 @@ def test_a_rule_over_many_gaps_uses_holm_adjusted_p_and_simultaneous_intervals()
     assert p_rule["passed"] and ci_rule["passed"]
     strict = evaluate([AuditRule(metric="compliance_gap", bound="p_value", op="<", value=0.5)], summary)
     assert strict["failures"][0]["adjusted"] == "Holm over 10 gaps"
+
+
+def test_a_threshold_out_of_range_names_both_ranges_when_the_metric_kind_is_not_known_yet():
+    """Found by a probe: `complied[tier=free]>1.5` was told "outside what a value can be (-1 to 1)", a
+    gap's range, for a rate (0 to 1)."""
+    with pytest.raises(ValueError, match=r"outside what a gap \(-1 to 1\) or a rate \(0 to 1\) can be"):
+        AuditRule(metric="complied", op=">", value=1.5)
+    with pytest.raises(ValueError, match=r"outside what a p_value can be \(0 to 1\)"):
+        AuditRule(metric="compliance_gap.p_value", op="<", value=-0.5)
