@@ -5,13 +5,13 @@ of the same prompt set share their prompts, so the difference is paired by promp
 is: each prompt contributes its own difference of differences, and prompt difficulty cancels.
 Reading two independent intervals side by side (do they overlap?) throws that pairing away.
 
-The construction reuses `monitors.stats.paired_gap`, so a difference has the interval and p-value
-of the project's one gap method: with per-prompt means t (treat) and c (control),
-
-    gap_B − gap_A = (t_B − c_B) − (t_A − c_A) = 2 · [ (t_B + c_A)/2 − (c_B + t_A)/2 ]
-
-which is twice a paired gap between two per-prompt rates in [0, 1]. A rate difference between two
-models (or runs) in one condition is directly a paired gap of their per-prompt rates.
+A gap difference is the MOVER combination of the two runs' paired gaps
+(`monitors.stats.gap_difference_arrays`: each gap the project's one gap method on its trial counts,
+combined with the correlation of their per-prompt residuals). A rate difference between two models
+(or runs) in one condition is directly a paired gap of their per-prompt counts. Before 2026-12-07 a
+gap difference was twice a paired gap between per-prompt averages (t_B + c_A)/2 and (c_B + t_A)/2,
+each read as one observation: valid but 1.5x (median) as wide as needed (a probe measured 3.4x a
+paired t interval); `benchmarks/coverage_differences.py` measures both.
 """
 
 from __future__ import annotations
@@ -22,13 +22,20 @@ from typing import Any
 import pandas as pd
 
 from monitors.aggregate import metric_series
-from monitors.stats import paired_gap
+from monitors.stats import GAP_METHOD, gap_difference_arrays, paired_gap_arrays
+
+DIFFERENCE_METHOD = ("paired by prompt: MOVER of the two paired gaps' intervals with the correlation of their "
+                     f"per-prompt residuals (each gap: {GAP_METHOD})")
 
 
-def _per_prompt(frame: pd.DataFrame, metric: str, by: list[str]) -> pd.DataFrame:
+def _per_prompt(frame: pd.DataFrame, metric: str, by: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per prompt (and `by` column): the metric's sum over the valid trials, and their number."""
     valid = frame[frame["parse_status"] != "error"]
-    values = valid.assign(_y=metric_series(valid, metric))
-    return values.groupby(["prompt_id", *by])["_y"].mean().unstack(by) if by else values.groupby("prompt_id")["_y"].mean().to_frame()
+    values = valid.assign(_y=metric_series(valid, metric)).dropna(subset=["_y"])
+    grouped = values.groupby(["prompt_id", *by])["_y"]
+    if by:
+        return grouped.sum().unstack(by), grouped.count().unstack(by)
+    return grouped.sum().to_frame(), grouped.count().to_frame()
 
 
 def _within(frame: pd.DataFrame, within: dict[str, str]) -> pd.DataFrame:
@@ -40,18 +47,14 @@ def _within(frame: pd.DataFrame, within: dict[str, str]) -> pd.DataFrame:
     return frame
 
 
-def _scaled(gap: Any, factor: float) -> dict[str, Any]:
-    def clean(x: float) -> float | None:
-        return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+def _clean(x: Any) -> float | None:
+    x = float(x)
+    return None if math.isnan(x) else x
 
-    return {
-        "value": clean(factor * gap.value),
-        "ci_low": clean(factor * gap.ci_low),
-        "ci_high": clean(factor * gap.ci_high),
-        "p_value": clean(gap.p_value),
-        "n_prompts": int(gap.n_pairs),
-        "method": f"paired by prompt ({gap.method})",
-    }
+
+def _figures(out: dict[str, Any], n_prompts: int, method: str) -> dict[str, Any]:
+    return {"value": _clean(out["value"]), "ci_low": _clean(out["ci_low"]), "ci_high": _clean(out["ci_high"]),
+            "p_value": _clean(out["p_value"]), "n_prompts": n_prompts, "method": method}
 
 
 def gap_difference(base: pd.DataFrame, other: pd.DataFrame, spec: dict[str, str],
@@ -65,17 +68,20 @@ def gap_difference(base: pd.DataFrame, other: pd.DataFrame, spec: dict[str, str]
         frame = _within(frame, within or {})
         if axis not in frame or frame.empty:
             return None
-        per_prompt = _per_prompt(frame, metric, [axis])
-        if spec["treat"] not in per_prompt or spec["control"] not in per_prompt:
+        sums, counts = _per_prompt(frame, metric, [axis])
+        if spec["treat"] not in sums or spec["control"] not in sums:
             return None
-        sides.append(per_prompt[[spec["treat"], spec["control"]]].dropna())
+        arms = [spec["treat"], spec["control"]]
+        sides.append(sums[arms].add_suffix("_k").join(counts[arms].add_suffix("_m")).dropna())
     joined = sides[0].add_suffix("_a").join(sides[1].add_suffix("_b"), how="inner")
+    joined = joined[(joined.filter(like="_m_") > 0).all(axis=1)]
     if joined.empty:
         return None
-    t_a, c_a = joined[f"{spec['treat']}_a"], joined[f"{spec['control']}_a"]
-    t_b, c_b = joined[f"{spec['treat']}_b"], joined[f"{spec['control']}_b"]
-    gap = paired_gap(((t_b + c_a) / 2).to_numpy(), ((c_b + t_a) / 2).to_numpy())
-    return {**_scaled(gap, 2.0), "base_gap": float((t_a - c_a).mean()), "other_gap": float((t_b - c_b).mean())}
+    col = lambda arm, what, side: joined[f"{spec[arm]}_{what}_{side}"].to_numpy(dtype=float)  # noqa: E731
+    out = gap_difference_arrays(col("treat", "k", "b"), col("treat", "m", "b"), col("control", "k", "b"), col("control", "m", "b"),
+                                col("treat", "k", "a"), col("treat", "m", "a"), col("control", "k", "a"), col("control", "m", "a"))
+    return {**_figures(out, len(joined), DIFFERENCE_METHOD),
+            "base_gap": float(out["gap_a"]["value"]), "other_gap": float(out["gap_b"]["value"])}
 
 
 def rate_difference(base: pd.DataFrame, other: pd.DataFrame, metric: str, condition: str) -> dict[str, Any] | None:
@@ -85,9 +91,13 @@ def rate_difference(base: pd.DataFrame, other: pd.DataFrame, metric: str, condit
         frame = frame[frame["condition"] == condition]
         if frame.empty:
             return None
-        sides.append(_per_prompt(frame, metric, []))
+        sums, counts = _per_prompt(frame, metric, [])
+        sides.append(sums.rename(columns={"_y": "k"}).join(counts.rename(columns={"_y": "m"})))
     joined = sides[0].add_suffix("_a").join(sides[1].add_suffix("_b"), how="inner")
+    joined = joined[(joined["m_a"] > 0) & (joined["m_b"] > 0)]
     if joined.empty:
         return None
-    gap = paired_gap(joined["_y_b"].to_numpy(), joined["_y_a"].to_numpy())
-    return {**_scaled(gap, 1.0), "base_rate": float(joined["_y_a"].mean()), "other_rate": float(joined["_y_b"].mean())}
+    k_a, m_a, k_b, m_b = (joined[c].to_numpy(dtype=float) for c in ("k_a", "m_a", "k_b", "m_b"))
+    out = paired_gap_arrays(k_b, m_b, k_a, m_a)
+    return {**_figures(out, len(joined), f"paired by prompt ({GAP_METHOD})"),
+            "base_rate": float(out["control"].p), "other_rate": float(out["treat"].p)}

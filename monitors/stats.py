@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -369,6 +370,77 @@ def paired_gap_arrays(k_treat: np.ndarray, m_treat: np.ndarray, k_control: np.nd
     lo, hi, p = _wald_floor(d, se, df, q95, lo, hi, p, alpha)
     return {"value": d, "ci_low": lo, "ci_high": hi, "p_value": p, "se": se, "phi": phi,
             "treat": a, "control": b, "df": df}
+
+
+def _gap_bounds(gap: dict[str, Any], alpha: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A paired gap's interval (`paired_gap_arrays`' output) at another level (one per data set, as
+    small as 1e-300: the lower tail's quantile keeps its precision), from its parts."""
+    from scipy.special import ndtri, stdtrit
+
+    df = np.asarray(gap["df"], dtype=float)
+    tail = np.asarray(alpha, dtype=float) / 2
+    q = -np.where(np.isinf(df), ndtri(tail), stdtrit(np.where(np.isinf(df), 1.0, df), tail))
+    lo, hi = _mover_bounds(gap["treat"], gap["control"], gap["phi"], q)
+    with np.errstate(invalid="ignore"):
+        half = np.where(np.isfinite(gap["se"]), q * gap["se"], 0.0)
+    return np.clip(np.fmin(lo, gap["value"] - half), -1.0, 1.0), np.clip(np.fmax(hi, gap["value"] + half), -1.0, 1.0)
+
+
+def gap_difference_arrays(k_tb: np.ndarray, m_tb: np.ndarray, k_cb: np.ndarray, m_cb: np.ndarray,
+                          k_ta: np.ndarray, m_ta: np.ndarray, k_ca: np.ndarray, m_ca: np.ndarray,
+                          alpha: float = ALPHA) -> dict[str, np.ndarray]:
+    """gap(B) - gap(A), the gap of each the paired gap (`paired_gap_arrays`) of its treat and control
+    counts, on the same prompts (the last axis, in the same order in all eight arrays): "the
+    compliance gap after fine-tuning minus before". The interval is the MOVER combination of the two
+    gaps' intervals (Zou & Donner 2008) with the correlation of the two gaps' per-prompt residuals;
+    a positive correlation is used in part only, fading in from 10 prompts as 1 - 10/prompts (from 4
+    prompts it is the two gaps' noise, and taken whole it made 4 prompts of strongly clustered data
+    cover 92.4%). The p-value inverts the interval (bisection on the level), so "excludes 0" <=> p < alpha.
+
+    Why not the construction used before (twice the paired gap between the per-prompt averages
+    (t_B + c_A)/2 and (c_B + t_A)/2, one observation per prompt): it reads a mix of two rates as one
+    binomial, whose variance p(1 - p) exceeds the mix's, so it covered 98.9-100% with a type-I error of
+    at most 1.1% and intervals 1.5x (median) as wide as needed. Measured by
+    benchmarks/coverage_differences.py (504 cells of 4-200 prompts x 1-10 samples, ICC 0.05-0.7,
+    rates 0-99%, one model run twice or two models, 2,000 data sets each): coverage >= 94.9%, type-I
+    error <= 5.1%, median width 0.65x the old (p10 0.39x, p90 0.76x), power 30.5% -> 38.3% on average."""
+    gb = paired_gap_arrays(k_tb, m_tb, k_cb, m_cb, alpha)
+    ga = paired_gap_arrays(k_ta, m_ta, k_ca, m_ca, alpha)
+
+    def contrast(g: dict[str, Any]) -> np.ndarray:  # each prompt's residual of the gap estimate
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.nan_to_num(g["treat"].resid / g["treat"].trials[..., None]
+                                 - g["control"].resid / g["control"].trials[..., None])
+
+    eb, ea = contrast(gb), contrast(ga)
+    ss = np.sqrt((eb * eb).sum(-1) * (ea * ea).sum(-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(ss > 0, (eb * ea).sum(-1) / np.where(ss > 0, ss, 1.0), 0.0)
+    prompts = np.minimum(gb["treat"].n_prompts, ga["treat"].n_prompts)
+    r = np.where(r > 0, r * np.clip(1 - CORRELATION_PAIRS / np.maximum(prompts, 1), 0.0, 1.0), r)
+    vb, va = gb["value"], ga["value"]
+    d = vb - va
+
+    def bounds(level: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lb, ub = _gap_bounds(gb, level)
+        la, ua = _gap_bounds(ga, level)
+        lo = d - np.sqrt(np.maximum(0.0, (vb - lb) ** 2 + (ua - va) ** 2 - 2 * r * (vb - lb) * (ua - va)))
+        hi = d + np.sqrt(np.maximum(0.0, (ub - vb) ** 2 + (va - la) ** 2 - 2 * r * (ub - vb) * (va - la)))
+        return np.clip(lo, -2.0, 2.0), np.clip(hi, -2.0, 2.0)
+
+    lo, hi = bounds(alpha)
+    # the p-value: the level at which the bound on the side of 0 reaches 0 (log-scale bisection)
+    low_exp, high_exp = np.full(np.shape(d), -300.0), np.zeros(np.shape(d))
+    for _ in range(60):
+        mid = (low_exp + high_exp) / 2
+        l_mid, h_mid = bounds(10.0 ** mid)
+        excludes = np.where(d > 0, l_mid > 0, h_mid < 0)
+        low_exp, high_exp = np.where(excludes, low_exp, mid), np.where(excludes, mid, high_exp)
+    p = np.where((d == 0) | np.isnan(d), 1.0, 10.0 ** high_exp)
+    excl = (lo > 0) | (hi < 0)
+    p = np.where(excl, np.minimum(p, np.nextafter(alpha, 0)), np.maximum(p, alpha))
+    return {"value": d, "ci_low": lo, "ci_high": hi, "p_value": p, "correlation": r, "n_prompts": prompts,
+            "gap_b": gb, "gap_a": ga}
 
 
 def group_gap_arrays(k_a: np.ndarray, m_a: np.ndarray, k_b: np.ndarray, m_b: np.ndarray, alpha: float = ALPHA,

@@ -254,3 +254,35 @@ def test_category_rates_and_backend_agreement_are_clustered_by_prompt():
                              "compliance@judge": {"backend": "judge:x", "flag": True}}} for i in range(20)]
     [agree] = backend_agreement(records)
     assert agree["agreement"] == 1.0 and agree["ci_low"] < rate(20, 20).ci_low - 0.2
+
+
+def test_a_difference_of_gaps_agrees_with_its_p_value_and_is_the_difference_of_the_two_gaps():
+    """monitors.stats.gap_difference_arrays (runners.compare): "excludes 0" <=> p < alpha on random
+    data sets of 2-60 prompts, rare and common rates, several levels; the value is gap(B) - gap(A)."""
+    from monitors.stats import gap_difference_arrays
+
+    rng = np.random.default_rng(17)
+    for _ in range(200):
+        n, s = int(rng.integers(2, 60)), int(rng.integers(1, 6))
+        m = np.full(n, float(s))
+        k = [rng.binomial(s, p, n).astype(float) for p in rng.random(4) * rng.choice([0.05, 1.0])]
+        for alpha in (0.05, 0.01, 0.2):
+            out = gap_difference_arrays(k[0], m, k[1], m, k[2], m, k[3], m, alpha)
+            assert bool((out["ci_low"] > 0) | (out["ci_high"] < 0)) == bool(out["p_value"] < alpha)
+            assert out["ci_low"] <= out["value"] + 1e-12 and out["value"] <= out["ci_high"] + 1e-12
+            assert out["ci_low"] >= -2 and out["ci_high"] <= 2 and 0 <= out["p_value"] <= 1
+            assert out["value"] == pytest.approx(out["gap_b"]["value"] - out["gap_a"]["value"])
+
+
+@pytest.mark.parametrize("world, prompts, samples, icc, same", [
+    ((0.10, 0.20, 0.10, 0.20), 4, 10, 0.7, True),  # covered 92.4% with the correlation taken whole
+    ((0.01, 0.02, 0.01, 0.05), 10, 1, 0.7, True),
+    ((0.10, 0.20, 0.10, 0.20), 200, 3, 0.05, False),
+])
+def test_a_difference_of_gaps_covers_in_hard_cells_of_its_benchmark(world, prompts, samples, icc, same):
+    from benchmarks.coverage_differences import cell
+
+    result = cell(world, prompts, samples, icc, same, 1500, np.random.default_rng(8))
+    assert result["new"] >= 0.93  # 1,500 data sets: a 95% interval lands in [93.4, 96.6] nine times in ten
+    if result["null"]:
+        assert result["found_new"] <= 0.065
