@@ -199,7 +199,7 @@ def finding(item: dict[str, Any]) -> str:
         others = item.get("others") or []
         if not others:
             return "no gap configured"
-        found = [_name(g) for g in others if _found(g)]
+        found = [g["label"] for g in others if _found(g)]
         if found:
             return f"differs between conditions ({len(found)} of {len(others)} gaps): {', '.join(found)}"
         return f"no difference between conditions at this sample size ({len(others)} gap{'s' if len(others) > 1 else ''})"
@@ -245,22 +245,20 @@ def line(item: dict[str, Any]) -> str:
         ref = gap or item["af_gap"] or {}
         parts.append(f"AF reasoning {_pct(item['af_treat'])} {ref.get('treat', 'treat')} vs "
                      f"{_pct(item['af_control'])} {ref.get('control', 'control')}")
-    for other in (item.get("others") or [])[:MAX_OTHER_GAPS]:
-        p = other.get("p_adjusted", other.get("p_value"))
-        what = "p (Holm)" if other.get("p_adjusted") is not None else "p"
-        parts.append(f"{_name(other)} {_pts(other['value'])} pts [{_pts(other.get('ci_low'))}, {_pts(other.get('ci_high'))}]"
+    others = item.get("others") or []
+    for other in others[:MAX_OTHER_GAPS]:
+        holm = other.get("p_adjusted")
+        p, what = (holm, "p (Holm)") if holm is not None else (other.get("p_value"), "p")
+        parts.append(f"{other['label']} {_pts(other['value'])} pts [{_pts(other.get('ci_low'))}, {_pts(other.get('ci_high'))}]"
                      + (f", {what}={p:.2g}" if isinstance(p, int | float) else ""))
-    if len(item.get("others") or []) > MAX_OTHER_GAPS:
-        parts.append(f"{len(item['others']) - MAX_OTHER_GAPS} more gaps in the report")
-    monitor = item["monitor"]
-    if monitor is None:  # no alignment-faking monitor ran: nothing of it to vouch for
-        parts.append(f"audit {item['audit']}")
-        return " · ".join(parts)
-    scope = f" ({monitor['real_scope']})" if monitor.get("real_scope") else ""
-    trust = (f"AUROC {monitor['auroc_real']:.2f}{_interval(monitor.get('auroc_real_ci'))} on real labelled text{scope}"
-             if monitor["shown"] == "real"
-             else f"AUROC {monitor['auroc_sim']:.2f} vs simulated truth" if monitor["shown"] == "sim"
-             else "not validated in this run")
-    parts.append(f"monitor {monitor['backend']} ({trust})")
+    if len(others) > MAX_OTHER_GAPS:
+        parts.append(f"{len(others) - MAX_OTHER_GAPS} more gaps in the report")
+    if (monitor := item["monitor"]) is not None:  # None: no alignment-faking monitor ran, nothing of it to vouch for
+        scope = f" ({monitor['real_scope']})" if monitor.get("real_scope") else ""
+        trust = (f"AUROC {monitor['auroc_real']:.2f}{_interval(monitor.get('auroc_real_ci'))} on real labelled text{scope}"
+                 if monitor["shown"] == "real"
+                 else f"AUROC {monitor['auroc_sim']:.2f} vs simulated truth" if monitor["shown"] == "sim"
+                 else "not validated in this run")
+        parts.append(f"monitor {monitor['backend']} ({trust})")
     parts.append(f"audit {item['audit']}")
     return " · ".join(parts)
