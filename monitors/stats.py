@@ -308,6 +308,15 @@ def _mover_p_value(a: ClusterParts, b: ClusterParts, phi: np.ndarray, df: np.nda
     return np.where(excl, np.minimum(p, np.nextafter(alpha, 0)), np.maximum(p, alpha))
 
 
+def _floored(lo: Any, hi: Any, value: Any, se: Any, q: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The interval (lo, hi) with each side at least q x se from `value`, inside [-1, 1]: the Wald
+    floor of a paired gap (`_wald_floor`), at the interval's own level or another (`_gap_bounds`,
+    `gap_interval`)."""
+    with np.errstate(invalid="ignore"):
+        half = np.where(np.isfinite(se), np.asarray(q) * se, 0.0)
+    return np.clip(np.fmin(lo, value - half), -1.0, 1.0), np.clip(np.fmax(hi, value + half), -1.0, 1.0)
+
+
 def _wald_floor(d: np.ndarray, se: np.ndarray, df: np.ndarray, q: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                 p: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each side of the paired gap's interval at least t x the cluster-robust standard error of the
@@ -320,10 +329,8 @@ def _wald_floor(d: np.ndarray, se: np.ndarray, df: np.ndarray, q: np.ndarray, lo
     at rates of 2-5% (or 95-98%) covered 91.8-93.0% (benchmarks/coverage_stress.py). There the
     differences of many prompts are close to normal and t x se covers; where MOVER is the wider of
     the two (few prompts, rare events, zero spread) the floor changes nothing."""
+    lo, hi = _floored(lo, hi, d, se, q)
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = np.where(np.isfinite(se), q * se, 0.0)
-        lo = np.clip(np.fmin(lo, d - half), -1.0, 1.0)
-        hi = np.clip(np.fmax(hi, d + half), -1.0, 1.0)
         p_wald = np.where(se > 0, two_sided_p(np.abs(d) / np.where(se > 0, se, 1.0), df), np.where(d == 0, 1.0, 0.0))
     p = np.maximum(p, p_wald)  # as before the floor, a NaN p (none arises today: no data gives 1) would stay NaN
     excl = (lo > 0) | (hi < 0)
@@ -381,9 +388,7 @@ def _gap_bounds(gap: dict[str, Any], alpha: float | np.ndarray) -> tuple[np.ndar
     tail = np.asarray(alpha, dtype=float) / 2
     q = -np.where(np.isinf(df), ndtri(tail), stdtrit(np.where(np.isinf(df), 1.0, df), tail))
     lo, hi = _mover_bounds(gap["treat"], gap["control"], gap["phi"], q)
-    with np.errstate(invalid="ignore"):
-        half = np.where(np.isfinite(gap["se"]), q * gap["se"], 0.0)
-    return np.clip(np.fmin(lo, gap["value"] - half), -1.0, 1.0), np.clip(np.fmax(hi, gap["value"] + half), -1.0, 1.0)
+    return _floored(lo, hi, gap["value"], gap["se"], q)
 
 
 def gap_difference_arrays(k_tb: np.ndarray, m_tb: np.ndarray, k_cb: np.ndarray, m_cb: np.ndarray,
@@ -563,9 +568,8 @@ def gap_interval(gap: Gap | dict, alpha: float) -> tuple[float, float]:
     q = critical_value(df, alpha)
     lo, hi = _mover_bounds(parts[0], parts[1], np.asarray(get("correlation") or 0.0, float), q)
     value, se = get("value"), get("se")
-    if value is not None and se is not None and math.isfinite(float(se)):  # `_wald_floor`'s sides
-        half = float(q) * float(se)
-        lo, hi = max(min(float(lo), float(value) - half), -1.0), min(max(float(hi), float(value) + half), 1.0)
+    if value is not None and se is not None:  # `_wald_floor`'s sides
+        lo, hi = _floored(lo, hi, float(value), float(se), q)
     return float(lo), float(hi)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,7 +105,7 @@ def baselines(runs: list[Run]) -> list[tuple[tuple[Run, str], tuple[Run, str]]]:
     return pairs
 
 
-def differences(runs: list[Run], skip: set[str] = frozenset()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+def differences(runs: list[Run], skip: AbstractSet[str] = frozenset()) -> list[dict[str, Any]]:
     """Every gap and rate difference of each series against its baseline, paired by prompt; not
     those of the metrics in `skip` (some run lacks their columns)."""
     out: list[dict[str, Any]] = []
