@@ -202,11 +202,16 @@ def run_cli(main: Callable[[], int]) -> None:
         code = 130
     except Exception as exc:  # a bug: one line, the traceback in a file, its own exit code
         log = write_crash_log(exc)
-        first = (str(exc) or type(exc).__name__).splitlines()[0][:300]
+        first = first_line(exc)
         print(one_line(f"internal error (a bug in afsim, not an audit result): {type(exc).__name__}: "
                        f"{redact_secrets(first)}; traceback in {log}"), file=sys.stderr)
         code = EXIT_INTERNAL_ERROR
     sys.exit(code)
+
+
+def first_line(exc: BaseException) -> str:
+    """What a one-line report of a bug quotes of it: its message's first line (or its type), cut."""
+    return (str(exc) or type(exc).__name__).splitlines()[0][:300]
 
 
 def print_error(line: str) -> None:

@@ -39,7 +39,7 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from runners.cli_errors import one_line, redact_secrets, write_crash_log
+from runners.cli_errors import first_line, one_line, redact_secrets, write_crash_log
 from scenarios.schema import JudgeSpec
 
 if TYPE_CHECKING:
@@ -305,8 +305,7 @@ def _say_failure_on_interrupt(failed: asyncio.Future[dict[str, Any]], index: int
     user's interrupt wins, and a re-run resumes), but the failure is said in one line on stderr, with
     a crash log for a bug. It was dropped: the shard's traceback was lost with it."""
     error = failed.exception() or shard_error(failed.result(), index, parts)
-    first = (str(error) or type(error).__name__).splitlines()[0][:300]
-    line = f"also, before the interrupt: {type(error).__name__}: {first}"
+    line = f"also, before the interrupt: {type(error).__name__}: {first_line(error)}"
     if isinstance(error, ShardFailed) or failed.exception() is not None:
         line += f"; traceback in {write_crash_log(error)}"
     print(one_line(redact_secrets(line)), file=sys.stderr)
