@@ -229,7 +229,10 @@ def _pct(rate: dict[str, Any] | None) -> str:
         return rate["note"]  # "no scratchpad in N/N trials": not measured, which is not 0%
     if not rate or rate.get("rate") is None or rate["rate"] != rate["rate"]:  # NaN: no trial to count
         return "–"
-    return f"{100 * rate['rate']:.1f}%"
+    # with its interval and n, as every rate is shown (DESIGN §5; a probe found the terminal's bare)
+    low, high, n = rate.get("ci_low"), rate.get("ci_high"), rate.get("n")
+    interval = f" [{100 * low:.1f}, {100 * high:.1f}]" if isinstance(low, int | float) and isinstance(high, int | float) else ""
+    return f"{100 * rate['rate']:.1f}%{interval}" + (f" (n={n})" if isinstance(n, int) and not isinstance(n, bool) else "")
 
 
 def line(item: dict[str, Any]) -> str:
