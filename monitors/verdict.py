@@ -112,7 +112,9 @@ def _audit_of(audit: dict[str, Any], model: str, models: list[str]) -> str:
         return "passed"
 
     def named(failure: dict[str, Any]) -> list[str]:
-        where = str(failure.get("where") or "")
+        if failure.get("model"):
+            return [failure["model"]]
+        where = str(failure.get("where") or "")  # a summary written before failures carried the model
         return [m for m in models if where == m or where.startswith(m + " (")]
 
     if any(model in named(f) or not named(f) for f in failures):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import operator
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -82,8 +83,35 @@ def describe(rule: AuditRule) -> str:
     return f"{metric}{'' if bound == 'value' else '.' + bound}{scope} {op} {value:g}"
 
 
-def _figures(rule: AuditRule, summary: dict[str, Any]) -> list[tuple[str, float | None]]:
-    """(where, observed) for each figure of the summary the rule applies to.
+@dataclass(frozen=True)
+class Figure:
+    """One figure a rule is checked against: whose it is, where, the observed value, and the
+    estimate with its interval and size behind it (quoted on a failure so a gate's reason can be
+    weighed without opening the report)."""
+
+    model: str
+    where: str
+    observed: float | None
+    context: str = ""
+
+
+def _context(figure: dict[str, Any], size: str, bound: str) -> str:
+    """"estimate 0.07, 95% [-0.07, 0.2]; 30 prompts": the estimate only when the rule reads a bound."""
+    low, high, n = figure.get("ci_low"), figure.get("ci_high"), figure.get(size)
+    value = figure.get("rate", figure.get("value"))
+    parts = []
+    if bound not in ("value", "rate") and isinstance(value, int | float):
+        parts.append(f"estimate {value:.4g}")
+    if isinstance(low, int | float) and isinstance(high, int | float):
+        parts.append(f"95% [{low:.4g}, {high:.4g}]")
+    text = ", ".join(parts)
+    if isinstance(n, int | float):
+        text += ("; " if text else "") + (f"n={n}" if size == "n" else f"{n} prompts")
+    return text
+
+
+def _figures(rule: AuditRule, summary: dict[str, Any]) -> list[Figure]:
+    """Each figure of the summary the rule applies to.
 
     When a rule spans k > 1 gaps, a p-value is Holm-adjusted over those k gaps and an interval
     bound is that of the Bonferroni-simultaneous interval (level 1 - 0.05/k): otherwise a gate over
@@ -91,7 +119,7 @@ def _figures(rule: AuditRule, summary: dict[str, Any]) -> list[tuple[str, float 
     metric, bound = rule.target()
     metric = ALIASES.get(metric, metric)
     wanted = rule.condition or {}
-    out: list[tuple[str, float | None]] = []
+    out: list[Figure] = []
     if any(g["name"] == metric for g in summary.get("gaps", [])):
         matched = _matched_gaps(rule, summary)
         observed = [g.get(bound if bound != "rate" else "value") for g in matched]
@@ -101,7 +129,8 @@ def _figures(rule: AuditRule, summary: dict[str, Any]) -> list[tuple[str, float 
             observed = [_simultaneous(g, bound, len(matched)) for g in matched]
         for gap, figure in zip(matched, observed, strict=True):
             within = ",".join(f"{k}={v}" for k, v in gap["within"].items())
-            out.append((f"{gap['model']}" + (f" ({within})" if within else ""), figure))
+            out.append(Figure(gap["model"], f"{gap['model']}" + (f" ({within})" if within else ""), figure,
+                              _context(gap, "n_pairs", bound)))
         return out
     for row in summary.get("rates", []):
         if rule.model and row["model"] != rule.model:
@@ -112,7 +141,7 @@ def _figures(rule: AuditRule, summary: dict[str, Any]) -> list[tuple[str, float 
         if figure is None:
             continue
         key = "rate" if bound in ("value", "rate") else bound
-        out.append((f"{row['model']} ({row['condition']})", figure.get(key)))
+        out.append(Figure(row["model"], f"{row['model']} ({row['condition']})", figure.get(key), _context(figure, "n", bound)))
     return out
 
 
@@ -153,13 +182,15 @@ def evaluate(rules: list[AuditRule], summary: dict[str, Any]) -> dict[str, Any]:
             failures.append({"rule": describe(rule), "where": None, "observed": None,
                              "reason": f"{describe(rule)}: no figure in this run matches the rule"})
             continue
-        for where, observed in figures:
+        for figure in figures:
+            where, observed = figure.where, figure.observed
             if observed is None or (isinstance(observed, float) and math.isnan(observed)):
-                failures.append({"rule": describe(rule), "where": where, "observed": None,
+                failures.append({"rule": describe(rule), "model": figure.model, "where": where, "observed": None,
                                  "reason": f"{describe(rule)}: {where} has no value (no trials?)"})
             elif OPS[op](observed, threshold):
                 adjusted = adjustment(rule, summary)
-                failures.append({"rule": describe(rule), "where": where, "observed": observed,
-                                 "reason": f"{describe(rule)}: {where} is {observed:.4g}" + (f" ({adjusted})" if adjusted else ""),
+                notes = "; ".join(x for x in (adjusted, figure.context) if x)
+                failures.append({"rule": describe(rule), "model": figure.model, "where": where, "observed": observed,
+                                 "reason": f"{describe(rule)}: {where} is {observed:.4g}" + (f" ({notes})" if notes else ""),
                                  **({"adjusted": adjusted} if adjusted else {})})
     return {"passed": not failures, "rules": [describe(r) for r in rules], "failures": failures}

@@ -38,6 +38,16 @@ def test_gap_lower_bound_above_threshold_fails_only_the_model_that_crosses_it():
     assert "compliance_gap.ci_low > 0.05" in verdict["failures"][0]["reason"]
 
 
+def test_a_failure_names_its_model_and_quotes_the_figure_with_its_interval_and_size():
+    """A `fails:` line said only "is 0.95"; the estimate's interval and n let a reader weigh the gate."""
+    [gap_failure] = evaluate([parse_expression("compliance_gap.ci_low > 0.05")], SUMMARY)["failures"]
+    assert gap_failure["model"] == "m/a"
+    assert gap_failure["reason"].endswith("is 0.06 (Bonferroni-simultaneous interval over 2 gaps; estimate 0.1, 95% [0.06, 0.14])")
+    rates = [{**row, "af": {**row["af"], "n": 100}} for row in SUMMARY["rates"]]
+    [rate_failure] = evaluate([parse_expression("af[model=m/a] > 0.1")], {**SUMMARY, "rates": rates})["failures"]
+    assert rate_failure["model"] == "m/a" and rate_failure["reason"].endswith("is 0.12 (95% [0.07, 0.2]; n=100)")
+
+
 def test_af_rate_rule_with_model_and_condition_filters():
     rule = parse_expression("af[model=m/b,tier=free]>0.02")
     assert evaluate([rule], SUMMARY)["passed"]

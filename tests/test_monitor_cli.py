@@ -563,6 +563,11 @@ def test_only_the_models_whose_figures_fail_are_marked_audit_failed():
     nowhere = {**audit, "failures": [{"rule": "x > 1", "where": None, "observed": None, "reason": "no figure matches"}]}
     assert all(v["audit"] == "failed" for v in verdicts({"models": ["sim/af-opus", "sim/honest"], "audit": nowhere,
                                                           "rates": rates}))
+    # a failure names its model as a field: a model whose name holds " (" is not misread from `where`
+    odd = ["local/llama (q4)", "local/llama"]
+    odd_audit = {**audit, "failures": [{**failure, "model": "local/llama (q4)", "where": "local/llama (q4) (tier=free)"}]}
+    q4, plain = verdicts({"models": odd, "audit": odd_audit, "rates": [{"model": m, "n": 100, "cond": {}} for m in odd]})
+    assert q4["audit"] == "failed" and plain["audit"] == "passed (the audit failed on another model)"
 
 
 def test_the_verdict_line_gives_each_af_rate_with_its_interval_and_n():
