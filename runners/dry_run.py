@@ -81,12 +81,14 @@ class SweepPlan:
     rejudged: int = 0  # stored trials whose judge's calls failed: judged again (runners/rejudge.py)
     # monitor -> stored trials whose verdict was made under other settings: scored again (the same)
     rescored: dict[str, int] = field(default_factory=dict)
+    limit_note: str | None = None  # a limit above the prompt set's size
 
     def lines(self) -> list[str]:
         again = f" ({self.changed} more stored with a request that has changed since: they run again)" if self.changed else ""
         judged = (f"; {self.rejudged} stored trials will be judged again (their judge's calls had failed; "
                   "the model under test is not called)" if self.rejudged else "")
         out = [f"dry run: {self.planned} trials planned, {self.stored} already stored{again}{judged}; no calls made"]
+        out += [f"  note: {self.limit_note}"] if self.limit_note else []
         out += [f"  {n} stored trials scored again by {name} (made under other settings or code, or missing; the model under test is not called)"
                 for name, n in self.rescored.items()]
         for m in self.models:
@@ -205,7 +207,8 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
     judges += supervisor_plans(sweep, [t for t in trials if t.key not in done])
     rescored = count_stale(stale)
     return SweepPlan(len(trials), len(done & {t.key for t in trials}), [*plans.values(), *judges], len(changed),
-                     len(failed), {name: rescored[name] for name in scenario.monitors if name in rescored})
+                     len(failed), {name: rescored[name] for name in scenario.monitors if name in rescored},
+                     sweep.limit_note)
 
 
 def supervisor_plans(sweep: Sweep, todo: list[Any]) -> list[ModelPlan]:

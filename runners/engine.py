@@ -59,7 +59,7 @@ from runners.trials_table import spreadsheet_safe, write_trials_parquet
 from scenarios.families import active_families
 from scenarios.graph import BatchState, TrialContext, build_trial_graph
 from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
-from scenarios.prompt_sets import Prompt, load_prompts
+from scenarios.prompt_sets import Prompt, limit_note, load_prompts
 from scenarios.prompt_templates import files_digest
 from scenarios.schema import ModelSpec, Scenario, ScenarioError, parse_scenario
 from scenarios.trial import TrialSpec, conditions_of, stable_hash
@@ -115,6 +115,7 @@ class SweepResult:
     monitor_failures: list[tuple[str, BaseException]] = field(default_factory=list)
     # LLM-judge counters of this invocation (summary["judges"] adds up every run in the folder)
     judges_now: dict[str, dict[str, Any]] = field(default_factory=dict)
+    limit_note: str | None = None  # a limit above the prompt set's size (scenarios/prompt_sets.py)
 
 
 def apply_overrides(scenario: Scenario, options: SweepOptions) -> Scenario:
@@ -199,6 +200,7 @@ class Sweep:
         check_judge_prompts(scenario.monitors)  # before any call, also for --dry-run
         price_table()  # a bad AFSIM_PRICES file: one line now, not when the first trial is stored
         self.prompts = load_prompts(scenario.prompts, scenario.limit)
+        self.limit_note = limit_note(scenario.limit, self.prompts)
         check_organisms(scenario.setting, list(scenario.axes), [m.name for m in scenario.models])
         self.providers: dict[str, Provider] = {m.name: make_provider(m) for m in scenario.models}
         self.model_specs = {m.name: m for m in scenario.models}
@@ -713,5 +715,6 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         timings=timings,
         workers=workers,
         judges_now=judges_now,
+        limit_note=sweep.limit_note,
     )
 

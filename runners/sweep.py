@@ -252,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{judged.get('calls', 0)} calls, ${judged.get('cost_usd', 0.0):.4f} in this folder{this_run}")
     for failure in result.summary.get("call_failures", []):  # one line per model, also with --quiet
         print(f"calls failed: {failure['line']}", file=sys.stderr)
+    if result.limit_note:
+        print(f"warning: {result.limit_note}", file=sys.stderr)
     for mixed in mixed_lines(result.summary.get("served_models", {})):  # runners/served_models.py
         print(f"warning: {mixed}", file=sys.stderr)
     if result.kept_table:  # the store had lost every trial of the run (runners/store_warnings.py)

@@ -53,6 +53,14 @@ def load_prompts(source: PromptSource, limit: int | None = None, origin: str = "
     return prompts[:limit] if limit else prompts
 
 
+def limit_note(limit: int | None, prompts: list[Prompt]) -> str | None:
+    """A limit above the set's size runs the whole set: said, since a planned size (monitors.power)
+    that silently shrank is a power the run does not have."""
+    if limit and len(prompts) < limit:
+        return f"limit {limit} is more than the {len(prompts)} prompts of the set: the run uses all {len(prompts)}"
+    return None
+
+
 # far above any prompt set (AdvBench is 50 kB; 64 MB holds hundreds of thousands of prompts) and far
 # below what a planner should hold: a 309 MB file of 10 million lines ran 400 s to 5 GB before a
 # dry run could say anything, whatever `limit` was (found by a bad-input fuzz)

@@ -30,6 +30,18 @@ def test_dry_run_prints_the_minimal_detectable_gap_per_gap_and_model_from_the_or
     assert not (tmp_path / "run").exists()  # a dry run writes nothing
 
 
+def test_a_limit_above_the_prompt_sets_size_is_said_on_the_plan_and_the_run(tmp_path, capsys):
+    """`--limit 1000` on a 30-question set ran 30 without a word (a fresh-user probe)."""
+    args = ["scenarios/sycophancy.yaml", "--output", str(tmp_path / "run"), "--limit", "1000", "--samples", "1"]
+    note = "limit 1000 is more than the 30 prompts of the set: the run uses all 30"
+    assert sweep_main([*args, "--dry-run"]) == 0
+    assert f"note: {note}" in capsys.readouterr().out
+    assert sweep_main([*args, "--quiet"]) == 0
+    assert f"warning: {note}" in capsys.readouterr().err
+    assert sweep_main([*args, "--quiet", "--limit", "30"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_dry_run_of_a_real_model_uses_the_stated_base_rate(tmp_path, capsys):
     args = ["scenarios/free_paid.yaml", "--output", str(tmp_path / "run"), "--limit", "50", "--dry-run",
             "--model", "openai/gpt-4o", "--base-rate", "0.3"]
