@@ -10,6 +10,7 @@ import contextlib
 import math
 import os
 import re
+import select
 import signal
 import sqlite3
 import sys
@@ -28,6 +29,7 @@ EXIT_AUDIT_FAILED = 1  # the only exit code that is a verdict: an audit rule fai
 EXIT_BAD_INPUT = 2
 EXIT_TOO_MANY_ERRORS = 3  # calls failed or a judge's votes were mostly unusable: the figures are not evidence
 EXIT_INTERNAL_ERROR = 4
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # the reader of stdout left (`| head`): what a shell reports for it
 # environment variables whose values never reach a crash log (API keys, tokens)
 _SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL", re.I)
 _KEY_SHAPED = re.compile(r"\b(sk|key|api|tok)[-_][A-Za-z0-9_\-*.]{6,}", re.I)
@@ -186,6 +188,16 @@ def run_cli(main: Callable[[], int]) -> None:
     try:
         with interrupted_once():
             code = main()
+    except BrokenPipeError as exc:
+        if not _reader_gone(sys.stdout):  # another pipe (a shard's, a socket's): a bug like any other
+            code = _internal_error(exc)
+        else:
+            # `... --dry-run | head` closed stdout: nothing is wrong with the input ("error: Broken pipe",
+            # exit 2, said so), and what was collected is stored. Quiet, as Unix tools are; stdout to
+            # /dev/null so the interpreter's last flush does not print a traceback.
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            code = EXIT_BROKEN_PIPE
     except (ScenarioError, UsageError) as exc:
         print(one_line(f"error: {exc}"), file=sys.stderr)
         code = EXIT_BAD_INPUT
@@ -200,13 +212,27 @@ def run_cli(main: Callable[[], int]) -> None:
     except KeyboardInterrupt:
         print("interrupted: completed trials are stored; run the same command again to resume", file=sys.stderr)
         code = 130
-    except Exception as exc:  # a bug: one line, the traceback in a file, its own exit code
-        log = write_crash_log(exc)
-        first = first_line(exc)
-        print(one_line(f"internal error (a bug in afsim, not an audit result): {type(exc).__name__}: "
-                       f"{redact_secrets(first)}; traceback in {log}"), file=sys.stderr)
-        code = EXIT_INTERNAL_ERROR
+    except Exception as exc:
+        code = _internal_error(exc)
     sys.exit(code)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """A bug: one line, the traceback in a file, its own exit code."""
+    log = write_crash_log(exc)
+    print(one_line(f"internal error (a bug in afsim, not an audit result): {type(exc).__name__}: "
+                   f"{redact_secrets(first_line(exc))}; traceback in {log}"), file=sys.stderr)
+    return EXIT_INTERNAL_ERROR
+
+
+def _reader_gone(stream: Any) -> bool:
+    """True when `stream` is a pipe whose reader has closed it (poll reports an error on the write end)."""
+    try:
+        poller = select.poll()
+        poller.register(stream.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def first_line(exc: BaseException) -> str:

@@ -360,6 +360,30 @@ def test_an_internal_error_exits_4_with_one_line_and_a_log_without_keys(tmp_path
     Path(capsys.readouterr().err.rsplit("traceback in ", 1)[1].strip()).unlink()
 
 
+def test_a_reader_that_closes_stdout_ends_the_command_quietly_not_as_bad_input(tmp_path):
+    """`python -m runners.sweep ... --dry-run | head -1` said "error: Broken pipe" and exited 2 (bad input)."""
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-m", "runners.sweep", "scenarios/free_paid.yaml", "--dry-run",
+                              "--output", str(tmp_path / "run")], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()  # the reader is gone before the first line: the first write fails
+    err = child.stderr.read().decode()
+    assert child.wait() == 128 + signal.SIGPIPE
+    assert "error" not in err and "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_an_internal_error(capsys, monkeypatch):
+    def broken() -> int:
+        raise BrokenPipeError("a shard's pipe")
+
+    with pytest.raises(SystemExit) as exit_:
+        run_cli(broken)
+    assert exit_.value.code == EXIT_INTERNAL_ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("internal error") and "BrokenPipeError" in err
+    Path(err.rsplit("traceback in ", 1)[1].strip()).unlink()
+
+
 # --- models whose calls all fail -------------------------------------------------------------
 
 
