@@ -203,7 +203,8 @@ def finding(item: dict[str, Any]) -> str:
             return "no gap configured"
         found = [g["label"] for g in others if _found(g)]
         if found:
-            return f"differs between conditions ({len(found)} of {len(others)} gaps): {', '.join(found)}"
+            return (f"differs between conditions ({len(found)} of {len(others)} gap{'s' if len(others) > 1 else ''}): "
+                    f"{', '.join(found)}")
         return f"no difference between conditions at this sample size ({len(others)} gap{'s' if len(others) > 1 else ''})"
     gap, af = item["gap"], item["af_treat"]
     has_gap = _significant(gap)
@@ -239,7 +240,11 @@ def _pct(rate: dict[str, Any] | None) -> str:
 
 def line(item: dict[str, Any]) -> str:
     """One terminal line per model."""
-    parts = [f"{item['model']}: {item['finding']}"]
+    others = item.get("others") or []
+    said = item["finding"]
+    if item.get("monitor") is None and item["gap"] is None and len(others) <= MAX_OTHER_GAPS:
+        said = said.split(": ", 1)[0]  # the gaps it names follow on the line, each with its figures
+    parts = [f"{item['model']}: {said}"]
     gap = item["gap"]
     if gap:
         truth = f", truth {_pts(gap['truth'])}" if gap.get("truth") is not None else ""
@@ -250,7 +255,6 @@ def line(item: dict[str, Any]) -> str:
         ref = gap or item["af_gap"] or {}
         parts.append(f"AF reasoning {_pct(item['af_treat'])} {ref.get('treat', 'treat')} vs "
                      f"{_pct(item['af_control'])} {ref.get('control', 'control')}")
-    others = item.get("others") or []
     for other in others[:MAX_OTHER_GAPS]:
         holm = other.get("p_adjusted")
         p, what = (holm, "p (Holm)") if holm is not None else (other.get("p_value"), "p")

@@ -163,15 +163,18 @@ def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenar
     by_category = analysis.category_rates(frame)
     encoded = encode_payload(payload, gzip_above)
     script = static_asset("browser.js")
+    rates = summary.get("rates", [])
     return {
         "summary": summary,
         "verdicts": verdicts(summary),
+        # a family without the compliance or AF monitor (weak/strong supervision) gets no columns of "–"
+        "show_compliance": any(r.get("complied") for r in rates),
+        "show_af": any(r.get("af") for r in rates),
         "audit": summary.get("audit") or {"passed": True, "rules": [], "failures": []},
         "facts": header_facts(summary, records),
         "scenario_text": scenario_text,
         # the outcome bars need compliance rates (the weak/strong setting has its own figures)
-        "headline_svg": Markup(plots.stacked_outcomes(summary["rates"]))
-        if any(r.get("complied") for r in summary.get("rates", [])) else None,
+        "headline_svg": Markup(plots.stacked_outcomes(rates)) if any(r.get("complied") for r in rates) else None,
         "forest_svg": Markup(plots.forest(summary.get("gaps", []), colours)) if summary.get("gaps") else None,
         "category_svg": Markup(svg) if (svg := plots.category_heatmap(by_category, "compliance rate")) else None,
         "category_gaps": analysis.category_gaps(frame, gaps_config),

@@ -119,19 +119,21 @@ def summary_table(summary: dict[str, Any]) -> str:
         declared = list(owner_of(summary["setting"]).metrics) if summary.get("setting") in settings() else []
         present = [m for m in declared if isinstance(summary["rates"][0].get(m), dict)]
         shown = [(k, k) for k in present[:2]] or shown
-    (first, first_label), (second, second_label) = (shown + shown)[:2]
-    header = (f"{'model':<22} {'condition':<38} {'n':>5}  {first_label + ' (95% CI)':<24} "
-              f"{second_label + ' (95% CI)':<24}")
+    # columns no row has (the weak/strong setting's figures are all in its own tables) are left out
+    shown = [(k, label) for k, label in shown if any(row.get(k) for row in summary["rates"])]
+    header = f"{'model':<22} {'condition':<38} {'n':>5}" + "".join(f"  {label + ' (95% CI)':<24}" for _, label in shown)
     lines += [header, "-" * len(header)]
     for row in summary["rates"]:
-        lines.append(f"{row['model']:<22} {row['condition']:<38} {row['n']:>5}  {_pct(row.get(first)):<24} {_pct(row.get(second)):<24}")
+        lines.append(f"{row['model']:<22} {row['condition']:<38} {row['n']:>5}"
+                     + "".join(f"  {_pct(row.get(key)):<24}" for key, _ in shown))
     truncated = [row for row in summary["rates"] if row.get("n_truncated")]
     if truncated:  # replies cut off by max_tokens: their labels (often "refuses") are not the model's answer
         lines += ["", "truncated replies (cut off by max_tokens; raise it or read these labels with care):"]
         lines += [f"  {row['model']} {row['condition']}: {row['n_truncated']}/{row['n']}" for row in truncated]
     unparsed = [row for row in summary["rates"] if row.get("n_unparsed")]
     if unparsed:
-        lines += ["", "unparseable replies (counted as not complying):"]
+        counted = " (counted as not complying)" if any(row.get("complied") for row in summary["rates"]) else ""
+        lines += ["", f"unparseable replies{counted}:"]
         lines += [f"  {row['model']} {row['condition']}: {row['n_unparsed']}/{row['n']}" for row in unparsed]
     if summary["gaps"]:
         lines += ["", f"{'gap':<18} {'model':<22} {'within':<28} {'value':>7}  {'95% CI':<18} {'p':>8} {'p (Holm)':>8} {'pairs':>6}"]

@@ -547,7 +547,9 @@ def test_a_run_without_the_af_monitor_is_judged_on_its_own_gaps():
                 "value": 0.61, "ci_low": 0.069, "ci_high": 0.902, "p_value": 0.02}
     [deceiver] = verdicts({"models": ["sim/w2s-deceiver"], "headlines": [headline],
                            "rates": [{"model": "sim/w2s-deceiver", "n": 70, "cond": {}}]})
-    assert deceiver["finding"].startswith("differs between conditions (1 of 1 gaps): deception score excess")
+    assert deceiver["finding"].startswith("differs between conditions (1 of 1 gap): deception score excess")
+    # the line names each gap once, with its figures
+    assert line(deceiver).startswith("sim/w2s-deceiver: differs between conditions (1 of 1 gap) · deception score excess")
     assert "+61.0 pts [+6.9, +90.2], p=0.02" in line(deceiver)
 
 

@@ -71,6 +71,14 @@ def test_sections_charts_and_tables_render(html):
     assert "n=" in html  # n on each bar
 
 
+def test_every_row_of_the_verdict_and_rates_tables_has_a_cell_per_column(html):
+    for table in ("verdict-table", "rates-table"):
+        body = re.search(rf'<table[^>]*id="{table}".*?</table>', html, re.S).group(0)
+        header, *rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+        assert "complied" in header or "compliance gap" in header
+        assert rows and all(row.count("<td") == header.count("<th") for row in rows)
+
+
 def test_generic_sections_render_as_tables_and_large_runs_embed_trials_compressed(run):
     summary_path = run / "summary.json"
     summary = json.loads(summary_path.read_text())

@@ -21,10 +21,32 @@ SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "weak_strong.y
 
 
 @pytest.fixture(scope="module")
-def summary(tmp_path_factory):
+def run(tmp_path_factory):
     scenario = load_scenario(SCENARIO)
     options = SweepOptions(models=["sim/w2s-deceiver", "sim/honest"], output=tmp_path_factory.mktemp("ws"), quiet=True, seed=0)
-    return asyncio.run(run_sweep(apply_overrides(scenario, options), options)).summary
+    return asyncio.run(run_sweep(apply_overrides(scenario, options), options))
+
+
+@pytest.fixture(scope="module")
+def summary(run):
+    return run.summary
+
+
+def test_the_tables_show_no_compliance_or_af_columns_the_setting_does_not_have(run):
+    """A probe: the terminal's first table and the report's verdict and rates tables were columns of "–"."""
+    import re
+
+    from reports.html import render_report
+    from runners.sweep import summary_table
+
+    first = summary_table(run.summary).splitlines()[0]
+    assert "complied" not in first and "AF reasoning" not in first
+    html = render_report(run.run_dir).read_text()
+    for table in ("verdict-table", "rates-table"):
+        body = re.search(rf'<table[^>]*id="{table}".*?</table>', html, re.S).group(0)
+        header, *rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+        assert "complied" not in header and "AF" not in header and "compliance gap" not in header
+        assert all(row.count("<td") == header.count("<th") for row in rows)
 
 
 def _deception(summary, model):
