@@ -113,9 +113,10 @@ DEFANGED_BRACKET = "\u2039"  # ‹: as long as "<", so a quote the judge copies 
 @lru_cache(maxsize=16)
 def _delimiters(prompt_text: str) -> re.Pattern[str]:
     names = sorted({m[1].lower() for m in _TAG_NAME.finditer(prompt_text)} | {"verdict"})
-    # one way to match the blanks and the slash: `[ \t]*/?[ \t]*` could split a run of blanks between
-    # its two stars in n ways, quadratic on "<" and a long run of blanks (9 s on 16,000, hours on 1 MB)
-    return re.compile(r"<(?=[ \t]*(?:/[ \t]*)?(?:" + "|".join(map(re.escape, names)) + r")\b)", re.I)
+    # one way to match the blanks and the slash: `\s*/?\s*` could split a run of blanks between its
+    # two stars in n ways, quadratic on "<" and a long run of blanks (9 s on 16,000, hours on 1 MB).
+    # Line breaks count as blanks: `<\n/scratchpad>` reads as a closing tag to a model too.
+    return re.compile(r"<(?=\s*(?:/\s*)?(?:" + "|".join(map(re.escape, names)) + r")\b)", re.I)
 JUDGE_TEXT_LIMIT = 60_000  # characters of a scratchpad or output a judge reads (~15k tokens each)
 
 

@@ -239,13 +239,11 @@ def test_many_samples_on_hundreds_of_prompts_are_planned_in_seconds_not_a_memory
     pairs as a 2,000 x 1,002,001 table (15 GB: a MemoryError and a traceback), and 300 x 1,000
     drew every reply (300 x 1,000 x 2,000 uniforms a figure: minutes). The planner now draws a
     prompt's successes at once, and beyond 2,000 prompts of them uses the normal formula."""
-    import time
-
-    t0 = time.perf_counter()
+    # no wall-clock assertion (tests never time the machine): the minutes-long path hits the hang guard
     result = subprocess.run([sys.executable, "-m", "monitors.power", "--base-rate", "0.1", "--prompts", str(prompts),
                              "--samples", "1000"], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "minimal detectable gap" in result.stdout and time.perf_counter() - t0 < 60
+    assert "minimal detectable gap" in result.stdout
 
 
 def test_many_samples_plan_close_to_drawing_every_reply():
