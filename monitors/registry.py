@@ -3,6 +3,7 @@ judge named `provider/model`. One registry, so a typo is one clear error in one 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,6 +141,21 @@ def embedded_settings(kind: str) -> str:
     extra = ("monitors.compliance",) if kind == "alignment_faking" else ()
     code = code_digest(f"monitors.{kind}", "monitors.parse", *extra)
     return stable_hash("embedded", kind, model, code)[:16]
+
+
+def kept_name(name: str, backend_label: str, taken: set[str]) -> str:
+    """Where the previous verdicts of a monitor scored again with another backend go:
+    `kind@was-<backend>`, made unique. They were paid for (a judge's votes) and the report shows how
+    far the two backends agree, so they are kept, under a name no figure reads."""
+    base = f"{monitor_kind(name)}@was-{_slug(backend_label)}"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "previous"
 
 
 def monitor_kind(name: str) -> str:

@@ -109,6 +109,8 @@ class SweepResult:
     rejudged: int = 0  # stored trials whose judge verdicts had failed calls, judged again (runners/rejudge.py)
     # monitor -> stored trials it scored again because its settings changed (runners/rejudge.py)
     rescored: dict[str, int] = field(default_factory=dict)
+    # monitor -> {name: count}: previous verdicts of another backend kept under that name (runners/rejudge.py)
+    kept: dict[str, dict[str, int]] = field(default_factory=dict)
     # the store held none of the trials trials.csv held: (its rows, where it was copied)
     kept_table: tuple[int, Path] | None = None
     # (monitor, exception) of each verdict a monitor of this process failed to make (MonitorSuite.failures)
@@ -708,6 +710,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         changed=len(changed),
         rejudged=rejudged.judged,
         rescored=rejudged.rescored,
+        kept=rejudged.kept,
         kept_table=kept_table,
         monitor_failures=sweep.monitors.failures,
         counters=sweep.calls.counters,

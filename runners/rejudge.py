@@ -15,7 +15,9 @@ Which verdicts, of the trials this run reuses (done, request unchanged):
   before that field has none: an embedded one is scored again (it costs no call); a judge's is taken
   as made under the current settings unless its backend tag differs (`judge:openai/gpt-4o@af-v1` vs
   `embedded`), so old folders are not judged again whole. The new verdict replaces the stored one
-  whatever it is.
+  whatever it is; one made with another backend (a judge runners.rescore put there) is kept as
+  `NAME@was-<backend>`, as runners.rescore keeps what it replaces, so a re-run of the scenario as
+  written loses no verdict a judge was paid for.
 - failed calls (`failed_judgements`): written by a judge the scenario still runs (the same backend
   tag) with at least one vote that failed (`abstained_votes.call_errors`, or the rationale of
   verdicts stored before that field). Not judged again: votes that were unparseable only (the
@@ -42,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitors.judge import Judge, Tally
-from monitors.registry import MONITOR_ERROR, TAG, MonitorSuite
+from monitors.registry import EMBEDDED, MONITOR_ERROR, TAG, MonitorSuite, kept_name
 from runners.records import parsed_of, trial_of
 from runners.store import ResultStore
 
@@ -177,6 +179,8 @@ class RejudgeOutcome:
     # verdict when replaced, else the new attempt; subtracted from the folder's judge counters, so
     # their vote shares (and the sweep's "judge unusable" exit) describe the verdicts stored
     dropped: dict[str, dict[str, int]] = field(default_factory=dict)
+    # monitor -> {name its previous verdicts went under: how many}, for those made with another backend
+    kept: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def drop(self, monitor: str, tally: Tally) -> None:
         self.drop_counts(monitor, tally.counters())
@@ -201,6 +205,7 @@ async def rejudge(store: ResultStore, suite: MonitorSuite, failed: Mapping[str, 
         changed: dict[str, dict[str, Any]] = {}
         dropped: list[tuple[str, Tally]] = []
         rescored: dict[str, int] = {}
+        kept: dict[str, dict[str, int]] = {}
         names = {name for record in batch for name in (*failed.get(record["key"], ()), *stale.get(record["key"], ()))}
         before = {name: vote_counts(judges[name]) for name in names if name in judges}
         try:
@@ -214,7 +219,7 @@ async def rejudge(store: ResultStore, suite: MonitorSuite, failed: Mapping[str, 
                 specs = None if trials is None else [
                     None if (spec := trials.get(r["key"])) is None else trial_of(r, spec) for r in mine]
                 verdicts = [v[name] for v in await suite.classify_batch(parsed, specs, {name})]
-                _compare(judges.get(name), name, mine, verdicts, failed, stale, changed, dropped, rescored)
+                _compare(judges.get(name), name, mine, verdicts, failed, stale, changed, dropped, rescored, kept)
         except BaseException:
             # interrupted (Ctrl-C) before this batch was written: none of its new verdicts is
             # stored, so the votes the judges counted for them are taken out again (found by a
@@ -229,9 +234,20 @@ async def rejudge(store: ResultStore, suite: MonitorSuite, failed: Mapping[str, 
             outcome.drop(name, tally)
         for name, n in rescored.items():
             outcome.rescored[name] = outcome.rescored.get(name, 0) + n
+        for name, into in kept.items():
+            for where, n in into.items():
+                outcome.kept.setdefault(name, {})[where] = outcome.kept.get(name, {}).get(where, 0) + n
         judged = [r for r in batch if set(failed.get(r["key"], ())) - set(stale.get(r["key"], ()))]
         outcome.judged += len(judged)
         outcome.improved += sum(r["key"] in changed for r in judged)
+
+
+def _another_backend(stored: Any, now: str) -> bool:
+    """A stored verdict's backend is another than `now`'s: not the same judge tag, and not both embedded
+    (`heuristic` is the embedded backend's old name; a new embedded release is a settings change)."""
+    if not isinstance(stored, str) or stored == now:
+        return False
+    return not (stored in EMBEDDED and now in EMBEDDED)
 
 
 _VOTE_COUNTS = ("verdicts", "votes", "unparseable_votes", "error_votes", "unparseable_verdicts", "skipped")
@@ -244,7 +260,8 @@ def vote_counts(judge: Judge) -> dict[str, int]:
 
 def _compare(judge: Any, name: str, mine: list[dict[str, Any]], verdicts: list[Any],
              failed: Mapping[str, Mapping[str, Tally]], stale: Mapping[str, Mapping[str, Tally | None]],
-             changed: dict[str, dict[str, Any]], dropped: list[tuple[str, Tally]], rescored: dict[str, int]) -> None:
+             changed: dict[str, dict[str, Any]], dropped: list[tuple[str, Tally]], rescored: dict[str, int],
+             kept: dict[str, dict[str, int]]) -> None:
     """Put each new verdict in its record (into `changed`) when it replaces the stored one, and note
     the vote counts of the verdict that will not be stored (into `dropped`).
 
@@ -255,7 +272,16 @@ def _compare(judge: Any, name: str, mine: list[dict[str, Any]], verdicts: list[A
     for record, verdict in zip(mine, verdicts, strict=True):
         key = record["key"]
         if name in stale.get(key, ()):
-            record.setdefault("monitors", {})[name] = verdict.as_dict()
+            monitors = record.setdefault("monitors", {})
+            previous = monitors.get(name)
+            if isinstance(previous, dict) and _another_backend(previous.get("backend"), verdict.backend):
+                # made with another backend (a judge that runners.rescore added, which the scenario run
+                # now does not name): kept under its own name, as runners.rescore keeps the ones it replaces
+                into = kept_name(name, str(previous["backend"]), set(monitors))
+                monitors[into] = previous
+                kept.setdefault(name, {}).setdefault(into, 0)
+                kept[name][into] += 1
+            monitors[name] = verdict.as_dict()
             changed[key] = record
             if (old := stale[key][name]) is not None:
                 dropped.append((name, old))

@@ -19,7 +19,6 @@ log (runners/inspect_rescore.py, docs/inspect.md):
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 
 from monitors.inspect_log import is_inspect_log
 from monitors.judge import make_judge_factory
-from monitors.registry import EMBEDDED, build_suite, monitor_kind
+from monitors.registry import EMBEDDED, build_suite, kept_name
 from runners import folder_lock
 from runners.calls import CallCache, CallLayer, RetryPolicy
 from runners.cli_errors import (
@@ -89,19 +88,6 @@ def parse_monitor_flag(text: str) -> tuple[str, Any]:
             raise UsageError(f"--monitor {name}: expected a mapping like {{backend: openai/gpt-4o, votes: 5}}")
         return name, value
     return name, backend
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "previous"
-
-
-def kept_name(name: str, backend_label: str, taken: set[str]) -> str:
-    """Where the previous verdicts of a re-scored monitor go: `kind@was-<backend>`, made unique."""
-    base = f"{monitor_kind(name)}@was-{_slug(backend_label)}"
-    candidate, n = base, 2
-    while candidate in taken:
-        candidate, n = f"{base}-{n}", n + 1
-    return candidate
 
 
 def _backend_label(value: Any) -> str:

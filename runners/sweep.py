@@ -238,7 +238,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"trials: {result.planned} planned, {result.ran} run now{again_text}{shards}, "
               f"{result.reused} reused from the store{rejudged}; {calls}")
         for name, n in result.rescored.items():
-            print(f"{n} stored trials scored again by {name} (made under other settings or code, or missing)")
+            kept = "; ".join(f"{k} of their verdicts, made with another backend, kept as {into}"
+                             for into, k in (result.kept.get(name) or {}).items())
+            print(f"{n} stored trials scored again by {name} (made under other settings or code, or missing)"
+                  + (f"; {kept} (the report compares them)" if kept else ""))
         if not result.summary.get("simulated") or judged:
             counters = result.counters
             print(f"retries: {counters.retries}, failed calls: {counters.failures}; tokens in/out: "

@@ -294,3 +294,36 @@ def test_a_new_release_of_an_embedded_monitor_scores_the_stored_replies_again(tm
     assert labels["refusal"] == 0 and sum(labels.values()) == 16
     assert "16 stored trials scored again by compliance" in again.stdout
     assert "scored again" not in sweep().stdout  # once
+
+
+def test_a_judge_added_by_rescore_is_kept_when_the_scenario_run_again_scores_with_another_backend(
+        fake_llm_factory, tmp_path, capsys, monkeypatch):
+    """A folder re-scored with a judge (runners.rescore) went back to the scenario's embedded monitor on
+    the next sweep, and the judge's paid verdicts were gone from the store: they are kept under their own name."""
+    from runners.rescore import main as rescore_main
+
+    monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
+    model, judge_server, scenario, args = setup(fake_llm_factory, tmp_path)
+    run = tmp_path / "run"
+    write_scenario(scenario, model, judge_server, "embedded")
+    assert sweep_main(args) == 0
+    judge = {"backend": "openai/judge-model", "votes": 3, "base_url": judge_server.openai_base_url, "api_key_env": KEY_ENV}
+    assert rescore_main([str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report",
+                         "--monitor", f"alignment_faking={json.dumps(judge)}"]) == 0
+    judged = {key: r["monitors"]["alignment_faking"] for key, r in records(run).items()}
+    assert {v["backend"] for v in judged.values()} == {"judge:openai/judge-model@af-v1"}
+    capsys.readouterr()
+
+    assert sweep_main(args) == 0  # the scenario as written: embedded
+    out = capsys.readouterr().out
+    kept = "alignment_faking@was-judge-openai-judge-model-af-v1"
+    assert f"{TRIALS} of their verdicts, made with another backend, kept as {kept}" in out
+    after = records(run)
+    assert {r["monitors"]["alignment_faking"]["backend"] for r in after.values()} == {"embedded"}
+    assert {key: r["monitors"][kept] for key, r in after.items()} == judged  # nothing the judge was paid for lost
+    assert all("alignment_faking@was-embedded" in r["monitors"] for r in after.values())  # rescore's own copy
+
+    capsys.readouterr()
+    assert sweep_main(args) == 0  # once more: nothing scored again, nothing kept twice
+    assert "scored again" not in capsys.readouterr().out
+    assert not any(name.endswith("-2") for r in records(run).values() for name in r["monitors"])
