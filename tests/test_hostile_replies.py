@@ -215,6 +215,11 @@ def test_usage_is_clamped_to_what_the_call_could_use_and_honest_counts_are_kept(
     unbounded = TurnResult("text", 10, 9_999_999, "stop")
     plausible_usage(unbounded, sent, None)  # no max_tokens asked: a reasoning model's hidden tokens may be many
     assert unbounded.output_tokens == 9_999_999 and not unbounded.repairs
+    # tools and schemas in the params are in the prompt too: a request that sends them may count more
+    tools = '{"tools": [{"type": "function", "function": {"name": "lookup", "parameters": {}}}]}' * 20
+    with_tools = TurnResult("text", most_in + 1_000, 10, "stop")
+    plausible_usage(with_tools, sent, 1024, tools)
+    assert with_tools.input_tokens == most_in + 1_000 and not with_tools.repairs
     assert output_bound({"max_completion_tokens": 300}) == 300 and output_bound({"max_tokens": True}) is None
     assert output_bound({"temperature": 1}) is None
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import json
 import os
 import re
 import sys
@@ -188,6 +189,9 @@ class RemoteProvider:
         self.base_url: str | None = identity
         self.params: dict[str, Any] = {**self.default_params, **spec.params}
         self.max_output = output_bound(self.params)
+        # what params add to the prompt the model reads (`tools`, `response_format` schemas, a chat
+        # template's kwargs): their text bounds the input tokens with the messages' (plausible_usage)
+        self.params_text = json.dumps(self.params, default=str, ensure_ascii=False)
         self.max_turns = spec.max_turns
         self.timeout_s = spec.timeout_s
         if spec.prefill and not self.supports_prefill:
@@ -347,7 +351,7 @@ class RemoteProvider:
                 progress.repairs.append(f"turn {len(progress.texts) + 1} not made: the context is full ({error})")
                 break
             plausible_usage(turn, [request.system, prefill or "", *(m["content"] for m in progress.messages)],
-                            self.max_output)
+                            self.max_output, self.params_text)
             text = with_prefill(prefill, turn.text)
             progress.texts.append(text)
             progress.input_tokens += turn.input_tokens

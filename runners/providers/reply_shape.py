@@ -94,7 +94,7 @@ def token_count(usage: Any, key: str, repairs: list[str]) -> int:
 TEMPLATE_TOKENS, TEMPLATE_TOKENS_PER_MESSAGE = 512, 32
 
 
-def plausible_usage(turn: TurnResult, sent: list[str], max_output: int | None) -> None:
+def plausible_usage(turn: TurnResult, sent: list[str], max_output: int | None, params_text: str = "") -> None:
     """Clamp the usage a server reported to what the call could have used, with a note: input tokens
     to the bytes of the text sent (every tokenizer in use makes at most one token per UTF-8 byte,
     byte-level BPE and SentencePiece with byte fallback alike) plus a chat template's tokens; output
@@ -102,9 +102,10 @@ def plausible_usage(turn: TurnResult, sent: list[str], max_output: int | None) -
     within it too), plus the bytes of the thinking a server sent apart from the text: DeepSeek's
     `deepseek-reasoner` documented `max_tokens` as "the final response after the CoT", the CoT up to
     32K more. Found by a hostile-reply fuzz: one reply claiming 9,999,999 tokens, within the
-    absurd-count cap, priced a sweep at $41 more; the cost estimate is only as good as these counts."""
+    absurd-count cap, priced a sweep at $41 more; the cost estimate is only as good as these counts.
+    `params_text`: the request's params as JSON, whose tools and schemas the server puts in the prompt."""
     most_in = sum(len(text.encode("utf-8", "replace")) for text in sent) + TEMPLATE_TOKENS \
-        + TEMPLATE_TOKENS_PER_MESSAGE * len(sent)
+        + TEMPLATE_TOKENS_PER_MESSAGE * len(sent) + len(params_text.encode("utf-8", "replace"))
     if turn.input_tokens > most_in:
         turn.repairs.append(f"usage: {turn.input_tokens:,} input tokens is more than the {most_in:,} the request "
                             f"could make; stored {most_in:,}")
