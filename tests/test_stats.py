@@ -108,6 +108,25 @@ def test_one_event_does_not_narrow_a_clustered_rate_below_what_no_event_gives():
     assert many.design_effect < 2
 
 
+def test_a_rarer_event_never_lifts_the_lower_bound_above_zero():
+    """Found by an independent coverage grid: one event in 8 prompts x 20 samples gave [0.31%, ...]
+    (the continuity-corrected Wilson bound on an effective count of 0.07, where its root turned
+    negative), two events in one prompt [0.20%, ...], events in two prompts [0.04%, ...]; a true rate
+    of 0.3% was covered in 68% of runs. An effective count of at most one half has a lower bound of 0."""
+    from monitors.stats import wilson_cc_bounds
+
+    one = clustered_rate([1.0] + [0.0] * 7, np.full(8, 20.0))
+    assert one.ci_low == 0.0 and one.design_effect > 5
+    mirror = clustered_rate([19.0] + [20.0] * 7, np.full(8, 20.0))
+    assert mirror.ci_high == 1.0
+    for n in (0.3, 1.0, 3.3, 40.0):  # monotone in the count at every effective n
+        lo, hi = wilson_cc_bounds(np.linspace(0, 1, 2001), np.full(2001, n), np.full(2001, 2.45))
+        assert np.all(np.diff(lo) >= -1e-12) and np.all(np.diff(hi) >= -1e-12)
+    for p in (0.001, 0.01, 0.3):  # and a smaller effective n never gives a higher lower bound
+        lo, hi = wilson_cc_bounds(np.full(3000, p), np.linspace(0.2, 600, 3000), np.full(3000, 2.45))
+        assert np.all(np.diff(lo) >= -1e-12) and np.all(np.diff(hi) <= 1e-12)
+
+
 def test_a_rate_that_one_prompt_carries_is_not_narrowed_by_many_samples():
     """Found by benchmarks/coverage_stress.py: with 1,000 samples every prompt shows an event or two,
     so all 20 counted as carriers though one prompt held almost all the events, and the interval was
