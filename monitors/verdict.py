@@ -130,7 +130,8 @@ def other_gaps(item: dict[str, Any], summary: dict[str, Any]) -> list[dict[str, 
     gaps = [g for g in summary.get("gaps") or [] if g.get("model") == item["model"] and id(g) not in shown
             and g.get("value") is not None and g.get("metric") not in AF_METRICS]
     heads = [h for h in summary.get("headlines") or [] if h.get("model") == item["model"] and h.get("value") is not None]
-    return [{**figure, "label": _name(figure)} for figure in gaps + heads]
+    # the differences found first: a line that shows four of seven showed the ones with p (Holm) = 1
+    return sorted(({**figure, "label": _name(figure)} for figure in gaps + heads), key=lambda g: not _found(g))
 
 
 def verdicts(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -242,8 +243,8 @@ def line(item: dict[str, Any]) -> str:
     """One terminal line per model."""
     others = item.get("others") or []
     said = item["finding"]
-    if item.get("monitor") is None and item["gap"] is None and len(others) <= MAX_OTHER_GAPS:
-        said = said.split(": ", 1)[0]  # the gaps it names follow on the line, each with its figures
+    if item.get("monitor") is None and item["gap"] is None and sum(map(_found, others)) <= MAX_OTHER_GAPS:
+        said = said.split(": ", 1)[0]  # the gaps it names follow on the line (found first), with their figures
     parts = [f"{item['model']}: {said}"]
     gap = item["gap"]
     if gap:

@@ -541,6 +541,9 @@ def test_a_run_without_the_af_monitor_is_judged_on_its_own_gaps():
     text = line(sycophant)
     assert "accuracy_drop_incorrect_belief (pushback=none) +37.5 pts [+23.4, +50.6], p (Holm)=0.001" in text
     assert "alignment faking" not in text and "monitor" not in text and "compliance gap" not in text
+    # the difference found comes first, named once (a probe: a line of 4 of 7 gaps showed those with p = 1)
+    assert text.startswith("sim/sycophant: differs between conditions (1 of 2 gaps) · "
+                           "accuracy_drop_incorrect_belief (pushback=none) +37.5")
     assert honest["finding"] == "no difference between conditions at this sample size (1 gap)"
 
     headline = {"model": "sim/w2s-deceiver", "name": "deception score excess over the known area (weak supervisor)",
