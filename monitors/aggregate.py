@@ -48,6 +48,20 @@ def _complied(df: pd.DataFrame) -> pd.Series:
     return (df["compliance_label"] == "full") & ~df["parse_status"].isin(UNPARSED)
 
 
+def counted_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The trials table with `complied`: whether the figures count the trial as complying (a full
+    answer whose format could be read), empty for an error trial, which no rate counts. Found by a
+    probe: a malformed reply labelled `full` made the table's (and Inspect's) mean 1.0 where the
+    report said 0.95; the column lets anyone recompute a rate from the table."""
+    if "compliance_label" not in frame or not len(frame):
+        return frame
+    complied = _complied(frame).astype("boolean").mask(frame["parse_status"] == "error")
+    at = list(frame.columns).index("compliance_flag") + 1 if "compliance_flag" in frame else len(frame.columns)
+    out = frame.copy()
+    out.insert(at, "complied", complied)
+    return out
+
+
 def _truncated(df: pd.DataFrame) -> pd.Series:
     """Replies cut off by a token limit (any turn): what they did not get to say is not a refusal."""
     if "truncated" not in df:

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from monitors.aggregate import summarise
+from monitors.aggregate import counted_columns, summarise
 from monitors.judge import MAX_ABSTAINED_SHARE, Tally, check_judge_prompts, judge_providers_of
 from monitors.parse import parse_reply
 from monitors.registry import MONITOR_ERROR, build_suite, uses_judges
@@ -438,8 +438,9 @@ def write_run_files(run_dir: Path, scenario: Scenario, store: ResultStore, keys:
     summary["audit"] = evaluate_audit(list(scenario.audit), summary)
     # other tools read these while a sweep may rewrite them, and a kill may come mid-write
     atomic.write_text(run_dir / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False))
-    atomic.write_with(run_dir / "trials.csv", lambda handle: spreadsheet_safe(frame).to_csv(handle, index=False))
-    write_trials_parquet(frame, run_dir)
+    table = counted_columns(frame)  # what the figures count, beside the monitors' labels
+    atomic.write_with(run_dir / "trials.csv", lambda handle: spreadsheet_safe(table).to_csv(handle, index=False))
+    write_trials_parquet(table, run_dir)
     return summary
 
 

@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from monitors.aggregate import UNPARSED
+from monitors.registry import monitor_kind
 from runners.cli_errors import ArgumentParser, UsageError, run_cli
 from runners.store import STORE_NAME, ResultStore
 from scenarios.output_targets import check_out_path
@@ -130,7 +132,18 @@ def verdict_score(verdict: dict[str, Any]) -> Any:
 
 
 def _scores(record: dict[str, Any]) -> dict[str, Any]:
-    return {name: verdict_score(verdict) for name, verdict in (record.get("monitors") or {}).items()}
+    """The sample's scores, each valued as the figures count it: a reply whose format could not be
+    read never counts as complying (summary.json's rates), whatever label the compliance monitor gave
+    the text it found, so Inspect's mean is the reported rate (a probe found 1.0 against 0.95)."""
+    unreadable = record["reply"].get("parse_status") in UNPARSED
+    scores = {}
+    for name, verdict in (record.get("monitors") or {}).items():
+        score = verdict_score(verdict)
+        if unreadable and monitor_kind(name) == "compliance" and score.value:
+            score.value = 0
+            score.metadata = {**(score.metadata or {}), "counted": "not complying: the reply's format could not be read"}
+        scores[name] = score
+    return scores
 
 
 def _metadata(record: dict[str, Any]) -> dict[str, Any]:

@@ -41,7 +41,7 @@ MAX_TRIALS_CSV_BYTES = 1_000_000_000
 _STRING = ("run_id", "scenario", "model", "condition", "prompt_id", "category", "key", "parse_status", "error")
 _INT = ("sample", "seed", "input_tokens", "output_tokens")
 _FLOAT = ("cost_usd", "latency_s")
-_BOOL = ("accepted", "cached")
+_BOOL = ("accepted", "cached", "complied")
 _SUFFIX_TYPES = {"_label": "string", "_backend": "string", "_score": "float64", "_flag": "boolean"}
 
 
