@@ -149,6 +149,11 @@ def header_facts(summary: dict[str, Any], records: list[dict[str, Any]]) -> dict
     }
 
 
+# the rates the helpful-only columns show (and the corrected AF beside them); any other rate in a
+# summary row is a cue family's own and gets its own column
+_STANDARD_RATES = ("complied", "partial", "refused", "af", "af_full", "complied_af", "af_corrected")
+
+
 def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenario_text: str,
                   gzip_above: int = GZIP_ABOVE, frame: pd.DataFrame | None = None,
                   payload: Payload | None = None) -> dict[str, Any]:
@@ -164,12 +169,20 @@ def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenar
     encoded = encode_payload(payload, gzip_above)
     script = static_asset("browser.js")
     rates = summary.get("rates", [])
+    family_rates = list(dict.fromkeys(k for r in rates for k, v in r.items()
+                                      if isinstance(v, dict) and "rate" in v and k not in _STANDARD_RATES))
+    show_compliance = any(r.get("complied") for r in rates)
     return {
         "summary": summary,
         "verdicts": verdicts(summary),
         # a family without the compliance or AF monitor (weak/strong supervision) gets no columns of "–"
-        "show_compliance": any(r.get("complied") for r in rates),
+        "show_compliance": show_compliance,
         "show_af": any(r.get("af") for r in rates),
+        # a family's own rates (dismissed / supported, bad / hides, ...) with their intervals, as the terminal shows them
+        "family_rates": family_rates,
+        # the simulated truth shown beside the rates: of compliance, else of the family's rates, and of AF
+        "truth_metrics": [m for m in (["complied"] if show_compliance else family_rates) + ["af"]
+                          if any(f"truth_{m}" in r for r in rates)],
         "audit": summary.get("audit") or {"passed": True, "rules": [], "failures": []},
         "facts": header_facts(summary, records),
         "scenario_text": scenario_text,

@@ -47,6 +47,26 @@ def test_the_tables_show_no_compliance_or_af_columns_the_setting_does_not_have(r
         header, *rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
         assert "complied" not in header and "AF" not in header and "compliance gap" not in header
         assert all(row.count("<td") == header.count("<th") for row in rows)
+    assert "Alignment-faking audit" not in html and "<h1>Audit: " in html
+
+
+def test_a_familys_own_rates_are_columns_of_the_reports_rates_table(tmp_path):
+    """A probe: the animal-welfare report showed "–" for complied, partial and refused and never its
+    dismissal rate with an interval (only the terminal did)."""
+    import re
+
+    from reports.html import render_report
+    from runners.sweep import main as sweep_main
+
+    run = tmp_path / "aw"
+    assert sweep_main([str(SCENARIO.parent / "animal_welfare.yaml"), "--output", str(run), "--limit", "8",
+                       "--no-report", "--quiet"]) == 0
+    html = render_report(run).read_text()
+    body = re.search(r'<table[^>]*id="rates-table".*?</table>', html, re.S).group(0)
+    header, *rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    assert "dismissed (95% CI)" in header and "supported (95% CI)" in header and "complied" not in header
+    assert "truth: dismissed · af" in header
+    assert all(row.count("<td") == header.count("<th") for row in rows)
 
 
 def _deception(summary, model):
