@@ -60,6 +60,7 @@ class ModelPlan:
     rejudge_votes: int = 0  # their failed votes (those that worked come from the cache)
     rescored: int = 0  # judges: stored trials whose verdict was made under other settings, judged again
     rescore_votes: int = 0  # their votes the cache lacks (a new threshold: none; votes 3 -> 5: 2 a trial)
+    simulated: bool = False  # a simulated organism: its trials are written offline, no call, no cost
 
     @property
     def calls(self) -> int:
@@ -107,6 +108,8 @@ class SweepPlan:
                 out.append(f"  supervisor {m.supervisor} ({m.model}): {m.calls} calls to make ({m.probes} answers to "
                            f"measure its areas, {m.calls - m.probes} grades; fewer when a call is cached or a reply "
                            f"failed), ~{m.input_tokens:,} input tokens, {cost}")
+            elif m.simulated:  # "0 calls to make (600 cached)" on a fresh folder read as a cache it did not have
+                out.append(f"  {m.model}: {m.trials} trials to simulate (offline: no calls, no cost)")
             else:
                 turns = f"; up to {m.max_calls} with <NEXT/> turns" if m.max_calls > m.calls else ""
                 second = f"; {m.second_turns} of them second user turns" if m.second_turns else ""
@@ -176,6 +179,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
             plan.trials += 1
             if provider.simulated:
                 plan.cached += 1  # free and offline: nothing to pay
+                plan.simulated = True
                 continue
             trial.request = build_request(trial, RequestContext(sweep.resources, spec.prefill))
             if cache is not None and cache.get(request_hash(provider, trial)) is not None:

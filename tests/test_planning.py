@@ -35,7 +35,10 @@ def test_a_limit_above_the_prompt_sets_size_is_said_on_the_plan_and_the_run(tmp_
     args = ["scenarios/sycophancy.yaml", "--output", str(tmp_path / "run"), "--limit", "1000", "--samples", "1"]
     note = "limit 1000 is more than the 30 prompts of the set: the run uses all 30"
     assert sweep_main([*args, "--dry-run"]) == 0
-    assert f"note: {note}" in capsys.readouterr().out
+    plan = capsys.readouterr().out
+    assert f"note: {note}" in plan
+    # simulated organisms are not a cache: "0 calls to make (180 cached)" on a fresh folder misled a probe
+    assert "sim/sycophant: 180 trials to simulate (offline: no calls, no cost)" in plan and "cached" not in plan
     assert sweep_main([*args, "--quiet"]) == 0
     assert f"warning: {note}" in capsys.readouterr().err
     assert sweep_main([*args, "--quiet", "--limit", "30"]) == 0
