@@ -377,6 +377,10 @@ class RemoteProvider:
             progress.repairs.append(f"this provider's API key appeared {keys_found + keys_in_reasoning} time(s) "
                                     "in the reply and was removed")
         served = without_secrets(progress.served_model, self.secrets())[0] if progress.served_model else None
+        # the stop reason and the repair notes quote the reply too (a usage count sent as a string is
+        # shown): a gateway echoing the key there put it in the store and trials.csv (hostile-server probe)
+        stop_reason = without_secrets(progress.stop_reason, self.secrets())[0] if progress.stop_reason else None
+        progress.repairs = [without_secrets(note, self.secrets())[0] for note in progress.repairs]
         if len(text) > MAX_REPLY_CHARS:  # each turn is capped; so is their sum
             progress.repairs.append(f"reply cut to {MAX_REPLY_CHARS:,} of {len(text):,} characters")
             text = text[:MAX_REPLY_CHARS]
@@ -386,7 +390,7 @@ class RemoteProvider:
             output_tokens=progress.output_tokens,
             latency_s=time.monotonic() - started,
             turns=len(progress.texts),
-            stop_reason=progress.stop_reason,
+            stop_reason=stop_reason,
             endpoint=progress.endpoint,
             repairs=progress.repairs,
             truncated_turns=progress.truncated_turns,

@@ -19,6 +19,7 @@ and the message ends up in the trial record.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import re
 import time
@@ -106,12 +107,20 @@ def is_quota_exhausted(status: int, body: Any, message: str) -> bool:
     return status == 429 and bool(_QUOTA_WORDS.search(_body_text(body) + " " + message))
 
 
+def _redacted(error: ProviderError, secrets: tuple[str, ...]) -> ProviderError:
+    """`error` with the known keys removed from its message. Our own errors quote the reply (a body
+    that is not JSON, an error object sent with HTTP 200), and a gateway that echoes the request's
+    headers put the key there: found by a hostile-server probe, stored in trials.csv and the report."""
+    message = redact(error.message, secrets)
+    return error if message == error.message else dataclasses.replace(error, message=message)
+
+
 def classify(exc: BaseException, secrets: tuple[str, ...] = ()) -> ProviderError:
     """Map any exception raised by an SDK call to a `ProviderError` (never raises)."""
     if isinstance(exc, ProviderError):
-        return exc
+        return _redacted(exc, secrets)
     if isinstance(exc.__cause__, ProviderError):  # ours, raised while the SDK read the reply (it wraps it)
-        return exc.__cause__
+        return _redacted(exc.__cause__, secrets)
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):

@@ -1,0 +1,80 @@
+"""A server that echoes the API key into the parts of a reply other than its text never gets the key
+into the run folder or the cache (found by a hostile-server probe, 2026-12-07).
+
+The reply's text, thinking and `model` were already cleaned of the key; its stop reason, the repair
+notes that quote an odd usage value, and the malformed-reply errors that quote the body (an error
+object sent with HTTP 200, a body that is not JSON) were stored as sent: in trials.sqlite,
+trials.csv, trials.parquet, report.html and the call cache.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import yaml
+
+import runners.calls
+from runners.calls import RetryPolicy
+from runners.sweep import main as sweep_main
+from tests.fake_llm_server import RawReply, default_reply, user_texts
+
+KEY = "sk-test-ECHOED-KEY-0123456789"
+
+
+def echo_everywhere(body: dict) -> object:
+    """One way of echoing the key per prompt (the prompt decides, so retries get the same)."""
+    anthropic = "max_tokens" in body and "messages" in body and "system" in body
+    text = default_reply(body)
+    way = sum(map(ord, user_texts(body)[0])) % 4
+    if way == 0:  # the stop reason
+        payload = ({"content": [{"type": "text", "text": text}], "stop_reason": f"stop {KEY}",
+                    "usage": {"input_tokens": 1, "output_tokens": 1}, "model": "m"} if anthropic else
+                   {"choices": [{"message": {"content": text}, "finish_reason": f"stop {KEY}"}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1}, "model": "m"})
+        return {"payload": payload}
+    if way == 1:  # a usage count that is the key (quoted by the repair note)
+        payload = ({"content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                    "usage": {"input_tokens": KEY, "output_tokens": 1}, "model": "m"} if anthropic else
+                   {"choices": [{"message": {"content": text}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": KEY, "completion_tokens": 1}, "model": "m"})
+        return {"payload": payload}
+    if way == 2:  # an error object with HTTP 200
+        return RawReply(json.dumps({"error": {"message": f"bad header: Bearer {KEY}", "type": "invalid_request"}}).encode())
+    return RawReply(f"bad header {KEY}".encode(), content_type="text/plain")  # not JSON
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFSIM_ECHO_KEY", KEY)
+    monkeypatch.setattr(runners.calls, "RetryPolicy", lambda: RetryPolicy(attempts=2, base_s=0.01, cap_s=0.02))
+
+
+def test_a_key_echoed_in_stop_reason_usage_or_error_bodies_is_in_no_file(fake_llm_factory, tmp_path: Path):
+    server = fake_llm_factory(reply=echo_everywhere)
+    spec = {"api_key_env": "AFSIM_ECHO_KEY", "timeout_s": 5, "max_turns": 1}
+    scenario = {
+        "name": "echo", "prompts": "builtin:harmful_requests", "limit": 8, "axes": {"tier": ["free", "paid"]},
+        "concurrency": 8, "max_error_rate": 1.0,
+        "models": [{"name": "openai/fake-gpt", "base_url": server.openai_base_url, **spec},
+                   {"name": "anthropic/fake-claude", "base_url": server.anthropic_base_url, **spec}],
+    }
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    assert sweep_main([str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"),
+                       "--quiet"]) == 0
+
+    with sqlite3.connect(tmp_path / "run" / "trials.sqlite") as db:
+        records = [json.loads(row[0]) for row in db.execute("SELECT record FROM trials")]
+    assert len(records) == 32
+    replies = [r["reply"] for r in records]
+    # every way of echoing was met: a stop reason, a usage repair, both malformed-reply errors
+    assert any("[redacted]" in (r["stop_reason"] or "") for r in replies)
+    assert any("[redacted]" in note for r in replies for note in r["repairs"])
+    assert any("error body" in (r["error"] or "") and "[redacted]" in r["error"] for r in replies)
+    assert any("not JSON" in (r["error"] or "") and "[redacted]" in r["error"] for r in replies)
+    leaked = [str(p) for p in (tmp_path / "run").rglob("*") if p.is_file() and KEY.encode() in p.read_bytes()]
+    leaked += [str(p) for p in (tmp_path / "cache").rglob("*") if p.is_file() and KEY.encode() in p.read_bytes()]
+    assert leaked == []
