@@ -78,3 +78,31 @@ def test_a_key_echoed_in_stop_reason_usage_or_error_bodies_is_in_no_file(fake_ll
     leaked = [str(p) for p in (tmp_path / "run").rglob("*") if p.is_file() and KEY.encode() in p.read_bytes()]
     leaked += [str(p) for p in (tmp_path / "cache").rglob("*") if p.is_file() and KEY.encode() in p.read_bytes()]
     assert leaked == []
+
+
+def test_an_error_message_with_terminal_controls_is_stored_on_one_printable_line(fake_llm_factory, tmp_path: Path):
+    """A 400 whose message holds ESC sequences, a line break, a carriage return and a bidi override
+    (a hostile or broken gateway) is an error trial whose `error` shows them as escapes: stored as
+    sent, `cat trials.csv` retitled the terminal, cleared the screen and forged a line."""
+    hostile = "\x1b]0;PWNED\x07\x1b[2J\nerror: forged line\r\x1b[31mOK \u202eevil"
+    server = fake_llm_factory(reply=lambda body: RawReply(
+        json.dumps({"error": {"message": hostile, "type": "invalid_request_error"}}).encode(), status=400))
+    spec = {"api_key_env": "AFSIM_ECHO_KEY", "timeout_s": 5, "max_turns": 1}
+    scenario = {
+        "name": "controls", "prompts": "builtin:harmful_requests", "limit": 1, "axes": {"tier": ["free", "paid"]},
+        "max_error_rate": 1.0,
+        "models": [{"name": "openai/fake-gpt", "base_url": server.openai_base_url, **spec},
+                   {"name": "anthropic/fake-claude", "base_url": server.anthropic_base_url, **spec}],
+    }
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    assert sweep_main([str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"),
+                       "--quiet", "--no-report"]) == 0
+    with sqlite3.connect(tmp_path / "run" / "trials.sqlite") as db:
+        errors = [json.loads(row[0])["reply"]["error"] for row in db.execute("SELECT record FROM trials")]
+    assert len(errors) == 4 and all("HTTP 400" in e and "forged line" in e for e in errors)
+    for error in errors:
+        assert not any(c in error for c in "\x1b\x07\n\r\u202e"), error
+        assert "\\x1b" in error and "\\u202e" in error  # shown, not obeyed
+    csv = (tmp_path / "run" / "trials.csv").read_text(encoding="utf-8")
+    assert "\x1b" not in csv and "\u202e" not in csv and "\x07" not in csv

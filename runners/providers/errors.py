@@ -26,6 +26,7 @@ import time
 from typing import Any
 
 from runners.providers.base import ProviderError
+from runners.safe_text import printable
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 _QUOTA_WORDS = re.compile(r"insufficient_quota|quota|billing|credit balance|spend(ing)? (limit|cap)|usage limit", re.I)
@@ -107,20 +108,24 @@ def is_quota_exhausted(status: int, body: Any, message: str) -> bool:
     return status == 429 and bool(_QUOTA_WORDS.search(_body_text(body) + " " + message))
 
 
-def _redacted(error: ProviderError, secrets: tuple[str, ...]) -> ProviderError:
-    """`error` with the known keys removed from its message. Our own errors quote the reply (a body
-    that is not JSON, an error object sent with HTTP 200), and a gateway that echoes the request's
-    headers put the key there: found by a hostile-server probe, stored in trials.csv and the report."""
-    message = redact(error.message, secrets)
+def classify(exc: BaseException, secrets: tuple[str, ...] = ()) -> ProviderError:
+    """Map any exception raised by an SDK call to a `ProviderError` (never raises), its message
+    without keys and on one printable line.
+
+    Found by a hostile-server probe: our own errors quote the reply (a body that is not JSON, an
+    error object sent with HTTP 200), and a gateway that echoes the request's headers put the key
+    there, stored in trials.csv and the report; an error message holding ESC sequences, line breaks
+    or bidirectional controls went into the `error` column as sent, so `cat trials.csv` obeyed them."""
+    error = _classify(exc, secrets)
+    message = printable(redact(error.message, secrets))[:500]
     return error if message == error.message else dataclasses.replace(error, message=message)
 
 
-def classify(exc: BaseException, secrets: tuple[str, ...] = ()) -> ProviderError:
-    """Map any exception raised by an SDK call to a `ProviderError` (never raises)."""
+def _classify(exc: BaseException, secrets: tuple[str, ...]) -> ProviderError:
     if isinstance(exc, ProviderError):
-        return _redacted(exc, secrets)
+        return exc
     if isinstance(exc.__cause__, ProviderError):  # ours, raised while the SDK read the reply (it wraps it)
-        return _redacted(exc.__cause__, secrets)
+        return exc.__cause__
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
