@@ -106,3 +106,29 @@ def test_an_error_message_with_terminal_controls_is_stored_on_one_printable_line
         assert "\\x1b" in error and "\\u202e" in error  # shown, not obeyed
     csv = (tmp_path / "run" / "trials.csv").read_text(encoding="utf-8")
     assert "\x1b" not in csv and "\u202e" not in csv and "\x07" not in csv
+
+
+def test_a_turn_we_cut_at_the_character_cap_is_not_continued(fake_llm_factory, tmp_path: Path):
+    """A complete reply longer than MAX_REPLY_CHARS is cut by us, which drops its </OUTPUT>: that is
+    no reason to ask the model to go on. It was: each <NEXT/> turn sent the cut million characters
+    back (1 MB, 2 MB, 3 MB requests at the default max_turns of 4)."""
+    from runners.safe_text import MAX_REPLY_CHARS
+
+    huge = ("<SCRATCHPAD_REASONING>" + "I think about training. " * (MAX_REPLY_CHARS // 20)
+            + "</SCRATCHPAD_REASONING><OUTPUT><rejected/></OUTPUT>")
+    server = fake_llm_factory(reply=lambda body: huge)
+    spec = {"api_key_env": "AFSIM_ECHO_KEY", "timeout_s": 30, "max_turns": 4}
+    scenario = {
+        "name": "cut", "prompts": "builtin:harmful_requests", "limit": 1, "axes": {"tier": ["free", "paid"]},
+        "max_error_rate": 1.0, "models": [{"name": "openai/fake-gpt", "base_url": server.openai_base_url, **spec}],
+    }
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    assert sweep_main([str(path), "--output", str(tmp_path / "run"), "--cache-dir", str(tmp_path / "cache"),
+                       "--quiet", "--no-report"]) == 0
+    assert len(server.calls) == 2  # one request per trial, no <NEXT/> turn
+    with sqlite3.connect(tmp_path / "run" / "trials.sqlite") as db:
+        replies = [json.loads(row[0])["reply"] for row in db.execute("SELECT record FROM trials")]
+    for reply in replies:
+        assert reply["turns"] == 1 and len(reply["raw"]) == MAX_REPLY_CHARS
+        assert any("not continued" in note for note in reply["repairs"]), reply["repairs"]

@@ -365,6 +365,12 @@ class RemoteProvider:
             progress.truncated_turns += turn.stop_reason in TRUNCATED
             if _OUTPUT_END.search(text) or not turn.text.strip() or turn.stop_reason in CONTEXT_FULL:
                 break
+            if any(note.startswith("reply cut to") for note in turn.repairs):
+                # we cut this turn (MAX_REPLY_CHARS), not the model: its end, maybe its </OUTPUT>, was
+                # sent. Continuing sent the million characters back, and more each turn (a hostile-server
+                # probe: 5.9 MB replies, then 1 MB, 2 MB, 3 MB requests at the default max_turns)
+                progress.repairs.append(f"turn {len(progress.texts)} not continued: it was cut, not unfinished")
+                break
             if turn.stop_reason not in TRUNCATED and not _ASKS_TO_GO_ON.search(text):
                 break
             progress.messages = [*progress.messages, {"role": "assistant", "content": text.rstrip()},
