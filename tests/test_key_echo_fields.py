@@ -132,3 +132,20 @@ def test_a_turn_we_cut_at_the_character_cap_is_not_continued(fake_llm_factory, t
     for reply in replies:
         assert reply["turns"] == 1 and len(reply["raw"]) == MAX_REPLY_CHARS
         assert any("not continued" in note for note in reply["repairs"]), reply["repairs"]
+
+
+def test_a_reply_that_is_not_http_is_a_retried_connection_error_through_either_sdk():
+    """openai's aiohttp transport lets aiohttp's parse errors through unwrapped (a server that
+    answers `SSH-2.0-...` or a garbled Content-Length): they were kind "other" and not retried,
+    while anthropic's SDK made the same fault a retried connection error."""
+    aiohttp = pytest.importorskip("aiohttp")
+    from runners.providers.errors import classify
+
+    from yarl import URL
+
+    url = URL("http://127.0.0.1:9/v1/chat/completions")
+    garbled = aiohttp.ClientResponseError(aiohttp.RequestInfo(url, "POST", {}, url), (), status=400,
+                                          message="Bad status line:\n  b'SSH-2.0-OpenSSH_8.9'")
+    error = classify(garbled)
+    assert error.retryable and error.details["kind"] == "connection", error
+    assert "\n" not in error.message

@@ -173,6 +173,17 @@ def _is_connection_error(exc: BaseException) -> bool:
     if isinstance(exc, TimeoutError | asyncio.TimeoutError | ConnectionError):
         return True
     try:
+        import aiohttp
+
+        # the SDKs' aiohttp transport: openai's lets aiohttp's own errors through unwrapped, e.g. a
+        # reply that is not HTTP or has a garbled header (`ClientResponseError: 400, message="Bad status
+        # line"`, no status from the server); it was an error of kind "other", not retried, where
+        # anthropic's SDK wrapped the same fault as a connection error (hostile-server probe)
+        if isinstance(exc, aiohttp.ClientError):
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    try:
         import anthropic
 
         if isinstance(exc, anthropic.APIConnectionError):
