@@ -247,4 +247,20 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
         if risky.any():
             out = out.copy() if out is frame else out
             out[column] = [f"'{v}" if r else v for v, r in zip(values, risky, strict=True)]
+    # a carriage return inside a field: the csv writer quotes a field holding "\n" but not one holding a
+    # lone "\r", which readers take for the end of the row. A server's `model` of "evil\r..." (kept by
+    # clean_text, which keeps line breaks) split its row: runners.compare refused the run folder and
+    # pandas read more rows than trials (hostile-server probe). Written as a line break, it is quoted.
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        try:
+            has_cr = values.str.contains("\r", regex=False, na=False).astype(bool)
+        except AttributeError:  # no text in the column (.str refuses it)
+            continue
+        if has_cr.any():
+            out = out.copy() if out is frame else out
+            out[column] = [v.replace("\r\n", "\n").replace("\r", "\n") if r else v
+                           for v, r in zip(values, has_cr, strict=True)]
     return out

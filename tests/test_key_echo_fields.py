@@ -149,3 +149,25 @@ def test_a_reply_that_is_not_http_is_a_retried_connection_error_through_either_s
     error = classify(garbled)
     assert error.retryable and error.details["kind"] == "connection", error
     assert "\n" not in error.message
+
+
+def test_a_carriage_return_in_a_servers_model_name_keeps_trials_csv_one_row_per_trial(tmp_path: Path):
+    """A server whose `model` field holds a lone carriage return ("evil\\r\\x1b[2Jclear"): the csv
+    writer left that field unquoted, readers ended the row there, and runners.compare refused the run
+    folder ("1 fields, the header has 37") while pandas read more rows than trials."""
+    import pandas as pd
+
+    from runners.trials_table import spreadsheet_safe
+
+    frame = pd.DataFrame({"key": ["a", "b", "c"], "served_model": ["evil\rclear", "ok", None],
+                          "stop_reason": ["x\r\ny", "stop", "=1+1"], "n": [1, 2, 3]})
+    path = tmp_path / "trials.csv"
+    spreadsheet_safe(frame).to_csv(path, index=False)
+    back = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert back["key"].tolist() == ["a", "b", "c"]
+    assert back["served_model"].tolist() == ["evil\nclear", "ok", ""]
+    assert back["stop_reason"].tolist() == ["x\ny", "stop", "'=1+1"]
+    import csv
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) == 4 and all(len(r) == 4 for r in rows)
