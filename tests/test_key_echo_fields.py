@@ -139,9 +139,9 @@ def test_a_reply_that_is_not_http_is_a_retried_connection_error_through_either_s
     answers `SSH-2.0-...` or a garbled Content-Length): they were kind "other" and not retried,
     while anthropic's SDK made the same fault a retried connection error."""
     aiohttp = pytest.importorskip("aiohttp")
-    from runners.providers.errors import classify
-
     from yarl import URL
+
+    from runners.providers.errors import classify
 
     url = URL("http://127.0.0.1:9/v1/chat/completions")
     garbled = aiohttp.ClientResponseError(aiohttp.RequestInfo(url, "POST", {}, url), (), status=400,
