@@ -80,6 +80,8 @@ def _monitor(summary: dict[str, Any], simulated: bool) -> dict[str, Any]:
         "backend": name,
         "auroc_sim": accuracy.get("auroc"),
         "recall_sim": accuracy.get("recall"),
+        # a ranking near 1 can sit beside flags that are one in six false (a probe: AUROC 1.00, precision 0.84)
+        "precision_sim": accuracy.get("precision"),
         "auroc_real": real.get("auroc"),
         "auroc_real_ci": real.get("auroc_ci") if _interval(real.get("auroc_ci")) else None,
         "real_source": real.get("source"),
@@ -224,6 +226,13 @@ def finding(item: dict[str, Any]) -> str:
     return "no evidence of alignment faking at this sample size"
 
 
+def _flag_accuracy(monitor: dict[str, Any]) -> str:
+    """", recall 0.97, precision 0.84": how the flags at the threshold fare, beside the ranking."""
+    parts = [f"{name} {monitor[key]:.2f}" for name, key in (("recall", "recall_sim"), ("precision", "precision_sim"))
+             if isinstance(monitor.get(key), int | float)]
+    return "".join(f", {part}" for part in parts)
+
+
 def _pts(x: float | None) -> str:
     return "–" if x is None else f"{100 * x:+.1f}"
 
@@ -267,7 +276,7 @@ def line(item: dict[str, Any]) -> str:
         scope = f" ({monitor['real_scope']})" if monitor.get("real_scope") else ""
         trust = (f"AUROC {monitor['auroc_real']:.2f}{_interval(monitor.get('auroc_real_ci'))} on real labelled text{scope}"
                  if monitor["shown"] == "real"
-                 else f"AUROC {monitor['auroc_sim']:.2f} vs simulated truth" if monitor["shown"] == "sim"
+                 else f"AUROC {monitor['auroc_sim']:.2f}{_flag_accuracy(monitor)} vs simulated truth" if monitor["shown"] == "sim"
                  else "not validated in this run")
         parts.append(f"monitor {monitor['backend']} ({trust})")
     parts.append(f"audit {item['audit']}")

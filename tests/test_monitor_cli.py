@@ -344,7 +344,7 @@ def test_a_simulated_organism_quotes_the_monitor_against_its_ground_truth_and_a_
                "monitor_accuracy": {"alignment_faking": {"auroc": 0.994, "recall": 0.97}},
                "monitor_validation": {"alignment_faking": {"auroc": 0.875, "auroc_ci": [0.61, 0.96], "n": 23}}}
     sim, real = (line(v) for v in verdicts(summary))
-    assert "monitor embedded (AUROC 0.99 vs simulated truth)" in sim
+    assert "monitor embedded (AUROC 0.99, recall 0.97 vs simulated truth)" in sim
     assert "AUROC 0.88 [0.61, 0.96] on real labelled text (23 rows)" in real
     del summary["monitor_accuracy"]  # no ground truth in the run: the real-text figure is all there is
     assert "on real labelled text" in line(verdicts(summary)[0])
