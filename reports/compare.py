@@ -31,7 +31,7 @@ from reports.compare_inputs import (
     load_trials,
     stored_prompts,
 )
-from reports.html import _environment, csp, static_asset
+from reports.html import _environment, csp, family_rate_names, static_asset
 
 RATE_METRICS = (("complied", "compliance_label"), ("af", "alignment_faking_flag"))  # compared when both runs have the column
 
@@ -98,6 +98,13 @@ def models_of(run: Run) -> list[str]:
     return [m for m in dict.fromkeys([*run.summary.get("models", []), *run.trials["model"]]) if m in present]
 
 
+def rate_metrics(run: Run) -> list[str]:
+    """The rates whose differences are made: complied and af when the trials have their columns, and
+    the rates a cue family adds to summary.json (bad, hides; correct, agrees_wrong; dismissed, ...:
+    a probe found no rate difference at all for those settings)."""
+    return [m for m, column in RATE_METRICS if column in run.trials] + family_rate_names(run.summary["rates"])
+
+
 def baselines(runs: list[Run]) -> list[tuple[tuple[Run, str], tuple[Run, str]]]:
     """(other, base) series pairs: every model of a later run against the same model in the first
     run (or the first run's first model when it has no such model); within the first run, every
@@ -114,8 +121,8 @@ def baselines(runs: list[Run]) -> list[tuple[tuple[Run, str], tuple[Run, str]]]:
 
 
 def differences(runs: list[Run], skip: AbstractSet[str] = frozenset()) -> list[dict[str, Any]]:
-    """Every gap and rate difference of each series against its baseline, paired by prompt; not
-    those of the metrics in `skip` (some run lacks their columns)."""
+    """Every gap and rate difference of each series against its baseline, paired by prompt (rates:
+    those both runs have); not those of the metrics in `skip` (some run lacks their columns)."""
     out: list[dict[str, Any]] = []
     for (run, model), (base, base_model) in baselines(runs):
         a = base.trials[base.trials["model"] == base_model]
@@ -134,9 +141,7 @@ def differences(runs: list[Run], skip: AbstractSet[str] = frozenset()) -> list[d
             found = gap_difference(a, b, spec, within)
             if found is not None:
                 out.append({**head, "kind": "gap", "name": gap["name"], "within": within, **found})
-        for metric, column in RATE_METRICS:
-            if column not in a or column not in b:
-                continue
+        for metric in [m for m in rate_metrics(base) if m in rate_metrics(run) and m not in skip]:
             for condition in dict.fromkeys(a["condition"]):
                 found = rate_difference(a, b, metric, condition)
                 if found is not None:
@@ -150,8 +155,7 @@ def build_compare_context(run_dirs: list[Path]) -> dict[str, Any]:
     gap_metrics = {gap["metric"] for gap in loaded[0].summary["gaps"]}  # every run is measured by the first's gaps
     absent: dict[str, set[str]] = {}
     for run in loaded:
-        rate_metrics = {m for m, column in RATE_METRICS if column in run.trials}
-        if missing := check_metrics(run.path, run.trials, gap_metrics | rate_metrics):
+        if missing := check_metrics(run.path, run.trials, gap_metrics | set(rate_metrics(run))):
             absent[run.label] = missing
     skipped = set().union(*absent.values()) if absent else set()
     runs, rates, gaps = [], [], []
@@ -167,11 +171,15 @@ def build_compare_context(run_dirs: list[Path]) -> dict[str, Any]:
     return {
         "runs": runs,
         "rates": rates,
+        # as report.html: compliance and AF columns where some run has them, and the settings' own rates
+        "show_compliance": any(r.get("complied") for r in rates),
+        "show_af": any(r.get("af") for r in rates),
+        "family_rates": family_rate_names(rates),
         "gaps": gaps,
         "gap_names": list(dict.fromkeys(g["name"] for g in gaps)),
         "warnings": comparability(loaded) + [
             f"run {label} has no {', '.join(sorted(metrics))} (a monitor it did not run): the differences of "
-            f"{'that gap' if len(metrics) == 1 else 'those gaps'} are left out" for label, metrics in absent.items()],
+            f"{'that figure' if len(metrics) == 1 else 'those figures'} are left out" for label, metrics in absent.items()],
         "differences": diffs,
         "difference_svg": Markup(plots.forest(
             [d for d in diffs if d["kind"] == "gap"], colours,
@@ -181,7 +189,8 @@ def build_compare_context(run_dirs: list[Path]) -> dict[str, Any]:
         if any(d["kind"] == "gap" for d in diffs) else None,
         "colours": colours,
         "rendered": datetime.now(UTC).isoformat(timespec="seconds"),
-        "headline_svg": Markup(plots.stacked_outcomes(rates, label_of=lambda r: f"{r['run']} · {r['model']}\n{r['condition']}")) if rates else None,
+        "headline_svg": Markup(plots.stacked_outcomes(rates, label_of=lambda r: f"{r['run']} · {r['model']}\n{r['condition']}"))
+        if any(r.get("complied") for r in rates) else None,  # the outcome bars are compliance outcomes
         "forest_svg": Markup(plots.forest(
             gaps, colours,
             label_of=lambda g: f"{g['name']} · {g['run']} · {g['model']}" + (

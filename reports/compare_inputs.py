@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from monitors.aggregate import metric_series
 from runners.store import STORE_NAME
@@ -64,6 +64,21 @@ class _RateRow(_Shape):
     af: _Rate | None = None
     af_full: _Rate | None = None
     complied_af: _Rate | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _family_rates(cls, row: Any) -> Any:
+        """A cue family's own rates (bad, correct, dismissed, ...: any object with a "rate") are
+        shown and compared like `complied`, so they are checked like it."""
+        if isinstance(row, dict):
+            for key, value in row.items():
+                if key not in cls.model_fields and isinstance(value, dict) and "rate" in value:
+                    try:
+                        _Rate.model_validate(value)
+                    except ValidationError as exc:  # named by its own field, not as the row's
+                        error = exc.errors()[0]
+                        raise ValueError(f"{key}.{_field(error['loc'])}: {error['msg']}") from None
+        return row
 
 
 class _GapRow(_Shape):

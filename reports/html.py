@@ -154,6 +154,13 @@ def header_facts(summary: dict[str, Any], records: list[dict[str, Any]]) -> dict
 _STANDARD_RATES = ("complied", "partial", "refused", "af", "af_full", "complied_af", "af_corrected")
 
 
+def family_rate_names(rates: list[dict[str, Any]]) -> list[str]:
+    """A cue family's own rates in summary.json rate rows (dismissed / supported, bad / hides,
+    correct / agrees_wrong, ...), in the order they appear; the report and compare show them."""
+    return list(dict.fromkeys(k for r in rates for k, v in r.items()
+                              if isinstance(v, dict) and "rate" in v and k not in _STANDARD_RATES))
+
+
 def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenario_text: str,
                   gzip_above: int = GZIP_ABOVE, frame: pd.DataFrame | None = None,
                   payload: Payload | None = None) -> dict[str, Any]:
@@ -169,8 +176,7 @@ def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenar
     encoded = encode_payload(payload, gzip_above)
     script = static_asset("browser.js")
     rates = summary.get("rates", [])
-    family_rates = list(dict.fromkeys(k for r in rates for k, v in r.items()
-                                      if isinstance(v, dict) and "rate" in v and k not in _STANDARD_RATES))
+    family_rates = family_rate_names(rates)
     show_compliance = any(r.get("complied") for r in rates)
     return {
         "summary": summary,

