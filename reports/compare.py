@@ -98,6 +98,35 @@ def models_of(run: Run) -> list[str]:
     return [m for m in dict.fromkeys([*run.summary.get("models", []), *run.trials["model"]]) if m in present]
 
 
+# A headline is a difference between two groups of items (the deception score's excess: the weak
+# supervisor's unknown area minus its known area). Two series' figures are estimated on the same
+# items, and each run measures its own areas, so an item can count for one run's excess and against
+# the other's. summary.json holds each figure's interval but not how the two co-vary, so the MOVER
+# of monitors/differences.py has no correlation to use, and taking 0 (independence) could give an
+# interval too narrow. The difference is given without an interval rather than with one of unknown
+# coverage.
+HEADLINE_NO_INTERVAL = ("no interval: the two figures are estimated on the same items (and each run measures its own "
+                        "weak-known and unknown areas, so an item can count for one excess and against the other), "
+                        "and summary.json does not say how they co-vary; read each figure's own interval")
+
+
+def headline_difference(base: Run, base_model: str, run: Run, model: str) -> list[dict[str, Any]]:
+    """Each headline figure (summary.json `headlines`) both series have: run's minus the baseline's,
+    with both figures as the runs give them; no interval (HEADLINE_NO_INTERVAL)."""
+    ours = {h["name"]: h for h in run.summary["headlines"] if h["model"] == model and h["value"] is not None}
+    out = []
+    for theirs in base.summary["headlines"]:
+        other = ours.get(theirs["name"])
+        if theirs["model"] != base_model or theirs["value"] is None or other is None:
+            continue
+        out.append({"kind": "headline", "name": theirs["name"], "within": {},
+                    "value": other["value"] - theirs["value"], "ci_low": None, "ci_high": None, "p_value": None,
+                    "n_prompts": None, "method": HEADLINE_NO_INTERVAL,
+                    "base_figure": {k: theirs[k] for k in ("value", "ci_low", "ci_high", "p_value")},
+                    "other_figure": {k: other[k] for k in ("value", "ci_low", "ci_high", "p_value")}})
+    return out
+
+
 def rate_metrics(run: Run) -> list[str]:
     """The rates whose differences are made: complied and af when the trials have their columns, and
     the rates a cue family adds to summary.json (bad, hides; correct, agrees_wrong; dismissed, ...:
@@ -122,7 +151,8 @@ def baselines(runs: list[Run]) -> list[tuple[tuple[Run, str], tuple[Run, str]]]:
 
 def differences(runs: list[Run], skip: AbstractSet[str] = frozenset()) -> list[dict[str, Any]]:
     """Every gap and rate difference of each series against its baseline, paired by prompt (rates:
-    those both runs have); not those of the metrics in `skip` (some run lacks their columns)."""
+    those both runs have), and of the headline figures both have; not those of the metrics in
+    `skip` (some run lacks their columns)."""
     out: list[dict[str, Any]] = []
     for (run, model), (base, base_model) in baselines(runs):
         a = base.trials[base.trials["model"] == base_model]
@@ -146,6 +176,7 @@ def differences(runs: list[Run], skip: AbstractSet[str] = frozenset()) -> list[d
                 found = rate_difference(a, b, metric, condition)
                 if found is not None:
                     out.append({**head, "kind": "rate", "name": metric, "within": {"condition": condition}, **found})
+        out += [{**head, **found} for found in headline_difference(base, base_model, run, model)]
     return out
 
 
@@ -158,15 +189,17 @@ def build_compare_context(run_dirs: list[Path]) -> dict[str, Any]:
         if missing := check_metrics(run.path, run.trials, gap_metrics | set(rate_metrics(run))):
             absent[run.label] = missing
     skipped = set().union(*absent.values()) if absent else set()
-    runs, rates, gaps = [], [], []
+    runs, rates, gaps, headlines = [], [], [], []
     for run in loaded:
         summary = run.summary
         runs.append({"label": run.label, "path": str(run.path), "summary": summary,
                      "audit": summary.get("audit") or {"passed": True, "rules": [], "failures": []}})
         rates += [{**row, "run": run.label} for row in summary.get("rates", [])]
         gaps += [{**gap, "run": run.label} for gap in summary.get("gaps", [])]
-    colours = plots.model_colours(sorted({r["model"] for r in rates + gaps}))
+        headlines += [{**head, "run": run.label} for head in summary["headlines"]]
+    colours = plots.model_colours(sorted({r["model"] for r in rates + gaps + headlines}))
     diffs = differences(loaded, skip=skipped)
+    pairs = baselines(loaded)
     script = static_asset("compare.js")
     return {
         "runs": runs,
@@ -181,6 +214,11 @@ def build_compare_context(run_dirs: list[Path]) -> dict[str, Any]:
             f"run {label} has no {', '.join(sorted(metrics))} (a monitor it did not run): the differences of "
             f"{'that figure' if len(metrics) == 1 else 'those figures'} are left out" for label, metrics in absent.items()],
         "differences": diffs,
+        # said when there is no difference: a probe read "give two runs" under two weak/strong runs
+        "no_differences": "No pairs to compare: give two runs, or one run with two models." if not pairs else
+        f"{len(pairs)} model(s) compared with a baseline, but no gap, rate or headline figure that both have.",
+        "headlines": headlines,
+        "headline_note": HEADLINE_NO_INTERVAL if any(d["kind"] == "headline" for d in diffs) else None,
         "difference_svg": Markup(plots.forest(
             [d for d in diffs if d["kind"] == "gap"], colours,
             label_of=lambda d: f"{d['name']} · {d['run']}:{d['model']} − {d['base_run']}:{d['base_model']}" + (

@@ -99,6 +99,15 @@ class _GapRow(_Shape):
     truth: Signed | None = None
 
 
+class _Headline(_Shape):  # a family's headline figure (the weak/strong deception score's excess)
+    model: str
+    name: str
+    value: Signed | None = None
+    ci_low: Signed | None = None
+    ci_high: Signed | None = None
+    p_value: Share | None = None
+
+
 class _Failure(_Shape):
     reason: str
 
@@ -113,6 +122,7 @@ class _Summary(_Shape):
     n_trials: Count
     rates: list[_RateRow]
     gaps: list[_GapRow]
+    headlines: list[_Headline] = Field(default_factory=list)
     scenario: str | None = None
     setting: str | None = None
     models: list[str] = Field(default_factory=list)

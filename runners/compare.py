@@ -2,9 +2,9 @@
 
 Reads each run folder's summary.json, trials.csv and scenario.yaml (no model calls) and writes
 DIR/compare.html (rates, gaps, and every model's gap and rate differences against its baseline on
-the shared prompts, with paired intervals) and DIR/differences.json. The first run is the
-baseline. Runs that are not comparable (other prompts, setting, monitors) are named on the terminal
-and at the top of the report.
+the shared prompts, with paired intervals; headline figures' differences, without one) and
+DIR/differences.json. The first run is the baseline. Runs that are not comparable (other prompts,
+setting, monitors) are named on the terminal and at the top of the report.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ def _folder(text: str) -> Path:
     if not text.strip():
         raise argparse.ArgumentTypeError("an empty path; give the folder for compare.html and differences.json")
     return Path(text)
+
+
+def _figure(figure: dict) -> str:
+    bounds = f" [{100 * figure['ci_low']:+.1f}, {100 * figure['ci_high']:+.1f}]" if None not in (figure["ci_low"], figure["ci_high"]) else ""
+    return f"{100 * figure['value']:+.1f}{bounds}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +59,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{d['name']}{' [' + within + ']' if within else ''}: {d['run']}:{d['model']} − {d['base_run']}:{d['base_model']} = "
                   f"{100 * d['value']:+.1f} pts [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}], p={d['p_value']:.2g}, "
                   f"{d['n_prompts']} prompts")
+    heads = [d for d in context["differences"] if d["kind"] == "headline"]
+    for d in heads:
+        base, other = d["base_figure"], d["other_figure"]
+        print(f"{d['name']}: {d['run']}:{d['model']} − {d['base_run']}:{d['base_model']} = {100 * d['value']:+.1f} pts "
+              f"({_figure(other)} vs {_figure(base)})")
+    if heads:
+        print(f"  (those differences have {context['headline_note']})")
+    if not context["differences"]:
+        print(f"no differences: {context['no_differences']}")
     print(f"compare report: {out}")
     return 0
 

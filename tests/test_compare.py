@@ -222,7 +222,8 @@ def test_compare_refuses_foreign_numbers_and_an_empty_output(tmp_path, capsys):
     for bad in ('{"n_trials": 1, "rates": [{"model": "m", "condition": "c", "n": 1, "complied": {"rate": 1e999}}]}',
                 '{"n_trials": 1, "rates": [{"model": "m", "condition": "c", "n": 1, "complied": {"rate": NaN}}]}',
                 '{"n_trials": 1, "rates": [{"model": "m", "condition": "c", "n": 1, "complied": {"rate": 7.5}}]}',
-                '{"n_trials": -5, "rates": []}'):
+                '{"n_trials": -5, "rates": []}',
+                '{"n_trials": 1, "rates": [], "gaps": [], "headlines": [{"model": "m", "name": "x", "value": 3}]}'):
         (tmp_path / "summary.json").write_text(bad)
         with pytest.raises(RunFolderError):
             load_summary(tmp_path)
@@ -287,3 +288,33 @@ def test_a_family_rate_that_is_not_a_share_is_named(good_run, tmp_path, capsys):
     (run / "summary.json").write_text(json.dumps(summary))
     code, err = compare_cli([str(good_run), str(run), "--output", str(tmp_path / "cmp")], capsys)
     assert_one_line(code, err, str(run / "summary.json"), "field rates[0]", "bad.rate")
+
+
+def test_weak_strong_runs_compare_their_headline_figure_and_say_why_it_has_no_interval(tmp_path, capsys):
+    """A probe compared two weak/strong runs: exit 0, no difference, a rates table of '–' and "No pairs
+    to compare: give two runs". The setting's figure is its headline (the deception score's excess
+    over the known area); the difference of two runs' excess is given, and said to have no interval
+    (summary.json does not hold how the two co-vary) rather than given one of unknown coverage."""
+    first = small_run(tmp_path / "ws1", None, limit=8, scenario="weak_strong")
+    second = small_run(tmp_path / "ws2", None, limit=8, seed=1, scenario="weak_strong")
+    code = compare_main([str(first), str(second), "--output", str(tmp_path / "cmp")])
+    printed = capsys.readouterr().out
+    assert code == 0
+    heads = {h["model"]: h for h in json.loads((second / "summary.json").read_text())["headlines"]}
+    bases = {h["model"]: h for h in json.loads((first / "summary.json").read_text())["headlines"]}
+    saved = json.loads((tmp_path / "cmp" / "differences.json").read_text())["differences"]
+    across = {d["model"]: d for d in saved if d["kind"] == "headline" and d["run"] == "ws2"}
+    assert set(across) == set(heads) & set(bases) and across
+    for model, d in across.items():
+        assert d["base_model"] == model and abs(d["value"] - (heads[model]["value"] - bases[model]["value"])) < 1e-12
+        assert d["ci_low"] is None and d["p_value"] is None and "no interval" in d["method"]
+        assert d["other_figure"]["ci_low"] == heads[model]["ci_low"]
+    assert "deception score excess over the known area" in printed and "no interval" in printed
+    html = (tmp_path / "cmp" / "compare.html").read_text()
+    assert "No pairs to compare" not in html and 'id="headline-table"' in html and 'id="headline-note"' in html
+    assert "complied (95% CI)" not in html and 'id="no-rates"' in html
+    # runs that do share nothing say so, not "give two runs"
+    plain = small_run(tmp_path / "plain", ["sim/honest"], limit=3)
+    compare_main([str(plain), str(first), "--output", str(tmp_path / "cmp2")])
+    assert "no differences: 3 model(s) compared with a baseline, but no gap, rate or headline figure" in capsys.readouterr().out
+    assert "No pairs to compare" not in (tmp_path / "cmp2" / "compare.html").read_text()
