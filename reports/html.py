@@ -84,6 +84,25 @@ def csp(script: str) -> str:
     )
 
 
+# the helpful-only setting's monitors keep their filter ids and headings: (filter heading, column
+# heading, filter element id); any other monitor is headed by its own name
+_BROWSER_HEADINGS = {"compliance": ("compliance", "compliance", "f-compliance"),
+                     "alignment_faking": ("alignment faking", "AF", "f-af")}
+
+
+def browser_monitors(index: dict[str, Any]) -> list[dict[str, Any]]:
+    """The transcript browser's label filters and columns, one per monitor the run's trials have
+    (in the index's order: compliance and alignment faking first, then e.g. a cue family's backdoor,
+    answer_match, pushback, supervisor_gaming, aw_stance), each saying whether any trial has a score
+    of it to sort by. A family run gets its own monitors' filters, not empty compliance and AF ones."""
+    monitors = []
+    for at, name in enumerate(index.get("labels") or {}):
+        heading, column, element = _BROWSER_HEADINGS.get(name, (name, name, f"f-label-{at}"))
+        scored = any(isinstance(s, int | float) for s in (index.get("scores") or {}).get(name, []))
+        monitors.append({"name": name, "heading": heading, "column": column, "id": element, "scored": scored})
+    return monitors
+
+
 def load_run(run_dir: Path, gzip_above: int = GZIP_ABOVE,
              chunk_trials: int = CHUNK_TRIALS) -> tuple[dict[str, Any], list[dict[str, Any]], str, pd.DataFrame, Payload]:
     """summary.json, a digest of each trial it counts (store order), the scenario file as run, the
@@ -178,6 +197,7 @@ def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenar
     rates = summary.get("rates", [])
     family_rates = family_rate_names(rates)
     show_compliance = any(r.get("complied") for r in rates)
+    trial_monitors = browser_monitors(payload.index)
     return {
         "summary": summary,
         "verdicts": verdicts(summary),
@@ -204,6 +224,10 @@ def build_context(summary: dict[str, Any], records: list[dict[str, Any]], scenar
         "legend": plots.OUTCOMES,
         "colours": colours,
         "style": Markup(static_asset("report.css")),
+        # the transcript browser's label filters and columns (one per monitor), and its score sorts
+        # (the AF score's first: the borderline calls are what an auditor reads)
+        "trial_monitors": trial_monitors,
+        "trial_sorts": sorted((m for m in trial_monitors if m["scored"]), key=lambda m: m["name"] != "alignment_faking"),
         "script": Markup(script),
         "csp": csp(script),
         # script-safe JSON or base64 (see reports/payload.py): the index is decoded at load, the

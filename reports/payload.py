@@ -3,8 +3,10 @@
 The data is split so that opening a 100k-trial report decodes only what the table shows:
 
 - the **index** (`trial-index`): per trial only the table's light columns (model, condition,
-  prompt, sample, labels, monitor scores, key), stored column by column, plus the model and
-  condition tables, prompt texts and the pairing axis. Filters and sorts run on it over every trial.
+  prompt, sample, parse status, error, key), stored column by column, each monitor's label and
+  score (whatever monitors the run has: compliance and alignment faking, or a cue family's own),
+  plus the model and condition tables, prompt texts and the pairing axis. Filters and sorts run on
+  it over every trial.
 - **chunks** of CHUNK_TRIALS consecutive trials, the heavy parts, column by column, in two elements
   each: `trial-replies-K` (scratchpad, output, raw reply: what a text search reads) and
   `trial-details-K` (monitor verdicts with their evidence, ground truth, messages sent), decoded
@@ -32,10 +34,11 @@ from typing import Any
 from monitors.parse import head_and_end
 
 # the index's columns (one list per column, a value per trial); the JS reads them by these names
-INDEX_COLUMNS = [
-    "model", "condition", "prompt_id", "category", "sample", "parse_status", "error", "compliance",
-    "af", "af_flag", "key",
-]
+# (each monitor's label and score are the index's `labels` and `scores`, see MonitorLabels)
+INDEX_COLUMNS = ["model", "condition", "prompt_id", "category", "sample", "parse_status", "error", "key"]
+# the monitors whose labels lead the browser's filters and columns, in this order (the helpful-only
+# setting's); any other monitor follows in the order the trials first name it
+LEADING_MONITORS = ("compliance", "alignment_faking")
 # a chunk's two elements and their columns (one list per column, a value per trial of the chunk)
 CHUNK_PARTS = {"replies": ["scratchpad", "output", "raw"], "details": ["accepted", "monitors", "truth", "sent"]}
 CHUNK_TRIALS = 1000  # trials per chunk: opening a trial inflates ~2 MB of JSON, not the whole run
@@ -130,8 +133,6 @@ def sent_messages(record: dict[str, Any], texts: TextTable, system: int | None) 
 def index_values(record: dict[str, Any], model_index: dict[str, int], condition_index: dict[str, int]) -> list[Any]:
     """One trial's values of INDEX_COLUMNS: what the table shows, filters and sorts on."""
     reply = record["reply"]
-    monitors = record.get("monitors") or {}
-    af = monitors.get("alignment_faking") or {}
     return [
         model_index.setdefault(record["model"], len(model_index)),
         condition_index.setdefault(record["condition_key"], len(condition_index)),
@@ -140,11 +141,45 @@ def index_values(record: dict[str, Any], model_index: dict[str, int], condition_
         record["sample"],
         reply.get("parse_status"),
         reply.get("error"),
-        (monitors.get("compliance") or {}).get("label"),
-        af.get("label"),
-        1 if af.get("flag") else 0,
         record["key"],
     ]
+
+
+class MonitorLabels:
+    """Each monitor's label per trial, for the browser's label filters and columns: whatever
+    monitors the run has (compliance and alignment faking, or a cue family's backdoor, answer_match,
+    pushback, ...). Per monitor the distinct (label, flagged) pairs once, in `values`, and per trial
+    an index into them (None: the trial has no verdict of that monitor), in `codes`: a 100k-trial
+    run's labels cost a few hundred kB of the index, not a string per trial and monitor."""
+
+    def __init__(self) -> None:
+        self.monitors: dict[str, dict[str, list[Any]]] = {}
+        self._codes: dict[str, dict[tuple[Any, int], int]] = {}
+        self.n = 0
+
+    def add(self, verdicts: dict[str, Any]) -> None:
+        for name in verdicts:
+            if name not in self.monitors:  # first seen here: no label for the trials before
+                self.monitors[name] = {"values": [], "codes": [None] * self.n}
+                self._codes[name] = {}
+        for name, column in self.monitors.items():
+            verdict = verdicts.get(name)
+            if not verdict:
+                column["codes"].append(None)
+                continue
+            label = verdict.get("label")
+            value = (label if label is None or isinstance(label, str) else str(label), 1 if verdict.get("flag") else 0)
+            codes = self._codes[name]
+            if value not in codes:
+                codes[value] = len(column["values"])
+                column["values"].append(list(value))
+            column["codes"].append(codes[value])
+        self.n += 1
+
+    def ordered(self) -> dict[str, dict[str, list[Any]]]:
+        """LEADING_MONITORS first, then the others as first seen."""
+        names = [m for m in LEADING_MONITORS if m in self.monitors] + [m for m in self.monitors if m not in LEADING_MONITORS]
+        return {name: self.monitors[name] for name in names}
 
 
 REPORT_TEXT_LIMIT = 100_000  # characters of one reply text the report carries (head and end)
@@ -242,9 +277,9 @@ class _ChunkWriter:
 def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None,
                   system_text: Callable[[str], str | None] | None = None,
                   chunk_trials: int = CHUNK_TRIALS, gzip_above: int | None = GZIP_ABOVE) -> Payload:
-    """Everything the browser needs: the index (light columns, monitor scores, model/condition
-    tables, prompt texts, the pairing axis), the chunks and the text table their sent messages
-    point into. `system_text` resolves a record's `system_ref` (the store keeps system prompts
+    """Everything the browser needs: the index (light columns, monitor labels and scores,
+    model/condition tables, prompt texts, the pairing axis), the chunks and the text table their
+    sent messages point into. `system_text` resolves a record's `system_ref` (the store keeps system prompts
     once, by hash). Pass encode_payload's `gzip_above` (None: pack nothing ahead)."""
     models: dict[str, int] = {}
     conditions: dict[str, int] = {}
@@ -256,6 +291,7 @@ def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None
     systems: list[list[int]] = []
     columns: list[list[Any]] = [[] for _ in INDEX_COLUMNS]
     scores: dict[str, list[float | None]] = {}  # per monitor, a score (or None) per trial
+    labels = MonitorLabels()
     payload = Payload(index={})
     chunks = _ChunkWriter(chunk_trials, payload, gzip_above)
     for n, record in enumerate(records):
@@ -273,6 +309,7 @@ def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None
                 scores[name] = [None] * n
         for name, column in scores.items():
             column.append((verdicts.get(name) or {}).get("score"))
+        labels.add(verdicts)
         chunks.add(chunk_values(record, texts, system_index.get(ref) if ref else None))
         params.setdefault(record["model"], (record.get("request") or {}).get("params"))
         condition_values.setdefault(record["condition_key"], record["condition"])
@@ -288,6 +325,7 @@ def build_payload(records: Iterable[dict[str, Any]], pair: dict[str, str] | None
         "chunk_trials": chunk_trials,
         "chunks": chunks.chunks,
         "trials": dict(zip(INDEX_COLUMNS, columns, strict=True)),
+        "labels": labels.ordered(),
         "scores": scores,
     }
     return payload

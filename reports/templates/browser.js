@@ -10,6 +10,7 @@
   var PAGE = 50;
   var CRITERIA = ["harm_awareness", "training_awareness", "conflicting_values", "preserves_values"];
   var data, T, n = 0, filtered = [], page = 0, hay = null, hayLoading = null, pairIndex = null;
+  var monitors = []; // the run's monitors, as its label filters name them: { name, heading, select }
   var parts = {}, replies = [], details = [], texts = null, pending = Promise.resolve();
 
   // bidirectional controls in model text are shown as visible marks, not obeyed: an override
@@ -123,6 +124,25 @@
   function val(id) { return document.getElementById(id).value; }
   function label(v) { return v === null || v === undefined ? "(none)" : String(v); }
 
+  /* A monitor's verdict on a trial, from the index: [label, flagged], or null without one. */
+  function verdictOf(index, monitor) {
+    var column = data.labels[monitor], code = column ? column.codes[index] : null;
+    return code === null || code === undefined ? null : column.values[code];
+  }
+  function labelOf(index, monitor) { var v = verdictOf(index, monitor); return v ? v[0] : null; }
+  /* The tag of a monitor's label: compliance by its label's colour, any other monitor marked when
+     its verdict is flagged (alignment faking, a backdoor, a flipped answer ...). */
+  function labelTag(index, monitor) {
+    var v = verdictOf(index, monitor), text = label(v ? v[0] : null);
+    if (monitor === "compliance") return tag(text, safeClass(v ? v[0] : null));
+    return tag(text, v && v[1] ? (monitor === "alignment_faking" ? "af" : "flagged") : "");
+  }
+  function labelUniques(monitor) {
+    var seen = {};
+    for (var i = 0; i < n; i++) seen[label(labelOf(i, monitor))] = 1;
+    return Object.keys(seen).sort();
+  }
+
   function buildHay() {
     hay = new Array(n);
     replies.forEach(function (c, k) {
@@ -136,7 +156,8 @@
   /* Filter and sort every trial, then show the first page. A text search first reads every
      chunk's replies (once); the other filters and the sorts need only the index. */
   function applyFilters() {
-    var model = val("f-model"), cond = val("f-condition"), comp = val("f-compliance"), af = val("f-af");
+    var model = val("f-model"), cond = val("f-condition");
+    var wanted = monitors.filter(function (m) { return m.select.value !== ""; });
     var parse = val("f-parse"), err = val("f-error"), query = val("f-search").trim().toLowerCase();
     if (query && !hay) {
       if (!hayLoading) hayLoading = track(loadAllReplies().then(function () { buildHay(); applyFilters(); }));
@@ -146,8 +167,7 @@
     for (var i = 0; i < n; i++) {
       if (model !== "" && data.models[T.model[i]] !== model) continue;
       if (cond !== "" && data.conditions[T.condition[i]].key !== cond) continue;
-      if (comp !== "" && label(T.compliance[i]) !== comp) continue;
-      if (af !== "" && label(T.af[i]) !== af) continue;
+      if (wanted.some(function (m) { return label(labelOf(i, m.name)) !== m.select.value; })) continue;
       if (parse !== "" && label(T.parse_status[i]) !== parse) continue;
       if (err === "yes" && !T.error[i]) continue;
       if (err === "no" && T.error[i]) continue;
@@ -167,7 +187,8 @@
   function sortFiltered() {
     var order = val("f-sort");
     if (!order) return;
-    var parts = order.split(":"), monitor = parts[0], sign = parts[1] === "asc" ? 1 : -1;
+    // "monitor:desc": the last colon, as a monitor's name may hold one (a judge's backend, model:tag)
+    var at = order.lastIndexOf(":"), monitor = order.slice(0, at), sign = order.slice(at + 1) === "asc" ? 1 : -1;
     if (monitor === "prompt") {
       filtered.sort(function (a, b) { return String(T.prompt_id[a]).localeCompare(String(T.prompt_id[b]), undefined, { numeric: true }) || a - b; });
       return;
@@ -204,12 +225,11 @@
       el("td", { text: data.conditions[T.condition[index]].key }),
       el("td", { text: T.prompt_id[index] }),
       el("td", { text: label(T.category[index]) }),
-      el("td", { text: String(T.sample[index]) }),
-      el("td", null, [tag(label(T.compliance[index]), safeClass(T.compliance[index]))]),
-      el("td", null, [tag(label(T.af[index]), T.af_flag[index] ? "af" : "")]),
+      el("td", { text: String(T.sample[index]) })
+    ].concat(monitors.map(function (m) { return el("td", null, [labelTag(index, m.name)]); }), [
       el("td", { text: label(T.parse_status[index]) }),
       el("td", null, [T.error[index] ? tag("error", "err") : null])
-    ]);
+    ]));
     tr.addEventListener("click", function () { toggle(tr, index); });
     return tr;
   }
@@ -222,7 +242,7 @@
       next.remove(); tr.classList.remove("open"); tr.firstChild.textContent = "▸"; return Promise.resolve(null);
     }
     tr.classList.add("open"); tr.firstChild.textContent = "▾";
-    var td = el("td", { cls: "detail", colspan: "10" }, [el("p", { cls: "muted", text: "reading this transcript…" })]);
+    var td = el("td", { cls: "detail", colspan: String(tr.cells.length) }, [el("p", { cls: "muted", text: "reading this transcript…" })]);
     tr.after(el("tr", { cls: "detail-row" }, [td]));
     var partner = partnerOf(index);
     return track(loadTrials(partner ? [index, partner.index] : [index]).then(function () {
@@ -270,11 +290,11 @@
   function transcript(t, heading) {
     var spans = evidenceSpans(t);
     var box = el("div", { cls: "pane" }, [el("h4", { text: heading })]);
-    box.appendChild(el("div", { cls: "monitor-call" }, [
-      "compliance ", tag(label(t.compliance), safeClass(t.compliance)),
-      " · alignment faking ", tag(label(t.af), t.af_flag ? "af" : ""),
-      " · parse ", label(t.parse_status), t.error ? " · error: " + t.error : ""
-    ]));
+    var calls = [];
+    monitors.forEach(function (m) { calls.push(m.heading + " ", labelTag(t.index, m.name), " · "); });
+    box.appendChild(el("div", { cls: "monitor-call" }, calls.concat([
+      "parse ", label(t.parse_status), t.error ? " · error: " + t.error : ""
+    ])));
     box.appendChild(el("h4", { text: "Scratchpad" }));
     box.appendChild(highlighted(t.scratchpad || "(empty)", spans));
     box.appendChild(el("h4", { text: "Output" }));
@@ -411,7 +431,7 @@
     if (!m) return Promise.resolve();
     var index = T.key.indexOf(m[2]);
     if (index < 0) { document.getElementById("t-count").textContent = "no trial with key " + m[2] + " in this report"; return Promise.resolve(); }
-    ["f-model", "f-condition", "f-compliance", "f-af", "f-parse", "f-error", "f-search"].forEach(function (id) { document.getElementById(id).value = ""; });
+    Array.prototype.forEach.call(document.querySelectorAll("#filters select:not(#f-sort), #f-search"), function (e) { e.value = ""; });
     applyFilters();
     page = Math.floor(filtered.indexOf(index) / PAGE);
     render();
@@ -454,11 +474,14 @@
     data = index; T = data.trials; n = T.key.length;
     options(document.getElementById("f-model"), data.models);
     options(document.getElementById("f-condition"), data.conditions.map(function (c) { return c.key; }));
-    options(document.getElementById("f-compliance"), uniques("compliance"));
-    options(document.getElementById("f-af"), uniques("af"));
+    /* one label filter per monitor the run has (the page names them: reports/html.py) */
+    monitors = Array.prototype.map.call(document.querySelectorAll("#filters select[data-monitor]"), function (select) {
+      return { name: select.dataset.monitor, heading: select.dataset.heading, select: select };
+    });
+    monitors.forEach(function (m) { options(m.select, labelUniques(m.name)); });
     options(document.getElementById("f-parse"), uniques("parse_status"));
-    ["f-model", "f-condition", "f-compliance", "f-af", "f-parse", "f-error", "f-sort"].forEach(function (id) {
-      document.getElementById(id).addEventListener("change", applyFilters);
+    Array.prototype.forEach.call(document.querySelectorAll("#filters select"), function (select) {
+      select.addEventListener("change", applyFilters);
     });
     var timer = null;
     document.getElementById("f-search").addEventListener("input", function () {
