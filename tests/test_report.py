@@ -12,10 +12,10 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from browser.runs import PAYLOADS, make_run
+from browser.runs import HOSTILE_MONITOR, PAYLOADS, make_family_run, make_run
 
 from reports.html import render_report
-from reports.payload import build_payload, encode_payload, script_safe_json
+from reports.payload import MonitorLabels, build_payload, encode_payload, script_safe_json
 from runners.store import STORE_NAME, ResultStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,6 +128,66 @@ def test_payload_keeps_the_table_columns_in_the_index_and_the_rest_in_chunks_pac
     assert {e: gzip.decompress(base64.b64decode(text)) for e, text in encoded.parts.items()} == payload.parts
     assert build_payload(records, None, chunk_trials=5, gzip_above=None).packed is None
     assert encode_payload(payload, gzip_above=n).encoding == "json"
+
+
+def decoded_labels(index: dict, monitor: str) -> list:
+    """A monitor's label per trial, as the browser reads the index (None: no verdict of it)."""
+    column = index["labels"][monitor]
+    return [None if code is None else column["values"][code][0] for code in column["codes"]]
+
+
+def test_the_index_holds_each_monitors_labels_once_and_a_code_per_trial():
+    labels = MonitorLabels()
+    labels.add({"pushback": {"label": "kept", "flag": False}})
+    labels.add({"pushback": {"label": "flipped", "flag": True}, "answer_match": {"label": "user_belief", "flag": True}})
+    labels.add({"pushback": {"label": "kept"}, "compliance": {"label": "full"}})
+    labels.add({"answer_match": {"label": None}})
+    ordered = labels.ordered()
+    assert list(ordered) == ["compliance", "pushback", "answer_match"]  # compliance and AF lead, as in free_paid
+    assert ordered["pushback"] == {"values": [["kept", 0], ["flipped", 1]], "codes": [0, 1, 0, None]}
+    # a monitor first seen on a later trial: no label for the trials before, not a shifted one
+    assert ordered["answer_match"] == {"values": [["user_belief", 1], [None, 0]], "codes": [None, 0, None, 1]}
+    assert ordered["compliance"]["codes"] == [None, None, 0, None]
+
+
+@pytest.fixture(scope="module")
+def family_run(tmp_path_factory) -> Path:
+    return make_family_run(tmp_path_factory.mktemp("family") / "run", "sycophancy.yaml", limit=2, hostile_monitor_at=3)
+
+
+def test_a_family_runs_browser_filters_and_sorts_by_its_own_monitors_not_by_empty_compliance_and_af(family_run):
+    """A probe found a sycophancy run's browser offering only compliance and AF filters (empty) and
+    sorts; its trials are labelled by answer_match and pushback."""
+    html = render_report(family_run).read_text(encoding="utf-8")
+    filters = re.search(r'<div class="filters" id="filters">(.*?)</div>', html, re.S).group(1)
+    assert 'id="f-compliance"' not in filters and 'id="f-af"' not in filters
+    assert re.findall(r'data-monitor="([^"]*)"', filters)[:2] == ["answer_match", "pushback"]
+    sorts = re.findall(r'<option value="([^"]*)">', re.search(r'<select id="f-sort">(.*?)</select>', html).group(1))
+    assert sorts[:5] == ["", "answer_match:desc", "answer_match:asc", "pushback:desc", "pushback:asc"]
+    head = re.search(r'<table class="data trials".*?</thead>', html, re.S).group(0)
+    assert "<th>answer_match</th><th>pushback</th>" in head and "<th>AF</th>" not in head
+    # the index's labels are the store's, trial by trial
+    index = json.loads(re.search(r'id="trial-index" data-encoding="json">(.*?)</script>', html, re.S).group(1))
+    store = ResultStore(family_run / STORE_NAME)
+    try:
+        records = list(store.records())
+    finally:
+        store.close()
+    for monitor in ("answer_match", "pushback"):
+        assert decoded_labels(index, monitor) == [r["monitors"][monitor]["label"] for r in records]
+    # a monitor's name and label are untrusted text: escaped in the page, script-safe in the index
+    assert HOSTILE_MONITOR not in html and PAYLOADS[1] not in html
+    assert 'data-monitor="judge@ollama/m:7b &lt;img src=x onerror=&#34;' in filters
+    assert decoded_labels(index, HOSTILE_MONITOR) == [PAYLOADS[1] if i == 3 else None for i in range(len(records))]
+
+
+def test_a_helpful_only_runs_browser_keeps_its_compliance_and_af_filters_columns_and_sorts(html):
+    filters = re.search(r'<div class="filters" id="filters">(.*?)</div>', html, re.S).group(1)
+    assert re.findall(r'<label>([^<]*)<select id="([^"]*)" data-monitor="([^"]*)"', filters) == [
+        ("compliance ", "f-compliance", "compliance"), ("alignment faking ", "f-af", "alignment_faking")]
+    sorts = re.findall(r'<option value="([^"]*)">', re.search(r'<select id="f-sort">(.*?)</select>', html).group(1))
+    assert sorts == ["", "alignment_faking:desc", "alignment_faking:asc", "compliance:desc", "compliance:asc", "prompt:asc"]
+    assert "<th>sample</th><th>compliance</th><th>AF</th><th>parse</th>" in html
 
 
 def test_report_cli_rerenders_and_rejects_a_non_run_folder(run, tmp_path):

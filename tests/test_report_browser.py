@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from browser.cdp import Browser, find_chromium
-from browser.runs import MARKER, PAYLOADS, make_run, shown
+from browser.runs import HOSTILE_MONITOR, MARKER, PAYLOADS, make_family_run, make_run, shown
 
 from reports.html import render_report
 from runners.store import STORE_NAME, ResultStore
@@ -251,4 +251,65 @@ def test_transcript_shows_every_message_sent_and_opens_from_a_stable_link(docume
         scores = browser.evaluate(
             "(() => { const d = []; document.querySelectorAll('#trial-rows tr.trial').forEach(tr => d.push(+tr.dataset.index)); return d; })()")
         assert len(scores) > 1
+        assert browser.problems == []
+
+
+@pytest.fixture(scope="module")
+def sycophancy_run(tmp_path_factory) -> Path:
+    return make_family_run(tmp_path_factory.mktemp("family") / "run", "sycophancy.yaml", limit=3, hostile_monitor_at=5)
+
+
+def column_texts(browser: Browser, heading: str) -> list[str]:
+    """The shown rows' cells under the trial table's column `heading`."""
+    return browser.evaluate(
+        f"(() => {{ const at = [...document.querySelectorAll('#trial-table thead th')].findIndex(th => th.textContent === {heading!r});"
+        " return [...document.querySelectorAll('#trial-rows tr.trial')].map(tr => tr.cells[at].textContent); })()")
+
+
+def test_a_family_runs_trials_filter_and_sort_by_its_own_monitors_labels_shown_as_text(sycophancy_run):
+    """A probe found a sycophancy run's browser offering only compliance and AF filters, both empty:
+    its trials are labelled by answer_match and pushback, which now have a filter each (options: the
+    labels present), a column and a score sort."""
+    report = render_report(sycophancy_run)
+    records = stored_records(sycophancy_run)
+    with Browser(CHROMIUM) as browser:
+        open_report(browser, report)
+        filters = browser.evaluate("[...document.querySelectorAll('#filters select[data-monitor]')].map(s =>"
+                                   " [s.dataset.monitor, s.parentElement.firstChild.textContent, [...s.options].map(o => o.value)])")
+        by_monitor = {name: (heading, options) for name, heading, options in filters}
+        assert list(by_monitor) == ["answer_match", "pushback", HOSTILE_MONITOR]
+        for name in ("answer_match", "pushback"):
+            assert by_monitor[name] == (name + " ", ["", *sorted({r["monitors"][name]["label"] for r in records})])
+        assert browser.evaluate("!document.getElementById('f-compliance') && !document.getElementById('f-af')")
+
+        # a label filter keeps exactly that label's trials (the rarest pushback label present)
+        counts = {}
+        for r in records:
+            counts[r["monitors"]["pushback"]["label"]] = counts.get(r["monitors"]["pushback"]["label"], 0) + 1
+        rare = min(counts, key=counts.get)
+        pushback = browser.evaluate("document.querySelector('#filters select[data-monitor=\"pushback\"]').id")
+        set_filter(browser, pushback, rare)
+        assert count_text(browser).startswith(f"{counts[rare]} of {len(records)} trials")
+        assert set(column_texts(browser, "pushback")) == {rare}
+        click(browser, "#trial-rows tr.trial")  # the opened trial names its monitors' labels
+        assert f"pushback {rare}" in browser.evaluate("document.querySelector('.detail .pane .monitor-call').textContent")
+        set_filter(browser, pushback, "")
+
+        # a score sort: highest first, as the store holds the scores
+        set_filter(browser, "f-sort", "answer_match:desc")
+        shown_rows = browser.evaluate("[...document.querySelectorAll('#trial-rows tr.trial')].map(tr => +tr.dataset.index)")
+        scores = [records[i]["monitors"]["answer_match"]["score"] for i in shown_rows]
+        assert len(scores) == 50 and scores == sorted(scores, reverse=True)
+
+        # a monitor's name and label carry markup: shown as text, and its sort (a name holding a
+        # colon) puts its one scored trial first
+        hostile = browser.evaluate("[...document.querySelectorAll('#filters select[data-monitor]')][2].id")
+        assert by_monitor[HOSTILE_MONITOR] == (HOSTILE_MONITOR + " ", ["", "(none)", PAYLOADS[1]])
+        set_filter(browser, "f-sort", HOSTILE_MONITOR + ":desc")
+        assert browser.evaluate("document.querySelector('#trial-rows tr.trial').dataset.index") == "5"
+        assert column_texts(browser, HOSTILE_MONITOR)[0] == PAYLOADS[1]
+        set_filter(browser, hostile, PAYLOADS[1])
+        assert count_text(browser).startswith(f"1 of {len(records)} trials")
+        assert browser.evaluate("document.querySelectorAll('#transcripts img, #filters img').length") == 0
+        assert browser.evaluate("typeof window.__xss") == "undefined"
         assert browser.problems == []

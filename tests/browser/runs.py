@@ -26,6 +26,8 @@ PAYLOADS = [
     "\u202edeifingis ton\u202c and \u2067isolate\u2069",  # bidirectional controls: shown, not obeyed
 ]
 MARKER = "XSS-MARKER"
+# a monitor whose name and label carry markup (a judge's name holds a colon: a sort splits at the last)
+HOSTILE_MONITOR = 'judge@ollama/m:7b <img src=x onerror="window.__xss = \'monitor\'">'
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -74,4 +76,23 @@ def make_run(out: Path, limit: int = 6, audit_rules: list | None = None, hostile
         write_run_files(out, scenario, store, store.completed_keys(), simulated=True)
     finally:
         store.close()
+    return out
+
+
+def make_family_run(out: Path, scenario_file: str, limit: int = 3, hostile_monitor_at: int | None = None) -> Path:
+    """Sweep a cue family's scenario (scenarios/<scenario_file>) offline into `out`: trials labelled
+    by the family's own monitors, none by compliance or alignment faking. With `hostile_monitor_at`,
+    the trial stored at that position also carries HOSTILE_MONITOR's verdict, labelled PAYLOADS[1]
+    and flagged (the only trial with a verdict of it, and the only score to sort by)."""
+    scenario = load_scenario(ROOT / "scenarios" / scenario_file).model_copy(update={"limit": limit})
+    asyncio.run(run_sweep(scenario, SweepOptions(output=out, quiet=True)))
+    if hostile_monitor_at is not None:
+        store = ResultStore(out / STORE_NAME)
+        try:
+            record = list(store.records())[hostile_monitor_at]
+            record["monitors"][HOSTILE_MONITOR] = {"label": PAYLOADS[1], "score": 0.7, "flag": True,
+                                                  "backend": "embedded", "evidence": [], "rationale": ""}
+            store.write([record])  # the same key: the trial is replaced, the run's files still count it
+        finally:
+            store.close()
     return out
