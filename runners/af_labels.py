@@ -41,9 +41,10 @@ def check_label_field(field: str) -> None:
         raise UsageError(f"--label-field {field!r}: that field holds the sample's {field}; choose another (default: af)")
 
 
-def read_labels(path: Path, field: str) -> tuple[dict[str, bool], dict[str, dict[str, Any]]]:
+def read_labels(path: Path, field: str, required: bool = True) -> tuple[dict[str, bool], dict[str, dict[str, Any]]]:
     """(trial key -> label, trial key -> the line with its line number) from JSONL lines
-    `{"key": ..., FIELD: true|false|null}`; null (not labelled yet) is skipped."""
+    `{"key": ..., FIELD: true|false|null}`; null (not labelled yet) is skipped. `required`: a file
+    without any label is an error (not when a sample's labels are carried into a larger one)."""
     check_label_field(field)
     check_regular_file(path, "labels file", UsageError)  # a directory is said to be one, not "no such file"
     labels: dict[str, bool] = {}
@@ -60,7 +61,7 @@ def read_labels(path: Path, field: str) -> tuple[dict[str, bool], dict[str, dict
             raise UsageError(f"{path}:{n}: trial {key} is labelled both true and false")
         labels[key] = label
         lines[key] = {**row, "_line": n}
-    if not labels:
+    if not labels and required:
         raise UsageError(f"{path}: no labels (every {field!r} is missing or null)")
     return labels, lines
 
@@ -87,10 +88,10 @@ def reply_digest(scratchpad: Any, output: Any) -> str:
     return hashlib.sha256(f"{scratchpad or ''}\x00{output or ''}".encode("utf-8", "replace")).hexdigest()
 
 
-def _checked_labels(path: Path, field: str, frame: pd.DataFrame,
-                    records_of: Callable[[set[str]], Iterable[dict]]) -> dict[str, bool]:
+def checked_labels(path: Path, field: str, frame: pd.DataFrame,
+                   records_of: Callable[[set[str]], Iterable[dict]], required: bool = True) -> dict[str, bool]:
     """A labels file's labels, each a trial of this run whose reply is still the one labelled."""
-    labels, lines = read_labels(path, field)
+    labels, lines = read_labels(path, field, required)
     unknown = sorted(set(labels) - set(frame["key"]))
     if unknown:
         raise UsageError(f"{path}: {len(unknown)} key(s) are not trials of this run, e.g. {unknown[0]}")
@@ -157,10 +158,10 @@ def validation_from_labels(path: Path, field: str, frame: pd.DataFrame, run_dir:
     (what the folder kept) then keeps the agreement measured on the files as first given, which
     an adjudicated file would inflate."""
     check_run(frame, run_dir)
-    labels = _checked_labels(path, field, frame, records_of)
+    labels = checked_labels(path, field, frame, records_of)
     kept: dict[str, Any] = {"file": path.name, "labels": labels}
     if second is not None:
-        kept["agreement"] = agreement(labels, _checked_labels(second, field, frame, records_of), second.name)
+        kept["agreement"] = agreement(labels, checked_labels(second, field, frame, records_of), second.name)
     elif (isinstance(before, dict) and before.get("file") == path.name and _agreement_shape(agreed := before.get("agreement"))
           and isinstance(agreed.get("keys"), list) and set(agreed["keys"]) <= set(labels)):
         # the same sample again, adjudicated (its file name and every reply both labelled): the

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -55,3 +57,16 @@ def write_with(path: Path, writer: Callable[[IO], None], newline: str | None = "
     """`writer(handle)` fills the file (e.g. `frame.to_csv`), which then replaces `path`."""
     with replacing(path, newline=newline) as handle:
         writer(handle)
+
+
+def copy_aside(path: Path) -> Path:
+    """A copy of `path` as `<name>.before-<time>`, under a name no earlier copy has (two copies in one
+    second, the stamp's resolution, overwrote the first: found by a hostile-reply fuzz), before a
+    file a person or an earlier run made is replaced."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept, n = path.with_name(f"{path.name}.before-{stamp}"), 1
+    while os.path.lexists(kept):
+        n += 1
+        kept = path.with_name(f"{path.name}.before-{stamp}-{n}")
+    shutil.copyfile(path, kept)
+    return kept

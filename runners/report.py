@@ -17,11 +17,12 @@ from runners.af_labels import (
     SAMPLE_NAME,
     check_label_field,
     check_run,
+    checked_labels,
     labelling_sample,
     sample_lines,
     validation_from_labels,
 )
-from runners.atomic import write_text
+from runners.atomic import copy_aside, write_text
 from runners.cli_errors import EXIT_AUDIT_FAILED, ArgumentParser, UsageError, run_cli
 from runners.engine import (
     STORE_NAME,
@@ -48,20 +49,33 @@ def run_keys(run_dir: Path, scenario: Scenario) -> set[str]:
 
 
 def write_sample(run_dir: Path, store: ResultStore, keys: set[str], per_cell: int, field: str, seed: int) -> None:
-    """The replies to label, as JSONL in the run folder; never over labels already written there."""
+    """The replies to label, as JSONL in the run folder, with the labels already given carried in:
+    those the run keeps (`--af-validation`) and those of the sample file there, which is copied aside
+    first. Each cell's shuffle is seeded, so a larger N holds the smaller one's replies: labelling
+    more is adding labels, not starting over (a probe found a larger N refused while the file
+    existed, and its 180 labels gone from the new sample once it was moved)."""
     if per_cell < 1:
         raise UsageError(f"--af-sample: must be at least 1, not {per_cell}")
     out = run_dir / SAMPLE_NAME
-    if out.exists():
-        raise UsageError(f"{out}: exists (labels may be in it); move or delete it first")
     frame = store.frame(keys)
     check_run(frame, run_dir)
+    kept = store.meta(AF_LABELS)
+    carried = {k: v for k, v in (kept.get("labels") or {}).items() if isinstance(v, bool)} if isinstance(kept, dict) else {}
+    if out.exists():  # checked like labels given to --af-validation: a bad line is one error, nothing written
+        carried.update(checked_labels(out, field, frame, store.records, required=False))
     chosen = labelling_sample(frame, per_cell, seed)
     order = {key: k for k, key in enumerate(chosen)}
     records = sorted(store.records(set(chosen)), key=lambda r: order[r["key"]])
-    write_text(out, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in sample_lines(records, field)))
+    lines = sample_lines(records, field)
+    for line in lines:
+        line[field] = carried.get(line["key"])
+    aside = copy_aside(out) if out.exists() else None
+    write_text(out, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    given = sum(line[field] is not None for line in lines)
     print(f"{len(records)} replies to label: {out} (fill in {field!r} with true or false, then "
-          f"python -m runners.report {run_dir} --af-validation {out})")
+          f"python -m runners.report {run_dir} --af-validation {out})"
+          + (f"; {given} carry the labels already given" if given else "")
+          + (f"; the previous file is kept as {aside.name}" if aside else ""))
 
 
 def agreement_line(agreed: dict[str, Any]) -> str:

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from runners.atomic import copy_aside
 from runners.store import ResultStore
 
 TABLE_NAME = "trials.csv"
@@ -116,7 +114,7 @@ def keep_collected_table(run_dir: Path, held: set[str]) -> tuple[int, Path] | No
     keys = _table_keys(run_dir / TABLE_NAME)
     if not keys or any(key in held for key in keys):
         return None
-    return len(keys), _copy_aside(run_dir)
+    return len(keys), copy_aside(run_dir / TABLE_NAME)
 
 
 def keep_table_losing_rows(run_dir: Path, store: ResultStore) -> str | None:
@@ -128,18 +126,6 @@ def keep_table_losing_rows(run_dir: Path, store: ResultStore) -> str | None:
     lost = set(keys) - (store.stored_keys() - store.damaged_keys()) - {None}
     if not lost:
         return None
-    kept = _copy_aside(run_dir)
+    kept = copy_aside(run_dir / TABLE_NAME)
     return (f"warning: {run_dir / TABLE_NAME} listed {len(lost)} trials the store no longer holds readable; the old "
             f"table is kept as {kept.name}")
-
-
-def _copy_aside(run_dir: Path) -> Path:
-    """A copy of trials.csv under a name no earlier copy has: two copies in one second (the stamp's
-    resolution) overwrote the first (found by a hostile-reply fuzz)."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    kept, n = run_dir / f"{TABLE_NAME}.before-{stamp}", 1
-    while os.path.lexists(kept):
-        n += 1
-        kept = run_dir / f"{TABLE_NAME}.before-{stamp}-{n}"
-    shutil.copyfile(run_dir / TABLE_NAME, kept)
-    return kept

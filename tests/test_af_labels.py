@@ -67,13 +67,36 @@ def test_the_sample_is_blind_nested_and_never_overwritten(run_dir, capsys):
     assert all(frame.loc[x["key"], "compliance_label"] != "refusal" for x in lines)
     # blind to the verdict and to the model and condition
     assert all(set(x) == {"key", "prompt", "scratchpad", "output", "af"} and x["af"] is None for x in lines)
-    assert cli([str(run_dir), "--af-sample", "8"]) == 2
-    assert "exists" in capsys.readouterr().err
     assert cli([str(run_dir), "--af-sample", "8", "--label-field", "scratchpad"]) == 2
     capsys.readouterr()
     # found by a bad-input fuzz: with neither labels nor a sample it was ignored, exit 0
     assert cli([str(run_dir), "--label-field", "verdict"]) == 2
     assert "--label-field: only with --af-validation or --af-sample" in capsys.readouterr().err
+
+
+def test_a_larger_sample_carries_the_labels_already_given_and_keeps_the_previous_file(run_dir, capsys):
+    """A probe: `--af-sample 40` beside a labelled sample exited 2, and once the file was moved the new
+    sample had none of its 180 labels, though the docs said a larger N keeps them."""
+    lines = _sample(run_dir, 10)
+    for n, line in enumerate(lines):
+        line["af"] = n % 3 == 0 if n % 2 == 0 else None  # half labelled, half not yet
+    (run_dir / SAMPLE_NAME).write_text("".join(json.dumps(x) + "\n" for x in lines))
+    given = {x["key"]: x["af"] for x in lines if x["af"] is not None}
+    before = set(run_dir.glob(f"{SAMPLE_NAME}.before-*"))
+    assert cli([str(run_dir), "--af-sample", "30"]) == 0
+    out = capsys.readouterr().out
+    assert f"{len(given)} carry the labels already given" in out and "the previous file is kept as" in out
+    larger = {x["key"]: x["af"] for x in map(json.loads, (run_dir / SAMPLE_NAME).read_text().splitlines())}
+    assert {k: larger[k] for k in given} == given and sum(v is not None for v in larger.values()) == len(given)
+    [kept] = set(run_dir.glob(f"{SAMPLE_NAME}.before-*")) - before
+    assert [json.loads(x) for x in kept.read_text().splitlines()] == lines  # nothing the labeller wrote is lost
+    # a labels line that names no trial of the run is one line, and nothing is written
+    (run_dir / SAMPLE_NAME).write_text(json.dumps({"key": "nope", "af": True}) + "\n")
+    assert cli([str(run_dir), "--af-sample", "30"]) == 2
+    assert "not trials of this run" in capsys.readouterr().err
+    (run_dir / SAMPLE_NAME).unlink()
+    for path in set(run_dir.glob(f"{SAMPLE_NAME}.before-*")) - before:
+        path.unlink()
 
 
 def test_labels_become_the_validation_of_the_models_they_cover_and_stay_with_the_folder(run_dir, capsys):
