@@ -274,6 +274,24 @@ def test_a_sample_of_a_run_without_a_compliance_monitor_takes_every_valid_reply(
     assert len(labelling_sample(frame, 1, seed=0)) == 2  # one per condition
 
 
+def test_labels_of_a_run_without_a_compliance_monitor_give_each_condition_its_own_specificity(tmp_path, capsys):
+    """A probe: on the animal-welfare setting (no compliance monitor) labels gave one pooled specificity
+    for every gap, silently, where free_paid's gave each condition its own."""
+    run = tmp_path / "aw"
+    argv = [str(SCENARIO.parent / "animal_welfare.yaml"), "--model", "sim/af-opus", "--output", str(run), "--no-report", "--quiet"]
+    assert cli(argv, main=sweep_main) == 0
+    lines = _sample(run, 60)
+    _label_with_truth(run, lines)
+    assert cli([str(run), "--af-validation", str(run / SAMPLE_NAME)]) == 0
+    capsys.readouterr()
+    result = summary(run)
+    validation = result["af_validation"]
+    assert "specificity_by_condition" in validation and validation["per_kind"] is False
+    [gap] = [g for g in result["gaps"] if g["metric"] == "af"]
+    assert "per condition" in gap["corrected"]["method"]
+    assert all("this condition's" in gap["corrected"]["validation"][arm]["source"] for arm in ("treat", "control"))
+
+
 def test_a_second_labellers_agreement_is_measured_and_shown(run_dir, capsys):
     """The correction takes the labels as exact; a second person's labels of the same sample say how
     far they are from it: counts, Cohen's kappa, and the replies to adjudicate."""
