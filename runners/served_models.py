@@ -30,5 +30,15 @@ def mixed_lines(served: dict[str, dict[str, int]]) -> list[str]:
     # the names are a server's text, printed on the terminal: escaped (a reply's `model` of
     # "gpt-4o\r\nwarning: ..." forged a line; ANSI, C1 and bidi controls reached the terminal as sent)
     return [f"{model}: its trials were answered by {len(names)} different models, by the server's own account "
-            f"({'; '.join(f'{printable(name)}: {n}' for name, n in names.items())}); the figures mix them"
-            for model, names in served.items() if len(names) > 1]
+            f"({_named(names)}); the figures mix them" for model, names in served.items() if len(names) > 1]
+
+
+SHOWN_NAMES = 5  # a server naming another model in every reply gave a 13 KB line (a hostile-server probe)
+
+
+def _named(names: dict[str, int]) -> str:
+    """The most frequent served names with their counts, then how many more (summary.json has them all)."""
+    top = sorted(names.items(), key=lambda item: -item[1])[:SHOWN_NAMES]
+    more = len(names) - len(top)
+    return "; ".join(f"{printable(name)[:80]}: {n}" for name, n in top) + (
+        f"; {more} more in summary.json (served_models)" if more else "")

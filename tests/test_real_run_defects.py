@@ -696,3 +696,13 @@ def test_a_run_at_a_seed_stored_before_the_seed_counted_is_reused_not_paid_again
     assert first.counters.calls == 8
     again = sweep(tmp_path, data([model(server)], samples=2, seed=5))
     assert again.counters.calls == 0 and again.reused == 8 and again.changed == 0
+
+
+def test_a_server_naming_a_new_model_in_every_reply_gets_a_bounded_warning():
+    """A hostile-server probe: 400 replies naming 400 models gave a 13 KB warning line."""
+    from runners.served_models import mixed_lines
+
+    names = {f"model-{i:03d}\x1b[2J": 1 for i in range(400)} | {"gguf-main": 50}
+    [line] = mixed_lines({"openai/m": names})
+    assert len(line) < 600 and "gguf-main: 50" in line and "396 more in summary.json (served_models)" in line
+    assert "\x1b" not in line
