@@ -160,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     for flag, labels in (("--af-validation", args.af_validation), ("--second-labels", args.second_labels)):
         if labels is not None:  # both before either is read: a folder given as labels is said to be one
             check_regular_file(labels, f"labels file ({flag})", UsageError)
+    # found by a probe: the first labeller's file given again (or a link to it) as the second one's
+    # agreed with itself, "kappa 1.00", which went into summary.json and the report as agreement
+    if args.second_labels is not None and args.af_validation.samefile(args.second_labels):
+        raise UsageError(f"--second-labels {args.second_labels}: the --af-validation file itself; expected "
+                         "another labeller's labels of the same sample (a file agrees with itself)")
     if not (args.run_dir / STORE_NAME).exists():
         raise UsageError(f"{args.run_dir}: not a run folder (no {STORE_NAME})")
     scenario = load_scenario(args.run_dir / "scenario.yaml")
