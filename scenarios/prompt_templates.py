@@ -141,6 +141,8 @@ def load_templates(config: Mapping[str, object] | None, axes: Mapping[str, list[
             (parse_selector(str(key), axes, f"{where}.{part}"), read_template(path, f"{where}.{part}.{key}", known))
             for key, path in entries.items()
         )
+        if problem := _ambiguous([str(key) for key in entries], loaded[part], axes):
+            raise ScenarioError(f"{where}.{part}: {problem}")
         if not any(not selector for selector, _ in loaded[part]):
             conditions_without = _uncovered(loaded[part], axes)
             if conditions_without:
@@ -165,6 +167,31 @@ def _check_request_sent(templates: PromptTemplates, axes: Mapping[str, list[str]
             shown = ",".join(f"{k}={v}" for k, v in condition.items()) or "every trial"
             raise ScenarioError(f"{where}.user: {user.path} has no {{{{ request }}}} placeholder, so every prompt would "
                                 f"send the same text ({shown}); put {{{{ request }}}} where the prompt goes")
+
+
+def _ambiguous(keys: list[str], entries: tuple[tuple[dict[str, str], Template], ...],
+               axes: Mapping[str, list[str]]) -> str | None:
+    """Why two entries could both be a condition's file, or None. `_pick` takes the most specific
+    entry and, between equally specific ones, the first written. Found by a probe: `"tier=free"` and
+    `"tier = free"` (or `"tier=free,priming=x"` and `"priming=x,tier=free"`, or `"tier=free"` and
+    `"priming=x"` for the condition with both) named two files for one condition and the order of
+    the keys chose one silently; the other file was never sent."""
+    names = list(axes)
+    for values in itertools.product(*(axes[n] for n in names)):
+        condition = dict(zip(names, values, strict=True))
+        matching = [(len(s), i) for i, (s, _) in enumerate(entries) if all(condition.get(a) == v for a, v in s.items())]
+        if not matching:
+            continue
+        best = max(size for size, _ in matching)
+        tied = [i for size, i in matching if size == best]
+        texts = {entries[i][1].text for i in tied}
+        if len(texts) > 1:
+            first = tied[0]
+            second = next(i for i in tied[1:] if entries[i][1].text != entries[first][1].text)
+            return (f"selectors {keys[first]!r} and {keys[second]!r} both match the condition "
+                    f"{','.join(f'{k}={v}' for k, v in condition.items())} and name different files; expected one file "
+                    "per condition (add a more specific selector naming both, or remove one)")
+    return None
 
 
 def _uncovered(entries: tuple[tuple[dict[str, str], Template], ...], axes: Mapping[str, list[str]]) -> str | None:
