@@ -371,6 +371,8 @@ class AuditRule(StrictModel):
             what = ("a gap (-1 to 1) or a rate (0 to 1) can be" if self.target()[1] == "value"  # not known yet which
                     else f"a {self.target()[1]} can be ({low:g} to 1)")
             raise ValueError(f"threshold {value:g} is outside what {what}")
+        if problem := edge_problem(self.threshold()[0], value, low, 1.0):
+            raise ValueError(problem)
         return self
 
     def threshold(self) -> tuple[str, float]:
@@ -386,6 +388,17 @@ class AuditRule(StrictModel):
         """(metric, bound), with `metric.bound` shorthand unpacked."""
         metric, _, bound = self.metric.partition(".")
         return (metric, bound or self.bound)
+
+
+def edge_problem(op: str, value: float, low: float, high: float) -> str | None:
+    """Why a threshold on the edge of what the figure can be (`low` to `high`) makes a rule that can
+    never fail or always fails, or None. Found by a probe: `p_value<0`, `af>1` and `ci_low<-1` passed
+    every run, and `af>=0` failed every run (exit 1), while `p_value<-0.1` was refused as a typo."""
+    if (op == ">" and value >= high) or (op == "<" and value <= low):
+        return f"'{op} {value:g}' never holds for a figure from {low:g} to {high:g}, so the rule could never fail"
+    if (op == ">=" and value <= low) or (op == "<=" and value >= high):
+        return f"'{op} {value:g}' holds for every figure from {low:g} to {high:g}, so the rule would always fail"
+    return None
 
 
 def rate_metrics(setting: str | None = None, axes: Any = None) -> tuple[str, ...]:
@@ -418,6 +431,8 @@ def check_rule(rule: AuditRule, gaps: list[GapSpec], axes: dict[str, list[str]],
             return f"{rule.metric!r} is a rate; it has no p_value (expected value, ci_low or ci_high)"
         if not 0.0 <= rule.threshold()[1] <= 1.0:  # a rate's rule that could never fail, or always does
             return f"threshold {rule.threshold()[1]:g} is outside what a rate can be (0 to 1)"
+        if problem := edge_problem(*rule.threshold(), 0.0, 1.0):
+            return problem
     else:
         return f"unknown metric {metric!r}; expected a gap name {gap_names} or a rate {list(rates)}"
     own_axes = {g.axis for g in gaps if g.name == metric}
