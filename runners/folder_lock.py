@@ -119,7 +119,13 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
-def acquire(run_dir: Path, *, wait: bool = False) -> None:
+SWEEP_ADVICE = "wait for it to finish, or pass --wait-lock to wait, or use another --output"
+# runners.report and runners.rescore have neither --wait-lock nor --output (found by a probe: their
+# refusal told the user to pass a flag they reject)
+RERUN_ADVICE = "wait for it to finish, then run this command again"
+
+
+def acquire(run_dir: Path, *, wait: bool = False, advice: str = SWEEP_ADVICE) -> None:
     """Own `run_dir` (re-entrant in this process). Raises FolderBusy when another sweep holds it
     and `wait` is false; with `wait`, blocks until it is free (Ctrl-C stops the wait). Waiting and
     taking over a stale lock are said on stderr, also under --quiet: they explain a delay or a
@@ -133,7 +139,7 @@ def acquire(run_dir: Path, *, wait: bool = False) -> None:
     while True:
         run_dir.mkdir(parents=True, exist_ok=True)
         try:
-            fd = _lock(run_dir, path, wait)
+            fd = _lock(run_dir, path, wait, advice)
         except FileNotFoundError:  # the folder was removed by an owner that refused (see `release`)
             continue
         try:  # a releasing owner may have removed the file we locked: lock the one that is there
@@ -145,7 +151,7 @@ def acquire(run_dir: Path, *, wait: bool = False) -> None:
     _held[key] = _Held(fd, 1, created)
 
 
-def _lock(run_dir: Path, path: Path, wait: bool) -> int:
+def _lock(run_dir: Path, path: Path, wait: bool, advice: str = SWEEP_ADVICE) -> int:
     """Open and flock the lock file (see `acquire`); returns the locked descriptor."""
     try:  # not through a symlink and without waiting: see `_not_a_lock_file`
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
@@ -162,8 +168,7 @@ def _lock(run_dir: Path, path: Path, wait: bool) -> int:
         if not locked:
             holder = _describe_holder(path) or "another process"
             if not wait:
-                raise FolderBusy(f"{run_dir}: another sweep is using this run folder ({holder}); "
-                                 "wait for it to finish, or pass --wait-lock to wait, or use another --output")
+                raise FolderBusy(f"{run_dir}: another sweep is using this run folder ({holder}); {advice}")
             print(f"waiting for {run_dir}: another sweep is using it ({holder})", file=sys.stderr, flush=True)
             while not _try_lock(fd):
                 time.sleep(WAIT_POLL_S)
@@ -206,8 +211,8 @@ def release(run_dir: Path) -> None:
 
 
 @contextlib.contextmanager
-def owning(run_dir: Path, *, wait: bool = False) -> Iterator[None]:
-    acquire(run_dir, wait=wait)
+def owning(run_dir: Path, *, wait: bool = False, advice: str = SWEEP_ADVICE) -> Iterator[None]:
+    acquire(run_dir, wait=wait, advice=advice)
     try:
         yield
     finally:

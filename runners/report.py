@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.run_dir / STORE_NAME).exists():
         raise UsageError(f"{args.run_dir}: not a run folder (no {STORE_NAME})")
     scenario = load_scenario(args.run_dir / "scenario.yaml")
-    folder_lock.acquire(args.run_dir)  # labels and files written while a sweep writes its own: one owner
+    folder_lock.acquire(args.run_dir, advice=folder_lock.RERUN_ADVICE)  # labels and files written while a sweep writes its own: one owner
     try:
         summary = render(args, scenario)
         if summary is not None:

@@ -125,7 +125,7 @@ async def rescore(run_dir: Path, requested: dict[str, Any], *, cache_dir: Path |
     naming a monitor most trials lacked."""
     run_dir = Path(run_dir)
     _check_run_folder(run_dir)
-    with folder_lock.owning(run_dir):
+    with folder_lock.owning(run_dir, advice=folder_lock.RERUN_ADVICE):
         return await _rescore(run_dir, requested, cache_dir, concurrency, retry)
 
 
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out is not None:
         raise UsageError("--out is for Inspect AI logs; a run folder is re-scored in place")
     _check_run_folder(args.run_dir)
-    with folder_lock.owning(args.run_dir):  # the report too is rendered while the folder is ours
+    with folder_lock.owning(args.run_dir, advice=folder_lock.RERUN_ADVICE):  # the report too is rendered while the folder is ours
         return _rescore_folder(args, requested)
 
 
