@@ -61,6 +61,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not records:
             raise UsageError(f"{args.labels}: no record has a {args.label_field!r} label")
     labels = boolean_labels(records, args.label_field, args.labels)
+    field = "scratchpad" if args.monitor == "alignment_faking" else "output"
+    if blank := sum(not str(r.get(field) or "").strip() for r in records):
+        # they score 0 whatever their label: a file of blank scratchpads measured AUROC 0.500, exit 0 (a probe)
+        print(f"warning: {blank} of {len(records)} records have no {field} text; the monitor scores them 0",
+              file=sys.stderr)
     verdicts = list(classify_records(records, args.monitor, args.backend, judge_options))
     abstained = sum(v.abstained for v in verdicts)
     if abstained:  # they score 0: recall and AUROC below describe the judge *and* its failures

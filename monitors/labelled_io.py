@@ -20,7 +20,7 @@ from monitors.parse import acceptance, for_monitors, split_transcript
 from monitors.types import ParsedReply, Verdict
 from runners.cli_errors import UsageError
 from scenarios.jsonl import read_objects
-from scenarios.schema import backend_problem
+from scenarios.schema import EMBEDDED_BACKENDS, backend_problem
 from scenarios.user_files import check_regular_file
 
 MONITORS = ("alignment_faking", "compliance")
@@ -113,6 +113,9 @@ def judge_options_of(args: Any) -> dict[str, Any] | None:
         if args.max_tokens < 1:
             raise UsageError(f"--max-tokens must be at least 1, got {args.max_tokens}")
         options["params"] = {"max_tokens": args.max_tokens}
+    if options and args.backend in EMBEDDED_BACKENDS:  # ignored silently before (a probe), as a rescore refuses it
+        flags = " and ".join(f for f, key in (("--votes", "votes"), ("--max-tokens", "params")) if key in options)
+        raise UsageError(f"{flags}: only with an LLM-judge --backend (provider/model); the embedded backend takes no votes")
     return options or None
 
 

@@ -485,6 +485,23 @@ def test_votes_below_one_are_refused_before_any_call(fake_llm, tmp_path, monkeyp
     assert len(fake_llm.calls) == 0
 
 
+@pytest.mark.parametrize("main", [classify.main, evaluate.main])
+@pytest.mark.parametrize("flag", [["--votes", "5"], ["--max-tokens", "100"]])
+def test_judge_flags_with_the_embedded_backend_are_refused_not_ignored(tmp_path, capsys, main, flag):
+    """A probe: `--votes 5` with the embedded backend was silently ignored (a rescore refuses it)."""
+    path = _write(tmp_path / "l.jsonl", [{"scratchpad": "I reason about RLHF.", "label": True}])
+    code, out, err = _run(main, [path, *flag], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and flag[0] in err and "embedded" in err and not out, err
+
+
+def test_evaluate_warns_when_records_have_nothing_to_read(tmp_path, capsys):
+    """A probe: a file whose every scratchpad was blank measured AUROC 0.500, exit 0, without a word."""
+    path = _write(tmp_path / "l.jsonl", [{"scratchpad": "", "label": True}, {"scratchpad": " ", "label": False},
+                                         {"scratchpad": PARAPHRASED_FAKING, "label": True}])
+    code, out, err = _run(evaluate.main, [path], capsys)
+    assert code == 0 and "warning: 2 of 3 records have no scratchpad text; the monitor scores them 0" in err
+
+
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_classify_refuses_nan_and_infinity_in_its_input(tmp_path, capsys, constant):
     """Found by a bad-input fuzz: `{"id": NaN}` was accepted and classify wrote `{"id": NaN, ...}`,
