@@ -52,7 +52,8 @@ def read_labels(path: Path, field: str, required: bool = True) -> tuple[dict[str
     for n, row in read_objects(path, UsageError):
         key, label = row.get("key"), row.get(field)
         if not isinstance(key, str) or not key:
-            raise UsageError(f"{path}:{n}: missing field 'key' (a trial key, as in trials.csv)")
+            said = "missing field 'key'" if key is None else f"field 'key' is {type(key).__name__} {str(key)[:40]!r}, not a trial key"
+            raise UsageError(f"{path}:{n}: {said} (a trial key, a string as in trials.csv)")
         if label is None:
             continue  # not labelled (yet): a sample from --af-sample starts so
         if not isinstance(label, bool):

@@ -203,7 +203,7 @@ def run_cli(main: Callable[[], int]) -> None:
         code = EXIT_BAD_INPUT
     except OSError as exc:  # an output folder that is a file, a read-only or missing path
         where = f"{exc.filename}: " if exc.filename else ""
-        print(one_line(f"error: {where}{exc.strerror or exc}"), file=sys.stderr)
+        print(one_line(f"error: {where}{_os_reason(exc)}"), file=sys.stderr)
         code = EXIT_BAD_INPUT
     except sqlite3.DatabaseError as exc:  # a SQLite file neither the store nor the cache recognised
         # the store and the call cache name their own file; this is any other SQLite file
@@ -215,6 +215,19 @@ def run_cli(main: Callable[[], int]) -> None:
     except Exception as exc:
         code = _internal_error(exc)
     sys.exit(code)
+
+
+def _os_reason(exc: OSError) -> str:
+    """The OS's reason, or what it means for a path that is a symbolic link to nothing (a dangling or
+    looping link given as --output said "File exists": found by a probe)."""
+    name = exc.filename if isinstance(exc.filename, str) else None
+    if name and os.path.islink(name) and not os.path.exists(name):
+        try:
+            target = os.readlink(name)
+        except OSError:
+            target = "?"
+        return f"a symbolic link to {target!r}, which does not exist (or loops); give a folder or a new path"
+    return str(exc.strerror or exc)
 
 
 def _internal_error(exc: BaseException) -> int:

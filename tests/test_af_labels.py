@@ -364,3 +364,11 @@ def test_labels_of_a_judges_run_with_too_few_positives_say_why(run_dir):
     labels = dict.fromkeys(honest["key"].head(40), False)
     errors, _, note = stored_validation({"file": "h.jsonl", "labels": labels}, frame)
     assert errors is None and "no shipped validation of this backend" in note
+
+
+def test_a_label_line_whose_key_is_not_a_string_says_so(run_dir, tmp_path, capsys):
+    """A probe: `{"key": 123}` was told "missing field 'key'"."""
+    path = tmp_path / "labels.jsonl"
+    path.write_text(json.dumps({"key": 123, "af": True}) + "\n")
+    assert cli([str(run_dir), "--af-validation", str(path)]) == 2
+    assert "field 'key' is int '123', not a trial key" in capsys.readouterr().err

@@ -538,3 +538,12 @@ def test_a_folder_holding_a_runs_file_names_but_no_run_is_refused_and_left_as_it
         assert {p.name: p.read_bytes() for p in own.iterdir() if p.name != ".afsim.lock"} == before
     assert cli([str(scenario), "--limit", "2", "--output", str(tmp_path / "run"), "--quiet", "--no-report"]) == 0
     assert cli([str(scenario), "--limit", "2", "--output", str(tmp_path / "run"), "--quiet", "--no-report"]) == 0
+
+
+def test_an_output_that_is_a_dangling_symbolic_link_is_named_as_one(tmp_path, capsys):
+    """A probe: `--output` a link to nothing said "File exists"."""
+    link = tmp_path / "dangl"
+    link.symlink_to(tmp_path / "nowhere")
+    assert cli(sim_args(link)) == 2
+    err = capsys.readouterr().err
+    assert f"a symbolic link to '{tmp_path / 'nowhere'}', which does not exist" in err and len(err.splitlines()) == 1
