@@ -276,6 +276,22 @@ class GapSpec(StrictModel):
     treat: str
     control: str
 
+    @field_validator("name")
+    @classmethod
+    def _auditable(cls, name: str) -> str:
+        """A name an audit rule can say: `NAME[.BOUND][[filters]] OP VALUE` reads up to the first '.',
+        '[' or comparison, so a gap named `cg.ci_low`, `c>g` or `cg[x]` (or with a line break, or
+        padded with blanks beside `cg`) could be configured but never gated (found by a probe)."""
+        if not name or name != name.strip() or len(name) > 100:
+            raise ValueError("expected a name of 1 to 100 characters without leading or trailing blanks")
+        if bad := sorted({c for c in name if c in _RULE_SYNTAX or c.isspace() or not c.isprintable()}):
+            shown = ", ".join(repr(c) for c in bad)
+            raise ValueError(f"{name[:40]!r} holds {shown}, which an audit rule reads as its own syntax; choose another name")
+        return name
+
+
+_RULE_SYNTAX = set(".[]<>=,")  # what `runners.audit.parse_expression` reads around a metric name (and blanks)
+
 
 class PromptFiles(StrictModel):
     """The auditor's own system prompt(s) and user-turn template (scenarios/prompt_templates.py,
