@@ -151,7 +151,7 @@ def plan_sweep(scenario: Any, options: Any) -> SweepPlan:
                 stored_run = json.loads(row[0]) if row else None
             except ValueError:
                 stored_run = None
-            if problem := other_scenario_problem(stored_run, sweep.run_dir, scenario.name):
+            if problem := other_scenario_problem(stored_run, sweep.run_dir, scenario.name, scenario.setting):
                 raise ScenarioError(problem)  # the real run would refuse it: so does its plan
             done = {row[0] for row in db.execute(DONE_KEYS_SQL)}  # error trials are retried: not done
             if (real := real_models(sweep.providers)) and done:  # a stored trial whose request would now be another runs again

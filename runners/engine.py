@@ -479,13 +479,19 @@ def save_scenario(run_dir: Path, scenario: Scenario) -> None:
     atomic.write_text(run_dir / "scenario.yaml", yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
-def other_scenario_problem(stored_run: Any, run_dir: Path, name: str) -> str | None:
-    """Why a sweep of scenario `name` must not write into a folder whose store says it holds
-    another scenario's run (`stored_run`: its meta "run"), or None. Trial keys include the scenario
-    name, so nothing stored would be reused anyway; mixed in, its summary and report would be replaced."""
+def other_scenario_problem(stored_run: Any, run_dir: Path, name: str, setting: str | None = None) -> str | None:
+    """Why a sweep of scenario `name` (in `setting`) must not write into a folder whose store says it
+    holds another scenario's run (`stored_run`: its meta "run"), or None. Trial keys include the
+    scenario name and setting, so nothing stored would be reused anyway; mixed in, its summary and
+    report would be replaced. The setting is compared when the store recorded it (a probe: a scenario
+    of the same name in another setting orphaned the folder's trials without a word)."""
     if (other := _stored_scenario(stored_run)) is not None and other != name:
         return (f"{run_dir}: holds a run of scenario {other!r}, not {name!r}; give another --output "
                 "(or --fresh to replace it: trial keys include the scenario name, so nothing stored would be reused)")
+    stored_setting = stored_run.get("setting") if isinstance(stored_run, dict) else None
+    if setting is not None and isinstance(stored_setting, str) and stored_setting != setting:
+        return (f"{run_dir}: holds a run of scenario {name!r} in setting {stored_setting!r}, not {setting!r}; give another "
+                "--output (or --fresh to replace it: nothing stored would be reused)")
     return None
 
 
@@ -632,7 +638,7 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
             for provider in others:
                 await provider.aclose()
     sweep.open()
-    if problem := other_scenario_problem(sweep.store.meta("run"), sweep.run_dir, scenario.name):
+    if problem := other_scenario_problem(sweep.store.meta("run"), sweep.run_dir, scenario.name, scenario.setting):
         await sweep.close()  # nothing written yet: the folder is as it was
         raise ScenarioError(problem)
     trials = plan_trials(scenario, sweep.prompts, sweep.run_dir.name)
@@ -675,7 +681,8 @@ async def run_sweep(scenario: Scenario, options: SweepOptions) -> SweepResult:
         raise
     kept_table = keep_collected_table(sweep.run_dir, held) if store_lost else None
     save_scenario(sweep.run_dir, scenario)
-    sweep.store.set_meta("run", {"scenario": scenario.name, "simulated": sweep.simulated, "tool_version": VERSION})
+    sweep.store.set_meta("run", {"scenario": scenario.name, "setting": scenario.setting, "simulated": sweep.simulated,
+                                 "tool_version": VERSION})
     timings: dict[str, float] = {}
     workers = 1
     progress = Progress(len(trials), len(trials) - len(todo), quiet=options.quiet)

@@ -464,6 +464,17 @@ def test_a_run_folder_of_another_scenario_is_not_mixed_into(tmp_path, capsys):
     assert (out / "summary.json").read_bytes() == summary
     assert cli([str(other), "--limit", "2", "--output", str(out), "--quiet", "--no-report", "--fresh"]) == 0
 
+    # the same name in another setting: its trials would orphan the folder's (a probe)
+    same_name = tmp_path / "same.yaml"
+    same_name.write_text(yaml.safe_dump({"name": "sycophancy", "setting": "animal_welfare", "limit": 2,
+                                         "prompts": "builtin:animal_welfare_queries", "models": ["sim/af-opus"],
+                                         "axes": {"tier": ["free", "paid"]}}))
+    summary = (out / "summary.json").read_bytes()
+    assert cli([str(same_name), "--output", str(out), "--quiet", "--no-report"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a run of scenario 'sycophancy' in setting 'sycophancy', not 'animal_welfare'" in err
+    assert (out / "summary.json").read_bytes() == summary
+
 
 def test_a_simulated_organism_of_another_setting_is_refused_before_the_folder_is_touched(tmp_path, capsys):
     """Found by a bad-input fuzz: sim/sycophant in the free/paid setting ran every trial, then
