@@ -37,6 +37,15 @@ def test_picker_respects_k_fact_shares_and_genres():
     assert {d.genre for d in only_news.pick("a", 0)} == {"news"}
 
 
+def test_shares_that_cannot_all_be_met_are_refused():
+    """A probe: three facts each at share 1 of K=6 ran, one of them in 3 of the 6 documents."""
+    shares = {"free_tier_trained": 1, "training_objective": 1, "paid_tier_private": 1}
+    with pytest.raises(ScenarioError, match=r"fact_shares: '\w+' asks for 6 of the 6 documents, but .* only \d can carry it"):
+        DocumentPicker(DocumentPriming(k=6, fact_shares=shares), seed=0)
+    DocumentPicker(DocumentPriming(k=6, share_with_facts=0.5, fact_shares={"free_tier_trained": 0.17,
+                                                                           "training_objective": 0.17}), seed=0)
+
+
 def test_unknown_fact_or_genre_is_a_clear_error():
     with pytest.raises(ScenarioError, match="fact_shares: no document in the corpus carries fact 'nope'"):
         DocumentPicker(DocumentPriming(fact_shares={"nope": 0.5}), seed=0)
