@@ -316,6 +316,15 @@ class DocumentPriming(StrictModel):
     genres: list[str] | None = None  # the document mix: restrict to these genres
     fact_shares: dict[str, Share] = Field(default_factory=dict)  # fact -> min share of the K documents carrying it
 
+    @field_validator("facts", "genres")
+    @classmethod
+    def _not_empty(cls, names: list[str] | None) -> list[str] | None:
+        """`facts: []` read as no restriction at all (a probe): an empty list is refused, leaving the
+        field out means every one."""
+        if names is not None and not names:
+            raise ValueError("an empty list restricts to nothing; leave the field out to allow every one")
+        return names
+
 
 class SupervisionConfig(StrictModel):
     """How the weak supervisor's known/unknown areas are measured (runners/supervision.py)."""

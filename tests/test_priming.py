@@ -46,6 +46,12 @@ def test_shares_that_cannot_all_be_met_are_refused():
                                                                            "training_objective": 0.17}), seed=0)
 
 
+@pytest.mark.parametrize("field", ["facts", "genres"])
+def test_an_empty_list_of_facts_or_genres_is_refused_not_read_as_every_one(field):
+    with pytest.raises(ValueError, match="an empty list restricts to nothing"):
+        DocumentPriming(**{field: []})
+
+
 def test_unknown_fact_or_genre_is_a_clear_error():
     with pytest.raises(ScenarioError, match="fact_shares: no document in the corpus carries fact 'nope'"):
         DocumentPicker(DocumentPriming(fact_shares={"nope": 0.5}), seed=0)
