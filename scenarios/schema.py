@@ -180,6 +180,12 @@ class ModelSpec(StrictModel):
         seen = [(e.base_url.rstrip("/"), e.api_key_env) for e in self.endpoints]
         if len(set(seen)) != len(seen):
             raise ValueError("endpoints: the same base_url (with the same api_key_env) is listed twice")
+        if self.provider == "sim":  # an organism is simulated here: a server for it was ignored (a probe)
+            called = [f for f in ("base_url", "api_key_env", "endpoints", "deployment", "prefill", "rpm")
+                      if getattr(self, f)]
+            if called:
+                raise ValueError(f"{', '.join(called)}: a simulated organism ({self.name}) calls no server; "
+                                 "remove them, or name a real provider (openai/..., anthropic/...)")
         return self
 
     @field_validator("params")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scenarios.schema import ScenarioError, load_scenario, provider_model
+from scenarios.schema import ScenarioError, load_scenario, parse_scenario, provider_model
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = yaml.safe_load((ROOT / "scenarios" / "free_paid.yaml").read_text())
@@ -167,3 +167,13 @@ def test_model_names_a_local_server_gives_are_accepted():
     assert provider_model("openai/qwen2.5:7b") == ("openai", "qwen2.5:7b")
     for bad in ("openai/", "/gpt-4o", "openai/gpt-4o ", "openai", "openai/gpt\t4o"):
         assert provider_model(bad) is None, bad
+
+
+@pytest.mark.parametrize("extra", [{"base_url": "http://127.0.0.1:9/v1"}, {"api_key_env": "X_KEY"}, {"rpm": 5},
+                                   {"endpoints": ["http://127.0.0.1:9/v1"]}])
+def test_a_simulated_organism_with_a_server_setting_is_refused(extra):
+    """A probe: `sim/af-opus` with a base_url (or an unset api_key_env) ran, the setting ignored."""
+    data = {"name": "s", "prompts": "builtin:harmful_requests", "models": [{"name": "sim/af-opus", **extra}],
+            "axes": {"tier": ["free", "paid"]}}
+    with pytest.raises(ScenarioError, match="a simulated organism \\(sim/af-opus\\) calls no server"):
+        parse_scenario(data, "s.yaml")
