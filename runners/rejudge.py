@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitors.judge import Judge, Tally
-from monitors.registry import EMBEDDED, MONITOR_ERROR, TAG, MonitorSuite, kept_name
+from monitors.registry import EMBEDDED, MONITOR_ERROR, TAG, MonitorSuite, kept_name, monitor_kind
 from runners.records import parsed_of, trial_of
 from runners.store import ResultStore
 
@@ -250,6 +250,12 @@ def _another_backend(stored: Any, now: str) -> bool:
     return not (stored in EMBEDDED and now in EMBEDDED)
 
 
+def _kept_already(monitors: Mapping[str, Any], name: str, previous: dict[str, Any]) -> str | None:
+    """The name a verdict equal to `previous` is kept under already (`KIND@was-...`), or None."""
+    prefix = f"{monitor_kind(name)}@was-"
+    return next((other for other, verdict in monitors.items() if other.startswith(prefix) and verdict == previous), None)
+
+
 _VOTE_COUNTS = ("verdicts", "votes", "unparseable_votes", "error_votes", "unparseable_verdicts", "skipped")
 
 
@@ -277,7 +283,9 @@ def _compare(judge: Any, name: str, mine: list[dict[str, Any]], verdicts: list[A
             if isinstance(previous, dict) and _another_backend(previous.get("backend"), verdict.backend):
                 # made with another backend (a judge that runners.rescore added, which the scenario run
                 # now does not name): kept under its own name, as runners.rescore keeps the ones it replaces
-                into = kept_name(name, str(previous["backend"]), set(monitors))
+                # once: a folder scored in turn by rescore's judge and the scenario's own backend kept
+                # the same verdicts again on every round (NAME@was-judge-...-2, -3: review)
+                into = _kept_already(monitors, name, previous) or kept_name(name, str(previous["backend"]), set(monitors))
                 monitors[into] = previous
                 kept.setdefault(name, {}).setdefault(into, 0)
                 kept[name][into] += 1

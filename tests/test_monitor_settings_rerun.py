@@ -327,3 +327,26 @@ def test_a_judge_added_by_rescore_is_kept_when_the_scenario_run_again_scores_wit
     assert sweep_main(args) == 0  # once more: nothing scored again, nothing kept twice
     assert "scored again" not in capsys.readouterr().out
     assert not any(name.endswith("-2") for r in records(run).values() for name in r["monitors"])
+
+
+def test_a_folder_scored_in_turn_by_rescore_and_the_scenario_keeps_each_verdict_once(
+        fake_llm_factory, tmp_path, capsys, monkeypatch):
+    """Review: each round of `runners.rescore` with a judge, then the scenario's sweep (embedded),
+    kept the judge's same verdicts once more (alignment_faking@was-judge-...-2, -3, ...): a column and
+    an agreement row per round, all equal."""
+    from runners.rescore import main as rescore_main
+
+    monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
+    model, judge_server, scenario, args = setup(fake_llm_factory, tmp_path)
+    run = tmp_path / "run"
+    write_scenario(scenario, model, judge_server, "embedded")
+    assert sweep_main(args) == 0
+    judge = {"backend": "openai/judge-model", "votes": 3, "base_url": judge_server.openai_base_url, "api_key_env": KEY_ENV}
+    for _ in range(2):
+        assert rescore_main([str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report",
+                             "--monitor", f"alignment_faking={json.dumps(judge)}"]) == 0
+        assert sweep_main(args) == 0
+    capsys.readouterr()
+    kept = "alignment_faking@was-judge-openai-judge-model-af-v1"
+    names = {name for r in records(run).values() for name in r["monitors"]}
+    assert kept in names and not any(name.endswith("-2") for name in names), names
