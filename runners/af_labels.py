@@ -160,7 +160,11 @@ def validation_from_labels(path: Path, field: str, frame: pd.DataFrame, run_dir:
     an adjudicated file would inflate."""
     check_run(frame, run_dir)
     labels = checked_labels(path, field, frame, records_of)
-    kept: dict[str, Any] = {"file": path.name, "labels": labels}
+    # what each label was given on, so a later --af-sample carries a label only onto the reply it
+    # was given for (a trial run again under its key, its request changed, has another reply)
+    digests = {r["key"]: reply_digest((r.get("reply") or {}).get("scratchpad"), (r.get("reply") or {}).get("output"))
+               for r in records_of(set(labels))}
+    kept: dict[str, Any] = {"file": path.name, "labels": labels, "digests": digests}
     if second is not None:
         kept["agreement"] = agreement(labels, checked_labels(second, field, frame, records_of), second.name)
     elif (isinstance(before, dict) and before.get("file") == path.name and _agreement_shape(agreed := before.get("agreement"))
@@ -202,6 +206,25 @@ def stored_validation(meta: object, frame: pd.DataFrame) -> tuple[MonitorErrors 
                             "the default validation is used")
     agreed = meta.get("agreement") if _agreement_shape(meta.get("agreement")) else None
     return errors, {**counts, "labels": labels, **({"agreement": agreed} if agreed else {})}, None
+
+
+def carried_labels(kept: object, records: Iterable[dict]) -> dict[str, bool]:
+    """The labels a run folder keeps (`--af-validation`) that still belong to the stored reply of
+    their trial, of `records`: a kept label whose reply is now another (the trial was run again under
+    its key: its request changed) is not carried into a new sample as if it were given for that one.
+    Labels kept by a version that recorded no digests are carried as they are."""
+    if not isinstance(kept, dict) or not isinstance(kept.get("labels"), dict):
+        return {}
+    labels = {k: v for k, v in kept["labels"].items() if isinstance(k, str) and isinstance(v, bool)}
+    digests = kept.get("digests")
+    if not isinstance(digests, dict):
+        return labels
+    out = {}
+    for record in records:
+        key, reply = record["key"], record.get("reply") or {}
+        if key in labels and digests.get(key) == reply_digest(reply.get("scratchpad"), reply.get("output")):
+            out[key] = labels[key]
+    return out
 
 
 def labelling_sample(frame: pd.DataFrame, per_cell: int, seed: int) -> list[str]:

@@ -16,6 +16,7 @@ from runners.af_labels import (
     MIN_KAPPA,
     SAMPLE_NAME,
     check_label_field,
+    carried_labels,
     check_run,
     checked_labels,
     labelling_sample,
@@ -60,7 +61,8 @@ def write_sample(run_dir: Path, store: ResultStore, keys: set[str], per_cell: in
     frame = store.frame(keys)
     check_run(frame, run_dir)
     kept = store.meta(AF_LABELS)
-    carried = {k: v for k, v in (kept.get("labels") or {}).items() if isinstance(v, bool)} if isinstance(kept, dict) else {}
+    kept_keys = set(kept["labels"]) if isinstance(kept, dict) and isinstance(kept.get("labels"), dict) else set()
+    carried = carried_labels(kept, store.records({k for k in kept_keys if isinstance(k, str)}))
     if out.exists():  # checked like labels given to --af-validation: a bad line is one error, nothing written
         carried.update(checked_labels(out, field, frame, store.records, required=False))
     chosen = labelling_sample(frame, per_cell, seed)

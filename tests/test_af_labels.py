@@ -372,3 +372,29 @@ def test_a_label_line_whose_key_is_not_a_string_says_so(run_dir, tmp_path, capsy
     path.write_text(json.dumps({"key": 123, "af": True}) + "\n")
     assert cli([str(run_dir), "--af-validation", str(path)]) == 2
     assert "field 'key' is int '123', not a trial key" in capsys.readouterr().err
+
+
+def test_a_kept_label_is_not_carried_onto_a_reply_run_again_under_its_key(tmp_path, capsys):
+    """Review of the carried labels: the folder's kept labels went into a new sample whatever reply
+    the trial holds now; a trial run again under its key (a real model's request changed) got the
+    label a person gave another reply, pre-filled as if given for this one."""
+    from runners.store import ResultStore
+
+    run = tmp_path / "run"
+    argv = [str(SCENARIO), "--model", "sim/af-opus", "--model", "sim/honest", "--limit", "60", "--samples", "2",
+            "--output", str(run), "--no-report", "--quiet"]
+    assert cli(argv, main=sweep_main) == 0
+    lines = _sample(run, 20)
+    _label_with_truth(run, lines)
+    assert cli([str(run), "--af-validation", str(run / SAMPLE_NAME)]) == 0
+    (run / SAMPLE_NAME).unlink()
+    store = ResultStore(run / "trials.sqlite")
+    changed = sorted(x["key"] for x in lines if x["af"] is not None)[0]
+    [record] = store.records({changed})
+    record["reply"] = {**record["reply"], "scratchpad": "another reasoning", "output": "another answer"}
+    store.write([record])
+    capsys.readouterr()
+    assert cli([str(run), "--af-sample", "20"]) == 0
+    carried = {x["key"]: x["af"] for x in map(json.loads, (run / SAMPLE_NAME).read_text().splitlines())}
+    assert carried[changed] is None
+    assert sum(v is not None for v in carried.values()) == sum(x["af"] is not None for x in lines) - 1
