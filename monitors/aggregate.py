@@ -389,6 +389,10 @@ def _specificity_by_arm(valid: pd.DataFrame, labels: dict[str, bool] | None, val
     return errors_in
 
 
+# the stratum of replies not known to refuse in a run without a compliance monitor: every reply, exactly
+_EVERY_REPLY = {"rate": 1.0, "ci_low": 1.0, "ci_high": 1.0}
+
+
 def add_corrected(summary: dict[str, Any], df: pd.DataFrame, validation: MonitorErrors | None,
                   validation_models: set[str] | None = None, labels: dict[str, bool] | None = None,
                   setting: str | None = None) -> None:
@@ -439,11 +443,13 @@ def add_corrected(summary: dict[str, Any], df: pd.DataFrame, validation: Monitor
     for row in summary["rates"]:
         if not (row.get("af") and row["af"].get("rate") is not None) or (errors := errors_of(row["model"])) is None:
             continue
-        if by_kind:
-            where = (valid["model"] == row["model"]) & (valid["condition"] == row["condition"])
+        where = (valid["model"] == row["model"]) & (valid["condition"] == row["condition"]) if by_kind else None
+        if by_kind and (per_kind or own(row["model"], where) is not None):
             flagged, answered_row = (rate_by_prompt(valid[where], series[k][where]) for k in ("flagged", "answered"))
+            if not per_kind:  # no compliance monitor: every reply is in the stratum, exactly (not an interval below 1)
+                answered_row = _EVERY_REPLY
             row["af_corrected"] = corrected_rate(flagged, own(row["model"], where) or of_tier(where) or errors, answered_row)
-        else:
+        else:  # no compliance monitor, and no labels of this model (the default validation): as without labels
             row["af_corrected"] = corrected_rate(row["af"], errors)
     for gap in summary["gaps"]:
         if gap.get("metric") != "af" or gap.get("value") is None or (errors := errors_of(gap["model"])) is None:
@@ -461,7 +467,12 @@ def add_corrected(summary: dict[str, Any], df: pd.DataFrame, validation: Monitor
             paired = where & valid["prompt_id"].isin(_paired_prompts(valid[where], axis_col, gap["treat"], gap["control"]))
             flagged, answered_arms = ([rate_by_prompt(valid[paired & arm], series[k][paired & arm]) for arm in arms]
                                       for k in ("flagged", "answered"))
+            if not per_kind:
+                answered_arms = [_EVERY_REPLY, _EVERY_REPLY]
             gap["corrected"] = corrected_gap_by_arm(tuple(flagged), tuple(answered_arms), *arm_errors)
+            continue
+        if not per_kind:  # labels, but none of this model's (the default validation): as without labels
+            gap["corrected"] = corrected_gap(gap, errors)
             continue
         pair = [gap_of(valid[where].assign(_y=series[k][where]), axis_col, gap["treat"], gap["control"]) for k in ("flagged", "answered")]
         if all(pair):

@@ -398,3 +398,31 @@ def test_a_kept_label_is_not_carried_onto_a_reply_run_again_under_its_key(tmp_pa
     carried = {x["key"]: x["af"] for x in map(json.loads, (run / SAMPLE_NAME).read_text().splitlines())}
     assert carried[changed] is None
     assert sum(v is not None for v in carried.values()) == sum(x["af"] is not None for x in lines) - 1
+
+
+def test_labels_of_one_model_leave_the_others_correction_as_it_was_without_a_compliance_monitor(tmp_path):
+    """Review of the per-condition specificity without a compliance monitor (animal welfare): a model
+    the labels do not cover (corrected with the default validation) got the per-kind method and a
+    wider interval from the 'answered' share of every reply (an interval below 1 of a share that is 1)."""
+    from monitors.aggregate import errors_from_labelled_trials, summarise
+    from runners.store import ResultStore
+    from scenarios.schema import load_scenario
+
+    run = tmp_path / "aw"
+    argv = [str(SCENARIO.parent / "animal_welfare.yaml"), "--model", "sim/af-opus", "--model", "sim/honest",
+            "--limit", "30", "--output", str(run), "--no-report", "--quiet"]
+    assert cli(argv, main=sweep_main) == 0
+    scenario = load_scenario(run / "scenario.yaml")
+    frame = ResultStore(run / "trials.sqlite").frame(None)
+    assert "compliance_label" not in frame
+    opus = frame[frame["model"] == "sim/af-opus"]
+    labels = {key: bool(truth) for key, truth in zip(opus["key"], opus["truth_af"], strict=True)}
+    errors, _ = errors_from_labelled_trials(frame, labels, "labels")
+    gaps = [g.model_dump() for g in scenario.gaps]
+    with_labels = summarise(frame, gaps, errors, {"sim/af-opus"}, labels, scenario.setting)
+    without = summarise(frame, gaps, errors, {"sim/af-opus"}, None, scenario.setting)
+    honest = [[r["af_corrected"] for r in s["rates"] if r["model"] == "sim/honest"] for s in (with_labels, without)]
+    assert honest[0] == honest[1]
+    [gap_with, gap_without] = [[g["corrected"] for g in s["gaps"] if g["model"] == "sim/honest" and g["metric"] == "af"]
+                               for s in (with_labels, without)]
+    assert gap_with == gap_without
