@@ -15,8 +15,8 @@ from runners.af_labels import META as AF_LABELS
 from runners.af_labels import (
     MIN_KAPPA,
     SAMPLE_NAME,
-    check_label_field,
     carried_labels,
+    check_label_field,
     check_run,
     checked_labels,
     labelling_sample,
