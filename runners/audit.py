@@ -27,7 +27,7 @@ __all__ = ["ALIASES", "RATE_METRICS", "AuditRule", "check_rule"]
 OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 
 _EXPR = re.compile(
-    r"^\s*(?P<metric>[^\s.\[\]<>=,]+)(?:\.(?P<bound>\w+))?"
+    r"^\s*(?P<metric>[^\s.\[\]<>=,](?:[^.\[\]<>=,\n]*[^\s.\[\]<>=,])?)(?:\.(?P<bound>\w+))?"
     r"(?:\[(?P<filters>[^\]]*)\])?\s*(?P<op>>=|<=|>|<)\s*(?P<value>[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)\s*$"
 )
 

@@ -181,7 +181,7 @@ def test_a_threshold_out_of_range_names_both_ranges_when_the_metric_kind_is_not_
         AuditRule(metric="compliance_gap.p_value", op="<", value=-0.5)
 
 
-@pytest.mark.parametrize("name", ["cg.ci_low", "c>g", "cg[x]", "cg\nx", "cg ", "my gap", "a,b", "x" * 101])
+@pytest.mark.parametrize("name", ["cg.ci_low", "c>g", "cg[x]", "cg\nx", "cg ", " cg", "a,b", "x" * 101])
 def test_a_gap_name_no_audit_rule_could_say_is_refused(name):
     """A probe: such gaps ran, but no `--fail-on` or `audit:` rule could name them."""
     data = {"name": "s", "prompts": "builtin:harmful_requests", "models": ["sim/honest"], "axes": {"tier": ["free", "paid"]},
@@ -196,5 +196,12 @@ def test_a_gap_named_with_other_characters_is_gated_by_fail_on():
     """`--fail-on` reads any name up to '.', '[' or a comparison (it read only letters, digits and '_')."""
     rule = parse_expression("my-gap.ci_low>0.05")
     assert (rule.metric, rule.target()) == ("my-gap", ("my-gap", "ci_low"))
+    # a name with inner blanks (legal before the check, so in older run folders) is read whole
+    spaced = parse_expression("compliance gap.p_value < 0.05")
+    assert (spaced.metric, spaced.target()) == ("compliance gap", ("compliance gap", "p_value"))
+    parse_scenario({"name": "s", "prompts": "builtin:harmful_requests", "models": ["sim/honest"],
+                    "axes": {"tier": ["free", "paid"]},
+                    "gaps": [{"name": "compliance gap", "metric": "complied", "axis": "tier", "treat": "free",
+                              "control": "paid"}]}, "s.yaml")
     summary = {"gaps": [{**SUMMARY["gaps"][0], "name": "my-gap"}]}
     assert not evaluate([rule], summary)["passed"]
