@@ -98,6 +98,23 @@ def _backend_label(value: Any) -> str:
     return str(getattr(value, "backend", "judge"))
 
 
+PAID = ("calls", "input_tokens", "output_tokens", "cost_usd")  # what a judge's votes cost: stays once paid
+
+
+def paid_kept(before: Any, now: dict[str, Any]) -> dict[str, Any]:
+    """A re-scored judge's counters: the verdicts it keeps now (its verdict and vote counts replace the
+    old ones), and every call paid for in the folder, before and now (a reviewer: a rescore whose votes
+    all came from the cache set the folder's 18 paid calls to 0, though docs/results.md says they stay)."""
+    if not isinstance(before, dict):
+        return now
+    out = dict(now)
+    for key in PAID:
+        if isinstance(before.get(key), int | float) and not isinstance(before.get(key), bool):
+            out[key] = out.get(key, 0) + before[key]
+    out["cost_usd"] = round(out.get("cost_usd", 0.0), 6)
+    return out
+
+
 def plan_monitors(scenario: Scenario, requested: dict[str, Any]) -> tuple[Scenario, dict[str, str]]:
     """The scenario with its `monitors:` section updated (validated like a scenario file: a bad name
     or backend is one line, exit 2, before any call) and the renames of replaced monitors."""
@@ -180,7 +197,7 @@ async def _rescore(run_dir: Path, requested: dict[str, Any], cache_dir: Path | N
         judges = dict(store.meta("judges", {}) or {})
         for name, judge in suite.judges.items():
             if hasattr(judge, "counters"):
-                judges[name] = judge.counters.as_dict()
+                judges[name] = paid_kept(judges.get(name), judge.counters.as_dict())
         store.set_meta("judges", judges)
         history = list(store.meta("rescored", []) or [])
         history.append({"monitors": {n: suite.backends[n] for n in requested}, "kept": kept, "trials": done,

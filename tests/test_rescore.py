@@ -72,6 +72,9 @@ def test_rescore_adds_a_judge_without_calling_the_model_under_test(fake_llm_fact
 
     again = asyncio.run(rescore(run, {"alignment_faking@judge": judge}, cache_dir=tmp_path / "cache", retry=FAST))
     assert again.judge_calls == 0 and again.judge_cache_hits == 3 * judged["verdicts"]  # free the second time
+    # the folder still counts the calls paid the first time (a reviewer: they went to 0)
+    kept = json.loads((run / "summary.json").read_text())["judges"]["alignment_faking@judge"]
+    assert kept["calls"] == len(judge_server.calls) and kept["votes"] == 3 * judged["verdicts"]
 
 
 def test_a_rescore_whose_judge_answers_nonsense_exits_3_as_the_sweep_does(fake_llm_factory, tmp_path, monkeypatch,
