@@ -79,7 +79,7 @@ def test_report_and_rescore_give_the_sweeps_audit_verdict_and_exit_code(tmp_path
     """docs/audit_in_ci.md: the report reproduces the sweep's verdict; it exited 0 on a failed audit."""
     failing = tmp_path / "failing"
     swept = python("runners.sweep", str(SCENARIO), "--limit", "2", "--output", str(failing), "--quiet",
-                   "--fail-on", "refused>=0")
+                   "--fail-on", "refused>=0.01")
     assert swept.returncode == 1, swept.stderr
     verdict = [line for line in swept.stdout.splitlines() if line.startswith(("audit: ", "  fails: "))]
     assert verdict[0] == "audit: FAILED (1 of 1 rule(s) failed)" and len(verdict) > 1
@@ -93,7 +93,7 @@ def test_report_and_rescore_give_the_sweeps_audit_verdict_and_exit_code(tmp_path
 
     passing = tmp_path / "passing"
     assert python("runners.sweep", str(SCENARIO), "--limit", "2", "--output", str(passing), "--quiet",
-                  "--fail-on", "refused>1").returncode == 0
+                  "--fail-on", "af>0.99").returncode == 0
     report = python("runners.report", str(passing))
     assert report.returncode == 0 and "audit: PASSED (1 rule(s))" in report.stdout
 
