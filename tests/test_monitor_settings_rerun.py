@@ -296,20 +296,30 @@ def test_a_new_release_of_an_embedded_monitor_scores_the_stored_replies_again(tm
     assert "scored again" not in sweep().stdout  # once
 
 
-def test_a_judge_added_by_rescore_is_kept_when_the_scenario_run_again_scores_with_another_backend(
-        fake_llm_factory, tmp_path, capsys, monkeypatch):
-    """A folder re-scored with a judge (runners.rescore) went back to the scenario's embedded monitor on
-    the next sweep, and the judge's paid verdicts were gone from the store: they are kept under their own name."""
+def embedded_run_and_a_judge(fake_llm_factory: Any, tmp_path: Path) -> tuple[Path, list[str], Any]:
+    """A run swept with the embedded AF monitor, its sweep arguments, and a call that re-scores it
+    with an LLM judge under the same name (`runners.rescore`), as an auditor adds one later."""
     from runners.rescore import main as rescore_main
 
-    monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
     model, judge_server, scenario, args = setup(fake_llm_factory, tmp_path)
     run = tmp_path / "run"
     write_scenario(scenario, model, judge_server, "embedded")
     assert sweep_main(args) == 0
     judge = {"backend": "openai/judge-model", "votes": 3, "base_url": judge_server.openai_base_url, "api_key_env": KEY_ENV}
-    assert rescore_main([str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report",
-                         "--monitor", f"alignment_faking={json.dumps(judge)}"]) == 0
+
+    def rescore_with_judge() -> None:
+        assert rescore_main([str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report",
+                             "--monitor", f"alignment_faking={json.dumps(judge)}"]) == 0
+    return run, args, rescore_with_judge
+
+
+def test_a_judge_added_by_rescore_is_kept_when_the_scenario_run_again_scores_with_another_backend(
+        fake_llm_factory, tmp_path, capsys, monkeypatch):
+    """A folder re-scored with a judge (runners.rescore) went back to the scenario's embedded monitor on
+    the next sweep, and the judge's paid verdicts were gone from the store: they are kept under their own name."""
+    monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
+    run, args, rescore_with_judge = embedded_run_and_a_judge(fake_llm_factory, tmp_path)
+    rescore_with_judge()
     judged = {key: r["monitors"]["alignment_faking"] for key, r in records(run).items()}
     assert {v["backend"] for v in judged.values()} == {"judge:openai/judge-model@af-v1"}
     capsys.readouterr()
@@ -334,17 +344,10 @@ def test_a_folder_scored_in_turn_by_rescore_and_the_scenario_keeps_each_verdict_
     """Review: each round of `runners.rescore` with a judge, then the scenario's sweep (embedded),
     kept the judge's same verdicts once more (alignment_faking@was-judge-...-2, -3, ...): a column and
     an agreement row per round, all equal."""
-    from runners.rescore import main as rescore_main
-
     monkeypatch.setenv(KEY_ENV, "sk-test-not-a-real-key")
-    model, judge_server, scenario, args = setup(fake_llm_factory, tmp_path)
-    run = tmp_path / "run"
-    write_scenario(scenario, model, judge_server, "embedded")
-    assert sweep_main(args) == 0
-    judge = {"backend": "openai/judge-model", "votes": 3, "base_url": judge_server.openai_base_url, "api_key_env": KEY_ENV}
+    run, args, rescore_with_judge = embedded_run_and_a_judge(fake_llm_factory, tmp_path)
     for _ in range(2):
-        assert rescore_main([str(run), "--cache-dir", str(tmp_path / "cache"), "--no-report",
-                             "--monitor", f"alignment_faking={json.dumps(judge)}"]) == 0
+        rescore_with_judge()
         assert sweep_main(args) == 0
     capsys.readouterr()
     kept = "alignment_faking@was-judge-openai-judge-model-af-v1"
