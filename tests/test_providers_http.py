@@ -269,3 +269,35 @@ def test_api_keys_appear_in_no_file_under_the_run_folder_or_cache(fake_llm, tmp_
         blob = path.read_bytes()
         assert KEY.encode() not in blob, path
         assert KEY[-12:].encode() not in blob, path
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_a_server_that_redirects_to_itself_is_followed_a_few_times_not_twenty(tmp_path, provider):
+    """A hostile-server probe: a 307 back to the same URL made 21 requests an attempt (126 a trial)."""
+    import http.server
+    import threading
+
+    hits = []
+
+    class Loop(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            hits.append(self.path)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(307)
+            self.send_header("Location", self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Loop)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}" + ("/v1" if provider == "openai" else "")
+        spec = {"name": f"{provider}/fake-model", "base_url": base, "api_key_env": "AFSIM_TEST_KEY", "timeout_s": 5}
+        result = sweep(tmp_path, scenario_data([spec], limit=1), retry=RetryPolicy(attempts=2, base_s=0.01, cap_s=0.02))
+    finally:
+        server.shutdown()
+    attempts = result.planned * 2  # every trial failed, each attempt followed at most 3 redirects
+    assert result.summary["n_errors"] == result.planned and 0 < len(hits) <= attempts * 4

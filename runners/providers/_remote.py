@@ -61,6 +61,9 @@ def sampling_seed(trial: TrialSpec) -> int:
     return (trial.seed * 100_003 + trial.sample) % 2**31
 
 
+MAX_REDIRECTS = 3
+
+
 def fast_http_client(sdk: Any) -> dict[str, Any]:
     """The SDK client's keyword arguments: its aiohttp transport when installed (`openai[aiohttp]`,
     `anthropic[aiohttp]`), and replies read as sent, at most `MAX_BODY_BYTES` of them.
@@ -69,7 +72,9 @@ def fast_http_client(sdk: Any) -> dict[str, Any]:
     transport needs 2.0-3.0x the ideal wall time, mostly CPU in httpcore's pool bookkeeping; the
     aiohttp one 1.3-1.5x. Falls back to the SDK's default httpx client when the extra is missing.
     """
-    hooks = {"event_hooks": {"response": [_bound_reply]}}
+    # a server that redirects to itself made 21 requests an attempt, 126 a trial (httpx follows 20
+    # redirects; a hostile-server probe): an API answers where it is asked, a gateway moves it once
+    hooks = {"event_hooks": {"response": [_bound_reply]}, "max_redirects": MAX_REDIRECTS}
     headers = {"default_headers": {"Accept-Encoding": "identity"}}
     for make in ("DefaultAioHttpClient", "DefaultAsyncHttpxClient"):
         try:
