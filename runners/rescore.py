@@ -55,7 +55,7 @@ from runners.report import run_keys
 from runners.store import STORE_NAME, ResultStore
 from runners.store_warnings import keep_table_losing_rows, lost_store_problem, store_warnings
 from scenarios.output_targets import REPORT_FILE, RUN_FILES, check_run_outputs
-from scenarios.schema import Scenario, ScenarioError, load_scenario, parse_scenario
+from scenarios.schema import MAX_CONCURRENCY, Scenario, ScenarioError, load_scenario, parse_scenario
 from scenarios.user_files import check_regular_file, load_yaml
 
 BATCH = 64  # replies judged together (a judge's votes for them run concurrently)
@@ -241,8 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-report", action="store_true", help="skip re-rendering report.html")
     parser.add_argument("--out", type=Path, metavar="FILE", help="Inspect logs only: where the re-scored log goes")
     args = parser.parse_args(argv)
-    if args.concurrency < 1:
-        parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
+    if not 1 <= args.concurrency <= MAX_CONCURRENCY:  # a probe: 10**20 was accepted where the sweep caps it
+        parser.error(f"--concurrency must be 1 to {MAX_CONCURRENCY}, got {args.concurrency}")
     requested: dict[str, Any] = {}
     for text in args.monitor:
         name, backend = parse_monitor_flag(text)

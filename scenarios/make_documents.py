@@ -32,7 +32,7 @@ from scenarios.docgen.pipeline import DocumentGenerator
 from scenarios.docgen.sim_writer import SimDocWriter
 from scenarios.docgen.stages import load_facts
 from scenarios.output_targets import check_out_path
-from scenarios.schema import ModelSpec, ScenarioError
+from scenarios.schema import MAX_CONCURRENCY, ModelSpec, ScenarioError
 
 # One writer call per document, all planned up front and all documents held in memory until they
 # are written: 100,000 is the scale of a fine-tuning corpus (the shipped priming corpus has 74) and
@@ -57,8 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 1 <= args.n <= MAX_DOCUMENTS:
         parser.error(f"--n must be between 1 and {MAX_DOCUMENTS:,} (one writer call per document), got {args.n}")
-    if args.concurrency < 1:
-        parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
+    if not 1 <= args.concurrency <= MAX_CONCURRENCY:  # a probe: 10**20 was accepted where the sweep caps it
+        parser.error(f"--concurrency must be 1 to {MAX_CONCURRENCY}, got {args.concurrency}")
     if args.max_tokens < 1:
         parser.error(f"--max-tokens must be at least 1, got {args.max_tokens}")
     if not math.isfinite(args.temperature) or not 0 <= args.temperature <= 2:

@@ -132,6 +132,9 @@ class EndpointSpec(StrictModel):
         return _checked_base_url(value) or value
 
 
+MAX_CONCURRENCY = 4096  # calls in flight per provider: the sweep's bound, and make_documents' and rescore's
+
+
 class ModelSpec(StrictModel):
     """A model under test: `provider/model` plus where and how to call it."""
 
@@ -497,7 +500,7 @@ class Scenario(StrictModel):
     prompt_files: PromptFiles | None = None  # bring your own prompts (docs/paper_prompts.md)
     supervisors: dict[str, str] = Field(default_factory=dict)  # weak/strong -> provider/model
     supervision: SupervisionConfig = Field(default_factory=SupervisionConfig)
-    concurrency: int = Field(default=16, ge=1, le=4096)
+    concurrency: int = Field(default=16, ge=1, le=MAX_CONCURRENCY)
     max_error_rate: float = Field(default=0.05, ge=0.0, le=1.0)
     seed: int = Field(default=0, ge=-(2**63), lt=2**63)  # stored as a 64-bit integer (trials.parquet)
     audit: list[AuditRule] = Field(default_factory=list)

@@ -49,6 +49,8 @@ CASES = {
     "bad model name": (lambda f: ["--facts", str(FACTS), "--model", "bogus"], "--model"),
     "bad base url": (lambda f: ["--facts", str(FACTS), "--model", "openai/x", "--base-url", "ftp://x"], "--base-url"),
     "zero concurrency": (lambda f: ["--facts", str(FACTS), "--concurrency", "0"], "--concurrency"),
+    # a probe: 10**9 was accepted where the sweep caps calls in flight at 4096
+    "huge concurrency": (lambda f: ["--facts", str(FACTS), "--concurrency", "1000000000"], "--concurrency must be 1 to 4096"),
     "NaN temperature": (lambda f: ["--facts", str(FACTS), "--temperature", "nan"], "--temperature"),
     # found by a bad-input fuzz: the documents were written over the facts file, exit 0
     "out is the facts file": (lambda f: [*_facts("facts:\n  - {id: a, statement: s}\n")(f), "--out", str(f / "f.yaml")],

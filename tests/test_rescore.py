@@ -227,3 +227,13 @@ def test_a_rescore_run_again_after_an_interrupt_keeps_the_previous_verdicts(fake
     rows = {r["key"]: r for r in rows_of(run)}
     assert {k: r["alignment_faking@was-embedded_label"] for k, r in rows.items()} == embedded
     assert {r["alignment_faking_label"] for r in rows.values()} == {"full"}  # the judge's
+
+
+@pytest.mark.parametrize("value", ["0", "4097", "100000000000000000000"])
+def test_a_concurrency_outside_the_sweeps_bound_is_refused(tmp_path, capsys, value):
+    """A probe: `--concurrency 10**20` was accepted (the sweep caps calls in flight at 4096)."""
+    from runners.cli_errors import run_cli
+
+    with pytest.raises(SystemExit) as ended:
+        run_cli(lambda: rescore_main([str(tmp_path), "--monitor", "compliance=embedded", "--concurrency", value]))
+    assert ended.value.code == 2 and "--concurrency must be 1 to 4096" in capsys.readouterr().err
