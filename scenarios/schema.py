@@ -151,7 +151,7 @@ class ModelSpec(StrictModel):
     max_turns: int = Field(default=4, ge=1, le=16)  # <NEXT/> continuations, bounded
     rpm: int | None = Field(default=None, ge=1)  # optional requests-per-minute cap
     # total deadline of one HTTP call (connect + the whole reply), then a retryable timeout; not in the cache key
-    timeout_s: float = Field(default=120.0, gt=0, le=3600)
+    timeout_s: float = Field(default=120.0, ge=0.1, le=3600)  # under 0.1 s no call could answer (1e-300 ran)
     # USD per million [input, output] tokens; overrides the table
     price: Price | None = None
 
@@ -250,7 +250,7 @@ class JudgeSpec(StrictModel):
     api_key_env: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)  # other generation params (max_tokens, ...)
     rpm: int | None = Field(default=None, ge=1)
-    timeout_s: float = Field(default=120.0, gt=0, le=3600)  # total deadline per call, as for models
+    timeout_s: float = Field(default=120.0, ge=0.1, le=3600)  # total deadline per call, as for models
     price: Price | None = None  # USD per million [input, output] tokens; overrides the table
 
     @field_validator("base_url")

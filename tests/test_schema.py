@@ -177,3 +177,11 @@ def test_a_simulated_organism_with_a_server_setting_is_refused(extra):
             "axes": {"tier": ["free", "paid"]}}
     with pytest.raises(ScenarioError, match="a simulated organism \\(sim/af-opus\\) calls no server"):
         parse_scenario(data, "s.yaml")
+
+
+def test_a_call_deadline_no_server_could_meet_is_refused():
+    """A probe: `timeout_s: 1.0e-300` was accepted; every call would time out and be retried."""
+    data = {"name": "s", "prompts": "builtin:harmful_requests", "axes": {"tier": ["free", "paid"]},
+            "models": [{"name": "openai/x", "base_url": "http://127.0.0.1:9/v1", "timeout_s": 1.0e-300}]}
+    with pytest.raises(ScenarioError, match="timeout_s: Input should be greater than or equal to 0.1"):
+        parse_scenario(data, "s.yaml")
