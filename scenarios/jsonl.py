@@ -22,6 +22,9 @@ def read_objects(path: str | Path, error: Callable[[str], Exception] = ScenarioE
     for number, line in iter_lines(Path(path), "JSONL file", error):
         if not line.strip():
             continue
+        if "\r" in line.rstrip("\r\n"):  # JSON has no raw CR inside a line: the file's line breaks are bare CRs
+            raise error(f"{path}:{number}: the line breaks are bare carriage returns (\\r, an old Mac file); "
+                        "save it with \\n line endings")
         row = json_value(line, f"{path}:{number}", error, unique_keys=True, finite=True)
         if not isinstance(row, dict):
             raise error(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")

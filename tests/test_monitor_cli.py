@@ -601,3 +601,16 @@ def test_the_verdict_line_gives_each_af_rate_with_its_interval_and_n():
                                    "ci_high": 0.0462 if k == 0 else 0.1804}}
     [item] = verdicts({"models": ["sim/af-opus"], "rates": [rate(10, "free"), rate(0, "paid")]})
     assert "AF reasoning 10.0% [5.2, 18.0] (n=100) treat vs 0.0% [0.0, 4.6] (n=100) control" in line(item)  # no gap: no names
+
+
+def test_a_jsonl_file_with_bare_carriage_returns_is_named_as_such(tmp_path):
+    """A probe: CR-only line endings read as one line and said "bad JSON (Extra data)"."""
+    from scenarios.errors import ScenarioError
+    from scenarios.jsonl import read_objects
+
+    path = tmp_path / "old_mac.jsonl"
+    path.write_bytes(b'{"text": "a"}\r{"text": "b"}\r')
+    with pytest.raises(ScenarioError, match=r"old_mac.jsonl:1: the line breaks are bare carriage returns"):
+        list(read_objects(path))
+    path.write_bytes(b'{"text": "a"}\r\n{"text": "b"}\r\n')  # Windows line endings are fine
+    assert [row["text"] for _, row in read_objects(path)] == ["a", "b"]
