@@ -456,3 +456,14 @@ def test_a_generated_documents_title_line_with_a_run_of_blanks_is_read_in_linear
     ]))) == 0
     assert parse_document(f"## **Title:** Memo{' ' * 9}x \t\nBody\n") == ("Memo" + " " * 9 + "x", "Body")
     assert parse_document("Title:\n\nNext line") == ("Next line", "") and parse_document("Title:") == ("", "Title:")
+
+
+def test_a_usage_number_longer_than_python_reads_keeps_the_reply():
+    """A hostile-server probe: one usage integer of 5,000 digits made a valid reply "not JSON", retried
+    and then lost; the count is absurd, so it is stored as 0 with a note, and the reply is kept."""
+    from runners.providers.reply_shape import parse_body, token_count
+
+    data = parse_body('{"choices": [{"message": {"content": "hi"}}], "usage": {"prompt_tokens": ' + "9" * 5000 + "}}")
+    repairs: list[str] = []
+    assert data["choices"][0]["message"]["content"] == "hi"
+    assert token_count(data["usage"], "prompt_tokens", repairs) == 0 and "stored 0" in repairs[0]

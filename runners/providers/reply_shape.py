@@ -53,6 +53,13 @@ def _describe(value: Any) -> str:
     return f"{kind} {shown[:60]}{'…' if len(shown) > 60 else ''}"
 
 
+def _int(text: str) -> int | float:
+    """A JSON integer, or infinity past the digits Python reads (4,300): one such number in a usage
+    field lost a valid reply as "not JSON" after every retry (a hostile-server probe); infinity is
+    then an absurd count, stored as 0 with a note like any other."""
+    return int(text) if len(text) <= 4000 else math.inf
+
+
 def parse_body(body_text: Any) -> dict[str, Any]:
     """The JSON object of a reply body; an HTTP 200 that is not one is a malformed reply."""
     if not isinstance(body_text, str):
@@ -60,8 +67,8 @@ def parse_body(body_text: Any) -> dict[str, Any]:
     if body_text.startswith("\ufeff"):  # a byte-order mark before the JSON: read past it
         body_text = body_text[1:]
     try:
-        data = json.loads(body_text)
-    except (json.JSONDecodeError, RecursionError, ValueError):  # ValueError: an int over 4,300 digits
+        data = json.loads(body_text, parse_int=_int)
+    except (json.JSONDecodeError, RecursionError, ValueError):
         preview = clean_text(body_text[:80], limit=80)[0].replace("\n", " ")
         what = "an empty body" if not body_text.strip() else f"a body that is not JSON ({preview!r})"
         # a gateway's HTML error page or a body cut short: another attempt may well succeed
